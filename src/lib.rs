@@ -5,4 +5,7 @@
 //! `actors` (who is mentioned) → `stance` (who says what toward whom) → `aggregate` (mergeable
 //! sums) → `report` (CSV files). Stages exchange the plain types of [`document`].
 
+pub mod actors;
 pub mod document;
+pub mod lexicon;
+pub mod text;
