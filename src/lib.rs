@@ -9,3 +9,6 @@ pub mod actors;
 pub mod document;
 pub mod lexicon;
 pub mod text;
+pub mod stance;
+pub mod aggregate;
+pub mod report;
