@@ -63,7 +63,7 @@ Charles Elizabeth Salman Abdullah Mohammed Khalifa Hamad Tamim Sheikh Emir Ban
 Jaiswal Bagchi Srivastava Taran Modise Petri Bruce Ryder Parnell White Mousavi
 Qasemi Thomas Martin Martínez Martinez Rossi Blair Kenney Payne Reynolds Nicholson
 Jean-Pierre Wolf Bagheri Pinho Hart Cook Cameron Pistorius Napolitano Colonna
-Primas Mendel Cerruti Ashtiani Dana Hoffman
+Primas Mendel Cerruti Ashtiani Dana Hoffman Fedorov Jarvis
 """.split()) | {"Chris Miller", "Mike Flynn"}
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
