@@ -157,6 +157,10 @@ impl Lexicon {
             if a.kind == Kind::Ignore {
                 continue;
             }
+            // A person's alias continued by a hyphen is part of a longer name ("Park Jin-young").
+            if a.kind == Kind::Person && text[end..].starts_with('-') && text[end + 1..].chars().next().is_some_and(char::is_alphanumeric) {
+                continue;
+            }
             if shouting && alias.text.chars().all(|c| !c.is_lowercase()) {
                 continue;
             }
