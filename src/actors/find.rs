@@ -78,6 +78,7 @@ impl DocActors {
 struct Learned {
     name: Range<usize>,
     surname: Range<usize>,
+    actor: ActorRef,
 }
 
 /// Countries whose people's names are written family name first in English-language news.
@@ -105,6 +106,9 @@ impl Lexicon {
                     &mut doc.mentions,
                 );
                 let end = doc.mentions.len();
+                for m in first..end {
+                    self.learn_surname(text, m, &doc.mentions, &mut learned);
+                }
                 for m in first..end {
                     self.learn_role(
                         text,
@@ -171,12 +175,13 @@ impl Lexicon {
                 continue;
             }
             if let Some(rule) = alias.rule {
+                let rule = &self.rules[rule];
+                let says = |scope: &str, phrases: &[String]| phrases.iter().any(|p| contains_phrase(scope, p));
+                let sentence_text = &text[sent.clone()];
                 let para_text = &text[para.span.clone()];
-                if self.rules[rule]
-                    .unless
-                    .iter()
-                    .any(|phrase| contains_phrase(para_text, phrase))
-                {
+                let drop_here = says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
+                let drop_para = says(para_text, &rule.unless) && !says(para_text, &rule.keep);
+                if drop_here || drop_para {
                     continue;
                 }
             }
@@ -187,6 +192,25 @@ impl Lexicon {
                 actor: ActorRef::Lexicon(actor),
                 via: Via::Alias,
             });
+        }
+    }
+
+    /// A known person named in full ("Matthew Miller") may be named by surname alone later in
+    /// the document ("Miller said"), even where the bare surname is too common to be a lexicon
+    /// alias.
+    fn learn_surname(&self, text: &str, m: usize, mentions: &[Mention], learned: &mut Vec<Learned>) {
+        let mention = &mentions[m];
+        let ActorRef::Lexicon(a) = mention.actor else { return };
+        let actor = &self.actors[a as usize];
+        if actor.kind != Kind::Person || learned.iter().any(|l| l.actor == mention.actor) {
+            return;
+        }
+        let mut words = text::tokens(text, mention.span.clone()).filter(|t| t.is_word());
+        let Some(first) = words.next() else { return };
+        let Some(last) = words.last() else { return };
+        let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) { first.span } else { last.span };
+        if text[surname.clone()].chars().count() >= 3 && text::is_capitalized(&text[surname.clone()]) {
+            learned.push(Learned { name: mention.span.clone(), surname, actor: mention.actor });
         }
     }
 
@@ -395,8 +419,16 @@ impl Lexicon {
             .iter()
             .position(|m| m.span.start < name.end && name.start < m.span.end);
         if let Some(e) = existing {
-            let actor = doc.actor(self, doc.mentions[e].actor);
-            if actor.kind != Kind::Person || actor.country == country {
+            let r = doc.mentions[e].actor;
+            let actor = doc.actor(self, r);
+            if actor.kind != Kind::Person {
+                return;
+            }
+            if actor.country == country {
+                // A known person introduced with their role: later surname mentions are theirs.
+                if !learned.iter().any(|l| l.actor == r) {
+                    learned.push(Learned { name, surname, actor: r });
+                }
                 return;
             }
         }
@@ -415,6 +447,7 @@ impl Lexicon {
                 learned.push(Learned {
                     name: name.clone(),
                     surname,
+                    actor: ActorRef::Learned(doc.learned.len() as u32 - 1),
                 });
                 doc.learned.len() - 1
             }
@@ -441,7 +474,7 @@ impl Lexicon {
         learned: &[Learned],
         doc: &mut DocActors,
     ) {
-        for (i, l) in learned.iter().enumerate() {
+        for l in learned {
             let full = &text[l.name.clone()];
             let surname = &text[l.surname.clone()];
             for needle in [full, surname] {
@@ -461,9 +494,10 @@ impl Lexicon {
                     {
                         // An overridden lexicon person: the text's role wins.
                         if existing.via == Via::Alias
+                            && matches!(l.actor, ActorRef::Learned(_))
                             && matches!(existing.actor, ActorRef::Lexicon(a) if self.actors[a as usize].kind == Kind::Person)
                         {
-                            existing.actor = ActorRef::Learned(i as u32);
+                            existing.actor = l.actor;
                             existing.via = Via::Name;
                         }
                         continue;
@@ -473,7 +507,7 @@ impl Lexicon {
                             span: start..end,
                             paragraph: p,
                             sentence: s,
-                            actor: ActorRef::Learned(i as u32),
+                            actor: l.actor,
                             via: Via::Name,
                         });
                     }
@@ -623,8 +657,8 @@ mod tests {
     #[test]
     fn name_guard() {
         assert_eq!(
-            found("Russia Today and Russian President Putin.", None),
-            pairs(&[("Russian", "RUS"), ("Putin", "RUS")])
+            found("Chad Smith and Russian President Putin.", None),
+            pairs(&[("Russian", "RUS"), ("President Putin", "RUS")])
         );
         assert_eq!(
             found("China Foreign Ministry said.", None),

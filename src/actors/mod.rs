@@ -100,11 +100,13 @@ pub enum RoleWord {
     Institution,
 }
 
-/// A context rule of `disambiguation.csv`: the alias is not the actor when the paragraph
-/// contains one of the context phrases ("Georgia" next to "Atlanta" is the US state).
+/// A context rule of `disambiguation.csv`: the alias is not the actor when its sentence has an
+/// `unless` phrase and no `keep` phrase, or its paragraph has an `unless` phrase and no `keep`
+/// phrase ("Georgia" next to "Atlanta" is the US state; next to "Tbilisi" the country).
 #[derive(Debug, Clone)]
 pub(crate) struct ContextRule {
     pub unless: Vec<String>,
+    pub keep: Vec<String>,
 }
 
 /// The loaded, validated actor lexicon with its compiled matcher.
