@@ -5,4 +5,5 @@
 //! `actors` (who is mentioned) → `stance` (who says what toward whom) → `aggregate` (mergeable
 //! sums) → `report` (CSV files). Stages exchange the plain types of [`document`].
 
+pub mod corpus;
 pub mod document;
