@@ -499,53 +499,47 @@ fn input_reader_is_send() {
 
 /// Renders what the reader makes of a folder, in the format of the block in EXPECTED.md.
 fn render(root: &Path) -> String {
-    let (files, mut errors) = discover(&[root.to_path_buf()]);
-    let mut out = String::new();
+    let (files, errors) = discover(&[root.to_path_buf()]);
     let rel = |s: &str| {
         s.strip_prefix(&format!("{}/", root.display()))
             .unwrap_or(s)
             .to_string()
+    };
+    let error_row = |e: &RecordError| {
+        let row = format!(
+            "error | line {} | id {:?} | {}",
+            e.line, e.record_id, e.error
+        );
+        (rel(&e.input), row)
     };
     let mut rows = Vec::new();
     for f in &files {
         let mut r = open(f);
         for rec in r.by_ref() {
             rows.push(match rec {
-                Record::Document(d) => format!(
-                    "{} | doc | line {} | id {:?} | date {} | title {:?} | text {} bytes",
-                    rel(&d.input),
-                    d.line,
-                    d.id,
-                    d.date.map_or("-".into(), |d| d.to_string()),
-                    d.title,
-                    d.text.len()
-                ),
-                Record::Error(e) => format!(
-                    "{} | error | line {} | id {:?} | {}",
-                    rel(&e.input),
-                    e.line,
-                    e.record_id,
-                    e.error
-                ),
+                Record::Document(d) => {
+                    let start: String = d.text.chars().take(24).collect();
+                    let date = d.date.map_or("-".into(), |d| d.to_string());
+                    let row = format!(
+                        "doc | line {} | id {:?} | date {date} | title {:?} | text {} bytes {start:?}",
+                        d.line,
+                        d.id,
+                        d.title,
+                        d.text.len()
+                    );
+                    (rel(&d.input), row)
+                }
+                Record::Error(e) => error_row(&e),
             });
         }
         r.summary();
     }
-    for e in errors.drain(..) {
-        rows.push(format!(
-            "{} | error | line {} | id {:?} | {}",
-            rel(&e.input),
-            e.line,
-            e.record_id,
-            e.error
-        ));
-    }
-    rows.sort();
-    for r in rows {
-        out.push_str(&r);
-        out.push('\n');
-    }
-    out
+    rows.extend(errors.iter().map(error_row));
+    // Files in path order (discovery errors merged in), records in reading order.
+    rows.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    rows.iter()
+        .map(|(file, row)| format!("{file} | {row}\n"))
+        .collect()
 }
 
 #[test]
