@@ -301,6 +301,23 @@ pub fn open(file: &InputFile) -> InputReader {
 
 /// [`open`] with a custom record limit, so tests can exercise the limit with small inputs.
 pub(crate) fn open_with_limit(file: &InputFile, limit: usize) -> InputReader {
+    let stdin = is_stdin(file);
+    open_from(file, limit, || {
+        if stdin {
+            Ok(Box::new(std::io::stdin()))
+        } else {
+            Ok(Box::new(File::open(&file.path)?))
+        }
+    })
+}
+
+/// The body of [`open`], with the raw byte source injectable so tests can simulate failing
+/// disks; `raw` is only called for supported names.
+fn open_from(
+    file: &InputFile,
+    limit: usize,
+    raw: impl FnOnce() -> std::io::Result<Box<dyn std::io::Read + Send>>,
+) -> InputReader {
     let input = file.display.clone();
     let kind = if is_stdin(file) {
         Some((Format::Jsonl, false))
@@ -329,12 +346,7 @@ pub(crate) fn open_with_limit(file: &InputFile, limit: usize) -> InputReader {
         reader.fail(e);
         return reader;
     };
-    let raw: std::io::Result<Box<dyn std::io::Read + Send>> = if is_stdin(file) {
-        Ok(Box::new(std::io::stdin()))
-    } else {
-        File::open(&file.path).map(|f| Box::new(f) as Box<dyn std::io::Read + Send>)
-    };
-    match raw.and_then(|r| Source::new(r, gzip)) {
+    match raw().and_then(|r| Source::new(r, gzip)) {
         Ok(src) => reader.source = Some(src),
         Err(e) => {
             let e = input_error(&reader.input, CorpusError::Open(e.to_string()));

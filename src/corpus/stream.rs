@@ -203,7 +203,7 @@ pub(crate) fn fill(src: &mut impl BufRead) -> io::Result<&[u8]> {
     // which on a terminal would wait for more input).
     loop {
         match src.fill_buf() {
-            Ok(b) if b.is_empty() => return Ok(&[]),
+            Ok([]) => return Ok(&[]),
             Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),

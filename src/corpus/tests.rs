@@ -491,6 +491,60 @@ fn early_summary_still_hashes_the_whole_input() {
     assert!(r.next().is_none());
 }
 
+/// Serves `data`, then fails like a dying disk.
+struct FailingDisk(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for FailingDisk {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(std::io::Error::other("simulated I/O error")),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn read_errors_keep_earlier_records_and_void_the_hash() {
+    let data = b"{\"id\":\"a\",\"text\":\"Seoul said.\"}\n{\"id\":\"b\",\"text\":\"cut".to_vec();
+    for (name, bytes) in [
+        ("d.jsonl", data.clone()),
+        ("d.jsonl.gz", gz(&data)[..20].to_vec()),
+    ] {
+        let f = InputFile {
+            path: name.into(),
+            display: name.into(),
+        };
+        let bytes = bytes.clone();
+        let mut r = open_from(&f, MAX_RECORD_BYTES, move || {
+            Ok(Box::new(FailingDisk(std::io::Cursor::new(bytes))))
+        });
+        let recs: Vec<Record> = r.by_ref().collect();
+        let s = r.summary();
+        assert_eq!(s.blake3, "", "{name}: a partial hash must not be reported");
+        let Some(Record::Error(e)) = recs.last() else {
+            panic!("{name}: {recs:?}")
+        };
+        assert_eq!(e.error, "read error: simulated I/O error", "{name}");
+        assert_eq!(s.failed, 1);
+    }
+    let f = InputFile {
+        path: "x.jsonl".into(),
+        display: "x.jsonl".into(),
+    };
+    let mut r = open_from(&f, MAX_RECORD_BYTES, move || {
+        Ok(Box::new(FailingDisk(std::io::Cursor::new(data))))
+    });
+    assert!(matches!(r.next(), Some(Record::Document(d)) if d.id == "a"));
+    let Some(Record::Error(e)) = r.next() else {
+        panic!()
+    };
+    assert_eq!(
+        (e.line, e.error.as_str()),
+        (2, "read error: simulated I/O error")
+    );
+    assert!(r.next().is_none());
+}
+
 #[test]
 fn input_reader_is_send() {
     fn assert_send<T: Send>() {}
@@ -578,5 +632,81 @@ proptest! {
             data.truncate(data.len() - n / 2);
         }
         read_all(&file(t.path(), name, &data), 64);
+    }
+}
+
+/// CPU time of the calling thread, from /proc (Linux); wall-clock numbers on a shared
+/// two-core machine say more about the neighbours than about the code.
+fn thread_cpu() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse().ok()?;
+    Some(std::time::Duration::from_nanos(ns))
+}
+
+/// Best-of-3 (wall, CPU) seconds of `f`.
+fn time_best(mut f: impl FnMut()) -> (f64, f64) {
+    let (mut wall, mut cpu) = (f64::MAX, f64::MAX);
+    for _ in 0..3 {
+        let (w0, c0) = (std::time::Instant::now(), thread_cpu());
+        f();
+        wall = wall.min(w0.elapsed().as_secs_f64());
+        if let (Some(c0), Some(c1)) = (c0, thread_cpu()) {
+            cpu = cpu.min((c1 - c0).as_secs_f64());
+        }
+    }
+    (wall, cpu)
+}
+
+/// Throughput on the real corpus (read from shared/, never copied into the repo). Run with
+/// `cargo test --release --lib corpus::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark on the shared corpus; run in release"]
+fn throughput_on_real_corpus() {
+    let gz_path = std::env::var_os("NEWSSTANCE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus/news.jsonl.gz"));
+    if !gz_path.exists() {
+        eprintln!("skipped: {} not found", gz_path.display());
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let plain = t.path().join("news.jsonl");
+    let mut dec = flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz_path).unwrap());
+    let mut out = std::fs::File::create(&plain).unwrap();
+    let mb = std::io::copy(&mut dec, &mut out).unwrap() as f64 / 1e6;
+    drop(out);
+    let report = |what: &str, (wall, cpu): (f64, f64)| {
+        eprintln!(
+            "{what}: {mb:.1} MB of JSONL, wall {wall:.3} s = {:.0} MB/s, thread CPU {cpu:.3} s = {:.0} MB/s",
+            mb / wall,
+            mb / cpu
+        );
+    };
+    report(
+        "gunzip only (baseline)",
+        time_best(|| {
+            let f = std::fs::File::open(&gz_path).unwrap();
+            let mut d = flate2::bufread::MultiGzDecoder::new(std::io::BufReader::new(f));
+            std::io::copy(&mut d, &mut std::io::sink()).unwrap();
+        }),
+    );
+    for path in [plain, gz_path.clone()] {
+        let f = InputFile {
+            display: path.display().to_string(),
+            path: path.clone(),
+        };
+        let timing = time_best(|| {
+            let mut r = open(&f);
+            let docs = r
+                .by_ref()
+                .filter(|r| matches!(r, Record::Document(_)))
+                .count();
+            let s = r.summary();
+            assert_eq!((docs, s.failed), (17_859, 0));
+        });
+        report(
+            &format!("corpus reader on {} (BLAKE3 included)", path.display()),
+            timing,
+        );
     }
 }
