@@ -124,10 +124,13 @@ fn load_dir_falls_back_per_file_and_reports_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("vader")).unwrap();
     // Only the word lexicon is replaced; emoji fall back to the embedded file.
-    std::fs::write(dir.path().join("vader/vader_lexicon.txt"), "synergy\t3.0\n").unwrap();
+    let lexicon = "synergy\t3.0\nsmiling\t1.6\n";
+    std::fs::write(dir.path().join("vader/vader_lexicon.txt"), lexicon).unwrap();
     let vader = Vader::load_dir(dir.path()).unwrap();
     assert_eq!(vader.valence("synergy"), Some(3.0));
+    // 😁 is "beaming face with smiling eyes" in the embedded emoji lexicon.
     assert!(vader.polarity_scores("😁").pos > 0.0, "embedded emoji still apply");
+    assert_eq!(vader.valence("good"), None, "word lexicon replaced");
 
     let empty = tempfile::tempdir().unwrap();
     let vader = Vader::load_dir(empty.path()).unwrap();
@@ -159,9 +162,9 @@ fn tone_csv_rows_format_and_lossy_utf8() {
     assert_eq!(lines[1], "0.0,0.445,0.555,0.5777");
     assert_eq!(lines[2], "1.0,0.0,0.0,-0.296", "\\r is whitespace to VADER");
     assert_eq!(lines[3], "0.0,0.0,0.0,0.0");
-    let bad = vader.polarity_scores("bad \u{fffd}\u{fffd} day");
-    assert_eq!(lines[4], format!("{},{},{},{}", bad.neg, bad.neu, bad.pos, bad.compound));
-    assert_eq!(lines[5], "0.0,0.0,0.0,0.0", "lone partial sequence decodes lossily");
+    // Python: polarity_scores('bad \ufffd\ufffd day')
+    assert_eq!(lines[4], "0.636,0.364,0.0,-0.5423");
+    assert_eq!(lines[5], "0.0,1.0,0.0,0.0", "a truncated sequence becomes one U+FFFD token");
     assert_eq!(lines.len(), 6);
 
     let mut out = Vec::new();
