@@ -65,7 +65,30 @@ impl Tables {
     }
 
     fn has_emoji(&self, text: &str) -> bool {
-        text.chars().any(|c| self.emoji_of(c).is_some())
+        let bytes = text.as_bytes();
+        // Most news text is ASCII and no default emoji key is: skip the scan then.
+        if !self.any_ascii_emoji && bytes.is_ascii() {
+            return false;
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if self.ascii_emoji[usize::from(b)] {
+                    return true;
+                }
+                i += 1;
+            } else {
+                let Some(c) = text[i..].chars().next() else {
+                    break;
+                };
+                if self.emoji.contains_key(&c) {
+                    return true;
+                }
+                i += c.len_utf8();
+            }
+        }
+        false
     }
 
     /// The emoji loop at the top of `polarity_scores`: each emoji code point becomes its
@@ -176,8 +199,15 @@ fn next_space(text: &str, from: usize) -> usize {
 #[inline]
 fn strip_punc_if_word(token: &str) -> &str {
     // ASCII punctuation bytes are whole characters, so byte-wise trimming keeps UTF-8 valid.
-    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
-    if stripped.len() <= 2 || stripped.chars().nth(2).is_none() {
+    let bytes = token.as_bytes();
+    let Some(first) = bytes.iter().position(|b| !b.is_ascii_punctuation()) else {
+        return token; // all punctuation: strips to "", which has fewer than three characters
+    };
+    let last = bytes.iter().rposition(|b| !b.is_ascii_punctuation()).unwrap_or(first);
+    let stripped = &token[first..=last];
+    // Three or more characters: more than two bytes that are not UTF-8 continuation bytes.
+    let chars = stripped.bytes().filter(|&b| (b as i8) >= -0x40).take(3).count();
+    if chars <= 2 {
         token
     } else {
         stripped
@@ -198,7 +228,7 @@ impl Tok {
     /// `negated([word])`: in `NEGATE`, or containing "n't".
     #[inline]
     fn negated(&self, lower: &str) -> bool {
-        self.entry.negate || lower[self.lo..self.hi].contains("n't")
+        self.entry.negate || lower.as_bytes()[self.lo..self.hi].windows(3).any(|w| w == b"n't")
     }
 }
 
@@ -587,7 +617,7 @@ fn py_round(x: f64, scale: f64) -> f64 {
         floor + 1.0
     } else if above_half < 0.0 {
         floor
-    } else if floor % 2.0 == 0.0 {
+    } else if (floor as i64) % 2 == 0 {
         floor
     } else {
         floor + 1.0
@@ -677,6 +707,8 @@ mod tests {
         assert_eq!(strip_punc_if_word(":)"), ":)");
         assert_eq!(strip_punc_if_word("good!!!"), "good");
         assert_eq!(strip_punc_if_word("(été)"), "été");
+        assert_eq!(strip_punc_if_word("(éé)"), "(éé)"); // two characters in four bytes
+        assert_eq!(strip_punc_if_word("..."), "...");
         assert_eq!(strip_punc_if_word("“good”"), "“good”"); // curly quotes are not ASCII
     }
 

@@ -52,6 +52,8 @@ pub(crate) struct Tables {
     pub(crate) emoji: FxHashMap<char, Box<str>>,
     /// Fast path for [`Tables::emoji`] on ASCII characters.
     pub(crate) ascii_emoji: [bool; 128],
+    /// Some ASCII character is an emoji key (never with the reference lexicon).
+    pub(crate) any_ascii_emoji: bool,
     pub(crate) special_cases: Vec<Phrase>,
     pub(crate) booster_phrases: Vec<Phrase>,
 }
@@ -184,6 +186,7 @@ impl Tables {
         Tables {
             words,
             emoji: emoji_map,
+            any_ascii_emoji: ascii_emoji.contains(&true),
             ascii_emoji,
             special_cases,
             booster_phrases,

@@ -138,7 +138,9 @@ fn is_final_sigma(s: &str, at: usize) -> bool {
 /// U+03A3 becomes U+03C2 in final position, as CPython does).
 pub(crate) fn push_lower(s: &str, out: &mut String) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
         return;
     }
     for (at, c) in s.char_indices() {

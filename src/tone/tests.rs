@@ -234,3 +234,25 @@ fn embedded_shared() -> &'static Vader {
     static VADER: std::sync::OnceLock<Vader> = std::sync::OnceLock::new();
     VADER.get_or_init(Vader::embedded)
 }
+
+#[test]
+fn custom_lexicons_with_ascii_emoji_key_match_reference() {
+    // Expected values: SentimentIntensityAnalyzer(lexicon_file=..., emoji_lexicon=...) of
+    // vaderSentiment 3.3.2 with exactly these two files.
+    let vader = Vader::from_sources(
+        "synergy\t3.0\nsmiling\t1.6\ngreat\t3.1\n",
+        "lex",
+        "#\tgreat news\n😁\tbeaming face with smiling eyes\n",
+        "emoji",
+    )
+    .unwrap();
+    for (text, expected) in [
+        ("#synergy", [0.0, 0.196, 0.804, 0.6249]),
+        ("a#b SYNERGY", [0.0, 0.185, 0.815, 0.87]),
+        ("😁 # no", [0.0, 0.472, 0.528, 0.7717]),
+        ("(éé) great", [0.0, 0.196, 0.804, 0.6249]),
+        ("SYNERGY #", [0.0, 0.102, 0.898, 0.87]),
+    ] {
+        assert_eq!(scores(vader.polarity_scores(text)), expected, "{text:?}");
+    }
+}
