@@ -24,7 +24,11 @@ fn check(
         compound,
     } = vader.polarity_scores_with(text, scratch);
     let got = [neg, neu, pos, compound];
-    if got.iter().zip(&want).any(|(g, w)| g.to_bits() != w.to_bits()) {
+    if got
+        .iter()
+        .zip(&want)
+        .any(|(g, w)| g.to_bits() != w.to_bits())
+    {
         let shown: String = text.chars().take(120).collect();
         bad.push(format!("{where_}: {shown:?}: got {got:?}, want {want:?}"));
     }
@@ -33,7 +37,12 @@ fn check(
 fn finish(name: &str, rows: usize, expected_rows: usize, bad: &[String]) {
     println!("{name}: {rows} rows compared, {} mismatches", bad.len());
     let head: Vec<&str> = bad.iter().take(25).map(String::as_str).collect();
-    assert!(bad.is_empty(), "{} of {rows} rows differ:\n{}", bad.len(), head.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {rows} rows differ:\n{}",
+        bad.len(),
+        head.join("\n")
+    );
     assert_eq!(rows, expected_rows, "{name}: row count");
 }
 
@@ -53,7 +62,14 @@ fn reference_tsv_identical() {
         assert_eq!(f.len(), 6, "reference.tsv:{}: expected 6 fields", i + 1);
         let num = |k: usize| -> f64 { f[k].parse().expect("reference number") };
         let want = [num(2), num(3), num(4), num(5)];
-        check(&vader, &mut scratch, &format!("reference.tsv:{}", i + 1), f[1], want, &mut bad);
+        check(
+            &vader,
+            &mut scratch,
+            &format!("reference.tsv:{}", i + 1),
+            f[1],
+            want,
+            &mut bad,
+        );
         rows += 1;
     }
     finish("reference.tsv", rows, 9_641, &bad);
@@ -81,7 +97,14 @@ fn fuzz_jsonl_identical() {
         let line = line.expect("fuzz.jsonl.gz readable");
         let row: FuzzRow = serde_json::from_str(&line).expect("fuzz row is JSON");
         let want = [row.neg, row.neu, row.pos, row.compound];
-        check(&vader, &mut scratch, &format!("fuzz.jsonl:{}", i + 1), &row.text, want, &mut bad);
+        check(
+            &vader,
+            &mut scratch,
+            &format!("fuzz.jsonl:{}", i + 1),
+            &row.text,
+            want,
+            &mut bad,
+        );
         rows += 1;
     }
     finish("fuzz.jsonl", rows, 80_000, &bad);

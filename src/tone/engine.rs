@@ -203,10 +203,17 @@ fn strip_punc_if_word(token: &str) -> &str {
     let Some(first) = bytes.iter().position(|b| !b.is_ascii_punctuation()) else {
         return token; // all punctuation: strips to "", which has fewer than three characters
     };
-    let last = bytes.iter().rposition(|b| !b.is_ascii_punctuation()).unwrap_or(first);
+    let last = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_punctuation())
+        .unwrap_or(first);
     let stripped = &token[first..=last];
     // Three or more characters: more than two bytes that are not UTF-8 continuation bytes.
-    let chars = stripped.bytes().filter(|&b| (b as i8) >= -0x40).take(3).count();
+    let chars = stripped
+        .bytes()
+        .filter(|&b| (b as i8) >= -0x40)
+        .take(3)
+        .count();
     if chars <= 2 {
         token
     } else {
@@ -228,7 +235,10 @@ impl Tok {
     /// `negated([word])`: in `NEGATE`, or containing "n't".
     #[inline]
     fn negated(&self, lower: &str) -> bool {
-        self.entry.negate || lower.as_bytes()[self.lo..self.hi].windows(3).any(|w| w == b"n't")
+        self.entry.negate
+            || lower.as_bytes()[self.lo..self.hi]
+                .windows(3)
+                .any(|w| w == b"n't")
     }
 }
 
@@ -612,16 +622,10 @@ fn py_round(x: f64, scale: f64) -> f64 {
     let x_lo = x - x_hi;
     let err = (x_hi * scale - p) + x_lo * scale; // x * scale == p + err exactly
     let floor = p.floor();
-    let above_half = ((p - floor) - 0.5) + err; // sign is exact
-    let n = if above_half > 0.0 {
-        floor + 1.0
-    } else if above_half < 0.0 {
-        floor
-    } else if (floor as i64) % 2 == 0 {
-        floor
-    } else {
-        floor + 1.0
-    };
+    // The sign is exact; zero means exactly half, which goes to the even neighbour.
+    let above_half = ((p - floor) - 0.5) + err;
+    let round_up = above_half > 0.0 || (above_half == 0.0 && (floor as i64) % 2 != 0);
+    let n = if round_up { floor + 1.0 } else { floor };
     (n / scale).copysign(x)
 }
 

@@ -165,7 +165,9 @@ mod tests {
 
     #[test]
     fn whitespace_is_pythons_set() {
-        for c in ['\u{1c}', '\u{1f}', '\u{85}', '\u{a0}', '\u{3000}', '\u{2028}', '\x0b'] {
+        for c in [
+            '\u{1c}', '\u{1f}', '\u{85}', '\u{a0}', '\u{3000}', '\u{2028}', '\x0b',
+        ] {
             assert!(is_py_space(c), "{c:?}");
         }
         for c in ['\u{200b}', '\u{feff}', '\u{2060}', '\u{180e}', 'a', '\0'] {
