@@ -2,9 +2,45 @@
 //! in `tests/data/vader/` must come out identical, bit for bit (so even the sign of a compound
 //! that rounds to zero, which Python prints as -0.0, must agree).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::{BufRead, BufReader};
 
 use newsstance::tone::{Polarity, Scratch, Vader};
+
+/// Counts allocations per thread, so the allocation test below is not disturbed by the other
+/// tests running in parallel.
+struct CountingAlloc;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: defers to the system allocator; the counter is a const thread-local `Cell` that
+// never allocates itself.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vader");
 
@@ -108,4 +144,35 @@ fn fuzz_jsonl_identical() {
         rows += 1;
     }
     finish("fuzz.jsonl", rows, 80_000, &bad);
+}
+
+#[test]
+fn scoring_does_not_allocate_once_warm() {
+    let path = format!("{DATA}/reference.tsv");
+    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let sentences: Vec<&str> = data
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    let vader = Vader::embedded();
+    let mut scratch = Scratch::default();
+    for s in &sentences {
+        vader.polarity_scores_with(s, &mut scratch);
+        vader.polarity_scores(s);
+    }
+    let before = allocations();
+    let mut acc = 0.0;
+    for s in &sentences {
+        acc += vader.polarity_scores_with(s, &mut scratch).compound;
+        acc += vader.polarity_scores(s).compound;
+    }
+    let after = allocations();
+    assert!(acc.is_finite());
+    assert_eq!(
+        after - before,
+        0,
+        "allocations while scoring {} sentences twice",
+        sentences.len()
+    );
 }

@@ -51,6 +51,9 @@ struct ButScratch {
 /// reference-shaped scan to per-value heaps, so adversarial long lines stay O(n log n).
 const BUT_LINEAR_MAX: usize = 64;
 
+/// Distinct sentiment values whose (empty) heaps [`ButScratch`] keeps between calls.
+const BUT_HEAPS_KEEP_MAX: usize = 1024;
+
 impl Tables {
     #[inline]
     fn emoji_of(&self, c: char) -> Option<&str> {
@@ -493,8 +496,14 @@ fn but_rescale(sentiments: &mut [f64], bi: usize, scratch: &mut ButScratch, line
 
     // Per-value min-heaps of positions. Equal non-zero finite floats have equal bits, so the bit
     // pattern is the key of `==`.
+    // Empty heaps are kept (with their capacity) from earlier calls, so a repeated long line
+    // does not allocate again; past a bound they are dropped to cap the memory kept.
     let heaps = &mut scratch.heaps;
-    heaps.clear();
+    if heaps.len() > BUT_HEAPS_KEEP_MAX {
+        *heaps = FxHashMap::default();
+    } else {
+        heaps.values_mut().for_each(BinaryHeap::clear);
+    }
     for &k in nonzero.iter() {
         heaps
             .entry(sentiments[k].to_bits())
@@ -672,9 +681,11 @@ mod tests {
             let bi = ((vals.len() as f64) * bi_frac) as usize;
             let mut expected = vals.clone();
             but_reference(&mut expected, bi);
-            for linear_max in [0, usize::MAX] {
+            // The heap path twice with one scratch: kept heaps must not leak state.
+            let mut scratch = ButScratch::default();
+            for linear_max in [0, 0, usize::MAX] {
                 let mut got = vals.clone();
-                but_rescale(&mut got, bi, &mut ButScratch::default(), linear_max);
+                but_rescale(&mut got, bi, &mut scratch, linear_max);
                 prop_assert_eq!(&got, &expected);
             }
         }
