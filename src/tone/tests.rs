@@ -474,3 +474,17 @@ fn custom_lexicons_with_ascii_emoji_key_match_reference() {
         assert_eq!(scores(vader.polarity_scores(text)), expected, "{text:?}");
     }
 }
+
+#[test]
+fn vader_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Vader>();
+    let vader = embedded_shared();
+    let results: Vec<[f64; 4]> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| scores(vader.polarity_scores("It was so good."))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().all(|r| *r == [0.0, 0.445, 0.555, 0.5777]));
+}
