@@ -164,6 +164,10 @@ pub fn sentences(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
             break;
         }
         if !char_at(text, close_end).is_some_and(char::is_whitespace) {
+            if glued_boundary(text, sent, p, term_end, close_end, end) {
+                push(text, sent, close_end, out);
+                sent = close_end;
+            }
             i = close_end;
             continue;
         }
@@ -198,7 +202,11 @@ fn ends_sentence(
     let Some(c) = char_at(text, next) else {
         return true;
     };
-    if c.is_lowercase() || matches!(c, ',' | ';' | ':' | ')' | ']' | '}' | '.' | '?' | '!' | '…')
+    if c.is_lowercase()
+        || matches!(
+            c,
+            ',' | ';' | ':' | ')' | ']' | '}' | '.' | '?' | '!' | '…' | '-' | '–' | '—'
+        )
     {
         return false;
     }
@@ -207,9 +215,7 @@ fn ends_sentence(
         match abbreviation_before(text, sent, p) {
             Some(Abbrev::Title | Abbrev::Internal) => return false,
             Some(Abbrev::BeforeNumber) if c.is_ascii_digit() => return false,
-            Some(Abbrev::Ambiguous) => {
-                return is_opener(c) || starts_with_starter(bytes, next, end)
-            }
+            Some(Abbrev::Ambiguous) => return opens_sentence_after_abbreviation(text, next, end),
             Some(Abbrev::BeforeNumber) | None => {}
         }
     }
@@ -218,6 +224,71 @@ fn ends_sentence(
         return false;
     }
     true
+}
+
+/// Decides a terminator glued to the next word with no space (`said.The`, `Times."We`), a
+/// common scraping artefact where the page dropped a line break. Only a capitalized word
+/// (`Xx`) after a lowercase letter, digit, `%`, `)` or a closing quote counts, and not when the
+/// next token looks like an e-mail address or domain (`Josh.Zumbrun@wsj.com`); abbreviations are
+/// judged as with a space (`Sens.Ted`, `U.S.Army` stay whole).
+fn glued_boundary(
+    text: &str,
+    sent: usize,
+    p: usize,
+    term_end: usize,
+    close_end: usize,
+    end: usize,
+) -> bool {
+    let bytes = text.as_bytes();
+    if close_end + 1 >= end
+        || !bytes[close_end].is_ascii_uppercase()
+        || !bytes[close_end + 1].is_ascii_lowercase()
+    {
+        return false;
+    }
+    let has_closer = close_end > term_end;
+    let prev_ok = p > sent && matches!(bytes[p - 1], b'a'..=b'z' | b'0'..=b'9' | b'%' | b')');
+    if !has_closer && !prev_ok {
+        return false;
+    }
+    // The whole glued token, both sides of the terminator, bounded to 64 bytes each way.
+    let limit = end.min(close_end + 64);
+    let token_end = (close_end..limit)
+        .find(|&k| is_ascii_ws(bytes[k]))
+        .unwrap_or(limit);
+    let floor = sent.max(p.saturating_sub(64));
+    let token_start = (floor..p)
+        .rev()
+        .find(|&k| is_ascii_ws(bytes[k]))
+        .map_or(floor, |k| k + 1);
+    let domain_like = |part: &[u8]| {
+        part.windows(2)
+            .any(|w| w[0] == b'@' || (w[0] == b'.' && w[1].is_ascii_alphanumeric()))
+    };
+    if domain_like(&bytes[close_end..token_end]) || domain_like(&bytes[token_start..p]) {
+        return false;
+    }
+    if term_end == p + 1 && bytes[p] == b'.' && !has_closer {
+        match abbreviation_before(text, sent, p) {
+            Some(Abbrev::Title | Abbrev::Internal) => return false,
+            Some(Abbrev::Ambiguous) => return starts_with_starter(bytes, close_end, end),
+            Some(Abbrev::BeforeNumber) | None => {}
+        }
+    }
+    true
+}
+
+/// After an ambiguous abbreviation (`U.S.`, `Inc.`, an initial): a sentence opener word, or an
+/// opening quote or bracket before a capital (`U.S. “We agree,”` splits, `U.S. "support"` not).
+fn opens_sentence_after_abbreviation(text: &str, next: usize, end: usize) -> bool {
+    match char_at(text, next) {
+        Some(c) if is_opener(c) => {
+            let after = next + c.len_utf8();
+            after < end
+                && char_at(text, after).is_some_and(|d| d.is_uppercase() || d.is_ascii_digit())
+        }
+        _ => starts_with_starter(text.as_bytes(), next, end),
+    }
 }
 
 /// How an abbreviation before a period bears on a sentence boundary.
@@ -854,6 +925,40 @@ mod tests {
                 "The U.S.-led talks at example.com ended.",
                 "It was ill.",
                 "Doctors came.",
+            ],
+        );
+    }
+
+    #[test]
+    fn glued_sentences_from_scraping_are_split() {
+        check(
+            "He said.The deal held. “Go home.”Israeli troops left. Why?There was no answer. It \
+             ended in 2019.Officials agreed. Sens.Ted Cruz and the U.S.Army came. Mail \
+             Josh.Zumbrun@wsj.com or see HealthCare.Gov.Com now. A.Lincoln spoke.",
+            &[
+                "He said.",
+                "The deal held.",
+                "“Go home.”",
+                "Israeli troops left.",
+                "Why?",
+                "There was no answer.",
+                "It ended in 2019.",
+                "Officials agreed.",
+                "Sens.Ted Cruz and the U.S.Army came.",
+                "Mail Josh.Zumbrun@wsj.com or see HealthCare.Gov.Com now.",
+                "A.Lincoln spoke.",
+            ],
+        );
+    }
+
+    #[test]
+    fn dashes_and_scare_quotes_after_abbreviations_continue() {
+        check(
+            "Sen. Bernie Sanders (Vt.) — for president — spoke. They discussed U.S. \"support\" \
+             for Ukraine.",
+            &[
+                "Sen. Bernie Sanders (Vt.) — for president — spoke.",
+                "They discussed U.S. \"support\" for Ukraine.",
             ],
         );
     }
