@@ -228,7 +228,7 @@ fn ends_sentence(
 
 /// Decides a terminator glued to the next word with no space (`said.The`, `Times."We`), a
 /// common scraping artefact where the page dropped a line break. Only a capitalized word
-/// (`Xx`) after a lowercase letter, digit, `%`, `)` or a closing quote counts, and not when the
+/// (`Xx`, or the words `A` and `I`) after a lowercase letter, digit, `%`, `)` or a closing quote counts, and not when the
 /// next token looks like an e-mail address or domain (`Josh.Zumbrun@wsj.com`); abbreviations are
 /// judged as with a space (`Sens.Ted`, `U.S.Army` stay whole).
 fn glued_boundary(
@@ -240,10 +240,11 @@ fn glued_boundary(
     end: usize,
 ) -> bool {
     let bytes = text.as_bytes();
-    if close_end + 1 >= end
-        || !bytes[close_end].is_ascii_uppercase()
-        || !bytes[close_end + 1].is_ascii_lowercase()
-    {
+    let capitalized = close_end + 1 < end
+        && bytes[close_end].is_ascii_uppercase()
+        && (bytes[close_end + 1].is_ascii_lowercase()
+            || (matches!(bytes[close_end], b'A' | b'I') && bytes[close_end + 1] == b' '));
+    if !capitalized {
         return false;
     }
     let has_closer = close_end > term_end;
@@ -415,6 +416,7 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"Again"
             | b"Against"
             | b"All"
+            | b"Already"
             | b"Also"
             | b"Although"
             | b"Among"
@@ -423,6 +425,7 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"Another"
             | b"Any"
             | b"As"
+            | b"Asked"
             | b"At"
             | b"Because"
             | b"Before"
@@ -435,6 +438,9 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"Earlier"
             | b"Even"
             | b"Every"
+            | b"Everyone"
+            | b"Few"
+            | b"Following"
             | b"For"
             | b"From"
             | b"He"
@@ -446,11 +452,15 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"I"
             | b"If"
             | b"In"
+            | b"Indeed"
             | b"Instead"
             | b"It"
             | b"Its"
+            | b"Just"
             | b"Last"
             | b"Later"
+            | b"Let"
+            | b"Like"
             | b"Many"
             | b"Meanwhile"
             | b"More"
@@ -459,19 +469,31 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"Mrs"
             | b"Ms"
             | b"My"
+            | b"Neither"
             | b"No"
+            | b"Nobody"
             | b"None"
+            | b"Nor"
             | b"Not"
+            | b"Nothing"
             | b"Now"
             | b"On"
+            | b"Once"
             | b"One"
             | b"Only"
             | b"Or"
+            | b"Other"
+            | b"Others"
             | b"Our"
+            | b"Over"
+            | b"Perhaps"
+            | b"Several"
+            | b"She"
             | b"Since"
             | b"So"
             | b"Some"
             | b"Still"
+            | b"Such"
             | b"That"
             | b"The"
             | b"Their"
@@ -481,9 +503,13 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"They"
             | b"This"
             | b"Those"
+            | b"Though"
             | b"Thus"
             | b"To"
             | b"Today"
+            | b"Under"
+            | b"Unlike"
+            | b"Until"
             | b"We"
             | b"What"
             | b"When"
@@ -493,9 +519,11 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"Who"
             | b"Why"
             | b"With"
+            | b"Yes"
             | b"Yesterday"
             | b"Yet"
             | b"You"
+            | b"Your"
     )
 }
 
@@ -919,12 +947,14 @@ mod tests {
     fn times_state_names_and_glued_punctuation() {
         check(
             "They met at 5 p.m. Friday in Sacramento, Calif. The U.S.-led talks at example.com \
-             ended. It was ill. Doctors came.",
+             ended. It was ill. Doctors came. He called at 5:30 p.m. She answered.",
             &[
                 "They met at 5 p.m. Friday in Sacramento, Calif.",
                 "The U.S.-led talks at example.com ended.",
                 "It was ill.",
                 "Doctors came.",
+                "He called at 5:30 p.m.",
+                "She answered.",
             ],
         );
     }
@@ -933,7 +963,7 @@ mod tests {
     fn glued_sentences_from_scraping_are_split() {
         check(
             "He said.The deal held. “Go home.”Israeli troops left. Why?There was no answer. It \
-             ended in 2019.Officials agreed. Sens.Ted Cruz and the U.S.Army came. Mail \
+             ended in 2019.Officials agreed. On Jan. 16.A number came. Sens.Ted Cruz and the U.S.Army came. Mail \
              Josh.Zumbrun@wsj.com or see HealthCare.Gov.Com now. A.Lincoln spoke.",
             &[
                 "He said.",
@@ -944,6 +974,8 @@ mod tests {
                 "There was no answer.",
                 "It ended in 2019.",
                 "Officials agreed.",
+                "On Jan. 16.",
+                "A number came.",
                 "Sens.Ted Cruz and the U.S.Army came.",
                 "Mail Josh.Zumbrun@wsj.com or see HealthCare.Gov.Com now.",
                 "A.Lincoln spoke.",
