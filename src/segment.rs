@@ -1177,7 +1177,8 @@ mod tests {
         assert_eq!(out, [0..13, 14..18]);
         out.clear();
         sentences(t, 2..13, &mut out); // 2 is inside 'é'
-        assert_eq!(out, [3..13]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0], 3..13);
         out.clear();
         #[allow(clippy::reversed_empty_ranges)]
         sentences(t, 10..4, &mut out);
@@ -1319,7 +1320,8 @@ mod tests {
 
         #[test]
         fn sentences_stay_inside_arbitrary_spans(text in newsy(), a in 0usize..400, b in 0usize..400) {
-            let mut out = vec![0..0];
+            let mut out = Vec::new();
+            out.push(0..0);
             sentences(&text, a..b, &mut out);
             prop_assert_eq!(&out[0], &(0..0));
             let mut prev = a;
