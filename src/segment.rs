@@ -164,9 +164,9 @@ pub fn sentences(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
             break;
         }
         if !char_at(text, close_end).is_some_and(char::is_whitespace) {
-            if glued_boundary(text, sent, p, term_end, close_end, end) {
-                push(text, sent, close_end, out);
-                sent = close_end;
+            if let Some(at) = glued_boundary(text, sent, p, term_end, close_end, end) {
+                push(text, sent, at, out);
+                sent = at;
             }
             i = close_end;
             continue;
@@ -227,10 +227,13 @@ fn ends_sentence(
 }
 
 /// Decides a terminator glued to the next word with no space (`said.The`, `Times."We`), a
-/// common scraping artefact where the page dropped a line break. Only a capitalized word
-/// (`Xx`, or the words `A` and `I`) after a lowercase letter, digit, `%`, `)` or a closing quote counts, and not when the
-/// next token looks like an e-mail address or domain (`Josh.Zumbrun@wsj.com`); abbreviations are
-/// judged as with a space (`Sens.Ted`, `U.S.Army` stay whole).
+/// common scraping artefact where the page dropped a line break, and returns where the next
+/// sentence starts. Only a capitalized word (`Xx`, or the words `A` and `I`) after a lowercase
+/// letter, digit, `%`, `)` or a closing quote counts, and not when the glued token looks like an
+/// e-mail address or domain (`Josh.Zumbrun@wsj.com`, `HealthCare.Gov.Com`); abbreviations are
+/// judged as with a space (`Sens.Ted`, `U.S.Army` stay whole). An opening quote may come first
+/// (`rates.“I know`); a straight `"` after the terminator opens the next sentence rather than
+/// closing this one when the sentence so far holds an even number of them (`plan."If you`).
 fn glued_boundary(
     text: &str,
     sent: usize,
@@ -238,23 +241,36 @@ fn glued_boundary(
     term_end: usize,
     close_end: usize,
     end: usize,
-) -> bool {
+) -> Option<usize> {
     let bytes = text.as_bytes();
-    let capitalized = close_end + 1 < end
-        && bytes[close_end].is_ascii_uppercase()
-        && (bytes[close_end + 1].is_ascii_lowercase()
-            || (matches!(bytes[close_end], b'A' | b'I') && bytes[close_end + 1] == b' '));
+    let quote_opens = close_end > term_end
+        && bytes[close_end - 1] == b'"'
+        && memchr::memchr_iter(b'"', &bytes[sent..p]).count() % 2 == 0;
+    let split = if quote_opens {
+        close_end - 1
+    } else {
+        close_end
+    };
+    let word = if !quote_opens && bytes[close_end..].starts_with("“".as_bytes()) {
+        close_end + "“".len()
+    } else {
+        close_end
+    };
+    let capitalized = word + 1 < end
+        && bytes[word].is_ascii_uppercase()
+        && (bytes[word + 1].is_ascii_lowercase()
+            || (matches!(bytes[word], b'A' | b'I') && bytes[word + 1] == b' '));
     if !capitalized {
-        return false;
+        return None;
     }
-    let has_closer = close_end > term_end;
+    let has_closer = split > term_end;
     let prev_ok = p > sent && matches!(bytes[p - 1], b'a'..=b'z' | b'0'..=b'9' | b'%' | b')');
     if !has_closer && !prev_ok {
-        return false;
+        return None;
     }
     // The whole glued token, both sides of the terminator, bounded to 64 bytes each way.
-    let limit = end.min(close_end + 64);
-    let token_end = (close_end..limit)
+    let limit = end.min(word + 64);
+    let token_end = (word..limit)
         .find(|&k| is_ascii_ws(bytes[k]))
         .unwrap_or(limit);
     let floor = sent.max(p.saturating_sub(64));
@@ -266,17 +282,17 @@ fn glued_boundary(
         part.windows(2)
             .any(|w| w[0] == b'@' || (w[0] == b'.' && w[1].is_ascii_alphanumeric()))
     };
-    if domain_like(&bytes[close_end..token_end]) || domain_like(&bytes[token_start..p]) {
-        return false;
+    if domain_like(&bytes[word..token_end]) || domain_like(&bytes[token_start..p]) {
+        return None;
     }
     if term_end == p + 1 && bytes[p] == b'.' && !has_closer {
         match abbreviation_before(text, sent, p) {
-            Some(Abbrev::Title | Abbrev::Internal) => return false,
-            Some(Abbrev::Ambiguous) => return starts_with_starter(bytes, close_end, end),
-            Some(Abbrev::BeforeNumber) | None => {}
+            Some(Abbrev::Title | Abbrev::Internal) => return None,
+            Some(Abbrev::Ambiguous) if !starts_with_starter(bytes, word, end) => return None,
+            _ => {}
         }
     }
-    true
+    Some(split)
 }
 
 /// After an ambiguous abbreviation (`U.S.`, `Inc.`, an initial): a sentence opener word, or an
@@ -477,6 +493,7 @@ fn starts_with_starter(bytes: &[u8], k: usize, end: usize) -> bool {
             | b"Not"
             | b"Nothing"
             | b"Now"
+            | b"Of"
             | b"On"
             | b"Once"
             | b"One"
@@ -979,6 +996,17 @@ mod tests {
                 "Sens.Ted Cruz and the U.S.Army came.",
                 "Mail Josh.Zumbrun@wsj.com or see HealthCare.Gov.Com now.",
                 "A.Lincoln spoke.",
+            ],
+        );
+        check(
+            "They object to the plan.\"If you want a deal,\" he said.\"No.\"Then it ended.“I \
+             know.”",
+            &[
+                "They object to the plan.",
+                "\"If you want a deal,\" he said.",
+                "\"No.\"",
+                "Then it ended.",
+                "“I know.”",
             ],
         );
     }
