@@ -233,7 +233,8 @@ fn ends_sentence(
 /// e-mail address or domain (`Josh.Zumbrun@wsj.com`, `HealthCare.Gov.Com`); abbreviations are
 /// judged as with a space (`Sens.Ted`, `U.S.Army` stay whole). An opening quote may come first
 /// (`rates.“I know`); a straight `"` after the terminator opens the next sentence rather than
-/// closing this one when the sentence so far holds an even number of them (`plan."If you`).
+/// closing this one when the sentence so far holds an even number of them (`plan."If you`;
+/// counted over the last [`QUOTE_PARITY_WINDOW`] bytes only, so junk cannot make it quadratic).
 fn glued_boundary(
     text: &str,
     sent: usize,
@@ -245,7 +246,13 @@ fn glued_boundary(
     let bytes = text.as_bytes();
     let quote_opens = close_end > term_end
         && bytes[close_end - 1] == b'"'
-        && memchr::memchr_iter(b'"', &bytes[sent..p]).count() % 2 == 0;
+        && memchr::memchr_iter(
+            b'"',
+            &bytes[sent.max(p.saturating_sub(QUOTE_PARITY_WINDOW))..p],
+        )
+        .count()
+            % 2
+            == 0;
     let split = if quote_opens {
         close_end - 1
     } else {
@@ -647,6 +654,9 @@ fn merge_trailer(text: &str, first_out: usize, out: &mut Vec<Range<usize>>) {
         out[n - 2].end = last.end;
     }
 }
+
+/// How far back the straight-quote parity of a glued boundary is counted.
+const QUOTE_PARITY_WINDOW: usize = 512;
 
 /// Bytes that can end a sentence or start one: `.`, `?`, `!`, `\n`, and 0xE2 (lead byte of `…`).
 static CANDIDATE: [bool; 256] = {
@@ -1263,6 +1273,18 @@ mod tests {
         let got = split(&only_punct);
         assert_eq!(got.len(), only_punct.len().div_ceil(MAX_SENTENCE_BYTES));
         assert_eq!(got.concat(), only_punct);
+    }
+
+    #[test]
+    fn ten_megabytes_of_pathological_text_stay_linear() {
+        let t0 = std::time::Instant::now();
+        for unit in ["word ", "x.\"Ab@", "U.S.\"Ab ", "a\n \n", "…", "(", "a.B"] {
+            let text = unit.repeat((10 << 20) / unit.len());
+            let segs = segment(&text);
+            assert!(!segs.is_empty());
+        }
+        // Generous even for an unoptimized build; a quadratic path would take hours.
+        assert!(t0.elapsed().as_secs() < 60, "{:?}", t0.elapsed());
     }
 
     /// Checks every invariant of the module contract on `text`.
