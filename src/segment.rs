@@ -1133,6 +1133,16 @@ mod tests {
     }
 
     #[test]
+    fn trailer_merging_never_crosses_the_length_bound() {
+        let long = format!("{}.", "x".repeat(MAX_SENTENCE_BYTES - 1));
+        let text = format!("{long} (ANI)");
+        assert_eq!(split(&text), [long.as_str(), "(ANI)"]);
+        let short = format!("{}.", "x".repeat(MAX_SENTENCE_BYTES - 7));
+        let text = format!("{short} (ANI)");
+        assert_eq!(split(&text), [text.as_str()]);
+    }
+
+    #[test]
     fn line_breaks_inside_a_paragraph() {
         check(
             "Headline without period\nBody starts here. Second.\n- item one\n- item two\nA wrapped \
@@ -1388,6 +1398,17 @@ mod tests {
                 prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
                 prev = s.end;
             }
+        }
+
+        #[test]
+        fn long_sentences_respect_the_bound(
+            words in 1usize..2000,
+            word in "[a-zé]{1,9}",
+            sep in "[ \u{a0}]",
+            tail in "[.?!]( \\(ANI\\))?",
+        ) {
+            let text = format!("{}{tail}", [word.as_str(); 1].repeat(words).join(&sep));
+            check_invariants(&text)?;
         }
 
         #[test]
