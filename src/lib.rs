@@ -6,3 +6,4 @@
 //! sums) → `report` (CSV files). Stages exchange the plain types of [`document`].
 
 pub mod document;
+pub mod tone;
