@@ -7,3 +7,5 @@
 
 pub mod document;
 pub mod tone;
+pub mod stance;
+pub mod eval;
