@@ -9,9 +9,10 @@
 //! - `bias` — class prior.
 //! - `S:w` — every word of the sentence outside the target: sentence-level tone is the strongest
 //!   single signal in news, since most sentences are about one person.
-//! - `L:w` / `R:w` — words within [`WINDOW`] tokens left / right of the target, and `L1:w`, `R1:w`,
-//!   `R2:w_w` for the adjacent words: the verb right after a mention ("X slammed") or before it
-//!   ("accused X", "by X") decides whether the mention is agent or object of a cue.
+//!   Each weighs 3/√(words in the sentence) so long sentences do not drown the rest.
+//! - `CL:w` / `CR:w` — words of the target's clause, left / right of it; and `L1:w`, `R1:w`,
+//!   `L2:w_w`, `R2:w_w` for the adjacent words: the verb right after a mention ("X slammed") or
+//!   before it ("accused X", "by X") decides whether the mention is agent or object of a cue.
 //! - `T:w` — words of the mention itself (a pronoun target, a title like "President").
 //! - `v:*` — VADER valences of words (negated by a preceding negator, as VADER does), summed by
 //!   scope: whole sentence, same clause, left/right in the clause, near (distance-weighted),
@@ -27,7 +28,7 @@ use std::ops::Range;
 
 use crate::tone::Vader;
 
-/// Tokens each side of the target that count as its window.
+/// How far (in tokens) to look for the predicate after / the verb before the target.
 pub(crate) const WINDOW: usize = 4;
 /// Tokens after a negator whose valence VADER flips.
 const NEGATION_SCOPE: usize = 3;
@@ -431,6 +432,7 @@ pub(crate) fn extract(
     };
 
     emit("c:sent", sc);
+
     put(key, "cb:sent", compound_bucket(sc), 1.0, emit);
 
     for &(lo, hi) in target_words.iter() {
@@ -465,11 +467,15 @@ pub(crate) fn extract(
     let mut n_actors = 0usize;
     let mut nearest_actor: Option<usize> = None;
     let (mut clause_start, mut clause_end) = (tt.start, tt.end);
+    let nwords = toks.iter().filter(|t| t.kind == Kind::Word).count().max(1) as f64;
+    // Sentence words weigh 3/√n: a long sentence's many words should not outvote its few
+    // target-specific features.
+    let s_val = 3.0 / nwords.sqrt();
     for (k, t) in toks.iter().enumerate() {
         match t.kind {
             Kind::Word => {
                 let w = word(t);
-                put(key, "S:", w, 1.0, emit);
+                put(key, "S:", w, s_val, emit);
                 if contrast_at.is_none() && CONTRAST.contains(&w) {
                     contrast_at = Some(k);
                 }
@@ -520,14 +526,14 @@ pub(crate) fn extract(
     emit("c:clause", cc);
     put(key, "cb:clause", compound_bucket(cc), 1.0, emit);
 
+    // Words of the target's clause, by side: the clause is the window that matters ("X, who
+    // denied wrongdoing, ..." vs "..., which X praised"), wherever it starts.
+    for (k, t) in toks.iter().enumerate() {
+        if t.kind == Kind::Word && t.clause == tt.clause {
+            put(key, if k < ti { "CL:" } else { "CR:" }, word(t), 1.0, emit);
+        }
+    }
     // Window and adjacent words.
-    let lo = ti.saturating_sub(WINDOW);
-    for t in &toks[lo..ti] {
-        put(key, "L:", word(t), 1.0, emit);
-    }
-    for t in toks.iter().skip(ti + 1).take(WINDOW) {
-        put(key, "R:", word(t), 1.0, emit);
-    }
     if ti > 0 {
         put(key, "L1:", word(&toks[ti - 1]), 1.0, emit);
     } else {
