@@ -5,6 +5,7 @@
 //! cargo run --release --example train_target -- train tests/data/newsmtsc/train.jsonl lexicons/target_model.csv
 //! cargo run --release --example train_target -- cv tests/data/newsmtsc/train.jsonl [l2=1e-3 min_count=2 class_balance=0.5 k=5]
 //! cargo run --release --example train_target -- eval tests/data/newsmtsc/devtest_rw.jsonl [predictions.csv]
+//! cargo run --release --example train_target -- bench tests/data/newsmtsc/devtest_rw.jsonl
 //! ```
 
 use std::path::Path;
@@ -65,6 +66,21 @@ fn main() -> anyhow::Result<()> {
                 out.as_mut().map(|w| w as &mut dyn std::io::Write),
             )?;
             println!("{r}");
+        }
+        Some("bench") => {
+            // Scores/s on one core: every target of FILE, repeated until ~3 s have passed.
+            let data = load_newsmtsc(Path::new(&args[1]))?;
+            let model = TargetModel::embedded();
+            let (mut n, mut acc) = (0u64, 0.0);
+            let t = Instant::now();
+            while t.elapsed().as_secs_f64() < 3.0 {
+                for e in &data {
+                    acc += model.score(&vader, &e.sentence, e.target.clone(), &e.others).score;
+                    n += 1;
+                }
+            }
+            let secs = t.elapsed().as_secs_f64();
+            println!("{n} scores in {secs:.2} s: {:.0} scores/s ({acc:.3})", n as f64 / secs);
         }
         _ => anyhow::bail!("usage: train_target train|cv|eval FILE ..."),
     }

@@ -26,9 +26,16 @@ fn check(file: &str) {
     );
     let from_file = report_from_predictions(&predictions[..]).unwrap();
     assert_eq!(from_file, report, "{file}: predictions file disagrees");
-    let rows = String::from_utf8(predictions).unwrap();
-    assert_eq!(rows.lines().count(), examples.len() + 1);
-    assert!(rows.starts_with("gid,gold,predicted\n"));
+    assert!(predictions.starts_with(b"gid,gold,predicted\n"));
+    // One row per target, in input order, with its gid (gids may hold commas or newlines, so
+    // read the file as CSV rather than counting lines).
+    let mut rdr = csv::Reader::from_reader(&predictions[..]);
+    let gids: Vec<String> = rdr
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    let expected: Vec<&str> = examples.iter().map(|e| e.gid.as_str()).collect();
+    assert_eq!(gids, expected);
 }
 
 #[test]

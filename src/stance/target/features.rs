@@ -119,12 +119,13 @@ fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
 impl Scratch {
     fn push_lower(&mut self, word: &str) -> (usize, usize) {
         let lo = self.lower.len();
-        let mut has_digit = false;
-        for c in word.chars() {
-            has_digit |= c.is_ascii_digit();
-        }
-        if has_digit {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
             self.lower.push_str("<num>");
+        } else if word.is_ascii() {
+            // Fast path for the common case: one byte in, one byte out.
+            self.lower.push_str(word);
+            self.lower[lo..].make_ascii_lowercase();
+            // Words hold only alphanumerics, '-', '.' and apostrophes, so there is no '`' to map.
         } else {
             for c in word.chars() {
                 match c {
