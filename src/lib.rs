@@ -20,3 +20,5 @@ pub mod segment;
 pub mod stance;
 pub mod text;
 pub mod tone;
+pub mod stance;
+pub mod eval;

@@ -6,3 +6,4 @@ mod events;
 
 pub use cues::{Cue, CueKind, CueMatch, Cues};
 pub use events::{events, SourceRule, StanceEvent};
+pub mod target;

@@ -1,0 +1,88 @@
+//! Drives training, cross-validation and evaluation of the target-dependent model until the CLI
+//! wires `newsstance train newsmtsc` / `newsstance eval newsmtsc`.
+//!
+//! ```text
+//! cargo run --release --example train_target -- train tests/data/newsmtsc/train.jsonl lexicons/target_model.csv
+//! cargo run --release --example train_target -- cv tests/data/newsmtsc/train.jsonl [l2=1e-3 min_count=2 class_balance=0.5 k=5]
+//! cargo run --release --example train_target -- eval tests/data/newsmtsc/devtest_rw.jsonl [predictions.csv]
+//! cargo run --release --example train_target -- bench tests/data/newsmtsc/devtest_rw.jsonl
+//! ```
+
+use std::path::Path;
+use std::time::Instant;
+
+use newsstance::eval::{evaluate, load_newsmtsc};
+use newsstance::stance::target::{cross_validate, train, TargetModel, TrainParams};
+use newsstance::tone::Vader;
+
+fn params_from(args: &[String]) -> (TrainParams, usize) {
+    let mut p = TrainParams::default();
+    let mut k = 5;
+    for a in args {
+        let (key, val) = a.split_once('=').expect("key=value");
+        match key {
+            "l2" => p.l2 = val.parse().unwrap(),
+            "min_count" => p.min_count = val.parse().unwrap(),
+            "class_balance" => p.class_balance = val.parse().unwrap(),
+            "max_iter" => p.max_iter = val.parse().unwrap(),
+            "k" => k = val.parse().unwrap(),
+            _ => panic!("unknown parameter {key}"),
+        }
+    }
+    (p, k)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let vader = Vader::embedded();
+    match args.first().map(String::as_str) {
+        Some("train") => {
+            let data = load_newsmtsc(Path::new(&args[1]))?;
+            let (p, _) = params_from(&args[3..]);
+            let t = Instant::now();
+            let model = train(&data, &vader, &p);
+            let file = std::fs::File::create(&args[2])?;
+            model.to_csv(std::io::BufWriter::new(file))?;
+            eprintln!("{} features, {:.1?}", model.len(), t.elapsed());
+        }
+        Some("cv") => {
+            let data = load_newsmtsc(Path::new(&args[1]))?;
+            let (p, k) = params_from(&args[2..]);
+            let t = Instant::now();
+            let r = cross_validate(&data, &vader, &p, k);
+            println!("{p:?} k={k} ({:.1?})\n{r}", t.elapsed());
+        }
+        Some("eval") => {
+            let data = load_newsmtsc(Path::new(&args[1]))?;
+            let model = TargetModel::embedded();
+            let mut out = match args.get(2) {
+                Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
+                None => None,
+            };
+            let r = evaluate(
+                &model,
+                &vader,
+                &data,
+                out.as_mut().map(|w| w as &mut dyn std::io::Write),
+            )?;
+            println!("{r}");
+        }
+        Some("bench") => {
+            // Scores/s on one core: every target of FILE, repeated until ~3 s have passed.
+            let data = load_newsmtsc(Path::new(&args[1]))?;
+            let model = TargetModel::embedded();
+            let (mut n, mut acc) = (0u64, 0.0);
+            let t = Instant::now();
+            while t.elapsed().as_secs_f64() < 3.0 {
+                for e in &data {
+                    acc += model.score(&vader, &e.sentence, e.target.clone(), &e.others).score;
+                    n += 1;
+                }
+            }
+            let secs = t.elapsed().as_secs_f64();
+            println!("{n} scores in {secs:.2} s: {:.0} scores/s ({acc:.3})", n as f64 / secs);
+        }
+        _ => anyhow::bail!("usage: train_target train|cv|eval FILE ..."),
+    }
+    Ok(())
+}
