@@ -20,5 +20,3 @@ pub mod segment;
 pub mod stance;
 pub mod text;
 pub mod tone;
-pub mod stance;
-pub mod eval;

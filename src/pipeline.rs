@@ -166,7 +166,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
     }
     // Paragraph rows.
     let mut m = 0;
-    for (p, para) in a.paragraphs.iter().enumerate() {
+    for (p, _) in a.paragraphs.iter().enumerate() {
         let tones = &a.tones[p];
         let n = tones.len().max(1) as f64;
         let mean = |f: fn(&Polarity) -> f64| tones.iter().map(f).sum::<f64>() / n;
