@@ -137,8 +137,7 @@ fn parse_line(
     if line.trim().is_empty() {
         return Ok(());
     }
-    let raw: RawLine =
-        serde_json::from_str(line).map_err(|e| err(format!("invalid JSON: {e}")))?;
+    let raw: RawLine = serde_json::from_str(line).map_err(|e| err(format!("invalid JSON: {e}")))?;
     let s = raw.sentence_normalized;
     let mut spans = Vec::with_capacity(raw.targets.len());
     for t in &raw.targets {

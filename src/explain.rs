@@ -7,19 +7,38 @@ use std::fmt::Write;
 
 /// Renders the analysis of `text` (treated as one undated article body).
 pub fn explain(engines: &Engines, text: &str) -> String {
-    let doc = Document { id: "explain".into(), text: text.to_string(), ..Document::default() };
+    let doc = Document {
+        id: "explain".into(),
+        text: text.to_string(),
+        ..Document::default()
+    };
     let a = analyse(engines, &doc);
     let lex = &engines.lexicon;
     let mut out = String::new();
     for span in &a.oversized {
-        let _ = writeln!(out, "(paragraph at byte {} skipped: {} bytes is over the size limit)", span.start, span.len());
+        let _ = writeln!(
+            out,
+            "(paragraph at byte {} skipped: {} bytes is over the size limit)",
+            span.start,
+            span.len()
+        );
     }
     for (p, para) in a.paragraphs.iter().enumerate() {
         for (s, sent) in para.sentences.iter().enumerate() {
             let t = a.tones[p][s];
             let _ = writeln!(out, "[{}.{}] {}", p + 1, s + 1, &text[sent.clone()]);
-            let _ = writeln!(out, "  tone: compound {:+.4}  pos {:.3}  neu {:.3}  neg {:.3}", t.compound, t.pos, t.neu, t.neg);
-            for (m, score) in a.actors.mentions.iter().zip(&a.sentiments).filter(|(m, _)| m.paragraph as usize == p && m.sentence as usize == s) {
+            let _ = writeln!(
+                out,
+                "  tone: compound {:+.4}  pos {:.3}  neu {:.3}  neg {:.3}",
+                t.compound, t.pos, t.neu, t.neg
+            );
+            for (m, score) in a
+                .actors
+                .mentions
+                .iter()
+                .zip(&a.sentiments)
+                .filter(|(m, _)| m.paragraph as usize == p && m.sentence as usize == s)
+            {
                 let actor = a.actors.actor(lex, m.actor);
                 let how = match m.via {
                     Via::Alias => "lexicon alias",
@@ -41,14 +60,32 @@ pub fn explain(engines: &Engines, text: &str) -> String {
                     .actors
                     .mentions
                     .iter()
-                    .filter(|o| o.paragraph == m.paragraph && o.sentence == m.sentence && o.span != m.span)
+                    .filter(|o| {
+                        o.paragraph == m.paragraph && o.sentence == m.sentence && o.span != m.span
+                    })
                     .map(|o| o.span.start - sent.start..o.span.end - sent.start)
                     .collect();
-                let features = engines.target.explain(&engines.vader, sent_text, target, &others);
-                let top: Vec<String> = features.iter().take(5).map(|(f, w)| format!("{f} {w:+.3}")).collect();
-                let _ = writeln!(out, "    sentiment toward it: {:+.4} ({})  because: {}", score.score, score.label, top.join(", "));
+                let features = engines
+                    .target
+                    .explain(&engines.vader, sent_text, target, &others);
+                let top: Vec<String> = features
+                    .iter()
+                    .take(5)
+                    .map(|(f, w)| format!("{f} {w:+.3}"))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "    sentiment toward it: {:+.4} ({})  because: {}",
+                    score.score,
+                    score.label,
+                    top.join(", ")
+                );
             }
-            for e in a.events.iter().filter(|e| e.paragraph as usize == p && e.sentence as usize == s) {
+            for e in a
+                .events
+                .iter()
+                .filter(|e| e.paragraph as usize == p && e.sentence as usize == s)
+            {
                 let src = a.actors.actor(lex, e.source);
                 let tgt = a.actors.actor(lex, e.target);
                 let _ = writeln!(

@@ -33,8 +33,32 @@ pub const OUTPUT_FILES: &[&str] = &[
 /// Excel's cell limit is 32,767 characters; evidence is cut a little below it.
 pub const MAX_CELL_CHARS: usize = 32_000;
 
-pub const PARAGRAPHS_HEADER: &[&str] = &["doc_id", "date", "source", "paragraph", "sentences", "tone", "positive", "neutral", "negative", "actors"];
-pub const MENTIONS_HEADER: &[&str] = &["doc_id", "date", "paragraph", "sentence", "actor", "country", "alias", "sentiment", "name", "kind", "label", "found_by"];
+pub const PARAGRAPHS_HEADER: &[&str] = &[
+    "doc_id",
+    "date",
+    "source",
+    "paragraph",
+    "sentences",
+    "tone",
+    "positive",
+    "neutral",
+    "negative",
+    "actors",
+];
+pub const MENTIONS_HEADER: &[&str] = &[
+    "doc_id",
+    "date",
+    "paragraph",
+    "sentence",
+    "actor",
+    "country",
+    "alias",
+    "sentiment",
+    "name",
+    "kind",
+    "label",
+    "found_by",
+];
 pub const STANCES_HEADER: &[&str] = &[
     "doc_id",
     "date",
@@ -49,11 +73,42 @@ pub const STANCES_HEADER: &[&str] = &[
     "evidence",
     "source_rule",
 ];
-pub const ACTORS_HEADER: &[&str] =
-    &["date", "actor", "name", "country", "kind", "documents", "mentions", "sentiment", "stance_out", "stance_out_events", "stance_in", "stance_in_events"];
-pub const COUNTRIES_HEADER: &[&str] =
-    &["date", "country", "documents", "mentions", "sentiment", "stance_out", "stance_out_events", "stance_in", "stance_in_events", "name"];
-pub const DYADS_HEADER: &[&str] = &["date", "source_country", "target_country", "events", "documents", "stance", "negative_share", "positive_share"];
+pub const ACTORS_HEADER: &[&str] = &[
+    "date",
+    "actor",
+    "name",
+    "country",
+    "kind",
+    "documents",
+    "mentions",
+    "sentiment",
+    "stance_out",
+    "stance_out_events",
+    "stance_in",
+    "stance_in_events",
+];
+pub const COUNTRIES_HEADER: &[&str] = &[
+    "date",
+    "country",
+    "documents",
+    "mentions",
+    "sentiment",
+    "stance_out",
+    "stance_out_events",
+    "stance_in",
+    "stance_in_events",
+    "name",
+];
+pub const DYADS_HEADER: &[&str] = &[
+    "date",
+    "source_country",
+    "target_country",
+    "events",
+    "documents",
+    "stance",
+    "negative_share",
+    "positive_share",
+];
 pub const ERRORS_HEADER: &[&str] = &["input", "line", "record_id", "error"];
 
 /// A row of `paragraphs.csv`.
@@ -161,7 +216,10 @@ impl IntBuf {
 }
 
 fn itoa_buf(mut n: u64) -> IntBuf {
-    let mut b = IntBuf { buf: [0; 20], start: 20 };
+    let mut b = IntBuf {
+        buf: [0; 20],
+        start: 20,
+    };
     loop {
         b.start -= 1;
         b.buf[b.start] = b'0' + (n % 10) as u8;
@@ -190,7 +248,11 @@ pub fn evidence_cell(s: &str) -> String {
         if chars >= MAX_CELL_CHARS {
             break;
         }
-        out.push(if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') { ' ' } else { c });
+        out.push(if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') {
+            ' '
+        } else {
+            c
+        });
         chars += 1;
     }
     match guard_text(&out) {
@@ -213,13 +275,27 @@ struct CsvFile {
 
 impl CsvFile {
     fn create(path: PathBuf, header: &[&str], bom: bool) -> Result<CsvFile, ReportError> {
-        let file = File::create(&path).map_err(|source| ReportError::Io { path: path.clone(), source })?;
+        let file = File::create(&path).map_err(|source| ReportError::Io {
+            path: path.clone(),
+            source,
+        })?;
         let mut buf = BufWriter::with_capacity(1 << 16, file);
         if bom {
-            buf.write_all("\u{feff}".as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source })?;
+            buf.write_all("\u{feff}".as_bytes())
+                .map_err(|source| ReportError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
         }
-        let writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buf);
-        let mut f = CsvFile { path, writer, rows: 0, cell: String::new() };
+        let writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(buf);
+        let mut f = CsvFile {
+            path,
+            writer,
+            rows: 0,
+            cell: String::new(),
+        };
         for h in header {
             f.text(h)?;
         }
@@ -229,16 +305,23 @@ impl CsvFile {
     }
 
     fn err(&self, source: csv::Error) -> ReportError {
-        ReportError::Csv { path: self.path.clone(), source }
+        ReportError::Csv {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     fn text(&mut self, s: &str) -> Result<(), ReportError> {
         let g = guard_text(s);
-        self.writer.write_field(g.as_bytes()).map_err(|e| self.err(e))
+        self.writer
+            .write_field(g.as_bytes())
+            .map_err(|e| self.err(e))
     }
 
     fn raw(&mut self, s: &str) -> Result<(), ReportError> {
-        self.writer.write_field(s.as_bytes()).map_err(|e| self.err(e))
+        self.writer
+            .write_field(s.as_bytes())
+            .map_err(|e| self.err(e))
     }
 
     fn num(&mut self, x: f64) -> Result<(), ReportError> {
@@ -268,14 +351,23 @@ impl CsvFile {
 
     fn end(&mut self) -> Result<(), ReportError> {
         self.rows += 1;
-        self.writer.write_record(None::<&[u8]>).map_err(|e| self.err(e))
+        self.writer
+            .write_record(None::<&[u8]>)
+            .map_err(|e| self.err(e))
     }
 
     fn finish(self) -> Result<u64, ReportError> {
         let path = self.path.clone();
-        let buf = self.writer.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
-        let file = buf.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
-        file.sync_all().map_err(|source| ReportError::Io { path, source })?;
+        let buf = self.writer.into_inner().map_err(|e| ReportError::Io {
+            path: path.clone(),
+            source: e.into_error(),
+        })?;
+        let file = buf.into_inner().map_err(|e| ReportError::Io {
+            path: path.clone(),
+            source: e.into_error(),
+        })?;
+        file.sync_all()
+            .map_err(|source| ReportError::Io { path, source })?;
         Ok(self.rows)
     }
 }
@@ -323,7 +415,10 @@ impl ReportWriter {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "reports".into());
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "reports".into());
         remove_stale_staging(&parent, &name);
         let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
         if staging.exists() {
@@ -337,7 +432,10 @@ impl ReportWriter {
             stances: f("stances.csv", STANCES_HEADER)?,
             errors: f("errors.csv", ERRORS_HEADER)?,
             out: out.to_path_buf(),
-            staging: StagingGuard { path: staging, armed: true },
+            staging: StagingGuard {
+                path: staging,
+                armed: true,
+            },
             bom,
         })
     }
@@ -405,13 +503,32 @@ impl ReportWriter {
     }
 
     /// Writes the aggregate reports and closes every CSV file; returns row counts per file.
-    pub fn finish(self, agg: &Aggregate, country_name: &dyn Fn(&str) -> String) -> Result<(FinishedReports, RowCounts), ReportError> {
+    pub fn finish(
+        self,
+        agg: &Aggregate,
+        country_name: &dyn Fn(&str) -> String,
+    ) -> Result<(FinishedReports, RowCounts), ReportError> {
         let mut counts = Vec::new();
-        let ReportWriter { out, staging: guard, paragraphs, mentions, stances, errors, bom } = self;
+        let ReportWriter {
+            out,
+            staging: guard,
+            paragraphs,
+            mentions,
+            stances,
+            errors,
+            bom,
+        } = self;
         let staging = guard.path.clone();
-        let finished = FinishedReports { out, staging: guard };
+        let finished = FinishedReports {
+            out,
+            staging: guard,
+        };
         for f in [paragraphs, mentions, stances, errors] {
-            let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             counts.push((name, f.finish()?));
         }
         let mut f = CsvFile::create(staging.join("actors.csv"), ACTORS_HEADER, bom)?;
@@ -478,7 +595,10 @@ impl FinishedReports {
     /// Writes a small file (the manifest) into the staging folder, fsynced.
     pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.staging.path.join(name);
-        let io = |source| ReportError::Io { path: path.clone(), source };
+        let io = |source| ReportError::Io {
+            path: path.clone(),
+            source,
+        };
         let mut f = File::create(&path).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
         f.sync_all().map_err(io)
@@ -525,7 +645,11 @@ impl FinishedReports {
                 fs::rename(&from, self.out.join(name)).map_err(io(&from))?;
             }
         }
-        fs::rename(self.staging.path.join("_SUCCESS"), self.out.join("_SUCCESS")).map_err(io(&self.out))?;
+        fs::rename(
+            self.staging.path.join("_SUCCESS"),
+            self.out.join("_SUCCESS"),
+        )
+        .map_err(io(&self.out))?;
         self.staging.armed = false;
         let _ = fs::remove_dir_all(&self.staging.path);
         sync_dir(Some(&self.out))
@@ -536,10 +660,16 @@ impl FinishedReports {
 /// costs nothing but the run itself.
 fn remove_stale_staging(parent: &Path, name: &str) {
     let prefix = format!(".{name}.staging-");
-    let Ok(entries) = fs::read_dir(parent) else { return };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)).and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
             continue;
         };
         if pid != std::process::id() && !process_alive(pid) {
@@ -586,10 +716,20 @@ fn sync_dir(dir: Option<&Path>) -> Result<(), ReportError> {
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let cb = CString::new(b.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let ca = CString::new(a.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let cb = CString::new(b.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
-    let r = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
     if r == 0 {
         Ok(())
     } else {
@@ -649,8 +789,13 @@ mod tests {
         assert!(counts.iter().all(|(_, n)| *n == 0));
         fin.write_file("manifest.json", b"{}").unwrap();
         fin.publish().unwrap();
-        assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "keep me");
-        assert!(fs::read_to_string(out.join("paragraphs.csv")).unwrap().starts_with("doc_id,date,source,paragraph"));
+        assert_eq!(
+            fs::read_to_string(out.join("README.md")).unwrap(),
+            "keep me"
+        );
+        assert!(fs::read_to_string(out.join("paragraphs.csv"))
+            .unwrap()
+            .starts_with("doc_id,date,source,paragraph"));
         assert!(out.join("_SUCCESS").exists());
         assert!(!staging.exists());
     }
@@ -665,7 +810,10 @@ mod tests {
         let staging = w.staging().to_path_buf();
         drop(w);
         assert!(!staging.exists());
-        assert_eq!(fs::read_to_string(out.join("paragraphs.csv")).unwrap(), "old");
+        assert_eq!(
+            fs::read_to_string(out.join("paragraphs.csv")).unwrap(),
+            "old"
+        );
     }
 
     #[test]

@@ -148,13 +148,17 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let engines = Engines::load(opts.lexicons.as_deref())?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| RunError::Other(format!("cannot start threads: {e}")))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| RunError::Other(format!("cannot start threads: {e}")))?;
     let mut writer = ReportWriter::create(&opts.out, opts.bom)?;
 
     let progress = Reporter::new(opts);
     let (files, discover_errors) = corpus::discover(&opts.inputs);
     let (batch_tx, batch_rx) = sync_channel::<Msg>(2);
-    let (result_tx, result_rx) = sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
+    let (result_tx, result_rx) =
+        sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
 
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
         scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
@@ -164,10 +168,17 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             match msg {
                 Msg::InputDone(s) => pending_inputs.push(s),
                 Msg::Batch(docs, errors) => {
-                    let results: Vec<DocResult> = pool.install(|| docs.par_iter().map(|d| pipeline::process(&engines, d)).collect());
+                    let results: Vec<DocResult> = pool.install(|| {
+                        docs.par_iter()
+                            .map(|d| pipeline::process(&engines, d))
+                            .collect()
+                    });
                     let bytes: u64 = docs.iter().map(|d| d.text.len() as u64).sum();
                     progress.advance(docs.len() as u64, bytes);
-                    if result_tx.send((results, errors, std::mem::take(&mut pending_inputs))).is_err() {
+                    if result_tx
+                        .send((results, errors, std::mem::take(&mut pending_inputs)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -177,7 +188,9 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             let _ = result_tx.send((Vec::new(), Vec::new(), pending_inputs));
         }
         drop(result_tx);
-        writer_thread.join().map_err(|_| RunError::Other("the writer thread panicked".into()))?
+        writer_thread
+            .join()
+            .map_err(|_| RunError::Other("the writer thread panicked".into()))?
     })?;
     progress.finish();
 
@@ -185,11 +198,24 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let error_rows = state.error_rows;
     if let Some(max) = opts.max_errors {
         if error_rows > max {
-            return Err(RunError::TooManyErrors { failed: error_rows, max });
+            return Err(RunError::TooManyErrors {
+                failed: error_rows,
+                max,
+            });
         }
     }
-    let exit_code = if error_rows > 0 { exit::PARTIAL } else { exit::OK };
-    let country_name = |code: &str| engines.lexicon.country(code).map(|c| c.name.clone()).unwrap_or_default();
+    let exit_code = if error_rows > 0 {
+        exit::PARTIAL
+    } else {
+        exit::OK
+    };
+    let country_name = |code: &str| {
+        engines
+            .lexicon
+            .country(code)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
     let (finished, counts) = writer.finish(&state.aggregate, &country_name)?;
     let elapsed = clock.elapsed().as_secs_f64();
     let manifest = Manifest {
@@ -213,19 +239,47 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
         inputs: state
             .inputs
             .iter()
-            .map(|i| InputEntry { path: i.input.clone(), bytes: i.bytes, blake3: i.blake3.clone(), records: i.records, failed: i.failed })
+            .map(|i| InputEntry {
+                path: i.input.clone(),
+                bytes: i.bytes,
+                blake3: i.blake3.clone(),
+                records: i.records,
+                failed: i.failed,
+            })
             .collect(),
-        lexicons: engines.files.iter().map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3() }).collect(),
-        outputs: counts.into_iter().map(|(file, rows)| OutputEntry { file, rows }).collect(),
+        lexicons: engines
+            .files
+            .iter()
+            .map(|f| LexiconEntry {
+                name: f.name.clone(),
+                origin: f.origin.clone(),
+                blake3: f.blake3(),
+            })
+            .collect(),
+        outputs: counts
+            .into_iter()
+            .map(|(file, rows)| OutputEntry { file, rows })
+            .collect(),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
     finished.publish()?;
-    Ok(RunSummary { documents: state.documents, failed, error_rows, text_bytes: state.text_bytes, seconds: elapsed, exit_code })
+    Ok(RunSummary {
+        documents: state.documents,
+        failed,
+        error_rows,
+        text_bytes: state.text_bytes,
+        seconds: elapsed,
+        exit_code,
+    })
 }
 
 /// The reader thread: streams records into batches, drops duplicate ids (first one wins).
-fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) {
+fn read_inputs(
+    files: Vec<corpus::InputFile>,
+    discover_errors: Vec<RecordError>,
+    tx: SyncSender<Msg>,
+) {
     let mut seen: FxHashSet<String> = FxHashSet::default();
     let mut docs = Vec::new();
     let mut errors = discover_errors;
@@ -236,13 +290,24 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
             match record {
                 Record::Document(d) => {
                     if !seen.insert(d.id.clone()) {
-                        errors.push(RecordError { input: d.input.clone(), line: d.line, record_id: d.id.clone(), error: "duplicate document id (the first one was scored)".into() });
+                        errors.push(RecordError {
+                            input: d.input.clone(),
+                            line: d.line,
+                            record_id: d.id.clone(),
+                            error: "duplicate document id (the first one was scored)".into(),
+                        });
                         continue;
                     }
                     bytes += d.text.len();
                     docs.push(d);
                     if docs.len() >= BATCH_DOCS || bytes >= BATCH_BYTES {
-                        if tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
+                        if tx
+                            .send(Msg::Batch(
+                                std::mem::take(&mut docs),
+                                std::mem::take(&mut errors),
+                            ))
+                            .is_err()
+                        {
                             return;
                         }
                         bytes = 0;
@@ -252,7 +317,14 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
             }
         }
         // Flush this file's batch first so its summary follows its records.
-        if (!docs.is_empty() || !errors.is_empty()) && tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
+        if (!docs.is_empty() || !errors.is_empty())
+            && tx
+                .send(Msg::Batch(
+                    std::mem::take(&mut docs),
+                    std::mem::take(&mut errors),
+                ))
+                .is_err()
+        {
             return;
         }
         bytes = 0;
@@ -279,13 +351,22 @@ struct WriterState {
 type ResultBatch = (Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>);
 
 /// The writer thread: rows in input order, aggregates merged in input order.
-fn write_results(writer: &mut ReportWriter, rx: Receiver<ResultBatch>, progress: &Reporter) -> Result<WriterState, RunError> {
+fn write_results(
+    writer: &mut ReportWriter,
+    rx: Receiver<ResultBatch>,
+    progress: &Reporter,
+) -> Result<WriterState, RunError> {
     let mut st = WriterState::default();
     for (results, errors, inputs) in rx {
         for e in &errors {
             st.failed += 1;
             st.error_rows += 1;
-            writer.error(&ErrorRow { input: e.input.clone(), line: e.line, record_id: e.record_id.clone(), error: e.error.clone() })?;
+            writer.error(&ErrorRow {
+                input: e.input.clone(),
+                line: e.line,
+                record_id: e.record_id.clone(),
+                error: e.error.clone(),
+            })?;
         }
         for r in &results {
             st.documents += 1;
@@ -327,10 +408,16 @@ struct Reporter {
 impl Reporter {
     fn new(opts: &ScoreOptions) -> Reporter {
         let terminal = std::io::stderr().is_terminal();
-        let bar_wanted = !opts.quiet && (opts.progress == Progress::Always || (opts.progress == Progress::Auto && terminal));
+        let bar_wanted = !opts.quiet
+            && (opts.progress == Progress::Always || (opts.progress == Progress::Auto && terminal));
         let bar = bar_wanted.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} documents {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} {human_pos} documents {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
@@ -353,12 +440,18 @@ impl Reporter {
         let rate = mb / self.start.elapsed().as_secs_f64().max(1e-9);
         if let Some(bar) = &self.bar {
             bar.set_position(d);
-            bar.set_message(format!("{mb:.1} MB ({rate:.1} MB/s), {} error rows", self.errors.load(Relaxed)));
+            bar.set_message(format!(
+                "{mb:.1} MB ({rate:.1} MB/s), {} error rows",
+                self.errors.load(Relaxed)
+            ));
         } else if self.log {
             let mut last = self.last_log.lock().unwrap_or_else(|e| e.into_inner());
             if last.elapsed() >= Duration::from_secs(5) {
                 *last = Instant::now();
-                eprintln!("newsstance: {d} documents, {mb:.1} MB scored ({rate:.1} MB/s), {} error rows", self.errors.load(Relaxed));
+                eprintln!(
+                    "newsstance: {d} documents, {mb:.1} MB scored ({rate:.1} MB/s), {} error rows",
+                    self.errors.load(Relaxed)
+                );
             }
         }
     }

@@ -6,24 +6,42 @@ use newsstance::pipeline::{analyse, Engines};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn engines() -> Engines {
-    Engines::load(Some(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons")))).expect("shipped lexicons load")
+    Engines::load(Some(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/lexicons"
+    ))))
+    .expect("shipped lexicons load")
 }
 
 fn doc(text: &str, date: Option<&str>) -> Document {
-    Document { id: "t".into(), text: text.into(), date: date.and_then(newsstance::document::Date::parse), ..Document::default() }
+    Document {
+        id: "t".into(),
+        text: text.into(),
+        date: date.and_then(newsstance::document::Date::parse),
+        ..Document::default()
+    }
 }
 
 #[test]
 fn actor_matching_precision_and_recall() {
     let e = engines();
-    let data = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/actor_sentences.tsv")).unwrap();
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/actor_sentences.tsv"
+    ))
+    .unwrap();
     let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
     for line in data.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let (sentence, codes) = line.split_once('\t').expect("two columns");
         let gold: BTreeSet<&str> = codes.split(';').filter(|c| !c.is_empty()).collect();
         let a = analyse(&e, &doc(sentence, None));
-        let got: BTreeSet<String> = a.actors.mentions.iter().map(|m| a.actors.actor(&e.lexicon, m.actor).country.clone()).collect();
+        let got: BTreeSet<String> = a
+            .actors
+            .mentions
+            .iter()
+            .map(|m| a.actors.actor(&e.lexicon, m.actor).country.clone())
+            .collect();
         let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
         tp += got.intersection(&gold).count();
         fp += got.difference(&gold).count();
@@ -36,7 +54,10 @@ fn actor_matching_precision_and_recall() {
     let recall = tp as f64 / (tp + fneg).max(1) as f64;
     println!("actor matching: precision {precision:.3}, recall {recall:.3} ({tp} true, {fp} false positives, {fneg} missed)");
     println!("{}", misses.join("\n"));
-    assert!(precision >= 0.95 && recall >= 0.95, "precision {precision:.3} recall {recall:.3}");
+    assert!(
+        precision >= 0.95 && recall >= 0.95,
+        "precision {precision:.3} recall {recall:.3}"
+    );
 }
 
 #[derive(serde::Deserialize)]
@@ -58,7 +79,11 @@ struct Pair {
 #[test]
 fn directed_stance_sign_accuracy_and_recall() {
     let e = engines();
-    let data = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stance_paragraphs.jsonl")).unwrap();
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/stance_paragraphs.jsonl"
+    ))
+    .unwrap();
     let (mut expected, mut found, mut right) = (0usize, 0usize, 0usize);
     let mut neutral_violations = Vec::new();
     let mut report = Vec::new();
@@ -71,7 +96,10 @@ fn directed_stance_sign_accuracy_and_recall() {
             let t = a.actors.actor(&e.lexicon, ev.target).country.clone();
             *pairs.entry((s, t)).or_default() += ev.score;
             if p.neutral && ev.score.abs() >= 0.3 {
-                neutral_violations.push(format!("{}: {:?} {:.2} ({})", p.id, ev.cues, ev.score, p.text));
+                neutral_violations.push(format!(
+                    "{}: {:?} {:.2} ({})",
+                    p.id, ev.cues, ev.score, p.text
+                ));
             }
         }
         for x in &p.expected {
@@ -83,10 +111,16 @@ fn directed_stance_sign_accuracy_and_recall() {
                     if sign == x.sign {
                         right += 1;
                     } else {
-                        report.push(format!("  {} wrong sign {}→{} {score:.2}", p.id, x.source, x.target));
+                        report.push(format!(
+                            "  {} wrong sign {}→{} {score:.2}",
+                            p.id, x.source, x.target
+                        ));
                     }
                 }
-                _ => report.push(format!("  {} missed {}→{} {} (got {:?})", p.id, x.source, x.target, x.sign, pairs)),
+                _ => report.push(format!(
+                    "  {} missed {}→{} {} (got {:?})",
+                    p.id, x.source, x.target, x.sign, pairs
+                )),
             }
         }
     }
@@ -95,5 +129,9 @@ fn directed_stance_sign_accuracy_and_recall() {
     println!("directed stance: sign accuracy {accuracy:.3} ({right}/{found}), recall {recall:.3} ({found}/{expected}); neutral paragraphs with a strong event: {}", neutral_violations.len());
     println!("{}", report.join("\n"));
     println!("{}", neutral_violations.join("\n"));
-    assert!(accuracy >= 0.90 && recall >= 0.85 && neutral_violations.is_empty(), "accuracy {accuracy:.3} recall {recall:.3}, neutral violations {}", neutral_violations.len());
+    assert!(
+        accuracy >= 0.90 && recall >= 0.85 && neutral_violations.is_empty(),
+        "accuracy {accuracy:.3} recall {recall:.3}, neutral violations {}",
+        neutral_violations.len()
+    );
 }

@@ -30,10 +30,7 @@ fn check(file: &str) {
     // One row per target, in input order, with its gid (gids may hold commas or newlines, so
     // read the file as CSV rather than counting lines).
     let mut rdr = csv::Reader::from_reader(&predictions[..]);
-    let gids: Vec<String> = rdr
-        .records()
-        .map(|r| r.unwrap()[0].to_string())
-        .collect();
+    let gids: Vec<String> = rdr.records().map(|r| r.unwrap()[0].to_string()).collect();
     let expected: Vec<&str> = examples.iter().map(|e| e.gid.as_str()).collect();
     assert_eq!(gids, expected);
 }

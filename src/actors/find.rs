@@ -162,7 +162,13 @@ impl Lexicon {
                 continue;
             }
             // A person's alias continued by a hyphen is part of a longer name ("Park Jin-young").
-            if a.kind == Kind::Person && text[end..].starts_with('-') && text[end + 1..].chars().next().is_some_and(char::is_alphanumeric) {
+            if a.kind == Kind::Person
+                && text[end..].starts_with('-')
+                && text[end + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric)
+            {
                 continue;
             }
             if shouting && alias.text.chars().all(|c| !c.is_lowercase()) {
@@ -176,10 +182,13 @@ impl Lexicon {
             }
             if let Some(rule) = alias.rule {
                 let rule = &self.rules[rule];
-                let says = |scope: &str, phrases: &[String]| phrases.iter().any(|p| contains_phrase(scope, p));
+                let says = |scope: &str, phrases: &[String]| {
+                    phrases.iter().any(|p| contains_phrase(scope, p))
+                };
                 let sentence_text = &text[sent.clone()];
                 let para_text = &text[para.span.clone()];
-                let drop_here = says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
+                let drop_here =
+                    says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
                 let drop_para = says(para_text, &rule.unless) && !says(para_text, &rule.keep);
                 if drop_here || drop_para {
                     continue;
@@ -198,9 +207,17 @@ impl Lexicon {
     /// A known person named in full ("Matthew Miller") may be named by surname alone later in
     /// the document ("Miller said"), even where the bare surname is too common to be a lexicon
     /// alias.
-    fn learn_surname(&self, text: &str, m: usize, mentions: &[Mention], learned: &mut Vec<Learned>) {
+    fn learn_surname(
+        &self,
+        text: &str,
+        m: usize,
+        mentions: &[Mention],
+        learned: &mut Vec<Learned>,
+    ) {
         let mention = &mentions[m];
-        let ActorRef::Lexicon(a) = mention.actor else { return };
+        let ActorRef::Lexicon(a) = mention.actor else {
+            return;
+        };
         let actor = &self.actors[a as usize];
         if actor.kind != Kind::Person || learned.iter().any(|l| l.actor == mention.actor) {
             return;
@@ -208,9 +225,19 @@ impl Lexicon {
         let mut words = text::tokens(text, mention.span.clone()).filter(|t| t.is_word());
         let Some(first) = words.next() else { return };
         let Some(last) = words.last() else { return };
-        let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) { first.span } else { last.span };
-        if text[surname.clone()].chars().count() >= 3 && text::is_capitalized(&text[surname.clone()]) {
-            learned.push(Learned { name: mention.span.clone(), surname, actor: mention.actor });
+        let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) {
+            first.span
+        } else {
+            last.span
+        };
+        if text[surname.clone()].chars().count() >= 3
+            && text::is_capitalized(&text[surname.clone()])
+        {
+            learned.push(Learned {
+                name: mention.span.clone(),
+                surname,
+                actor: mention.actor,
+            });
         }
     }
 
@@ -427,7 +454,11 @@ impl Lexicon {
             if actor.country == country {
                 // A known person introduced with their role: later surname mentions are theirs.
                 if !learned.iter().any(|l| l.actor == r) {
-                    learned.push(Learned { name, surname, actor: r });
+                    learned.push(Learned {
+                        name,
+                        surname,
+                        actor: r,
+                    });
                 }
                 return;
             }

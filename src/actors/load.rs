@@ -260,7 +260,10 @@ fn build(
 
     // Context rules.
     let mut rules = Vec::new();
-    for (line, r) in rules_file.csv_records(&["alias", "country", "unless_context", "keep_context"], problems) {
+    for (line, r) in rules_file.csv_records(
+        &["alias", "country", "unless_context", "keep_context"],
+        problems,
+    ) {
         let alias = r[0].trim();
         let country = r[1].trim();
         match alias_index.get(alias) {
@@ -276,13 +279,20 @@ fn build(
             }
         }
         let list = |f: &str| -> Vec<String> {
-            f.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+            f.split('|')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
         };
         let unless = list(&r[2]);
         if unless.is_empty() {
             problems.push(rules_file.problem(line, "unless_context is empty"));
         }
-        rules.push(ContextRule { unless, keep: list(&r[3]) });
+        rules.push(ContextRule {
+            unless,
+            keep: list(&r[3]),
+        });
     }
 
     // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")
@@ -339,7 +349,10 @@ mod tests {
             &f("countries.csv", countries),
             &f("actors.csv", actors),
             &f("roles.csv", "word,type\nspokesman,head\n"),
-            &f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            &f(
+                "disambiguation.csv",
+                "alias,country,unless_context,keep_context\n",
+            ),
             &mut problems,
         );
         match l {

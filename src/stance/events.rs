@@ -87,10 +87,28 @@ struct Speaker {
     pronoun: bool,
 }
 
-const CLAUSE_BREAKS: &[&str] = &[";", " but ", ", which ", ", while ", " while ", " whereas ", ", however", "However,", " although ", ", who ", " even as "];
+const CLAUSE_BREAKS: &[&str] = &[
+    ";",
+    " but ",
+    ", which ",
+    ", while ",
+    " while ",
+    " whereas ",
+    ", however",
+    "However,",
+    " although ",
+    ", who ",
+    " even as ",
+];
 
 /// Finds the stance events of a document.
-pub fn events(cues: &Cues, lexicon: &Lexicon, text: &str, paragraphs: &[Paragraph], actors: &DocActors) -> Vec<StanceEvent> {
+pub fn events(
+    cues: &Cues,
+    lexicon: &Lexicon,
+    text: &str,
+    paragraphs: &[Paragraph],
+    actors: &DocActors,
+) -> Vec<StanceEvent> {
     let mut out = Vec::new();
     let mut last_person: Option<ActorRef> = None;
     let mut cue_buf = Vec::new();
@@ -110,15 +128,37 @@ pub fn events(cues: &Cues, lexicon: &Lexicon, text: &str, paragraphs: &[Paragrap
             cue_buf.clear();
             cues.find(text, sent.clone(), &mut cue_buf);
             cue_buf.retain(|c| !participants.iter().any(|p| overlaps(&p.span, &c.span)));
-            let speaker = speaker(cues, lexicon, text, sent.clone(), &participants, &cue_buf, actors, last_person);
+            let speaker = speaker(
+                cues,
+                lexicon,
+                text,
+                sent.clone(),
+                &participants,
+                &cue_buf,
+                actors,
+                last_person,
+            );
             if let Some(last) = participants.iter().rev().find(|p| p.person) {
                 last_person = Some(last.actor);
             }
-            sentences.push(SentenceInfo { span: sent.clone(), participants, cues: cue_buf.clone(), speaker });
+            sentences.push(SentenceInfo {
+                span: sent.clone(),
+                participants,
+                cues: cue_buf.clone(),
+                speaker,
+            });
         }
         inherit_quote_speakers(text, &mut sentences);
         for (s, info) in sentences.iter().enumerate() {
-            sentence_events(cues, lexicon, text, actors, info, (p as u32, s as u32), &mut out);
+            sentence_events(
+                cues,
+                lexicon,
+                text,
+                actors,
+                info,
+                (p as u32, s as u32),
+                &mut out,
+            );
         }
     }
     out
@@ -137,14 +177,21 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 
 /// Groups adjacent mentions of one country joined only by role words, commas, "the" and
 /// possessives into participants.
-fn participants(lexicon: &Lexicon, text: &str, actors: &DocActors, mentions: &[Mention]) -> Vec<Participant> {
+fn participants(
+    lexicon: &Lexicon,
+    text: &str,
+    actors: &DocActors,
+    mentions: &[Mention],
+) -> Vec<Participant> {
     let mut out: Vec<Participant> = Vec::new();
     for m in mentions {
         let actor = actors.actor(lexicon, m.actor);
         let person = actor.kind == Kind::Person;
         if let Some(last) = out.last_mut() {
             let last_country = &actors.actor(lexicon, last.actor).country;
-            if *last_country == actor.country && only_role_words(lexicon, text, last.span.end..m.span.start) {
+            if *last_country == actor.country
+                && only_role_words(lexicon, text, last.span.end..m.span.start)
+            {
                 last.span.end = m.span.end;
                 if person && !last.person {
                     last.actor = m.actor;
@@ -153,7 +200,11 @@ fn participants(lexicon: &Lexicon, text: &str, actors: &DocActors, mentions: &[M
                 continue;
             }
         }
-        out.push(Participant { span: m.span.clone(), actor: m.actor, person });
+        out.push(Participant {
+            span: m.span.clone(),
+            actor: m.actor,
+            person,
+        });
     }
     out
 }
@@ -164,7 +215,10 @@ fn only_role_words(lexicon: &Lexicon, text: &str, gap: Range<usize>) -> bool {
     }
     text::tokens(text, gap).take(10).enumerate().all(|(i, t)| {
         let w = &text[t.span.clone()];
-        i < 9 && (lexicon.role_word(w).is_some() || matches!(w, "," | "the" | "'s" | "’s" | "'" | "’" | "s" | "of") || (t.is_word() && text::is_capitalized(w)))
+        i < 9
+            && (lexicon.role_word(w).is_some()
+                || matches!(w, "," | "the" | "'s" | "’s" | "'" | "’" | "s" | "of")
+                || (t.is_word() && text::is_capitalized(w)))
     })
 }
 
@@ -188,7 +242,25 @@ fn attribution_gap(lexicon: &Lexicon, text: &str, range: Range<usize>, max: usiz
             words += 1;
             let known = lexicon.role_word(w).is_some()
                 || text::is_capitalized(w)
-                || matches!(w, "also" | "has" | "have" | "had" | "the" | "a" | "on" | "in" | "late" | "earlier" | "later" | "then" | "further" | "previously" | "recently" | "s");
+                || matches!(
+                    w,
+                    "also"
+                        | "has"
+                        | "have"
+                        | "had"
+                        | "the"
+                        | "a"
+                        | "on"
+                        | "in"
+                        | "late"
+                        | "earlier"
+                        | "later"
+                        | "then"
+                        | "further"
+                        | "previously"
+                        | "recently"
+                        | "s"
+                );
             if !known || words > max {
                 return false;
             }
@@ -210,30 +282,63 @@ fn speaker(
     actors: &DocActors,
     last_person: Option<ActorRef>,
 ) -> Option<Speaker> {
-    for c in found.iter().filter(|c| cues.cue(c.cue).kind == CueKind::Speech) {
+    for c in found
+        .iter()
+        .filter(|c| cues.cue(c.cue).kind == CueKind::Speech)
+    {
         // "X (role...) said": the nearest participant before.
-        if let Some((i, p)) = participants.iter().enumerate().rev().find(|(_, p)| p.span.end <= c.span.start) {
+        if let Some((i, p)) = participants
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, p)| p.span.end <= c.span.start)
+        {
             if attribution_gap(lexicon, text, p.span.end..c.span.start, 8) {
                 let content_start = skip_that(text, c.span.end, sent.end);
-                return Some(Speaker { actor: p.actor, participant: Some(i), content: content_start..sent.end, pronoun: false });
+                return Some(Speaker {
+                    actor: p.actor,
+                    participant: Some(i),
+                    content: content_start..sent.end,
+                    pronoun: false,
+                });
             }
         }
         // "he said" / "she added".
         let before = &text[sent.start..c.span.start];
-        let prev_word = text::tokens(text, sent.start..c.span.start).filter(|t| t.is_word()).last();
+        let prev_word = text::tokens(text, sent.start..c.span.start)
+            .filter(|t| t.is_word())
+            .last();
         if let (Some(w), Some(person)) = (prev_word, last_person) {
             let w = &text[w.span];
             if matches!(w, "he" | "she" | "He" | "She") && before.trim_end().ends_with(w) {
-                let content = if before.trim_end().len() > w.len() + 2 { sent.start..c.span.start } else { skip_that(text, c.span.end, sent.end)..sent.end };
-                return Some(Speaker { actor: person, participant: None, content, pronoun: true });
+                let content = if before.trim_end().len() > w.len() + 2 {
+                    sent.start..c.span.start
+                } else {
+                    skip_that(text, c.span.end, sent.end)..sent.end
+                };
+                return Some(Speaker {
+                    actor: person,
+                    participant: None,
+                    content,
+                    pronoun: true,
+                });
             }
         }
         // "said X" / "according to X".
-        if let Some((i, p)) = participants.iter().enumerate().find(|(_, p)| p.span.start >= c.span.end) {
+        if let Some((i, p)) = participants
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.span.start >= c.span.end)
+        {
             if attribution_gap(lexicon, text, c.span.end..p.span.start, 6) {
                 let content = sent.start..c.span.start;
                 let _ = actors;
-                return Some(Speaker { actor: p.actor, participant: Some(i), content, pronoun: false });
+                return Some(Speaker {
+                    actor: p.actor,
+                    participant: Some(i),
+                    content,
+                    pronoun: false,
+                });
             }
         }
     }
@@ -284,7 +389,12 @@ fn inherit_quote_speakers(text: &str, sentences: &mut [SentenceInfo]) {
                 if let Some(sp) = sentences[i].speaker.clone() {
                     for s in &mut sentences[start..i] {
                         if s.speaker.is_none() {
-                            s.speaker = Some(Speaker { actor: sp.actor, participant: None, content: s.span.clone(), pronoun: sp.pronoun });
+                            s.speaker = Some(Speaker {
+                                actor: sp.actor,
+                                participant: None,
+                                content: s.span.clone(),
+                                pronoun: sp.pronoun,
+                            });
                         }
                     }
                 }
@@ -294,7 +404,13 @@ fn inherit_quote_speakers(text: &str, sentences: &mut [SentenceInfo]) {
     }
 }
 
-fn clause_of(text: &str, sent: &Range<usize>, at: usize, speaker: &Option<Speaker>) -> Range<usize> {
+fn clause_of(
+    text: &str,
+    sent: &Range<usize>,
+    at: usize,
+    speaker: &Option<Speaker>,
+    cues_in_sentence: &[CueMatch],
+) -> Range<usize> {
     let s = &text[sent.clone()];
     let mut start = sent.start;
     let mut end = sent.end;
@@ -305,6 +421,17 @@ fn clause_of(text: &str, sent: &Range<usize>, at: usize, speaker: &Option<Speake
                 start = start.max(pos + b.len());
             } else if pos >= at {
                 end = end.min(pos);
+            }
+        }
+    }
+    // A cue or speech verb followed by "that" opens its own clause: "X warned that China ...".
+    for c in cues_in_sentence {
+        let rest = &text[c.span.end..sent.end];
+        let trimmed = rest.trim_start();
+        if let Some(after) = trimmed.strip_prefix("that ") {
+            let pos = sent.end - after.len();
+            if pos <= at {
+                start = start.max(pos);
             }
         }
     }
@@ -328,13 +455,24 @@ fn sentence_events(
 ) {
     let first_event = out.len();
     let country = |r: ActorRef| actors.actor(lexicon, r).country.as_str();
-    let stance_cues: Vec<&CueMatch> = info.cues.iter().filter(|c| matches!(cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval)).collect();
+    let stance_cues: Vec<&CueMatch> = info
+        .cues
+        .iter()
+        .filter(|c| matches!(cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval))
+        .collect();
     let speaker_participant = info.speaker.as_ref().and_then(|s| s.participant);
-    let candidates: Vec<(usize, &Participant)> = info.participants.iter().enumerate().filter(|(i, _)| Some(*i) != speaker_participant).collect();
+    let candidates: Vec<(usize, &Participant)> = info
+        .participants
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != speaker_participant)
+        .collect();
     for (ci, c) in stance_cues.iter().enumerate() {
         let cue = cues.cue(c.cue);
-        let clause = clause_of(text, &info.span, c.span.start, &info.speaker);
-        let scope_end = stance_cues.get(ci + 1).map_or(clause.end, |n| n.span.start.min(clause.end));
+        let clause = clause_of(text, &info.span, c.span.start, &info.speaker, &info.cues);
+        let scope_end = stance_cues
+            .get(ci + 1)
+            .map_or(clause.end, |n| n.span.start.min(clause.end));
         // Modifiers just before the cue.
         let mut factor = 1.0;
         let mut negated = false;
@@ -357,9 +495,18 @@ fn sentence_events(
             }
             factor *= -0.75;
         }
-        let in_words = info.speaker.as_ref().is_some_and(|s| s.content.start <= c.span.start && c.span.end <= s.content.end);
-        let before: Vec<&(usize, &Participant)> = candidates.iter().filter(|(_, p)| p.span.end <= c.span.start && p.span.start >= clause.start).collect();
-        let after: Vec<&(usize, &Participant)> = candidates.iter().filter(|(_, p)| p.span.start >= c.span.end && p.span.end <= scope_end).collect();
+        let in_words = info
+            .speaker
+            .as_ref()
+            .is_some_and(|s| s.content.start <= c.span.start && c.span.end <= s.content.end);
+        let before: Vec<&(usize, &Participant)> = candidates
+            .iter()
+            .filter(|(_, p)| p.span.end <= c.span.start && p.span.start >= clause.start)
+            .collect();
+        let after: Vec<&(usize, &Participant)> = candidates
+            .iter()
+            .filter(|(_, p)| p.span.start >= c.span.end && p.span.end <= scope_end)
+            .collect();
 
         // Source.
         let mut sources: Vec<ActorRef> = Vec::new();
@@ -389,7 +536,8 @@ fn sentence_events(
                     // Coordinated subjects: "Beijing and Moscow".
                     let mut prev = first;
                     for &&(i, p) in before.iter().skip(1) {
-                        if i == i0 + sources.len() && coordinated(text, prev.span.end..p.span.start) {
+                        if i == i0 + sources.len() && coordinated(text, prev.span.end..p.span.start)
+                        {
                             sources.push(p.actor);
                             prev = p;
                         } else {
@@ -399,7 +547,11 @@ fn sentence_events(
                 } else if let Some(sp) = &info.speaker {
                     if in_words || sp.pronoun {
                         sources.push(sp.actor);
-                        rule = if sp.pronoun { SourceRule::Pronoun } else { SourceRule::Speaker };
+                        rule = if sp.pronoun {
+                            SourceRule::Pronoun
+                        } else {
+                            SourceRule::Speaker
+                        };
                     }
                 }
             }
@@ -418,7 +570,11 @@ fn sentence_events(
             } else if sources.len() >= 2 {
                 rule = SourceRule::Mutual;
                 targets = sources.clone();
-            } else if let Some(&&(_, near)) = before.iter().rev().find(|(_, p)| !sources.iter().any(|s| country(*s) == country(p.actor))) {
+            } else if let Some(&&(_, near)) = before
+                .iter()
+                .rev()
+                .find(|(_, p)| !sources.iter().any(|s| country(*s) == country(p.actor)))
+            {
                 targets.push(near.actor);
             }
         }
@@ -429,7 +585,10 @@ fn sentence_events(
                 }
                 let score = cue.score * factor;
                 let cue_text = &text[c.span.clone()];
-                if let Some(e) = out[first_event..].iter_mut().find(|e| e.source == s && e.target == t) {
+                if let Some(e) = out[first_event..]
+                    .iter_mut()
+                    .find(|e| e.source == s && e.target == t)
+                {
                     e.score = (e.score + score).clamp(-1.0, 1.0);
                     e.cues.push_str("; ");
                     e.cues.push_str(cue_text);
@@ -455,5 +614,8 @@ fn coordinated(text: &str, gap: Range<usize>) -> bool {
         return false;
     }
     let g = text[gap].trim();
-    matches!(g, "and" | "or" | "&" | "," | ", and" | "and the" | ", and the" | "or the")
+    matches!(
+        g,
+        "and" | "or" | "&" | "," | ", and" | "and the" | ", and the" | "or the"
+    )
 }
