@@ -22,6 +22,8 @@ pub enum CueKind {
     Negator,
     /// Strengthens a following cue ("deeply hostile").
     Booster,
+    /// Flips the sign of a cue up to four words later ("lifted sanctions", "eased tariffs").
+    Reverser,
 }
 
 /// One cue phrase.
@@ -69,10 +71,11 @@ impl Cues {
                 "speech" => CueKind::Speech,
                 "negator" => CueKind::Negator,
                 "booster" => CueKind::Booster,
+                "reverser" => CueKind::Reverser,
                 k => {
                     problems.push(file.problem(
                         line,
-                        format!("kind `{k}` must be act, eval, speech, negator or booster"),
+                        format!("kind `{k}` must be act, eval, speech, negator, booster or reverser"),
                     ));
                     continue;
                 }
@@ -206,7 +209,7 @@ mod tests {
             text,
             [
                 "c.csv:2: score `-2` must be a number in [-1, 1]",
-                "c.csv:3: kind `verb` must be act, eval, speech, negator or booster",
+                "c.csv:3: kind `verb` must be act, eval, speech, negator, booster or reverser",
                 "c.csv:4: cue `Bar` must be lowercase",
                 "c.csv:6: cue `ok` is already on line 5",
             ]

@@ -1,25 +1,37 @@
 //! Directed stance events: who says or does what toward whom, sentence by sentence.
 //!
-//! The rules are shallow grammar over actor mentions and cue phrases, chosen to be explainable:
+//! The rules are shallow grammar over actor mentions and cue phrases, chosen to be explainable
+//! (`explain` prints the rule that chose each source):
 //! - Participants: adjacent mentions of one country joined only by role words ("Kremlin
 //!   spokesman Dmitry Peskov") form one participant, represented by the person if there is one.
 //! - Speaker: a speech cue with a participant just before ("Peskov said", "Kirby, the White House
-//!   spokesman, told") or just after ("said Kremlin spokesman Dmitry Peskov", "according to a
-//!   Kremlin list"), or a pronoun ("he said") meaning the last person named. A quotation spanning
-//!   several sentences takes the speaker of the sentence where it closes.
-//! - Clauses: a sentence is cut at `;`, "but", ", which", ", while", "whereas", "however",
-//!   "although", and after "said that"; a cue looks for its source and targets in its clause.
-//! - Source of an act cue ("accused", "deepen ties"): the passive agent ("criticised by X"), else
-//!   the first participant of the clause before the cue (with those coordinated with it: "Beijing
-//!   and Moscow"), else a pronoun subject, else the speaker. Source of an evaluation ("hostile",
-//!   "scepticism"): the speaker when the cue is in their words, else the clause's first participant.
-//! - Targets: the first participant after the cue (and those coordinated with it), up to the next
-//!   cue; for coordinated sources with no object ("Beijing and Moscow signed agreements"), each
-//!   other; else the nearest participant before the cue that is not the source.
-//! - Score: the cue's score, ×1.25 after a booster ("deeply"). A negator within two words before
-//!   the cue cancels a negative cue ("did not condemn": no event) and turns a positive one into a
-//!   negative one at ×0.75 ("no longer supports"). One event per source and target per sentence, scores summed and
-//!   clipped to [−1, 1], cues listed.
+//!   spokesman, told") or, after a comma or quote, just after ("..., said Kremlin spokesman Dmitry
+//!   Peskov", "according to a Kremlin list"), or a pronoun ("he said") meaning the last person
+//!   named. A quotation spanning several sentences takes the speaker of the sentence where it
+//!   closes; a later quotation in the same paragraph without attribution keeps that speaker.
+//! - Clauses: a sentence is cut at `;`, "but", ", which", ", while", ", as", "whereas",
+//!   "however", "although", after "said"/"warned" + "that", and where reported words begin.
+//! - Source of a cue, in order: an agent introduced by "by"/"from" right after the cue
+//!   ("criticised by the EU", "criticism from Brussels"); a participant right before it (at most
+//!   two words apart, role words aside: "Minsk rejected", "Western sanctions", "India's claims");
+//!   the previous cue's source when the cue continues a coordination ("praised A and thanked B");
+//!   the speaker, for an evaluation in their words; the clause's first participant (with those
+//!   coordinated with it: "Beijing and Moscow"); the speaker or the last person named ("he").
+//! - Targets: the first participant after the cue (and those coordinated with it), up to the
+//!   next cue; for coordinated sources with no object, each other ("Beijing and Moscow signed
+//!   agreements"); else whoever last acted toward the source in this paragraph (a reply: "a
+//!   charge Minsk rejected"); else the nearest participant before the cue.
+//! - Accusations: a negative act that a speaker attributes to someone else ("Ukrainian officials
+//!   said Russian forces had staged the attack") is the speaker's stance toward that agent, not
+//!   an event of its own; an act named as the object of an accusation ("accused Y of shelling")
+//!   is not an event either.
+//! - Thanks and praise *for* something ("thanked Japan for donating a vessel") also record the
+//!   thanked party's act toward the source, at half the score.
+//! - Score: the cue's score, ×1.25 after a booster ("deeply"); a negator right before the cue
+//!   cancels a negative cue ("did not condemn": no event) and turns a positive one negative at
+//!   ×0.75 ("no longer supports"); a reverser up to four words before flips the sign ("lifted
+//!   sanctions"). One event per source and target per sentence: scores summed and clipped to
+//!   [−1, 1], cues listed.
 
 use super::cues::{CueKind, CueMatch, Cues};
 use crate::actors::{ActorRef, DocActors, Kind, Lexicon, Mention};
@@ -30,8 +42,10 @@ use std::ops::Range;
 /// How the source of an event was found, for `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceRule {
-    /// The agent of a passive ("criticised by X").
-    Passive,
+    /// The agent after "by"/"from" ("criticised by X").
+    Agent,
+    /// The participant right before the cue ("Minsk rejected", "India's claims").
+    Adjacent,
     /// The first participant of the clause.
     Subject,
     /// The speaker of the words containing the cue.
@@ -40,16 +54,23 @@ pub enum SourceRule {
     Pronoun,
     /// Coordinated participants acting together toward each other.
     Mutual,
+    /// The speaker accusing someone of a hostile act.
+    Accusation,
+    /// The party thanked or praised for an act toward the source.
+    ThankedFor,
 }
 
 impl SourceRule {
     pub fn as_str(self) -> &'static str {
         match self {
-            SourceRule::Passive => "passive agent",
+            SourceRule::Agent => "agent (by/from)",
+            SourceRule::Adjacent => "adjacent agent",
             SourceRule::Subject => "clause subject",
             SourceRule::Speaker => "speaker",
             SourceRule::Pronoun => "pronoun (last person named)",
             SourceRule::Mutual => "mutual",
+            SourceRule::Accusation => "speaker accuses",
+            SourceRule::ThankedFor => "thanked for",
         }
     }
 }
@@ -84,37 +105,32 @@ struct Speaker {
     participant: Option<usize>,
     /// The reported words: cues here belong to the speaker.
     content: Range<usize>,
+    /// Whether the reported words form their own clause (a "that"-clause, a quotation, or a
+    /// subject right after the verb), rather than the verb's object ("announced sanctions").
+    content_is_clause: bool,
     pronoun: bool,
 }
 
 const CLAUSE_BREAKS: &[&str] = &[
-    ";",
-    " but ",
-    ", which ",
-    ", while ",
-    " while ",
-    " whereas ",
-    ", however",
-    "However,",
-    " although ",
-    ", who ",
-    " even as ",
+    ";", " but ", ", which ", ", while ", " while ", " whereas ", ", however", "However,", " although ", ", who ", " even as ", ", as ",
 ];
 
+const COORDINATORS: &[&str] = &["and", "but", "also", "then", "later", "before", "after"];
+
+struct SentenceInfo {
+    span: Range<usize>,
+    participants: Vec<Participant>,
+    cues: Vec<CueMatch>,
+    speaker: Option<Speaker>,
+}
+
 /// Finds the stance events of a document.
-pub fn events(
-    cues: &Cues,
-    lexicon: &Lexicon,
-    text: &str,
-    paragraphs: &[Paragraph],
-    actors: &DocActors,
-) -> Vec<StanceEvent> {
+pub fn events(cues: &Cues, lexicon: &Lexicon, text: &str, paragraphs: &[Paragraph], actors: &DocActors) -> Vec<StanceEvent> {
     let mut out = Vec::new();
     let mut last_person: Option<ActorRef> = None;
     let mut cue_buf = Vec::new();
     let mut m = 0; // cursor into actors.mentions (sorted by span)
     for (p, para) in paragraphs.iter().enumerate() {
-        // Per sentence: participants, cues, speaker.
         let mut sentences: Vec<SentenceInfo> = Vec::with_capacity(para.sentences.len());
         for sent in &para.sentences {
             while m < actors.mentions.len() && actors.mentions[m].span.start < sent.start {
@@ -128,47 +144,20 @@ pub fn events(
             cue_buf.clear();
             cues.find(text, sent.clone(), &mut cue_buf);
             cue_buf.retain(|c| !participants.iter().any(|p| overlaps(&p.span, &c.span)));
-            let speaker = speaker(
-                cues,
-                lexicon,
-                text,
-                sent.clone(),
-                &participants,
-                &cue_buf,
-                actors,
-                last_person,
-            );
+            let speaker = speaker(cues, lexicon, text, sent.clone(), &participants, &cue_buf, last_person);
             if let Some(last) = participants.iter().rev().find(|p| p.person) {
                 last_person = Some(last.actor);
             }
-            sentences.push(SentenceInfo {
-                span: sent.clone(),
-                participants,
-                cues: cue_buf.clone(),
-                speaker,
-            });
+            sentences.push(SentenceInfo { span: sent.clone(), participants, cues: cue_buf.clone(), speaker });
         }
         inherit_quote_speakers(text, &mut sentences);
+        let para_start = out.len();
         for (s, info) in sentences.iter().enumerate() {
-            sentence_events(
-                cues,
-                lexicon,
-                text,
-                actors,
-                info,
-                (p as u32, s as u32),
-                &mut out,
-            );
+            let ctx = Ctx { cues, lexicon, text, actors, info, at: (p as u32, s as u32), para_start };
+            ctx.sentence_events(&mut out);
         }
     }
     out
-}
-
-struct SentenceInfo {
-    span: Range<usize>,
-    participants: Vec<Participant>,
-    cues: Vec<CueMatch>,
-    speaker: Option<Speaker>,
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -177,21 +166,14 @@ fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
 
 /// Groups adjacent mentions of one country joined only by role words, commas, "the" and
 /// possessives into participants.
-fn participants(
-    lexicon: &Lexicon,
-    text: &str,
-    actors: &DocActors,
-    mentions: &[Mention],
-) -> Vec<Participant> {
+fn participants(lexicon: &Lexicon, text: &str, actors: &DocActors, mentions: &[Mention]) -> Vec<Participant> {
     let mut out: Vec<Participant> = Vec::new();
     for m in mentions {
         let actor = actors.actor(lexicon, m.actor);
         let person = actor.kind == Kind::Person;
         if let Some(last) = out.last_mut() {
             let last_country = &actors.actor(lexicon, last.actor).country;
-            if *last_country == actor.country
-                && only_role_words(lexicon, text, last.span.end..m.span.start)
-            {
+            if *last_country == actor.country && only_role_words(lexicon, text, last.span.end..m.span.start) {
                 last.span.end = m.span.end;
                 if person && !last.person {
                     last.actor = m.actor;
@@ -200,11 +182,7 @@ fn participants(
                 continue;
             }
         }
-        out.push(Participant {
-            span: m.span.clone(),
-            actor: m.actor,
-            person,
-        });
+        out.push(Participant { span: m.span.clone(), actor: m.actor, person });
     }
     out
 }
@@ -215,11 +193,28 @@ fn only_role_words(lexicon: &Lexicon, text: &str, gap: Range<usize>) -> bool {
     }
     text::tokens(text, gap).take(10).enumerate().all(|(i, t)| {
         let w = &text[t.span.clone()];
-        i < 9
-            && (lexicon.role_word(w).is_some()
-                || matches!(w, "," | "the" | "'s" | "’s" | "'" | "’" | "s" | "of")
-                || (t.is_word() && text::is_capitalized(w)))
+        i < 9 && (lexicon.role_word(w).is_some() || matches!(w, "," | "the" | "'s" | "’s" | "'" | "’" | "s" | "of") || (t.is_word() && text::is_capitalized(w)))
     })
+}
+
+/// Words of `text[range]`, skipping role words ("officials", "spokesman") when asked.
+fn words_between(lexicon: &Lexicon, text: &str, range: Range<usize>, skip_roles: bool) -> Option<usize> {
+    if range.start > range.end {
+        return None;
+    }
+    let mut n = 0;
+    for t in text::tokens(text, range) {
+        let w = &text[t.span.clone()];
+        if t.is_word() {
+            if skip_roles && (lexicon.role_word(w).is_some() || matches!(w, "of" | "s")) {
+                continue;
+            }
+            n += 1;
+        } else if !matches!(w, "'" | "’") {
+            return None; // punctuation breaks adjacency
+        }
+    }
+    Some(n)
 }
 
 fn word_count(text: &str, range: Range<usize>) -> usize {
@@ -227,6 +222,13 @@ fn word_count(text: &str, range: Range<usize>) -> usize {
         return 0;
     }
     text::tokens(text, range).filter(|t| t.is_word()).count()
+}
+
+fn last_word(text: &str, range: Range<usize>) -> Option<&str> {
+    if range.start >= range.end {
+        return None;
+    }
+    text::tokens(text, range).filter(|t| t.is_word()).last().map(|t| &text[t.span])
 }
 
 /// Whether `text[range]` holds only words and commas (no sentence punctuation, quotes or cues),
@@ -242,25 +244,7 @@ fn attribution_gap(lexicon: &Lexicon, text: &str, range: Range<usize>, max: usiz
             words += 1;
             let known = lexicon.role_word(w).is_some()
                 || text::is_capitalized(w)
-                || matches!(
-                    w,
-                    "also"
-                        | "has"
-                        | "have"
-                        | "had"
-                        | "the"
-                        | "a"
-                        | "on"
-                        | "in"
-                        | "late"
-                        | "earlier"
-                        | "later"
-                        | "then"
-                        | "further"
-                        | "previously"
-                        | "recently"
-                        | "s"
-                );
+                || matches!(w, "also" | "has" | "have" | "had" | "the" | "a" | "on" | "in" | "late" | "earlier" | "later" | "then" | "further" | "previously" | "recently" | "s" | "of");
             if !known || words > max {
                 return false;
             }
@@ -271,339 +255,362 @@ fn attribution_gap(lexicon: &Lexicon, text: &str, range: Range<usize>, max: usiz
     true
 }
 
-#[allow(clippy::too_many_arguments)]
-fn speaker(
-    cues: &Cues,
-    lexicon: &Lexicon,
-    text: &str,
-    sent: Range<usize>,
-    participants: &[Participant],
-    found: &[CueMatch],
-    actors: &DocActors,
-    last_person: Option<ActorRef>,
-) -> Option<Speaker> {
-    for c in found
-        .iter()
-        .filter(|c| cues.cue(c.cue).kind == CueKind::Speech)
-    {
+fn speaker(cues: &Cues, lexicon: &Lexicon, text: &str, sent: Range<usize>, participants: &[Participant], found: &[CueMatch], last_person: Option<ActorRef>) -> Option<Speaker> {
+    for c in found.iter().filter(|c| cues.cue(c.cue).kind == CueKind::Speech) {
+        let verb = &text[c.span.clone()];
         // "X (role...) said": the nearest participant before.
-        if let Some((i, p)) = participants
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, p)| p.span.end <= c.span.start)
-        {
+        if let Some((i, p)) = participants.iter().enumerate().rev().find(|(_, p)| p.span.end <= c.span.start) {
             if attribution_gap(lexicon, text, p.span.end..c.span.start, 8) {
-                let content_start = skip_that(text, c.span.end, sent.end);
-                return Some(Speaker {
-                    actor: p.actor,
-                    participant: Some(i),
-                    content: content_start..sent.end,
-                    pronoun: false,
-                });
+                let (content_start, content_is_clause) = reported_words(text, c.span.end, sent.end, participants);
+                return Some(Speaker { actor: p.actor, participant: Some(i), content: content_start..sent.end, content_is_clause, pronoun: false });
             }
         }
         // "he said" / "she added".
-        let before = &text[sent.start..c.span.start];
-        let prev_word = text::tokens(text, sent.start..c.span.start)
-            .filter(|t| t.is_word())
-            .last();
-        if let (Some(w), Some(person)) = (prev_word, last_person) {
-            let w = &text[w.span];
-            if matches!(w, "he" | "she" | "He" | "She") && before.trim_end().ends_with(w) {
-                let content = if before.trim_end().len() > w.len() + 2 {
-                    sent.start..c.span.start
+        let before = text[sent.start..c.span.start].trim_end();
+        if let (Some(w), Some(person)) = (last_word(text, sent.start..c.span.start), last_person) {
+            if matches!(w, "he" | "she" | "He" | "She") && before.ends_with(w) {
+                let (content, content_is_clause) = if before.len() > w.len() + 2 {
+                    (sent.start..c.span.start, true)
                 } else {
-                    skip_that(text, c.span.end, sent.end)..sent.end
+                    let (start, is_clause) = reported_words(text, c.span.end, sent.end, participants);
+                    (start..sent.end, is_clause)
                 };
-                return Some(Speaker {
-                    actor: person,
-                    participant: None,
-                    content,
-                    pronoun: true,
-                });
+                return Some(Speaker { actor: person, participant: None, content, content_is_clause, pronoun: true });
             }
         }
-        // "said X" / "according to X".
-        if let Some((i, p)) = participants
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.span.start >= c.span.end)
-        {
-            if attribution_gap(lexicon, text, c.span.end..p.span.start, 6) {
-                let content = sent.start..c.span.start;
-                let _ = actors;
-                return Some(Speaker {
-                    actor: p.actor,
-                    participant: Some(i),
-                    content,
-                    pronoun: false,
-                });
+        // ", said X" / "” said X" / "according to X": the words come first.
+        let forward = verb.eq_ignore_ascii_case("according to") || (!verb.ends_with("ing") && before.ends_with([',', '”', '"', '’']));
+        if forward {
+            if let Some((i, p)) = participants.iter().enumerate().find(|(_, p)| p.span.start >= c.span.end) {
+                if attribution_gap(lexicon, text, c.span.end..p.span.start, 6) {
+                    return Some(Speaker { actor: p.actor, participant: Some(i), content: sent.start..c.span.start, content_is_clause: true, pronoun: false });
+                }
             }
         }
     }
     None
 }
 
-/// After a speech verb, the reported words start after an optional "that".
-fn skip_that(text: &str, from: usize, end: usize) -> usize {
+/// After a speech verb, the reported words start after an optional "that"; they form their own
+/// clause when introduced by "that", a quotation, a pronoun or an actor.
+fn reported_words(text: &str, from: usize, end: usize, participants: &[Participant]) -> (usize, bool) {
     let rest = &text[from..end];
     let trimmed = rest.trim_start();
-    match trimmed.strip_prefix("that ") {
-        Some(r) => end - r.len(),
-        None => from,
+    if let Some(r) = trimmed.strip_prefix("that ") {
+        return (end - r.len(), true);
     }
+    let start = end - trimmed.len();
+    let first = text::tokens(text, start..end).next();
+    let is_clause = match first {
+        Some(t) if !t.is_word() => matches!(&text[t.span.clone()], "“" | "\"" | ":"),
+        Some(t) => {
+            let w = &text[t.span.clone()];
+            matches!(w, "he" | "she" | "it" | "they" | "we" | "I" | "the") || participants.iter().any(|p| p.span.start == t.span.start)
+        }
+        None => false,
+    };
+    (from, is_clause)
 }
 
-/// Sentences inside a quotation without a speaker of their own take the speaker of the sentence
-/// where the quotation closes ("“... hostile nature. The coverage ... exception,” Peskov said.").
+/// Quotation attribution across sentences of one paragraph: sentences inside a quotation
+/// without a speaker take the speaker of the sentence where it closes ("“... hostile nature. The
+/// coverage ... exception,” Peskov said."); a later quotation without attribution keeps the
+/// paragraph's last quoted speaker (“...,” Safadi said. “Tehran must stop ...”).
 fn inherit_quote_speakers(text: &str, sentences: &mut [SentenceInfo]) {
     let mut open_since: Option<usize> = None;
+    let mut last_quote_speaker: Option<Speaker> = None;
     for i in 0..sentences.len() {
         let s = &text[sentences[i].span.clone()];
-        let mut depth_open = open_since.is_some();
+        let mut inside = open_since.is_some();
         let mut closed_here = false;
+        let mut has_quote = inside;
         for c in s.chars() {
             match c {
-                '“' => depth_open = true,
+                '“' => {
+                    inside = true;
+                    has_quote = true;
+                }
                 '”' => {
-                    if depth_open {
-                        closed_here = true;
-                    }
-                    depth_open = false
+                    closed_here |= inside;
+                    inside = false;
+                    has_quote = true;
                 }
                 '"' => {
-                    if depth_open {
-                        closed_here = true;
-                    }
-                    depth_open = !depth_open
+                    closed_here |= inside;
+                    inside = !inside;
+                    has_quote = true;
                 }
                 _ => {}
             }
         }
-        if open_since.is_none() && depth_open {
+        if open_since.is_none() && inside {
             open_since = Some(i);
         }
         if let Some(start) = open_since {
-            if closed_here && !depth_open {
-                if let Some(sp) = sentences[i].speaker.clone() {
-                    for s in &mut sentences[start..i] {
+            if closed_here && !inside {
+                let sp = sentences[i].speaker.clone().or_else(|| last_quote_speaker.clone());
+                if let Some(sp) = sp {
+                    for s in &mut sentences[start..=i] {
                         if s.speaker.is_none() {
-                            s.speaker = Some(Speaker {
-                                actor: sp.actor,
-                                participant: None,
-                                content: s.span.clone(),
-                                pronoun: sp.pronoun,
-                            });
+                            s.speaker = Some(Speaker { actor: sp.actor, participant: None, content: s.span.clone(), content_is_clause: true, pronoun: sp.pronoun });
                         }
                     }
                 }
                 open_since = None;
             }
+        } else if has_quote && sentences[i].speaker.is_none() {
+            if let Some(sp) = &last_quote_speaker {
+                let span = sentences[i].span.clone();
+                sentences[i].speaker = Some(Speaker { actor: sp.actor, participant: None, content: span, content_is_clause: true, pronoun: sp.pronoun });
+            }
+        }
+        if has_quote {
+            if let Some(sp) = &sentences[i].speaker {
+                last_quote_speaker = Some(sp.clone());
+            }
         }
     }
 }
 
-fn clause_of(
-    text: &str,
-    sent: &Range<usize>,
-    at: usize,
-    speaker: &Option<Speaker>,
-    cues_in_sentence: &[CueMatch],
-) -> Range<usize> {
-    let s = &text[sent.clone()];
-    let mut start = sent.start;
-    let mut end = sent.end;
-    for b in CLAUSE_BREAKS {
-        for (i, _) in s.match_indices(b) {
-            let pos = sent.start + i;
-            if pos + b.len() <= at {
-                start = start.max(pos + b.len());
-            } else if pos >= at {
-                end = end.min(pos);
-            }
-        }
-    }
-    // A cue or speech verb followed by "that" opens its own clause: "X warned that China ...".
-    for c in cues_in_sentence {
-        let rest = &text[c.span.end..sent.end];
-        let trimmed = rest.trim_start();
-        if let Some(after) = trimmed.strip_prefix("that ") {
-            let pos = sent.end - after.len();
-            if pos <= at {
-                start = start.max(pos);
-            }
-        }
-    }
-    if let Some(sp) = speaker {
-        // The reported words are their own clause.
-        if sp.content.start > sent.start && sp.content.start <= at {
-            start = start.max(sp.content.start);
-        }
-    }
-    start..end.max(start)
-}
-
-fn sentence_events(
-    cues: &Cues,
-    lexicon: &Lexicon,
-    text: &str,
-    actors: &DocActors,
-    info: &SentenceInfo,
+/// Everything one sentence's rules need.
+struct Ctx<'a> {
+    cues: &'a Cues,
+    lexicon: &'a Lexicon,
+    text: &'a str,
+    actors: &'a DocActors,
+    info: &'a SentenceInfo,
     at: (u32, u32),
-    out: &mut Vec<StanceEvent>,
-) {
-    let first_event = out.len();
-    let country = |r: ActorRef| actors.actor(lexicon, r).country.as_str();
-    let stance_cues: Vec<&CueMatch> = info
-        .cues
-        .iter()
-        .filter(|c| matches!(cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval))
-        .collect();
-    let speaker_participant = info.speaker.as_ref().and_then(|s| s.participant);
-    let candidates: Vec<(usize, &Participant)> = info
-        .participants
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| Some(*i) != speaker_participant)
-        .collect();
-    for (ci, c) in stance_cues.iter().enumerate() {
-        let cue = cues.cue(c.cue);
-        let clause = clause_of(text, &info.span, c.span.start, &info.speaker, &info.cues);
-        let scope_end = stance_cues
-            .get(ci + 1)
-            .map_or(clause.end, |n| n.span.start.min(clause.end));
-        // Modifiers just before the cue.
-        let mut factor = 1.0;
-        let mut negated = false;
-        for m in &info.cues {
-            if m.span.end > c.span.start || m.span.start < clause.start {
-                continue;
-            }
-            let gap = word_count(text, m.span.end..c.span.start);
-            match cues.cue(m.cue).kind {
-                CueKind::Negator if gap <= 2 => negated = true,
-                CueKind::Booster if gap == 0 => factor *= 1.25,
-                _ => {}
-            }
-        }
-        if negated {
-            // "did not condemn" is no stance; "no longer supports", "refused to back" is a
-            // negative one.
-            if cue.score < 0.0 {
-                continue;
-            }
-            factor *= -0.75;
-        }
-        let in_words = info
-            .speaker
-            .as_ref()
-            .is_some_and(|s| s.content.start <= c.span.start && c.span.end <= s.content.end);
-        let before: Vec<&(usize, &Participant)> = candidates
-            .iter()
-            .filter(|(_, p)| p.span.end <= c.span.start && p.span.start >= clause.start)
-            .collect();
-        let after: Vec<&(usize, &Participant)> = candidates
-            .iter()
-            .filter(|(_, p)| p.span.start >= c.span.end && p.span.end <= scope_end)
-            .collect();
+    /// Index in the output of the paragraph's first event (for replies).
+    para_start: usize,
+}
 
-        // Source.
-        let mut sources: Vec<ActorRef> = Vec::new();
-        let mut rule = SourceRule::Subject;
-        let mut targets: Vec<ActorRef> = Vec::new();
-        let passive = after.first().filter(|(_, p)| {
-            let gap = &text[c.span.end..p.span.start];
-            let gap = gap.trim_start();
-            gap.starts_with("by ") && word_count(text, c.span.end..p.span.start) <= 2
-        });
-        if let (Some((_, agent)), CueKind::Act) = (passive, cue.kind) {
-            sources.push(agent.actor);
-            rule = SourceRule::Passive;
-            if let Some((_, patient)) = before.last() {
-                targets.push(patient.actor);
+impl Ctx<'_> {
+    fn country(&self, r: ActorRef) -> &str {
+        self.actors.actor(self.lexicon, r).country.as_str()
+    }
+
+    fn clause_of(&self, at: usize) -> Range<usize> {
+        let sent = &self.info.span;
+        let s = &self.text[sent.clone()];
+        let mut start = sent.start;
+        let mut end = sent.end;
+        for b in CLAUSE_BREAKS {
+            for (i, _) in s.match_indices(b) {
+                let pos = sent.start + i;
+                if pos + b.len() <= at {
+                    start = start.max(pos + b.len());
+                } else if pos >= at {
+                    end = end.min(pos);
+                }
             }
-        } else {
-            if cue.kind == CueKind::Eval && in_words {
-                if let Some(sp) = &info.speaker {
-                    sources.push(sp.actor);
-                    rule = SourceRule::Speaker;
+        }
+        // A cue or speech verb followed by "that" opens its own clause: "X warned that China ...".
+        for c in &self.info.cues {
+            let rest = &self.text[c.span.end..sent.end];
+            if let Some(after) = rest.trim_start().strip_prefix("that ") {
+                let pos = sent.end - after.len();
+                if pos <= at {
+                    start = start.max(pos);
+                }
+            }
+        }
+        if let Some(sp) = &self.info.speaker {
+            if sp.content_is_clause && sp.content.start > sent.start && sp.content.start <= at {
+                start = start.max(sp.content.start);
+            }
+        }
+        start..end.max(start)
+    }
+
+    fn sentence_events(&self, out: &mut Vec<StanceEvent>) {
+        let info = self.info;
+        let text = self.text;
+        let first_event = out.len();
+        let stance_cues: Vec<&CueMatch> = info.cues.iter().filter(|c| matches!(self.cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval)).collect();
+        let speaker_participant = info.speaker.as_ref().and_then(|s| s.participant);
+        let candidates: Vec<(usize, &Participant)> = info.participants.iter().enumerate().filter(|(i, _)| Some(*i) != speaker_participant).collect();
+        let mut previous_sources: Vec<ActorRef> = Vec::new();
+        let mut previous_negative_end: Option<usize> = None;
+        for (ci, c) in stance_cues.iter().enumerate() {
+            let cue = self.cues.cue(c.cue);
+            let clause = self.clause_of(c.span.start);
+            // The objects of a cue run to the next cue, unless that one follows at once
+            // ("brushed aside criticism from the EU").
+            let scope_end = match stance_cues.get(ci + 1) {
+                Some(n) if word_count(text, c.span.end..n.span.start) > 1 => n.span.start.min(clause.end),
+                _ => clause.end,
+            };
+            // "accused Y of shelling": the shelling is the accusation's content, not an event.
+            if let Some(prev_end) = previous_negative_end {
+                let gap = &text[prev_end..c.span.start];
+                if word_count(text, prev_end..c.span.start) <= 5 && (gap.trim_end().ends_with(" of") || gap.trim_end().ends_with(" for")) {
+                    continue;
+                }
+            }
+            let Some(factor) = self.modifiers(c, &clause) else { continue };
+            let score = (cue.score * factor).clamp(-1.0, 1.0);
+            let in_words = info.speaker.as_ref().is_some_and(|s| s.content.start <= c.span.start && c.span.end <= s.content.end);
+            let before: Vec<(usize, &Participant)> = candidates.iter().copied().filter(|(_, p)| p.span.end <= c.span.start && p.span.start >= clause.start).collect();
+            let after: Vec<(usize, &Participant)> = candidates.iter().copied().filter(|(_, p)| p.span.start >= c.span.end && p.span.end <= scope_end).collect();
+
+            let mut sources: Vec<ActorRef> = Vec::new();
+            let mut rule = SourceRule::Subject;
+            let mut targets: Vec<ActorRef> = Vec::new();
+            let mut agent_after = None;
+            // 1. "criticised by X", "criticism from X".
+            if let Some(&(i, p)) = after.first() {
+                let gap = text[c.span.end..p.span.start].trim();
+                let rest = gap.strip_prefix("by ").or_else(|| gap.strip_prefix("from ")).or_else(|| (gap == "by" || gap == "from").then_some(""));
+                if rest.is_some_and(|r| r.split_whitespace().all(|w| matches!(w, "the" | "a" | "an"))) {
+                    sources.push(p.actor);
+                    rule = SourceRule::Agent;
+                    agent_after = Some(i);
+                    let patient = before.first().map(|(_, p)| p.actor).or_else(|| info.participants.first().map(|p| p.actor)).or_else(|| info.speaker.as_ref().map(|s| s.actor));
+                    targets.extend(patient);
                 }
             }
             if sources.is_empty() {
-                if let Some(&&(i0, first)) = before.first() {
+                let adjacent = before.last().filter(|(_, p)| words_between(self.lexicon, text, p.span.end..c.span.start, true).is_some_and(|n| n <= 2));
+                let prev_word = last_word(text, clause.start.max(before.last().map_or(clause.start, |(_, p)| p.span.end))..c.span.start);
+                let continues = prev_word.is_some_and(|w| COORDINATORS.contains(&w)) && !previous_sources.is_empty();
+                if let Some(&(_, p)) = adjacent {
+                    sources.push(p.actor);
+                    rule = SourceRule::Adjacent;
+                } else if continues {
+                    sources.clone_from(&previous_sources);
+                    rule = SourceRule::Subject;
+                } else if cue.kind == CueKind::Eval && in_words {
+                    if let Some(sp) = &info.speaker {
+                        sources.push(sp.actor);
+                        rule = if sp.pronoun { SourceRule::Pronoun } else { SourceRule::Speaker };
+                    }
+                } else if let Some(&(i0, first)) = before.first() {
                     sources.push(first.actor);
                     // Coordinated subjects: "Beijing and Moscow".
                     let mut prev = first;
-                    for &&(i, p) in before.iter().skip(1) {
-                        if i == i0 + sources.len() && coordinated(text, prev.span.end..p.span.start)
-                        {
+                    for &(i, p) in before.iter().skip(1) {
+                        if i == i0 + sources.len() && coordinated(text, prev.span.end..p.span.start) {
                             sources.push(p.actor);
                             prev = p;
                         } else {
                             break;
                         }
                     }
+                } else if !previous_sources.is_empty() {
+                    sources.clone_from(&previous_sources);
                 } else if let Some(sp) = &info.speaker {
                     if in_words || sp.pronoun {
                         sources.push(sp.actor);
-                        rule = if sp.pronoun {
-                            SourceRule::Pronoun
+                        rule = if sp.pronoun { SourceRule::Pronoun } else { SourceRule::Speaker };
+                    }
+                }
+                // Targets: the first participant after the cue and those coordinated with it.
+                if let Some(&(_, first)) = after.first() {
+                    targets.push(first.actor);
+                    let mut prev = first;
+                    for &(_, p) in after.iter().skip(1) {
+                        if coordinated(text, prev.span.end..p.span.start) {
+                            targets.push(p.actor);
+                            prev = p;
                         } else {
-                            SourceRule::Speaker
-                        };
+                            break;
+                        }
                     }
+                } else if sources.len() >= 2 {
+                    rule = SourceRule::Mutual;
+                    targets.clone_from(&sources);
+                } else if let Some(reply_to) = self.reply_target(out, &sources) {
+                    targets.push(reply_to);
+                } else if let Some((_, near)) = candidates.iter().rev().find(|(_, p)| p.span.end <= c.span.start && !sources.iter().any(|s| self.country(*s) == self.country(p.actor))) {
+                    targets.push(near.actor);
                 }
             }
-            // Targets: the first participant after the cue and those coordinated with it.
-            if let Some(&&(_, first)) = after.first() {
-                targets.push(first.actor);
-                let mut prev = first;
-                for &&(_, p) in after.iter().skip(1) {
-                    if coordinated(text, prev.span.end..p.span.start) {
-                        targets.push(p.actor);
-                        prev = p;
-                    } else {
-                        break;
-                    }
-                }
-            } else if sources.len() >= 2 {
-                rule = SourceRule::Mutual;
-                targets = sources.clone();
-            } else if let Some(&&(_, near)) = before
-                .iter()
-                .rev()
-                .find(|(_, p)| !sources.iter().any(|s| country(*s) == country(p.actor)))
-            {
-                targets.push(near.actor);
+            let _ = agent_after;
+            if sources.is_empty() {
+                continue;
             }
-        }
-        for &s in &sources {
-            for &t in &targets {
-                if country(s) == country(t) {
+            previous_sources.clone_from(&sources);
+            if score < 0.0 {
+                previous_negative_end = Some(c.span.end);
+            }
+            let cue_text = &text[c.span.clone()];
+            // A hostile act the speaker attributes to someone else is the speaker's accusation.
+            if let Some(sp) = info.speaker.as_ref().filter(|_| in_words && score < 0.0 && !matches!(rule, SourceRule::Speaker | SourceRule::Pronoun)) {
+                let accused: Vec<ActorRef> = sources.iter().copied().filter(|s| self.country(*s) != self.country(sp.actor)).collect();
+                if !accused.is_empty() {
+                    for a in accused {
+                        self.emit(out, first_event, sp.actor, a, score, cue_text, SourceRule::Accusation);
+                    }
                     continue;
                 }
-                let score = cue.score * factor;
-                let cue_text = &text[c.span.clone()];
-                if let Some(e) = out[first_event..]
-                    .iter_mut()
-                    .find(|e| e.source == s && e.target == t)
-                {
-                    e.score = (e.score + score).clamp(-1.0, 1.0);
-                    e.cues.push_str("; ");
-                    e.cues.push_str(cue_text);
-                } else {
-                    out.push(StanceEvent {
-                        paragraph: at.0,
-                        sentence: at.1,
-                        source: s,
-                        target: t,
-                        score: score.clamp(-1.0, 1.0),
-                        cues: cue_text.to_string(),
-                        rule,
-                    });
+            }
+            for &s in &sources {
+                for &t in &targets {
+                    self.emit(out, first_event, s, t, score, cue_text, rule);
                 }
             }
+            // "thanked Japan for donating": Japan's act toward the source.
+            if score > 0.0 && cue.kind == CueKind::Act {
+                if let Some(&(_, last_target)) = after.last() {
+                    if text[last_target.span.end..scope_end].trim_start().starts_with("for ") {
+                        for &s in &sources {
+                            for &t in &targets {
+                                self.emit(out, first_event, t, s, score * 0.5, cue_text, SourceRule::ThankedFor);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The factor of the negators, boosters and reversers before cue `c`; `None` when a
+    /// negated hostile cue means no event.
+    fn modifiers(&self, c: &CueMatch, clause: &Range<usize>) -> Option<f64> {
+        let cue = self.cues.cue(c.cue);
+        let mut factor = 1.0;
+        let mut negated = false;
+        for m in &self.info.cues {
+            if m.span.end > c.span.start || m.span.start < clause.start {
+                continue;
+            }
+            let gap = word_count(self.text, m.span.end..c.span.start);
+            match self.cues.cue(m.cue).kind {
+                CueKind::Negator if gap <= 1 => negated = true,
+                CueKind::Booster if gap == 0 => factor *= 1.25,
+                CueKind::Reverser if gap <= 4 => factor *= -1.0,
+                _ => {}
+            }
+        }
+        if negated {
+            // "did not condemn" is no stance; "no longer supports" is a negative one.
+            if cue.score < 0.0 {
+                return None;
+            }
+            factor *= -0.75;
+        }
+        Some(factor)
+    }
+
+    /// A reply: whoever last acted toward one of `sources` earlier in this paragraph.
+    fn reply_target(&self, out: &[StanceEvent], sources: &[ActorRef]) -> Option<ActorRef> {
+        let countries: Vec<&str> = sources.iter().map(|s| self.country(*s)).collect();
+        out[self.para_start..].iter().rev().find(|e| countries.contains(&self.country(e.target)) && !countries.contains(&self.country(e.source))).map(|e| e.source)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn emit(&self, out: &mut Vec<StanceEvent>, first_event: usize, s: ActorRef, t: ActorRef, score: f64, cue_text: &str, rule: SourceRule) {
+        if self.country(s) == self.country(t) {
+            return;
+        }
+        if let Some(e) = out[first_event..].iter_mut().find(|e| self.country(e.source) == self.country(s) && self.country(e.target) == self.country(t)) {
+            e.score = (e.score + score).clamp(-1.0, 1.0);
+            if !e.cues.split("; ").any(|c| c == cue_text) {
+                e.cues.push_str("; ");
+                e.cues.push_str(cue_text);
+            }
+        } else {
+            out.push(StanceEvent { paragraph: self.at.0, sentence: self.at.1, source: s, target: t, score, cues: cue_text.to_string(), rule });
         }
     }
 }
@@ -614,8 +621,5 @@ fn coordinated(text: &str, gap: Range<usize>) -> bool {
         return false;
     }
     let g = text[gap].trim();
-    matches!(
-        g,
-        "and" | "or" | "&" | "," | ", and" | "and the" | ", and the" | "or the"
-    )
+    matches!(g, "and" | "or" | "&" | "," | ", and" | "and the" | ", and the" | "or the" | "as well as")
 }
