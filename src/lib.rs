@@ -6,6 +6,6 @@
 //! sums) → `report` (CSV files). Stages exchange the plain types of [`document`].
 
 pub mod document;
-pub mod tone;
-pub mod stance;
 pub mod eval;
+pub mod stance;
+pub mod tone;

@@ -245,9 +245,7 @@ impl TargetModel {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e
-                        .position()
-                        .map_or(line_before, |p| p.line());
+                    let line = e.position().map_or(line_before, |p| p.line());
                     return Err(err(line, format!("malformed CSV: {e}")));
                 }
             }
@@ -263,10 +261,7 @@ impl TargetModel {
                 continue;
             }
             if rec.len() != 4 {
-                return Err(err(
-                    line,
-                    format!("expected 4 fields, found {}", rec.len()),
-                ));
+                return Err(err(line, format!("expected 4 fields, found {}", rec.len())));
             }
             let feature = &rec[0];
             if feature.is_empty() {
@@ -461,13 +456,37 @@ mod tests {
     #[test]
     fn bad_lines_are_reported_with_file_and_line() {
         let cases = [
-            ("feature,negative,neutral,positive\nbias,0,0,0\nS:x,1,zz,0\n", 3, "not a finite"),
-            ("feature,negative,neutral,positive\nbias,0,0\n", 2, "4 fields"),
+            (
+                "feature,negative,neutral,positive\nbias,0,0,0\nS:x,1,zz,0\n",
+                3,
+                "not a finite",
+            ),
+            (
+                "feature,negative,neutral,positive\nbias,0,0\n",
+                2,
+                "4 fields",
+            ),
             ("feature,neg,neu,pos\n", 1, "header"),
-            ("feature,negative,neutral,positive\nbias,0,0,0\nbias,1,1,1\n", 3, "already defined"),
-            ("feature,negative,neutral,positive\nbias,0,0,0\n\nS:a,1,1,1\n", 3, "blank line"),
-            ("feature,negative,neutral,positive\n,0,0,0\n", 2, "empty feature"),
-            ("feature,negative,neutral,positive\nx,NaN,0,0\n", 2, "finite"),
+            (
+                "feature,negative,neutral,positive\nbias,0,0,0\nbias,1,1,1\n",
+                3,
+                "already defined",
+            ),
+            (
+                "feature,negative,neutral,positive\nbias,0,0,0\n\nS:a,1,1,1\n",
+                3,
+                "blank line",
+            ),
+            (
+                "feature,negative,neutral,positive\n,0,0,0\n",
+                2,
+                "empty feature",
+            ),
+            (
+                "feature,negative,neutral,positive\nx,NaN,0,0\n",
+                2,
+                "finite",
+            ),
             ("", 1, "header"),
         ];
         for (text, line, what) in cases {
@@ -497,7 +516,11 @@ mod tests {
     #[test]
     fn scores_are_probabilities_and_never_panic() {
         let vader = Vader::embedded();
-        let models = [TargetModel::embedded(), tiny(), TargetModel::from_rows(vec![])];
+        let models = [
+            TargetModel::embedded(),
+            tiny(),
+            TargetModel::from_rows(vec![]),
+        ];
         let long = "Ωmega ".repeat(300);
         let cases: Vec<(&str, Range<usize>)> = vec![
             ("", 0..0),

@@ -81,18 +81,57 @@ const NEGATORS: &[&str] = &[
     "cannot", "hardly", "rarely", "seldom", "despite",
 ];
 const CONTRAST: &[&str] = &[
-    "but", "however", "although", "though", "yet", "whereas", "nevertheless", "nonetheless",
+    "but",
+    "however",
+    "although",
+    "though",
+    "yet",
+    "whereas",
+    "nevertheless",
+    "nonetheless",
 ];
 const CLAUSE_WORDS: &[&str] = &[
-    "but", "however", "although", "though", "whereas", "while", "because", "which", "who",
-    "whom", "that", "after", "before", "when", "if", "and",
+    "but", "however", "although", "though", "whereas", "while", "because", "which", "who", "whom",
+    "that", "after", "before", "when", "if", "and",
 ];
 const SPEECH_VERBS: &[&str] = &[
-    "said", "says", "say", "told", "tells", "added", "adds", "wrote", "writes", "stated",
-    "states", "claimed", "claims", "argued", "argues", "insisted", "insists", "explained",
-    "noted", "notes", "asked", "asks", "tweeted", "tweets", "declared", "announced", "warned",
-    "warns", "suggested", "suggests", "acknowledged", "admitted", "replied", "responded",
-    "continued", "recalled", "according",
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "added",
+    "adds",
+    "wrote",
+    "writes",
+    "stated",
+    "states",
+    "claimed",
+    "claims",
+    "argued",
+    "argues",
+    "insisted",
+    "insists",
+    "explained",
+    "noted",
+    "notes",
+    "asked",
+    "asks",
+    "tweeted",
+    "tweets",
+    "declared",
+    "announced",
+    "warned",
+    "warns",
+    "suggested",
+    "suggests",
+    "acknowledged",
+    "admitted",
+    "replied",
+    "responded",
+    "continued",
+    "recalled",
+    "according",
 ];
 
 fn is_negator(w: &str) -> bool {
@@ -102,8 +141,7 @@ fn is_negator(w: &str) -> bool {
 fn is_boundary_punct(c: &str) -> bool {
     matches!(
         c,
-        "," | ";" | ":" | "(" | ")" | "—" | "–" | "-" | "“" | "”" | "\"" | "'" | "?" | "!"
-            | "."
+        "," | ";" | ":" | "(" | ")" | "—" | "–" | "-" | "“" | "”" | "\"" | "'" | "?" | "!" | "."
     )
 }
 
@@ -325,13 +363,7 @@ impl Scratch {
 
 /// Emits `prefix` + `word` with `value`.
 #[inline]
-fn put(
-    key: &mut String,
-    prefix: &str,
-    word: &str,
-    value: f64,
-    emit: &mut dyn FnMut(&str, f64),
-) {
+fn put(key: &mut String, prefix: &str, word: &str, value: f64, emit: &mut dyn FnMut(&str, f64)) {
     key.clear();
     key.push_str(prefix);
     key.push_str(word);
@@ -626,10 +658,22 @@ pub(crate) fn extract(
     if let Some(c) = contrast_at {
         if c < ti {
             emit("k:target_after", 1.0);
-            put_valence(key, "v:contrast_tail", after_contrast.pos, after_contrast.neg, emit);
+            put_valence(
+                key,
+                "v:contrast_tail",
+                after_contrast.pos,
+                after_contrast.neg,
+                emit,
+            );
         } else {
             emit("k:target_before", 1.0);
-            put_valence(key, "v:contrast_tail_other", after_contrast.pos, after_contrast.neg, emit);
+            put_valence(
+                key,
+                "v:contrast_tail_other",
+                after_contrast.pos,
+                after_contrast.neg,
+                emit,
+            );
         }
     }
 
@@ -647,7 +691,11 @@ pub(crate) fn extract(
             for t in &toks[from..to] {
                 between.add(t.valence);
             }
-            let name = if a > ti { "v:between_tf" } else { "v:between_ts" };
+            let name = if a > ti {
+                "v:between_tf"
+            } else {
+                "v:between_ts"
+            };
             put_valence(key, name, between.pos, between.neg, emit);
         }
     }

@@ -380,9 +380,21 @@ mod tests {
     fn toy() -> Vec<Example> {
         let mut v = Vec::new();
         for name in ["Smith", "Jones", "Brown", "Lee", "Khan", "Novak"] {
-            v.push(ex(&format!("{name} was praised for a brilliant speech."), name, Label::Positive));
-            v.push(ex(&format!("Critics slammed {name} over the scandal."), name, Label::Negative));
-            v.push(ex(&format!("{name} met the committee on Tuesday."), name, Label::Neutral));
+            v.push(ex(
+                &format!("{name} was praised for a brilliant speech."),
+                name,
+                Label::Positive,
+            ));
+            v.push(ex(
+                &format!("Critics slammed {name} over the scandal."),
+                name,
+                Label::Negative,
+            ));
+            v.push(ex(
+                &format!("{name} met the committee on Tuesday."),
+                name,
+                Label::Neutral,
+            ));
         }
         v
     }
@@ -416,7 +428,11 @@ mod tests {
 
     #[test]
     fn lbfgs_solves_a_separable_problem_to_low_loss() {
-        let rows = vec![vec![(0, 1.0), (1, 1.0)], vec![(0, 1.0), (2, 1.0)], vec![(0, 1.0)]];
+        let rows = vec![
+            vec![(0, 1.0), (1, 1.0)],
+            vec![(0, 1.0), (2, 1.0)],
+            vec![(0, 1.0)],
+        ];
         let labels = vec![2, 0, 1];
         let sw = vec![1.0; 3];
         let p = Problem {
