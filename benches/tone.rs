@@ -5,8 +5,11 @@
 //! cargo bench --bench tone
 //! ```
 //!
-//! Criterion reports both as MB/s (`thrpt`); the ratio of the two is the speed-up. The crate is
+//! Criterion reports both as MiB/s (`thrpt`); the ratio of the two is the speed-up. The crate is
 //! only the baseline: its scores differ from the reference on 13.5 % of news sentences.
+//!
+//! Measured on the shared 2-core dev machine under load (1,511,016 bytes per iteration, median
+//! of two runs): newsstance 68-75 MiB/s, the crate 7.3-7.4 MiB/s, 9.3-10.1x on one core.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -15,7 +18,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use newsstance::tone::{Scratch, Vader};
 
 fn sentences() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vader/reference.tsv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/vader/reference.tsv"
+    );
     let data = std::fs::read_to_string(path).expect("tests/data/vader/reference.tsv");
     data.lines()
         .skip(1)
@@ -40,7 +46,9 @@ fn tone(c: &mut Criterion) {
         b.iter(|| {
             let mut acc = 0.0;
             for s in &sentences {
-                acc += vader.polarity_scores_with(black_box(s), &mut scratch).compound;
+                acc += vader
+                    .polarity_scores_with(black_box(s), &mut scratch)
+                    .compound;
             }
             acc
         })

@@ -1,1 +1,257 @@
-fn main() {}
+//! The `newsstance` command line: parses arguments and calls the library.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use newsstance::run::{self, exit, Progress, ScoreOptions};
+use newsstance::{eval, explain, pipeline::Engines, stance::target, tone};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every record was scored and the reports were published
+  3  the reports were published, but some records failed (see errors.csv in the output folder)
+  1  fatal error (or more failed records than --max-errors): nothing was published and the
+     previous reports are untouched
+  2  usage or lexicon error: nothing was read";
+
+/// Per-actor tone and directed stance from a night's news, as CSV reports for spreadsheets.
+#[derive(Parser)]
+#[command(name = "newsstance", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct LexiconArg {
+    /// Folder of lexicon files replacing the built-in ones file by file (actors.csv,
+    /// countries.csv, roles.csv, disambiguation.csv, stance_cues.csv, target_model.csv,
+    /// vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
+    /// exists, else the built-in copies.
+    #[arg(long, value_name = "DIR")]
+    lexicons: Option<PathBuf>,
+}
+
+impl LexiconArg {
+    fn dir(&self) -> Option<PathBuf> {
+        self.lexicons.clone().or_else(|| Path::new("lexicons").is_dir().then(|| PathBuf::from("lexicons")))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score articles and write the CSV reports (paragraphs, mentions, stances, actors,
+    /// countries, dyads, errors, manifest.json) into the output folder.
+    #[command(after_help = EXIT_CODES)]
+    Score {
+        /// Input files or folders (recursed, sorted): .txt, .jsonl/.ndjson, .csv, and each of
+        /// them gzip-compressed (.gz). `-` reads JSONL from stdin.
+        #[arg(value_name = "INPUT", default_value = "seeds")]
+        inputs: Vec<PathBuf>,
+        /// Output folder; replaced atomically at the end of a successful run.
+        #[arg(short, long, value_name = "DIR", default_value = "reports")]
+        out: PathBuf,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+        /// Worker threads (default: one per core). The output is identical for any value.
+        #[arg(short = 'j', long, value_name = "N")]
+        threads: Option<usize>,
+        /// Progress display on stderr.
+        #[arg(long, value_enum, default_value = "auto")]
+        progress: Progress,
+        /// No progress and no summary; errors only.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Start every CSV with a UTF-8 byte-order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
+        /// Fail (exit 1, nothing published) when more than N records fail.
+        #[arg(long, value_name = "N")]
+        max_errors: Option<u64>,
+    },
+    /// Show, for one text, each sentence's tone, the actors found and each stance event with
+    /// its cue: why a number is what it is.
+    Explain {
+        /// The text (paragraphs separated by blank lines). Reads stdin when neither TEXT nor
+        /// --file is given.
+        text: Option<String>,
+        /// Read the text from a file.
+        #[arg(long, value_name = "F")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+    /// VADER tone of each line (split on \n only, no sentence splitting), as CSV
+    /// `neg,neu,pos,compound`, identical to Python vaderSentiment 3.3.2.
+    Tone {
+        /// Input file; stdin when absent or `-`.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+    /// Lexicon maintenance.
+    #[command(subcommand)]
+    Lexicon(LexiconCommand),
+    /// Evaluations against public benchmarks.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Train the target-sentiment model.
+    #[command(subcommand)]
+    Train(TrainCommand),
+}
+
+#[derive(Subcommand)]
+enum LexiconCommand {
+    /// Validate every lexicon file; prints each problem as file:line: message. Exit 2 on any.
+    Check {
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Target-dependent sentiment on a NewsMTSC jsonl file: macro-F1, accuracy, per-class
+    /// precision/recall/F1 and the confusion matrix.
+    Newsmtsc {
+        file: PathBuf,
+        /// Write `gid,gold,predicted` for every target.
+        #[arg(long, value_name = "OUT.csv")]
+        predictions: Option<PathBuf>,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrainCommand {
+    /// Train the target-sentiment weights from a NewsMTSC training file (train.jsonl only).
+    Newsmtsc {
+        file: PathBuf,
+        /// Where to write the weights.
+        #[arg(long, value_name = "PATH", default_value = "lexicons/target_model.csv")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            let code = e.downcast_ref::<run::RunError>().map_or(exit::FATAL, run::RunError::exit_code);
+            eprintln!("newsstance: error: {e:#}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn load_engines(lexicons: &LexiconArg) -> anyhow::Result<Engines> {
+    Engines::load(lexicons.dir().as_deref()).map_err(|e| run::RunError::Lexicon(e).into())
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors } => {
+            let opts = ScoreOptions {
+                inputs,
+                out,
+                lexicons: lexicons.dir(),
+                threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+                progress,
+                quiet,
+                bom,
+                max_errors,
+                args: std::env::args().collect(),
+            };
+            let summary = run::score(&opts)?;
+            if !quiet {
+                eprintln!(
+                    "newsstance: {} documents scored, {} records failed, {} error rows; {:.1} MB in {:.2} s; reports in {}",
+                    summary.documents,
+                    summary.failed,
+                    summary.error_rows,
+                    summary.text_bytes as f64 / 1e6,
+                    summary.seconds,
+                    opts.out.display()
+                );
+            }
+            Ok(summary.exit_code)
+        }
+        Command::Explain { text, file, lexicons } => {
+            let engines = load_engines(&lexicons)?;
+            let text = match (text, file) {
+                (Some(t), _) => t,
+                (None, Some(f)) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                (None, None) => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+                    s
+                }
+            };
+            print!("{}", explain::explain(&engines, &text));
+            Ok(exit::OK)
+        }
+        Command::Tone { file, lexicons } => {
+            let vader = match lexicons.dir() {
+                Some(d) => tone::Vader::load_dir(&d).map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => tone::Vader::embedded(),
+            };
+            let input: Box<dyn BufRead> = match file {
+                Some(f) if f.as_os_str() != "-" => Box::new(BufReader::new(std::fs::File::open(&f).with_context(|| format!("opening {}", f.display()))?)),
+                _ => Box::new(BufReader::new(std::io::stdin().lock())),
+            };
+            let stdout = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(stdout);
+            tone::write_tone_csv(&vader, input, &mut out).context("writing CSV")?;
+            out.flush()?;
+            Ok(exit::OK)
+        }
+        Command::Lexicon(LexiconCommand::Check { lexicons }) => match Engines::load(lexicons.dir().as_deref()) {
+            Ok(e) => {
+                for f in &e.files {
+                    println!("ok  {}", f.origin);
+                }
+                Ok(exit::OK)
+            }
+            Err(e) => {
+                for p in &e.problems {
+                    println!("{p}");
+                }
+                eprintln!("newsstance: {} lexicon problem(s)", e.problems.len());
+                Ok(exit::USAGE)
+            }
+        },
+        Command::Eval(EvalCommand::Newsmtsc { file, predictions, lexicons }) => {
+            let engines = load_engines(&lexicons)?;
+            let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = match predictions {
+                Some(p) => {
+                    let mut w = std::io::BufWriter::new(std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?);
+                    let r = eval::evaluate(&engines.target, &engines.vader, &examples, Some(&mut w))?;
+                    w.flush()?;
+                    r
+                }
+                None => eval::evaluate(&engines.target, &engines.vader, &examples, None)?,
+            };
+            print!("{report}");
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Newsmtsc { file, out }) => {
+            let vader = tone::Vader::embedded();
+            let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
+            let model = target::train(&examples, &vader, &target::TrainParams::default());
+            let tmp = out.with_extension("csv.tmp");
+            {
+                let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
+                model.to_csv(&mut w)?;
+                w.flush()?;
+            }
+            std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("newsstance: trained on {} targets; weights in {}", examples.len(), out.display());
+            Ok(exit::OK)
+        }
+    }
+}

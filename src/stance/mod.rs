@@ -1,1 +1,9 @@
+//! Stage `stance`: directed stance events between actors ([`events`]) from an editable cue
+//! lexicon, and the sentiment of the text toward each mention.
+
+mod cues;
+mod events;
+
+pub use cues::{Cue, CueKind, CueMatch, Cues};
+pub use events::{events, SourceRule, StanceEvent};
 pub mod target;

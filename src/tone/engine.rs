@@ -51,6 +51,9 @@ struct ButScratch {
 /// reference-shaped scan to per-value heaps, so adversarial long lines stay O(n log n).
 const BUT_LINEAR_MAX: usize = 64;
 
+/// Distinct sentiment values whose (empty) heaps [`ButScratch`] keeps between calls.
+const BUT_HEAPS_KEEP_MAX: usize = 1024;
+
 impl Tables {
     #[inline]
     fn emoji_of(&self, c: char) -> Option<&str> {
@@ -65,7 +68,30 @@ impl Tables {
     }
 
     fn has_emoji(&self, text: &str) -> bool {
-        text.chars().any(|c| self.emoji_of(c).is_some())
+        let bytes = text.as_bytes();
+        // Most news text is ASCII and no default emoji key is: skip the scan then.
+        if !self.any_ascii_emoji && bytes.is_ascii() {
+            return false;
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if self.ascii_emoji[usize::from(b)] {
+                    return true;
+                }
+                i += 1;
+            } else {
+                let Some(c) = text[i..].chars().next() else {
+                    break;
+                };
+                if self.emoji.contains_key(&c) {
+                    return true;
+                }
+                i += c.len_utf8();
+            }
+        }
+        false
     }
 
     /// The emoji loop at the top of `polarity_scores`: each emoji code point becomes its
@@ -176,8 +202,22 @@ fn next_space(text: &str, from: usize) -> usize {
 #[inline]
 fn strip_punc_if_word(token: &str) -> &str {
     // ASCII punctuation bytes are whole characters, so byte-wise trimming keeps UTF-8 valid.
-    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
-    if stripped.len() <= 2 || stripped.chars().nth(2).is_none() {
+    let bytes = token.as_bytes();
+    let Some(first) = bytes.iter().position(|b| !b.is_ascii_punctuation()) else {
+        return token; // all punctuation: strips to "", which has fewer than three characters
+    };
+    let last = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_punctuation())
+        .unwrap_or(first);
+    let stripped = &token[first..=last];
+    // Three or more characters: more than two bytes that are not UTF-8 continuation bytes.
+    let chars = stripped
+        .bytes()
+        .filter(|&b| (b as i8) >= -0x40)
+        .take(3)
+        .count();
+    if chars <= 2 {
         token
     } else {
         stripped
@@ -198,7 +238,10 @@ impl Tok {
     /// `negated([word])`: in `NEGATE`, or containing "n't".
     #[inline]
     fn negated(&self, lower: &str) -> bool {
-        self.entry.negate || lower[self.lo..self.hi].contains("n't")
+        self.entry.negate
+            || lower.as_bytes()[self.lo..self.hi]
+                .windows(3)
+                .any(|w| w == b"n't")
     }
 }
 
@@ -453,8 +496,14 @@ fn but_rescale(sentiments: &mut [f64], bi: usize, scratch: &mut ButScratch, line
 
     // Per-value min-heaps of positions. Equal non-zero finite floats have equal bits, so the bit
     // pattern is the key of `==`.
+    // Empty heaps are kept (with their capacity) from earlier calls, so a repeated long line
+    // does not allocate again; past a bound they are dropped to cap the memory kept.
     let heaps = &mut scratch.heaps;
-    heaps.clear();
+    if heaps.len() > BUT_HEAPS_KEEP_MAX {
+        *heaps = FxHashMap::default();
+    } else {
+        heaps.values_mut().for_each(BinaryHeap::clear);
+    }
     for &k in nonzero.iter() {
         heaps
             .entry(sentiments[k].to_bits())
@@ -582,16 +631,10 @@ fn py_round(x: f64, scale: f64) -> f64 {
     let x_lo = x - x_hi;
     let err = (x_hi * scale - p) + x_lo * scale; // x * scale == p + err exactly
     let floor = p.floor();
-    let above_half = ((p - floor) - 0.5) + err; // sign is exact
-    let n = if above_half > 0.0 {
-        floor + 1.0
-    } else if above_half < 0.0 {
-        floor
-    } else if floor % 2.0 == 0.0 {
-        floor
-    } else {
-        floor + 1.0
-    };
+    // The sign is exact; zero means exactly half, which goes to the even neighbour.
+    let above_half = ((p - floor) - 0.5) + err;
+    let round_up = above_half > 0.0 || (above_half == 0.0 && (floor as i64) % 2 != 0);
+    let n = if round_up { floor + 1.0 } else { floor };
     (n / scale).copysign(x)
 }
 
@@ -638,9 +681,11 @@ mod tests {
             let bi = ((vals.len() as f64) * bi_frac) as usize;
             let mut expected = vals.clone();
             but_reference(&mut expected, bi);
-            for linear_max in [0, usize::MAX] {
+            // The heap path twice with one scratch: kept heaps must not leak state.
+            let mut scratch = ButScratch::default();
+            for linear_max in [0, 0, usize::MAX] {
                 let mut got = vals.clone();
-                but_rescale(&mut got, bi, &mut ButScratch::default(), linear_max);
+                but_rescale(&mut got, bi, &mut scratch, linear_max);
                 prop_assert_eq!(&got, &expected);
             }
         }
@@ -677,6 +722,8 @@ mod tests {
         assert_eq!(strip_punc_if_word(":)"), ":)");
         assert_eq!(strip_punc_if_word("good!!!"), "good");
         assert_eq!(strip_punc_if_word("(été)"), "été");
+        assert_eq!(strip_punc_if_word("(éé)"), "(éé)"); // two characters in four bytes
+        assert_eq!(strip_punc_if_word("..."), "...");
         assert_eq!(strip_punc_if_word("“good”"), "“good”"); // curly quotes are not ASCII
     }
 

@@ -52,6 +52,8 @@ pub(crate) struct Tables {
     pub(crate) emoji: FxHashMap<char, Box<str>>,
     /// Fast path for [`Tables::emoji`] on ASCII characters.
     pub(crate) ascii_emoji: [bool; 128],
+    /// Some ASCII character is an emoji key (never with the reference lexicon).
+    pub(crate) any_ascii_emoji: bool,
     pub(crate) special_cases: Vec<Phrase>,
     pub(crate) booster_phrases: Vec<Phrase>,
 }
@@ -76,7 +78,10 @@ fn lines(src: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Parses `vader_lexicon.txt` format: `word<TAB>mean<TAB>...`; a later duplicate wins, as in a
 /// Python dict.
-pub(crate) fn parse_lexicon<'a>(src: &'a str, name: &str) -> Result<Vec<(&'a str, f64)>, ToneError> {
+pub(crate) fn parse_lexicon<'a>(
+    src: &'a str,
+    name: &str,
+) -> Result<Vec<(&'a str, f64)>, ToneError> {
     let mut out = Vec::with_capacity(8192);
     for (line_no, line) in lines(src) {
         let err = |reason: String| ToneError::Parse {
@@ -184,6 +189,7 @@ impl Tables {
         Tables {
             words,
             emoji: emoji_map,
+            any_ascii_emoji: ascii_emoji.contains(&true),
             ascii_emoji,
             special_cases,
             booster_phrases,
@@ -214,7 +220,10 @@ mod tests {
         // CRLF, surrounding whitespace, extra columns, later duplicates.
         let lex = parse_lexicon("  good\t1.9\t0.5\t[1]\r\ngood\t 2.0 \n\n", "x").unwrap();
         assert_eq!(lex, vec![("good", 1.9), ("good", 2.0)]);
-        let t = Tables::new(&lex, &parse_emoji("😀\tgrinning face\r\n:)\tsmile\n", "e").unwrap());
+        let t = Tables::new(
+            &lex,
+            &parse_emoji("😀\tgrinning face\r\n:)\tsmile\n", "e").unwrap(),
+        );
         assert_eq!(t.words["good"].valence, Some(2.0));
         assert_eq!(&*t.emoji[&'😀'], "grinning face");
         assert_eq!(t.emoji.len(), 1, "multi-character keys never match");

@@ -138,7 +138,9 @@ fn is_final_sigma(s: &str, at: usize) -> bool {
 /// U+03A3 becomes U+03C2 in final position, as CPython does).
 pub(crate) fn push_lower(s: &str, out: &mut String) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
         return;
     }
     for (at, c) in s.char_indices() {
@@ -163,7 +165,9 @@ mod tests {
 
     #[test]
     fn whitespace_is_pythons_set() {
-        for c in ['\u{1c}', '\u{1f}', '\u{85}', '\u{a0}', '\u{3000}', '\u{2028}', '\x0b'] {
+        for c in [
+            '\u{1c}', '\u{1f}', '\u{85}', '\u{a0}', '\u{3000}', '\u{2028}', '\x0b',
+        ] {
             assert!(is_py_space(c), "{c:?}");
         }
         for c in ['\u{200b}', '\u{feff}', '\u{2060}', '\u{180e}', 'a', '\0'] {

@@ -1,0 +1,760 @@
+//! Finding actor mentions in a segmented document.
+//!
+//! Rules, in order (each has tests below):
+//! 1. Aliases match case-sensitively, leftmost-longest, on word boundaries: the character before
+//!    and after a match must not be a letter or digit, so "us" is not "US", "Oman" is not found in
+//!    "Romania", while possessives ("China's") and hyphenated compounds ("Kyiv-proposed",
+//!    "pro-Russian") still match. Aliases written with a lowercase first letter ("the West") also
+//!    match capitalised.
+//! 2. `ignore` rows ("New Mexico") win as longer matches and produce no mention.
+//! 3. A person's row counts only on article dates within its `valid_from`/`valid_to`.
+//! 4. Name guard: a one-word state or place alias directly followed by a capitalised word that
+//!    is not an actor, a role word or a non-name word of `roles.csv` is a person's or
+//!    organisation's name ("Jordan Peterson", "Chad Smith", "China Daily"), not the actor.
+//! 5. Context rules (`disambiguation.csv`): an alias is dropped when its paragraph contains one of
+//!    the rule's phrases ("Georgia" near "Atlanta").
+//! 6. In a shouting sentence (mostly ALL-CAPS words) all-caps aliases ("US", "UN") are not
+//!    trusted: "JOIN US" is not the United States.
+//! 7. People introduced with a role that names an actor ("Kremlin spokesman Dmitry Peskov",
+//!    "John Kirby, the White House National Security Council spokesman", "Iran's foreign
+//!    minister, Abbas Araghchi") are linked to that actor's country for the rest of the document;
+//!    later full-name or surname mentions resolve to it. The role stated in the text wins over
+//!    the lexicon.
+
+use super::{Actor, Kind, Lexicon, RoleWord};
+use crate::document::{Date, Paragraph};
+use crate::text::{self, TokKind, Token};
+use aho_corasick::{Anchored, Input};
+use std::ops::Range;
+
+/// Which actor a mention denotes: a lexicon row, or a person learned from this document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ActorRef {
+    Lexicon(u32),
+    Learned(u32),
+}
+
+/// How a mention was found, for `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A lexicon alias.
+    Alias,
+    /// A person introduced with a role in this document.
+    Role,
+    /// A later full-name or surname mention of a person learned from a role.
+    Name,
+}
+
+/// One mention: a byte span of the document text and the actor it denotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub span: Range<usize>,
+    /// 0-based paragraph index.
+    pub paragraph: u32,
+    /// 0-based sentence index within the paragraph.
+    pub sentence: u32,
+    pub actor: ActorRef,
+    pub via: Via,
+}
+
+/// All mentions of one document (in text order) and the people learned from it.
+#[derive(Debug, Clone, Default)]
+pub struct DocActors {
+    pub mentions: Vec<Mention>,
+    pub learned: Vec<Actor>,
+}
+
+impl DocActors {
+    /// The actor a reference points to.
+    pub fn actor<'a>(&'a self, lexicon: &'a Lexicon, r: ActorRef) -> &'a Actor {
+        match r {
+            ActorRef::Lexicon(i) => lexicon.actor(i),
+            ActorRef::Learned(i) => &self.learned[i as usize],
+        }
+    }
+}
+
+/// A person learned from a role phrase, before it becomes an [`Actor`].
+struct Learned {
+    name: Range<usize>,
+    surname: Range<usize>,
+    actor: ActorRef,
+}
+
+/// Countries whose people's names are written family name first in English-language news.
+const FAMILY_NAME_FIRST: &[&str] = &["CHN", "TWN", "KOR", "PRK", "VNM", "KHM"];
+
+/// Particles that may stand inside a person's name ("Mohammed bin Salman", "Ursula von der Leyen").
+const NAME_PARTICLES: &[&str] = &[
+    "bin", "ibn", "al", "de", "del", "der", "van", "von", "da", "di", "la", "le", "el", "du",
+];
+
+impl Lexicon {
+    /// Finds the actor mentions of a document whose text is `text`, segmented into `paragraphs`.
+    pub fn find(&self, text: &str, paragraphs: &[Paragraph], date: Option<Date>) -> DocActors {
+        let mut doc = DocActors::default();
+        let mut learned: Vec<Learned> = Vec::new();
+        for (p, para) in paragraphs.iter().enumerate() {
+            for (s, sent) in para.sentences.iter().enumerate() {
+                let first = doc.mentions.len();
+                self.match_sentence(
+                    text,
+                    para,
+                    sent.clone(),
+                    date,
+                    (p as u32, s as u32),
+                    &mut doc.mentions,
+                );
+                let end = doc.mentions.len();
+                for m in first..end {
+                    self.learn_surname(text, m, &doc.mentions, &mut learned);
+                }
+                for m in first..end {
+                    self.learn_role(
+                        text,
+                        sent.clone(),
+                        m,
+                        &mut doc,
+                        &mut learned,
+                        (p as u32, s as u32),
+                    );
+                }
+            }
+        }
+        self.add_learned_names(text, paragraphs, &learned, &mut doc);
+        doc.mentions.sort_by_key(|m| (m.span.start, m.span.end));
+        doc
+    }
+
+    /// Rules 1–6 on one sentence.
+    fn match_sentence(
+        &self,
+        text: &str,
+        para: &Paragraph,
+        sent: Range<usize>,
+        date: Option<Date>,
+        at: (u32, u32),
+        out: &mut Vec<Mention>,
+    ) {
+        let hay = &text[..sent.end];
+        let shouting = is_shouting(&text[sent.clone()]);
+        let mut pos = sent.start;
+        while pos < sent.end {
+            let Some(m) = self.matcher.find(Input::new(hay).span(pos..sent.end)) else {
+                break;
+            };
+            let (start, end) = (m.start(), m.end());
+            if !is_boundary(text, start, end) {
+                pos = start + text[start..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            pos = end;
+            let alias = &self.aliases[self.pattern_alias[m.pattern().as_usize()] as usize];
+            let Some(&actor) = alias
+                .actors
+                .iter()
+                .find(|&&a| self.actors[a as usize].valid_on(date))
+            else {
+                continue;
+            };
+            let a = &self.actors[actor as usize];
+            if a.kind == Kind::Ignore {
+                continue;
+            }
+            // A person's alias continued by a hyphen is part of a longer name ("Park Jin-young").
+            if a.kind == Kind::Person && text[end..].starts_with('-') && text[end + 1..].chars().next().is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            if shouting && alias.text.chars().all(|c| !c.is_lowercase()) {
+                continue;
+            }
+            if alias.single_word
+                && matches!(a.kind, Kind::State | Kind::Place)
+                && self.looks_like_name(text, end, sent.end)
+            {
+                continue;
+            }
+            if let Some(rule) = alias.rule {
+                let rule = &self.rules[rule];
+                let says = |scope: &str, phrases: &[String]| phrases.iter().any(|p| contains_phrase(scope, p));
+                let sentence_text = &text[sent.clone()];
+                let para_text = &text[para.span.clone()];
+                let drop_here = says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
+                let drop_para = says(para_text, &rule.unless) && !says(para_text, &rule.keep);
+                if drop_here || drop_para {
+                    continue;
+                }
+            }
+            out.push(Mention {
+                span: start..end,
+                paragraph: at.0,
+                sentence: at.1,
+                actor: ActorRef::Lexicon(actor),
+                via: Via::Alias,
+            });
+        }
+    }
+
+    /// A known person named in full ("Matthew Miller") may be named by surname alone later in
+    /// the document ("Miller said"), even where the bare surname is too common to be a lexicon
+    /// alias.
+    fn learn_surname(&self, text: &str, m: usize, mentions: &[Mention], learned: &mut Vec<Learned>) {
+        let mention = &mentions[m];
+        let ActorRef::Lexicon(a) = mention.actor else { return };
+        let actor = &self.actors[a as usize];
+        if actor.kind != Kind::Person || learned.iter().any(|l| l.actor == mention.actor) {
+            return;
+        }
+        let mut words = text::tokens(text, mention.span.clone()).filter(|t| t.is_word());
+        let Some(first) = words.next() else { return };
+        let Some(last) = words.last() else { return };
+        let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) { first.span } else { last.span };
+        if text[surname.clone()].chars().count() >= 3 && text::is_capitalized(&text[surname.clone()]) {
+            learned.push(Learned { name: mention.span.clone(), surname, actor: mention.actor });
+        }
+    }
+
+    /// Rule 4: is the alias ending at `end` followed by a capitalised word that makes it part of
+    /// a name?
+    fn looks_like_name(&self, text: &str, end: usize, limit: usize) -> bool {
+        let rest = &text[end..limit];
+        let Some(after_space) = rest
+            .strip_prefix(' ')
+            .or_else(|| rest.strip_prefix('\u{a0}'))
+        else {
+            return false;
+        };
+        let next_start = limit - after_space.len();
+        let Some(tok) = text::tokens(text, next_start..limit).next() else {
+            return false;
+        };
+        if tok.span.start != next_start || tok.kind != TokKind::Word {
+            return false;
+        }
+        let word = text::strip_possessive(&text[tok.span.clone()]);
+        if !text::is_capitalized(word) || word.chars().all(|c| !c.is_lowercase()) {
+            return false;
+        }
+        if self.role_word(word).is_some() {
+            return false;
+        }
+        // The next word starts another actor ("US State Department"): not a name.
+        let next = self.matcher.find(
+            Input::new(&text[..limit])
+                .span(next_start..limit)
+                .anchored(Anchored::Yes),
+        );
+        !next.is_some_and(|m| is_boundary(text, m.start(), m.end()))
+    }
+
+    /// Rule 7: a role phrase around mention `m` (patterns "ACTOR role Name" and
+    /// "Name, the ACTOR role").
+    fn learn_role(
+        &self,
+        text: &str,
+        sent: Range<usize>,
+        m: usize,
+        doc: &mut DocActors,
+        learned: &mut Vec<Learned>,
+        at: (u32, u32),
+    ) {
+        let anchor = doc.mentions[m].clone();
+        let anchor_actor = doc.actor(self, anchor.actor);
+        if anchor_actor.kind == Kind::Person {
+            return;
+        }
+        let country = anchor_actor.country.clone();
+        // Tokens after the anchor, skipping a possessive.
+        let mut after = anchor.span.end;
+        for p in ["'s", "’s", "'", "’"] {
+            if text[after..sent.end].starts_with(p) {
+                after += p.len();
+                break;
+            }
+        }
+        let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
+        let Some((role_end_tok, role_span)) = self.role_phrase(text, &toks) else {
+            return;
+        };
+        // Pattern A: a name follows the role.
+        let mut i = role_end_tok + 1;
+        if toks.get(i).is_some_and(|t| &text[t.span.clone()] == ",") {
+            i += 1;
+        }
+        let name = self.name_forward(text, &toks[i.min(toks.len())..]);
+        let name = match name {
+            Some(n) => Some(n),
+            None => {
+                // Pattern B: "Name, (the|a) ACTOR role".
+                let before: Vec<Token> =
+                    text::tokens(text, sent.start..anchor.span.start).collect();
+                self.name_backward(text, &before)
+            }
+        };
+        let Some((name, surname)) = name else { return };
+        let role = text[role_span].to_string();
+        // East Asian names in English news keep the family name first ("Wang Wenbin" → "Wang").
+        let surname = if FAMILY_NAME_FIRST.contains(&country.as_str()) {
+            text::tokens(text, name.clone())
+                .next()
+                .map_or(surname, |t| t.span)
+        } else {
+            surname
+        };
+        self.register(text, name, surname, &country, role, doc, learned, at);
+    }
+
+    /// A role phrase at the start of `toks`: role words and capitalised office words ending with a
+    /// head ("foreign ministry spokesman", "National Security Council spokesman", "Secretary of
+    /// State"). Returns the index of the last head token and the phrase's byte span.
+    fn role_phrase(&self, text: &str, toks: &[Token]) -> Option<(usize, Range<usize>)> {
+        let mut last_head = None;
+        for (i, t) in toks.iter().enumerate().take(8) {
+            if t.kind != TokKind::Word {
+                break;
+            }
+            let w = &text[t.span.clone()];
+            match self.role_word(w) {
+                Some(RoleWord::Head) => last_head = Some(i),
+                Some(RoleWord::Modifier) => {}
+                Some(RoleWord::Institution) => {}
+                None if w == "of" || w == "for" => {}
+                None if text::is_capitalized(w) && last_head.is_none() => {}
+                None => break,
+            }
+        }
+        let h = last_head?;
+        Some((h, toks[0].span.start..toks[h].span.end))
+    }
+
+    /// A person's name at the start of `toks`: 1–4 capitalised words (initials and particles
+    /// allowed inside) that are neither role words nor actors other than people.
+    fn name_forward(&self, text: &str, toks: &[Token]) -> Option<(Range<usize>, Range<usize>)> {
+        let mut words: Vec<Range<usize>> = Vec::new();
+        let mut i = 0;
+        while i < toks.len() && words.len() < 5 {
+            let t = &toks[i];
+            let w = &text[t.span.clone()];
+            if t.kind == TokKind::Word && text::is_capitalized(w) && self.role_word(w).is_none() {
+                // An initial: "F." is kept with its dot.
+                if w.chars().count() == 1
+                    && toks
+                        .get(i + 1)
+                        .is_some_and(|n| &text[n.span.clone()] == ".")
+                {
+                    words.push(t.span.start..toks[i + 1].span.end);
+                    i += 2;
+                    continue;
+                }
+                words.push(t.span.clone());
+            } else if t.kind == TokKind::Word && !words.is_empty() && NAME_PARTICLES.contains(&w) {
+                words.push(t.span.clone());
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        while words.last().is_some_and(|w| {
+            !text::is_capitalized(&text[w.clone()]) || text[w.clone()].ends_with('.')
+        }) {
+            words.pop();
+        }
+        let last = words.last()?.clone();
+        let first = words.first()?.clone();
+        let surname_text = text::strip_possessive(&text[last.clone()]);
+        if surname_text.chars().count() < 2 {
+            return None;
+        }
+        let last = last.start..last.start + surname_text.len();
+        Some((first.start..last.end, last))
+    }
+
+    /// Pattern B: `toks` end just before the anchor; looks for "Name , [the|a|an]".
+    fn name_backward(&self, text: &str, toks: &[Token]) -> Option<(Range<usize>, Range<usize>)> {
+        let mut j = toks.len();
+        if j > 0 && matches!(&text[toks[j - 1].span.clone()], "the" | "a" | "an") {
+            j -= 1;
+        }
+        if j == 0 || &text[toks[j - 1].span.clone()] != "," {
+            return None;
+        }
+        j -= 1;
+        let mut start = j;
+        while start > 0 && j - start < 4 {
+            let t = &toks[start - 1];
+            let w = &text[t.span.clone()];
+            if t.kind == TokKind::Word
+                && (text::is_capitalized(w) || NAME_PARTICLES.contains(&w))
+                && self.role_word(w).is_none()
+            {
+                start -= 1;
+            } else {
+                break;
+            }
+        }
+        if start == j {
+            return None;
+        }
+        self.name_forward(text, &toks[start..j])
+    }
+
+    /// Records a person learned from a role: a new actor (or an override of a lexicon person
+    /// whose country differs from the text's), and the mention at the introduction.
+    #[allow(clippy::too_many_arguments)]
+    fn register(
+        &self,
+        text: &str,
+        name: Range<usize>,
+        surname: Range<usize>,
+        country: &str,
+        role: String,
+        doc: &mut DocActors,
+        learned: &mut Vec<Learned>,
+        at: (u32, u32),
+    ) {
+        let name_text = &text[name.clone()];
+        // A lexicon person already matched inside the name span.
+        let existing = doc
+            .mentions
+            .iter()
+            .position(|m| m.span.start < name.end && name.start < m.span.end);
+        if let Some(e) = existing {
+            let r = doc.mentions[e].actor;
+            let actor = doc.actor(self, r);
+            if actor.kind != Kind::Person {
+                return;
+            }
+            if actor.country == country {
+                // A known person introduced with their role: later surname mentions are theirs.
+                if !learned.iter().any(|l| l.actor == r) {
+                    learned.push(Learned { name, surname, actor: r });
+                }
+                return;
+            }
+        }
+        let index = match doc.learned.iter().position(|a| a.name == name_text) {
+            Some(i) => i,
+            None => {
+                doc.learned.push(Actor {
+                    id: format!("{}-{}", country.to_ascii_lowercase(), slug(name_text)),
+                    name: name_text.to_string(),
+                    country: country.to_string(),
+                    kind: Kind::Person,
+                    valid_from: None,
+                    valid_to: None,
+                    role,
+                });
+                learned.push(Learned {
+                    name: name.clone(),
+                    surname,
+                    actor: ActorRef::Learned(doc.learned.len() as u32 - 1),
+                });
+                doc.learned.len() - 1
+            }
+        };
+        let mention = Mention {
+            span: name,
+            paragraph: at.0,
+            sentence: at.1,
+            actor: ActorRef::Learned(index as u32),
+            via: Via::Role,
+        };
+        match existing {
+            Some(e) => doc.mentions[e] = mention,
+            None => doc.mentions.push(mention),
+        }
+    }
+
+    /// Later mentions of learned people by full name or surname (whole words), and lexicon
+    /// mentions of an overridden person, resolve to the learned actor.
+    fn add_learned_names(
+        &self,
+        text: &str,
+        paragraphs: &[Paragraph],
+        learned: &[Learned],
+        doc: &mut DocActors,
+    ) {
+        for l in learned {
+            let full = &text[l.name.clone()];
+            let surname = &text[l.surname.clone()];
+            for needle in [full, surname] {
+                let finder = memchr::memmem::Finder::new(needle.as_bytes());
+                let mut from = l.name.end;
+                while let Some(off) = finder.find(&text.as_bytes()[from..]) {
+                    let start = from + off;
+                    let end = start + needle.len();
+                    from = end;
+                    if !is_boundary(text, start, end) {
+                        continue;
+                    }
+                    if let Some(existing) = doc
+                        .mentions
+                        .iter_mut()
+                        .find(|m| m.span.start < end && start < m.span.end)
+                    {
+                        // An overridden lexicon person: the text's role wins.
+                        if existing.via == Via::Alias
+                            && matches!(l.actor, ActorRef::Learned(_))
+                            && matches!(existing.actor, ActorRef::Lexicon(a) if self.actors[a as usize].kind == Kind::Person)
+                        {
+                            existing.actor = l.actor;
+                            existing.via = Via::Name;
+                        }
+                        continue;
+                    }
+                    if let Some((p, s)) = locate(paragraphs, start..end) {
+                        doc.mentions.push(Mention {
+                            span: start..end,
+                            paragraph: p,
+                            sentence: s,
+                            actor: l.actor,
+                            via: Via::Name,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The paragraph and sentence containing `span`, if one does.
+fn locate(paragraphs: &[Paragraph], span: Range<usize>) -> Option<(u32, u32)> {
+    let p = paragraphs.partition_point(|p| p.span.end <= span.start);
+    let para = paragraphs.get(p)?;
+    let s = para.sentences.partition_point(|s| s.end <= span.start);
+    let sent = para.sentences.get(s)?;
+    (sent.start <= span.start && span.end <= sent.end).then_some((p as u32, s as u32))
+}
+
+fn is_boundary(text: &str, start: usize, end: usize) -> bool {
+    let before_ok = text[..start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric());
+    let after_ok = text[end..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric());
+    before_ok && after_ok
+}
+
+/// Whole-word, case-sensitive containment.
+fn contains_phrase(hay: &str, phrase: &str) -> bool {
+    let finder = memchr::memmem::Finder::new(phrase.as_bytes());
+    let mut from = 0;
+    while let Some(off) = finder.find(&hay.as_bytes()[from..]) {
+        let start = from + off;
+        if is_boundary(hay, start, start + phrase.len()) {
+            return true;
+        }
+        from = start + 1;
+        while !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
+/// A sentence mostly in capitals (at least three words of two or more letters, 60 % of them
+/// all-caps): its capitalisation carries no information.
+fn is_shouting(sentence: &str) -> bool {
+    let (mut words, mut caps) = (0u32, 0u32);
+    for w in sentence.split(|c: char| !c.is_alphabetic()) {
+        if w.chars().nth(1).is_none() {
+            continue;
+        }
+        words += 1;
+        if w.chars().all(char::is_uppercase) {
+            caps += 1;
+        }
+    }
+    caps >= 3 && caps * 5 >= words * 3
+}
+
+fn slug(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            s.push(c);
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+    }
+    s.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actors::load;
+
+    /// Whole text as one paragraph, split into sentences at ". " for these tests.
+    fn segment(text: &str) -> Vec<Paragraph> {
+        let mut sentences = Vec::new();
+        let mut start = 0;
+        for (i, _) in text.match_indices(". ") {
+            sentences.push(start..i + 1);
+            start = i + 2;
+        }
+        sentences.push(start..text.len());
+        vec![Paragraph {
+            span: 0..text.len(),
+            sentences,
+        }]
+    }
+
+    fn found(text: &str, date: Option<&str>) -> Vec<(String, String)> {
+        let lex = load(None).unwrap().lexicon;
+        let doc = lex.find(text, &segment(text), date.and_then(Date::parse));
+        doc.mentions
+            .iter()
+            .map(|m| {
+                (
+                    text[m.span.clone()].to_string(),
+                    doc.actor(&lex, m.actor).country.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn word_boundaries_and_case() {
+        assert_eq!(
+            found("Tell us about the US and the Russian army.", None),
+            pairs(&[("US", "USA"), ("Russian", "RUS")])
+        );
+        assert_eq!(
+            found("Fine china and USAID and Russians.", None),
+            pairs(&[("Russians", "RUS")])
+        );
+    }
+
+    #[test]
+    fn possessives_and_hyphens() {
+        assert_eq!(
+            found(
+                "China’s claim on a Kyiv-proposed plan by pro-Russian groups.",
+                None
+            ),
+            pairs(&[("China", "CHN"), ("Kyiv", "UKR"), ("Russian", "RUS")])
+        );
+    }
+
+    #[test]
+    fn lowercase_aliases_match_capitalised() {
+        assert_eq!(
+            found("The West said so. Then the West said no.", None),
+            pairs(&[("The West", "WEST"), ("the West", "WEST")])
+        );
+    }
+
+    #[test]
+    fn name_guard() {
+        assert_eq!(
+            found("Chad Smith and Russian President Putin.", None),
+            pairs(&[("Russian", "RUS"), ("President Putin", "RUS")])
+        );
+        assert_eq!(
+            found("China Foreign Ministry said.", None),
+            pairs(&[("China", "CHN")])
+        );
+    }
+
+    #[test]
+    fn shouting_sentences_do_not_trust_caps_aliases() {
+        assert_eq!(found("JOIN US FOR THE BIG SALE", None), pairs(&[]));
+    }
+
+    #[test]
+    fn people_count_only_within_their_role_dates() {
+        assert_eq!(found("Zelenskyy spoke.", Some("2018-01-01")), pairs(&[]));
+        assert_eq!(
+            found("Zelenskyy spoke.", Some("2022-01-01")),
+            pairs(&[("Zelenskyy", "UKR")])
+        );
+        assert_eq!(
+            found("Zelenskyy spoke.", None),
+            pairs(&[("Zelenskyy", "UKR")])
+        );
+    }
+
+    #[test]
+    fn context_rules_drop_aliases() {
+        assert_eq!(
+            found("Washington said no. It rains in Seattle.", None),
+            pairs(&[])
+        );
+        assert_eq!(
+            found("Washington said no.", None),
+            pairs(&[("Washington", "USA")])
+        );
+    }
+
+    #[test]
+    fn learns_people_from_roles_and_resolves_surnames() {
+        let got = found(
+            "John Kirby, the White House National Security Council spokesman, told reporters. Later Kirby pushed back.",
+            None,
+        );
+        assert_eq!(
+            got,
+            pairs(&[
+                ("John Kirby", "USA"),
+                ("White House", "USA"),
+                ("Kirby", "USA")
+            ])
+        );
+        let got = found(
+            "Chinese foreign ministry spokesman Wang Wenbin said so. Wang also said no.",
+            None,
+        );
+        assert_eq!(
+            got,
+            pairs(&[("Chinese", "CHN"), ("Wang Wenbin", "CHN"), ("Wang", "CHN")])
+        );
+        let got = found(
+            "Russia's foreign minister, Ivan Petrovsky, said so. Petrovsky left.",
+            None,
+        );
+        assert_eq!(
+            got,
+            pairs(&[
+                ("Russia", "RUS"),
+                ("Ivan Petrovsky", "RUS"),
+                ("Petrovsky", "RUS")
+            ])
+        );
+    }
+
+    #[test]
+    fn the_role_in_the_text_wins_over_the_lexicon() {
+        let got = found(
+            "Ukrainian spokesman Dmitry Peskov said so. Peskov left.",
+            None,
+        );
+        assert_eq!(
+            got,
+            pairs(&[
+                ("Ukrainian", "UKR"),
+                ("Dmitry Peskov", "UKR"),
+                ("Peskov", "UKR")
+            ])
+        );
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(slug("Wang Wenbin"), "wang-wenbin");
+        assert_eq!(slug("José Ángel  O'Neil"), "josé-ángel-o-neil");
+        assert!(contains_phrase("in Seattle, Wash.", "Seattle"));
+        assert!(!contains_phrase("in Seattleish", "Seattle"));
+        assert!(is_shouting("BREAKING: US AND UK SIGN DEAL"));
+        assert!(!is_shouting("The US and UK sign a deal"));
+    }
+}

@@ -1,0 +1,396 @@
+//! Loading and validating the actor lexicon files.
+
+use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, RoleWord};
+use crate::document::Date;
+use crate::lexicon::{LexiconError, LexiconFile, Problem};
+use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+use rustc_hash::FxHashMap;
+use std::path::Path;
+
+const COUNTRIES: &str = include_str!("../../lexicons/countries.csv");
+const ACTORS: &str = include_str!("../../lexicons/actors.csv");
+const ROLES: &str = include_str!("../../lexicons/roles.csv");
+const DISAMBIGUATION: &str = include_str!("../../lexicons/disambiguation.csv");
+
+const ACTORS_HEADER: &[&str] = &[
+    "id",
+    "name",
+    "country",
+    "kind",
+    "aliases",
+    "valid_from",
+    "valid_to",
+    "role",
+];
+
+/// The lexicon and the files it was built from (for the manifest).
+pub struct LoadedLexicon {
+    pub lexicon: Lexicon,
+    pub files: Vec<LexiconFile>,
+}
+
+/// Loads the actor lexicon from `dir` (file by file, embedded copies for missing files) and
+/// validates it; any problem fails the load with every problem listed.
+pub fn load(dir: Option<&Path>) -> Result<LoadedLexicon, LexiconError> {
+    let read = |name: &str, embedded: &str| LexiconFile::read(dir, name, embedded);
+    let files: Result<Vec<_>, Problem> = vec![
+        read("countries.csv", COUNTRIES),
+        read("actors.csv", ACTORS),
+        read("roles.csv", ROLES),
+        read("disambiguation.csv", DISAMBIGUATION),
+    ]
+    .into_iter()
+    .collect();
+    let files = files.map_err(|p| LexiconError { problems: vec![p] })?;
+    let mut problems = Vec::new();
+    let lexicon = build(&files[0], &files[1], &files[2], &files[3], &mut problems);
+    match lexicon {
+        Some(lexicon) if problems.is_empty() => Ok(LoadedLexicon { lexicon, files }),
+        _ => Err(LexiconError { problems }),
+    }
+}
+
+/// Validates the actor lexicon files in `dir`, returning every problem found (empty = valid).
+pub fn check_files(dir: Option<&Path>) -> Vec<Problem> {
+    match load(dir) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems,
+    }
+}
+
+fn parse_date(
+    file: &LexiconFile,
+    line: u64,
+    field: &str,
+    what: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Date> {
+    let field = field.trim();
+    if field.is_empty() {
+        return None;
+    }
+    let d = Date::parse(field).filter(|_| field.len() == 10);
+    if d.is_none() {
+        problems.push(file.problem(line, format!("{what} `{field}` is not a date YYYY-MM-DD")));
+    }
+    d
+}
+
+fn build(
+    countries_file: &LexiconFile,
+    actors_file: &LexiconFile,
+    roles_file: &LexiconFile,
+    rules_file: &LexiconFile,
+    problems: &mut Vec<Problem>,
+) -> Option<Lexicon> {
+    // Countries.
+    let mut countries = Vec::new();
+    let mut country_index = FxHashMap::default();
+    for (line, r) in countries_file.csv_records(&["code", "name", "kind"], problems) {
+        let code = r[0].trim();
+        let kind = r[2].trim();
+        if code.is_empty()
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
+            problems.push(countries_file.problem(
+                line,
+                format!("code `{code}` must be uppercase letters/digits"),
+            ));
+            continue;
+        }
+        if !matches!(kind, "state" | "territory" | "bloc") {
+            problems.push(countries_file.problem(
+                line,
+                format!("kind `{kind}` must be state, territory or bloc"),
+            ));
+        }
+        if country_index
+            .insert(code.to_string(), countries.len())
+            .is_some()
+        {
+            problems.push(countries_file.problem(line, format!("duplicate code `{code}`")));
+            continue;
+        }
+        countries.push(Country {
+            code: code.to_string(),
+            name: r[1].trim().to_string(),
+            kind: kind.to_string(),
+        });
+    }
+
+    // Actors.
+    let mut actors: Vec<Actor> = Vec::new();
+    let mut ids: FxHashMap<String, u64> = FxHashMap::default();
+    // alias text -> (alias index); and first line + country seen, for conflict reports.
+    let mut alias_index: FxHashMap<String, usize> = FxHashMap::default();
+    let mut aliases: Vec<Alias> = Vec::new();
+    let mut alias_origin: Vec<(u64, String)> = Vec::new();
+    for (line, r) in actors_file.csv_records(ACTORS_HEADER, problems) {
+        let id = r[0].trim();
+        let name = r[1].trim();
+        let country = r[2].trim();
+        let Some(kind) = Kind::parse(r[3].trim()) else {
+            problems.push(actors_file.problem(
+                line,
+                format!(
+                    "unknown kind `{}` (state, person, institution, place, bloc, ignore)",
+                    r[3].trim()
+                ),
+            ));
+            continue;
+        };
+        if id.is_empty() {
+            problems.push(actors_file.problem(line, "empty id"));
+            continue;
+        }
+        if let Some(first) = ids.insert(id.to_string(), line) {
+            problems.push(
+                actors_file.problem(line, format!("duplicate id `{id}` (first on line {first})")),
+            );
+        }
+        if kind == Kind::Ignore {
+            if !country.is_empty() {
+                problems.push(actors_file.problem(line, "ignore rows must have an empty country"));
+            }
+        } else if !country_index.contains_key(country) {
+            problems.push(actors_file.problem(
+                line,
+                format!("unknown country code `{country}` (not in countries.csv)"),
+            ));
+        }
+        let valid_from = parse_date(actors_file, line, &r[5], "valid_from", problems);
+        let valid_to = parse_date(actors_file, line, &r[6], "valid_to", problems);
+        if let (Some(f), Some(t)) = (valid_from, valid_to) {
+            if f > t {
+                problems.push(
+                    actors_file.problem(line, format!("valid_from {f} is after valid_to {t}")),
+                );
+            }
+        }
+        let index = actors.len() as u32;
+        if r[4].trim().is_empty() {
+            problems.push(actors_file.problem(line, "no aliases"));
+        }
+        for alias in r[4].split('|') {
+            let alias = alias.trim();
+            if alias.is_empty() {
+                if !r[4].trim().is_empty() {
+                    problems
+                        .push(actors_file.problem(line, "empty alias (doubled or trailing `|`)"));
+                }
+                continue;
+            }
+            match alias_index.get(alias) {
+                Some(&a) => {
+                    let (first_line, first_country) = &alias_origin[a];
+                    if first_country != country {
+                        problems.push(actors_file.problem(
+                            line,
+                            format!("alias `{alias}` maps to `{country}` here but to `{first_country}` on line {first_line}"),
+                        ));
+                    } else if !aliases[a].actors.contains(&index) {
+                        aliases[a].actors.push(index);
+                    }
+                }
+                None => {
+                    alias_index.insert(alias.to_string(), aliases.len());
+                    alias_origin.push((line, country.to_string()));
+                    aliases.push(Alias {
+                        text: alias.to_string(),
+                        actors: vec![index],
+                        single_word: !alias.contains(char::is_whitespace),
+                        rule: None,
+                    });
+                }
+            }
+        }
+        actors.push(Actor {
+            id: id.to_string(),
+            name: name.to_string(),
+            country: country.to_string(),
+            kind,
+            valid_from,
+            valid_to,
+            role: r[7].trim().to_string(),
+        });
+    }
+    // Several rows per alias (one person, several roles): most recent role first, so an undated
+    // article resolves to the latest holder of the alias.
+    for alias in &mut aliases {
+        alias.actors.sort_by(|&a, &b| {
+            actors[b as usize]
+                .valid_from
+                .cmp(&actors[a as usize].valid_from)
+                .then(a.cmp(&b))
+        });
+    }
+
+    // Roles.
+    let mut roles = FxHashMap::default();
+    for (line, r) in roles_file.csv_records(&["word", "type"], problems) {
+        let word = r[0].trim();
+        let ty = match r[1].trim() {
+            "head" => RoleWord::Head,
+            "modifier" => RoleWord::Modifier,
+            "institution" => RoleWord::Institution,
+            other => {
+                problems.push(roles_file.problem(
+                    line,
+                    format!("type `{other}` must be head, modifier or institution"),
+                ));
+                continue;
+            }
+        };
+        if word.is_empty()
+            || word.len() > 32
+            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
+        {
+            problems.push(roles_file.problem(
+                line,
+                format!("word `{word}` must be one lowercase word of at most 32 bytes"),
+            ));
+            continue;
+        }
+        if roles.insert(word.to_string(), ty).is_some() {
+            problems.push(roles_file.problem(line, format!("duplicate word `{word}`")));
+        }
+    }
+
+    // Context rules.
+    let mut rules = Vec::new();
+    for (line, r) in rules_file.csv_records(&["alias", "country", "unless_context", "keep_context"], problems) {
+        let alias = r[0].trim();
+        let country = r[1].trim();
+        match alias_index.get(alias) {
+            Some(&a) if alias_origin[a].1 == country => {
+                aliases[a].rule = Some(rules.len());
+            }
+            _ => {
+                problems.push(rules_file.problem(
+                    line,
+                    format!("`{alias}` is not an alias of `{country}` in actors.csv"),
+                ));
+                continue;
+            }
+        }
+        let list = |f: &str| -> Vec<String> {
+            f.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        };
+        let unless = list(&r[2]);
+        if unless.is_empty() {
+            problems.push(rules_file.problem(line, "unless_context is empty"));
+        }
+        rules.push(ContextRule { unless, keep: list(&r[3]) });
+    }
+
+    // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")
+    // also as capitalised, for sentence starts.
+    let mut patterns: Vec<String> = Vec::with_capacity(aliases.len() * 2);
+    let mut pattern_alias = Vec::with_capacity(aliases.len() * 2);
+    for (i, alias) in aliases.iter().enumerate() {
+        patterns.push(alias.text.clone());
+        pattern_alias.push(i as u32);
+        let mut chars = alias.text.chars();
+        if let Some(first) = chars.next().filter(|c| c.is_lowercase()) {
+            let cap: String = first.to_uppercase().chain(chars).collect();
+            if !alias_index.contains_key(&cap) {
+                patterns.push(cap);
+                pattern_alias.push(i as u32);
+            }
+        }
+    }
+    let matcher = match AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .start_kind(StartKind::Both)
+        .build(&patterns)
+    {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(actors_file.problem(0, format!("cannot build the alias matcher: {e}")));
+            return None;
+        }
+    };
+    Some(Lexicon {
+        actors,
+        countries,
+        country_index,
+        roles,
+        rules,
+        pattern_alias,
+        aliases,
+        matcher,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(countries: &str, actors: &str) -> Result<Lexicon, Vec<Problem>> {
+        let f = |name: &str, text: &str| LexiconFile {
+            name: name.into(),
+            origin: name.into(),
+            text: text.into(),
+        };
+        let mut problems = Vec::new();
+        let l = build(
+            &f("countries.csv", countries),
+            &f("actors.csv", actors),
+            &f("roles.csv", "word,type\nspokesman,head\n"),
+            &f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            &mut problems,
+        );
+        match l {
+            Some(l) if problems.is_empty() => Ok(l),
+            _ => Err(problems),
+        }
+    }
+
+    const C: &str = "code,name,kind\nRUS,Russia,state\nUSA,United States,state\n";
+    const H: &str = "id,name,country,kind,aliases,valid_from,valid_to,role\n";
+
+    #[test]
+    fn the_shipped_lexicon_is_valid() {
+        let problems = check_files(None);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn reports_each_problem_with_its_line() {
+        let actors = format!(
+            "{H}rus,Russia,RUS,state,Russia|Russian,,,\n\
+             usa,USA,USA,state,Russia,,,\n\
+             xx,X,XYZ,state,X,,,\n\
+             p,P,RUS,person,P,2020-01-02,2019-01-01,\n\
+             q,Q,RUS,person,Q,2020-13-01,,\n\
+             r,R,RUS,person,R||S,,,\n\
+             rus,Dup,RUS,state,Dup,,,\n\
+             s,S,RUS,alien,S,,,\n"
+        );
+        let problems = lex(C, &actors).err().unwrap();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "actors.csv:3: alias `Russia` maps to `USA` here but to `RUS` on line 2",
+                "actors.csv:4: unknown country code `XYZ` (not in countries.csv)",
+                "actors.csv:5: valid_from 2020-01-02 is after valid_to 2019-01-01",
+                "actors.csv:6: valid_from `2020-13-01` is not a date YYYY-MM-DD",
+                "actors.csv:7: empty alias (doubled or trailing `|`)",
+                "actors.csv:8: duplicate id `rus` (first on line 2)",
+                "actors.csv:9: unknown kind `alien` (state, person, institution, place, bloc, ignore)",
+            ]
+        );
+    }
+
+    #[test]
+    fn same_alias_same_country_is_fine_and_latest_role_first() {
+        let actors = format!(
+            "{H}a,A,RUS,person,Anna,2010-01-01,2012-01-01,x\nb,A,RUS,person,Anna,2015-01-01,,y\n"
+        );
+        let l = lex(C, &actors).unwrap();
+        assert_eq!(l.aliases[0].actors, vec![1, 0]);
+    }
+}

@@ -1,0 +1,224 @@
+//! Stage `aggregate`: per actor, per country and per directed country pair, by article date.
+//!
+//! Aggregates keep sums and counts, never running means, so that partial results (one per
+//! document, or one per shard of a corpus) merge exactly: `merge` is associative and the pipeline
+//! folds documents in input order, which makes the floating-point sums, and so the reports,
+//! identical whatever the thread count.
+
+use crate::document::Date;
+use std::collections::BTreeMap;
+
+/// A sum and a count; the mean is derived when reporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sum {
+    pub total: f64,
+    pub count: u64,
+}
+
+impl Sum {
+    pub fn add(&mut self, x: f64) {
+        self.total += x;
+        self.count += 1;
+    }
+
+    pub fn merge(&mut self, o: &Sum) {
+        self.total += o.total;
+        self.count += o.count;
+    }
+
+    /// The mean, or `None` without observations.
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.total / self.count as f64)
+    }
+}
+
+/// Identity of an actor in the reports.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActorKey {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub kind: String,
+}
+
+/// Figures of one actor or one country on one date.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub documents: u64,
+    /// Sentiment of the text toward each mention; its count is the number of mentions.
+    pub sentiment: Sum,
+    /// Stance events with this actor as source.
+    pub stance_out: Sum,
+    /// Stance events with this actor as target.
+    pub stance_in: Sum,
+}
+
+impl Figures {
+    fn merge(&mut self, o: &Figures) {
+        self.documents += o.documents;
+        self.sentiment.merge(&o.sentiment);
+        self.stance_out.merge(&o.stance_out);
+        self.stance_in.merge(&o.stance_in);
+    }
+}
+
+/// Figures of one directed country pair on one date.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dyad {
+    pub documents: u64,
+    pub stance: Sum,
+    pub negative: u64,
+    pub positive: u64,
+}
+
+/// Mergeable aggregates of any number of documents.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Aggregate {
+    pub actors: BTreeMap<(Option<Date>, ActorKey), Figures>,
+    pub countries: BTreeMap<(Option<Date>, String), Figures>,
+    pub dyads: BTreeMap<(Option<Date>, String, String), Dyad>,
+}
+
+/// An event's score counts as negative or positive beyond this magnitude (for the shares).
+pub const SIGN_THRESHOLD: f64 = 0.05;
+
+/// Builds the aggregate of one document from its mentions and stance events.
+pub struct DocumentAggregator {
+    date: Option<Date>,
+    agg: Aggregate,
+}
+
+impl DocumentAggregator {
+    pub fn new(date: Option<Date>) -> Self {
+        DocumentAggregator { date, agg: Aggregate::default() }
+    }
+
+    fn actor(&mut self, key: &ActorKey) -> &mut Figures {
+        let date = self.date;
+        if !self.agg.actors.contains_key(&(date, key.clone())) {
+            self.agg.actors.insert((date, key.clone()), Figures { documents: 1, ..Figures::default() });
+        }
+        self.agg.actors.get_mut(&(date, key.clone())).expect("inserted above")
+    }
+
+    fn country(&mut self, code: &str) -> &mut Figures {
+        let date = self.date;
+        self.agg.countries.entry((date, code.to_string())).or_insert_with(|| Figures { documents: 1, ..Figures::default() })
+    }
+
+    /// A mention of `actor` with the text's sentiment toward it.
+    pub fn mention(&mut self, actor: &ActorKey, sentiment: f64) {
+        self.actor(actor).sentiment.add(sentiment);
+        self.country(&actor.country).sentiment.add(sentiment);
+    }
+
+    /// A stance event from `source` to `target`.
+    pub fn event(&mut self, source: &ActorKey, target: &ActorKey, score: f64) {
+        self.actor(source).stance_out.add(score);
+        self.actor(target).stance_in.add(score);
+        self.country(&source.country).stance_out.add(score);
+        self.country(&target.country).stance_in.add(score);
+        let dyad = self.agg.dyads.entry((self.date, source.country.clone(), target.country.clone())).or_insert_with(|| Dyad { documents: 1, ..Dyad::default() });
+        dyad.stance.add(score);
+        if score <= -SIGN_THRESHOLD {
+            dyad.negative += 1;
+        } else if score >= SIGN_THRESHOLD {
+            dyad.positive += 1;
+        }
+    }
+
+    pub fn finish(self) -> Aggregate {
+        self.agg
+    }
+}
+
+impl Aggregate {
+    /// Adds `other` into `self`. Exact for counts; for sums, merging in a fixed order gives
+    /// identical bits.
+    pub fn merge(&mut self, other: &Aggregate) {
+        for (k, v) in &other.actors {
+            match self.actors.get_mut(k) {
+                Some(f) => f.merge(v),
+                None => {
+                    self.actors.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for (k, v) in &other.countries {
+            match self.countries.get_mut(k) {
+                Some(f) => f.merge(v),
+                None => {
+                    self.countries.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for (k, v) in &other.dyads {
+            let d = self.dyads.entry(k.clone()).or_default();
+            d.documents += v.documents;
+            d.stance.merge(&v.stance);
+            d.negative += v.negative;
+            d.positive += v.positive;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str, country: &str) -> ActorKey {
+        ActorKey { id: id.into(), name: id.into(), country: country.into(), kind: "state".into() }
+    }
+
+    fn doc(date: Option<Date>, f: impl FnOnce(&mut DocumentAggregator)) -> Aggregate {
+        let mut d = DocumentAggregator::new(date);
+        f(&mut d);
+        d.finish()
+    }
+
+    #[test]
+    fn counts_documents_once_and_keeps_sums() {
+        let rus = key("rus", "RUS");
+        let kremlin = key("rus-kremlin", "RUS");
+        let west = key("west", "WEST");
+        let a = doc(None, |d| {
+            d.mention(&rus, 0.5);
+            d.mention(&kremlin, -0.5);
+            d.mention(&west, 0.0);
+            d.event(&kremlin, &west, -0.8);
+            d.event(&kremlin, &west, 0.02);
+        });
+        let c = &a.countries[&(None, "RUS".to_string())];
+        assert_eq!((c.documents, c.sentiment.count, c.sentiment.total, c.stance_out.count), (1, 2, 0.0, 2));
+        let dy = &a.dyads[&(None, "RUS".to_string(), "WEST".to_string())];
+        assert_eq!((dy.documents, dy.stance.count, dy.negative, dy.positive), (1, 2, 1, 0));
+    }
+
+    #[test]
+    fn merge_is_exact_and_separates_dates() {
+        let rus = key("rus", "RUS");
+        let d1 = Date::parse("2023-03-22");
+        let a = doc(d1, |d| d.mention(&rus, 0.25));
+        let b = doc(d1, |d| d.mention(&rus, 0.75));
+        let c = doc(None, |d| d.mention(&rus, 1.0));
+        let mut all = Aggregate::default();
+        for x in [&a, &b, &c] {
+            all.merge(x);
+        }
+        let f = &all.actors[&(d1, rus.clone())];
+        assert_eq!((f.documents, f.sentiment.count, f.sentiment.mean()), (2, 2, Some(0.5)));
+        assert_eq!(all.actors[&(None, rus)].documents, 1);
+        // Merging shards equals merging documents.
+        let mut left = a.clone();
+        left.merge(&b);
+        let mut shard = Aggregate::default();
+        shard.merge(&left);
+        shard.merge(&c);
+        assert_eq!(shard, all);
+    }
+
+    #[test]
+    fn empty_sum_has_no_mean() {
+        assert_eq!(Sum::default().mean(), None);
+    }
+}

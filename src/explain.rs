@@ -1,0 +1,72 @@
+//! `newsstance explain`: every number of one text, with the reason behind it, for a person.
+
+use crate::actors::Via;
+use crate::document::Document;
+use crate::pipeline::{analyse, Engines};
+use std::fmt::Write;
+
+/// Renders the analysis of `text` (treated as one undated article body).
+pub fn explain(engines: &Engines, text: &str) -> String {
+    let doc = Document { id: "explain".into(), text: text.to_string(), ..Document::default() };
+    let a = analyse(engines, &doc);
+    let lex = &engines.lexicon;
+    let mut out = String::new();
+    for span in &a.oversized {
+        let _ = writeln!(out, "(paragraph at byte {} skipped: {} bytes is over the size limit)", span.start, span.len());
+    }
+    for (p, para) in a.paragraphs.iter().enumerate() {
+        for (s, sent) in para.sentences.iter().enumerate() {
+            let t = a.tones[p][s];
+            let _ = writeln!(out, "[{}.{}] {}", p + 1, s + 1, &text[sent.clone()]);
+            let _ = writeln!(out, "  tone: compound {:+.4}  pos {:.3}  neu {:.3}  neg {:.3}", t.compound, t.pos, t.neu, t.neg);
+            for (m, score) in a.actors.mentions.iter().zip(&a.sentiments).filter(|(m, _)| m.paragraph as usize == p && m.sentence as usize == s) {
+                let actor = a.actors.actor(lex, m.actor);
+                let how = match m.via {
+                    Via::Alias => "lexicon alias",
+                    Via::Role => "introduced with a role in this text",
+                    Via::Name => "name of a person introduced earlier",
+                };
+                let _ = writeln!(
+                    out,
+                    "  actor: \"{}\" → {} ({}, {}) → {}   [{how}]",
+                    &text[m.span.clone()],
+                    actor.id,
+                    actor.name,
+                    actor.kind,
+                    actor.country
+                );
+                let sent_text = &text[sent.clone()];
+                let target = m.span.start - sent.start..m.span.end - sent.start;
+                let others: Vec<_> = a
+                    .actors
+                    .mentions
+                    .iter()
+                    .filter(|o| o.paragraph == m.paragraph && o.sentence == m.sentence && o.span != m.span)
+                    .map(|o| o.span.start - sent.start..o.span.end - sent.start)
+                    .collect();
+                let features = engines.target.explain(&engines.vader, sent_text, target, &others);
+                let top: Vec<String> = features.iter().take(5).map(|(f, w)| format!("{f} {w:+.3}")).collect();
+                let _ = writeln!(out, "    sentiment toward it: {:+.4} ({})  because: {}", score.score, score.label, top.join(", "));
+            }
+            for e in a.events.iter().filter(|e| e.paragraph as usize == p && e.sentence as usize == s) {
+                let src = a.actors.actor(lex, e.source);
+                let tgt = a.actors.actor(lex, e.target);
+                let _ = writeln!(
+                    out,
+                    "  stance: {} → {}  {:+.4}  cue \"{}\"  (source {} [{}], target {})",
+                    src.country,
+                    tgt.country,
+                    e.score,
+                    e.cues,
+                    src.name,
+                    e.rule.as_str(),
+                    tgt.name
+                );
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push_str("(no sentences)\n");
+    }
+    out
+}

@@ -1,0 +1,240 @@
+//! One document through every stage: segment → tone → actors → stance → aggregate, producing
+//! the report rows of that document and its mergeable aggregate. Pure and thread-safe: the run
+//! calls it from rayon workers.
+
+use crate::actors::{self, ActorRef, DocActors, Lexicon, Via};
+use crate::aggregate::{ActorKey, Aggregate, DocumentAggregator};
+use crate::document::{Document, Paragraph};
+use crate::lexicon::{LexiconError, LexiconFile};
+use crate::report::{ErrorRow, MentionRow, ParagraphRow, StanceRow};
+use crate::segment;
+use crate::stance::{self, Cues, StanceEvent};
+use crate::tone::{Polarity, Vader};
+use std::ops::Range;
+use std::path::Path;
+
+/// Paragraphs longer than this (bytes) are reported in `errors.csv` and skipped: real dumps
+/// contain megabytes of boilerplate in one "paragraph", which is not news and would dominate the
+/// run time.
+pub const MAX_PARAGRAPH_BYTES: usize = 1 << 20;
+
+/// Everything loaded once per run and shared by all workers.
+pub struct Engines {
+    pub vader: Vader,
+    pub lexicon: Lexicon,
+    pub cues: Cues,
+    pub target: stance::target::TargetModel,
+    /// The lexicon files used, for the manifest.
+    pub files: Vec<LexiconFile>,
+}
+
+impl Engines {
+    /// Loads and validates every lexicon from `dir` (embedded copies for absent files).
+    pub fn load(dir: Option<&Path>) -> Result<Engines, LexiconError> {
+        let mut problems = Vec::new();
+        let mut files = Vec::new();
+        let vader = match dir.map_or_else(|| Ok(Vader::embedded()), Vader::load_dir) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(crate::lexicon::Problem { file: "vader".into(), line: 0, message: e.to_string() });
+                None
+            }
+        };
+        for name in ["vader/vader_lexicon.txt", "vader/emoji_utf8_lexicon.txt"] {
+            let embedded = match name {
+                "vader/vader_lexicon.txt" => include_str!("../lexicons/vader/vader_lexicon.txt"),
+                _ => include_str!("../lexicons/vader/emoji_utf8_lexicon.txt"),
+            };
+            if let Ok(f) = LexiconFile::read(dir, name, embedded) {
+                files.push(f);
+            }
+        }
+        let lexicon = match actors::load(dir) {
+            Ok(l) => {
+                files.extend(l.files);
+                Some(l.lexicon)
+            }
+            Err(e) => {
+                problems.extend(e.problems);
+                None
+            }
+        };
+        let cues = match Cues::load(dir) {
+            Ok((c, f)) => {
+                files.push(f);
+                Some(c)
+            }
+            Err(e) => {
+                problems.extend(e.problems);
+                None
+            }
+        };
+        let target = match dir.map_or_else(|| Ok(stance::target::TargetModel::embedded()), stance::target::TargetModel::load_dir) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                problems.push(crate::lexicon::Problem { file: "target_model.csv".into(), line: 0, message: e.to_string() });
+                None
+            }
+        };
+        if let Ok(f) = LexiconFile::read(dir, "target_model.csv", include_str!("../lexicons/target_model.csv")) {
+            files.push(f);
+        }
+        match (vader, lexicon, cues, target) {
+            (Some(vader), Some(lexicon), Some(cues), Some(target)) if problems.is_empty() => Ok(Engines { vader, lexicon, cues, target, files }),
+            _ => Err(LexiconError { problems }),
+        }
+    }
+}
+
+/// The rows and aggregate of one document.
+#[derive(Debug, Default)]
+pub struct DocResult {
+    pub paragraphs: Vec<ParagraphRow>,
+    pub mentions: Vec<MentionRow>,
+    pub stances: Vec<StanceRow>,
+    pub errors: Vec<ErrorRow>,
+    pub aggregate: Aggregate,
+}
+
+/// Everything the stages found in one document, before it becomes report rows; `explain`
+/// prints it.
+pub struct Analysis {
+    pub paragraphs: Vec<Paragraph>,
+    /// Per paragraph, per sentence.
+    pub tones: Vec<Vec<Polarity>>,
+    pub actors: DocActors,
+    /// Per mention (same order as `actors.mentions`).
+    pub sentiments: Vec<stance::target::TargetScore>,
+    pub events: Vec<StanceEvent>,
+    /// Paragraphs skipped for their size: (span, bytes).
+    pub oversized: Vec<Range<usize>>,
+}
+
+/// Runs the stages on one document's text.
+pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
+    let text = doc.text.as_str();
+    let mut paragraphs = segment::segment(text);
+    let mut oversized = Vec::new();
+    paragraphs.retain(|p| {
+        let ok = p.span.len() <= MAX_PARAGRAPH_BYTES;
+        if !ok {
+            oversized.push(p.span.clone());
+        }
+        ok
+    });
+    let tones: Vec<Vec<Polarity>> = paragraphs.iter().map(|p| p.sentences.iter().map(|s| engines.vader.polarity_scores(&text[s.clone()])).collect()).collect();
+    let actors = engines.lexicon.find(text, &paragraphs, doc.date);
+    let sentiments = mention_sentiments(engines, text, &paragraphs, &actors);
+    let events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
+    Analysis { paragraphs, tones, actors, sentiments, events, oversized }
+}
+
+/// The target-dependent sentiment toward each mention, from its sentence and the other
+/// mentions there.
+fn mention_sentiments(engines: &Engines, text: &str, paragraphs: &[Paragraph], actors: &DocActors) -> Vec<stance::target::TargetScore> {
+    let mut out = Vec::with_capacity(actors.mentions.len());
+    let mut others: Vec<Range<usize>> = Vec::new();
+    for (i, m) in actors.mentions.iter().enumerate() {
+        let sent = paragraphs[m.paragraph as usize].sentences[m.sentence as usize].clone();
+        others.clear();
+        others.extend(
+            actors.mentions.iter().enumerate().filter(|(j, o)| *j != i && o.paragraph == m.paragraph && o.sentence == m.sentence).map(|(_, o)| o.span.start - sent.start..o.span.end - sent.start),
+        );
+        let target = m.span.start - sent.start..m.span.end - sent.start;
+        out.push(engines.target.score(&engines.vader, &text[sent], target, &others));
+    }
+    out
+}
+
+fn actor_key(engines: &Engines, actors: &DocActors, r: ActorRef) -> ActorKey {
+    let a = actors.actor(&engines.lexicon, r);
+    ActorKey { id: a.id.clone(), name: a.name.clone(), country: a.country.clone(), kind: a.kind.as_str().to_string() }
+}
+
+/// Runs one document through every stage and builds its rows.
+pub fn process(engines: &Engines, doc: &Document) -> DocResult {
+    let a = analyse(engines, doc);
+    let text = doc.text.as_str();
+    let mut r = DocResult::default();
+    for span in &a.oversized {
+        r.errors.push(ErrorRow {
+            input: doc.input.clone(),
+            line: doc.line,
+            record_id: doc.id.clone(),
+            error: format!("paragraph at byte {} has {} bytes, over the limit of {MAX_PARAGRAPH_BYTES}: skipped", span.start, span.len()),
+        });
+    }
+    // Paragraph rows.
+    let mut m = 0;
+    for (p, para) in a.paragraphs.iter().enumerate() {
+        let tones = &a.tones[p];
+        let n = tones.len().max(1) as f64;
+        let mean = |f: fn(&Polarity) -> f64| tones.iter().map(f).sum::<f64>() / n;
+        let mut codes: Vec<&str> = Vec::new();
+        while m < a.actors.mentions.len() && a.actors.mentions[m].paragraph as usize == p {
+            let c = a.actors.actor(&engines.lexicon, a.actors.mentions[m].actor).country.as_str();
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+            m += 1;
+        }
+        r.paragraphs.push(ParagraphRow {
+            doc_id: doc.id.clone(),
+            date: doc.date,
+            source: doc.source.clone(),
+            paragraph: p as u32 + 1,
+            sentences: tones.len() as u32,
+            tone: mean(|t| t.compound),
+            positive: mean(|t| t.pos),
+            neutral: mean(|t| t.neu),
+            negative: mean(|t| t.neg),
+            actors: codes.join(";"),
+        });
+    }
+    let mut agg = DocumentAggregator::new(doc.date);
+    for (mention, s) in a.actors.mentions.iter().zip(&a.sentiments) {
+        let key = actor_key(engines, &a.actors, mention.actor);
+        agg.mention(&key, s.score);
+        r.mentions.push(MentionRow {
+            doc_id: doc.id.clone(),
+            date: doc.date,
+            paragraph: mention.paragraph + 1,
+            sentence: mention.sentence + 1,
+            alias: text[mention.span.clone()].to_string(),
+            sentiment: s.score,
+            label: s.label.to_string(),
+            found_by: match mention.via {
+                Via::Alias => "lexicon",
+                Via::Role => "role",
+                Via::Name => "name",
+            }
+            .to_string(),
+            actor: key.id,
+            country: key.country,
+            name: key.name,
+            kind: key.kind,
+        });
+    }
+    for e in &a.events {
+        let source = actor_key(engines, &a.actors, e.source);
+        let target = actor_key(engines, &a.actors, e.target);
+        agg.event(&source, &target, e.score);
+        let sent = a.paragraphs[e.paragraph as usize].sentences[e.sentence as usize].clone();
+        r.stances.push(StanceRow {
+            doc_id: doc.id.clone(),
+            date: doc.date,
+            paragraph: e.paragraph + 1,
+            sentence: e.sentence + 1,
+            source: source.id,
+            source_country: source.country,
+            target: target.id,
+            target_country: target.country,
+            score: e.score,
+            cue: e.cues.clone(),
+            evidence: text[sent].to_string(),
+            source_rule: e.rule.as_str().to_string(),
+        });
+    }
+    r.aggregate = agg.finish();
+    r
+}

@@ -1,0 +1,379 @@
+//! The `score` run: reads inputs on one thread, scores documents in parallel batches with rayon,
+//! and writes rows and aggregates on another thread in input order, so that the output bytes do
+//! not depend on the thread count and memory stays flat whatever the corpus size.
+
+use crate::aggregate::Aggregate;
+use crate::corpus::{self, Record, RecordError};
+use crate::document::Document;
+use crate::lexicon::LexiconError;
+use crate::pipeline::{self, DocResult, Engines};
+use crate::report::{ErrorRow, ReportError, ReportWriter};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Documents per parallel batch, and a cap on their text bytes: enough work to keep every core
+/// busy, small enough that memory does not grow with the corpus.
+const BATCH_DOCS: usize = 512;
+const BATCH_BYTES: usize = 8 << 20;
+
+/// Exit codes, documented in `--help` and the README.
+pub mod exit {
+    /// Every record was scored.
+    pub const OK: i32 = 0;
+    /// Fatal: nothing published, previous reports untouched.
+    pub const FATAL: i32 = 1;
+    /// Usage or lexicon error: nothing read.
+    pub const USAGE: i32 = 2;
+    /// Finished and reports published, but some records failed (see errors.csv).
+    pub const PARTIAL: i32 = 3;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Progress {
+    /// A progress bar when stderr is a terminal, plain log lines otherwise.
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options of one `score` run.
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    pub inputs: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub lexicons: Option<PathBuf>,
+    pub threads: usize,
+    pub progress: Progress,
+    pub quiet: bool,
+    pub bom: bool,
+    pub max_errors: Option<u64>,
+    /// The command line, for the manifest.
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Lexicon(#[from] LexiconError),
+    #[error("writing reports: {0}")]
+    Report(#[from] ReportError),
+    #[error("{failed} records failed, more than --max-errors {max}: reports not published")]
+    TooManyErrors { failed: u64, max: u64 },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Lexicon(_) => exit::USAGE,
+            _ => exit::FATAL,
+        }
+    }
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub documents: u64,
+    pub failed: u64,
+    pub error_rows: u64,
+    pub text_bytes: u64,
+    pub seconds: f64,
+    pub exit_code: i32,
+}
+
+enum Msg {
+    Batch(Vec<Document>, Vec<RecordError>),
+    InputDone(corpus::InputSummary),
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    schema_version: u32,
+    tool: &'static str,
+    version: &'static str,
+    arguments: &'a [String],
+    started: String,
+    finished: String,
+    elapsed_seconds: f64,
+    threads: usize,
+    exit_code: i32,
+    records: Counts,
+    inputs: Vec<InputEntry>,
+    lexicons: Vec<LexiconEntry>,
+    outputs: Vec<OutputEntry>,
+}
+
+#[derive(Serialize)]
+struct Counts {
+    read: u64,
+    scored: u64,
+    failed: u64,
+    error_rows: u64,
+    paragraphs: u64,
+    text_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct InputEntry {
+    path: String,
+    bytes: u64,
+    blake3: String,
+    records: u64,
+    failed: u64,
+}
+
+#[derive(Serialize)]
+struct LexiconEntry {
+    name: String,
+    origin: String,
+    blake3: String,
+}
+
+#[derive(Serialize)]
+struct OutputEntry {
+    file: String,
+    rows: u64,
+}
+
+/// Loads the lexicons (failing before any input is read), then scores every input.
+pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let engines = Engines::load(opts.lexicons.as_deref())?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build().map_err(|e| RunError::Other(format!("cannot start threads: {e}")))?;
+    let mut writer = ReportWriter::create(&opts.out, opts.bom)?;
+
+    let progress = Reporter::new(opts);
+    let (files, discover_errors) = corpus::discover(&opts.inputs);
+    let (batch_tx, batch_rx) = sync_channel::<Msg>(2);
+    let (result_tx, result_rx) = sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
+
+    let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
+        scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
+        let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress));
+        let mut pending_inputs = Vec::new();
+        for msg in batch_rx {
+            match msg {
+                Msg::InputDone(s) => pending_inputs.push(s),
+                Msg::Batch(docs, errors) => {
+                    let results: Vec<DocResult> = pool.install(|| docs.par_iter().map(|d| pipeline::process(&engines, d)).collect());
+                    let bytes: u64 = docs.iter().map(|d| d.text.len() as u64).sum();
+                    progress.advance(docs.len() as u64, bytes);
+                    if result_tx.send((results, errors, std::mem::take(&mut pending_inputs))).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        if !pending_inputs.is_empty() {
+            let _ = result_tx.send((Vec::new(), Vec::new(), pending_inputs));
+        }
+        drop(result_tx);
+        writer_thread.join().map_err(|_| RunError::Other("the writer thread panicked".into()))?
+    })?;
+    progress.finish();
+
+    let failed = state.failed;
+    let error_rows = state.error_rows;
+    if let Some(max) = opts.max_errors {
+        if error_rows > max {
+            return Err(RunError::TooManyErrors { failed: error_rows, max });
+        }
+    }
+    let exit_code = if error_rows > 0 { exit::PARTIAL } else { exit::OK };
+    let country_name = |code: &str| engines.lexicon.country(code).map(|c| c.name.clone()).unwrap_or_default();
+    let (finished, counts) = writer.finish(&state.aggregate, &country_name)?;
+    let elapsed = clock.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        schema_version: 1,
+        tool: "newsstance",
+        version: env!("CARGO_PKG_VERSION"),
+        arguments: &opts.args,
+        started: humantime::format_rfc3339_seconds(started).to_string(),
+        finished: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        elapsed_seconds: (elapsed * 1000.0).round() / 1000.0,
+        threads: opts.threads,
+        exit_code,
+        records: Counts {
+            read: state.documents + failed,
+            scored: state.documents,
+            failed,
+            error_rows,
+            paragraphs: state.paragraphs,
+            text_bytes: state.text_bytes,
+        },
+        inputs: state
+            .inputs
+            .iter()
+            .map(|i| InputEntry { path: i.input.clone(), bytes: i.bytes, blake3: i.blake3.clone(), records: i.records, failed: i.failed })
+            .collect(),
+        lexicons: engines.files.iter().map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3() }).collect(),
+        outputs: counts.into_iter().map(|(file, rows)| OutputEntry { file, rows }).collect(),
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
+    finished.write_file("manifest.json", &json)?;
+    finished.publish()?;
+    Ok(RunSummary { documents: state.documents, failed, error_rows, text_bytes: state.text_bytes, seconds: elapsed, exit_code })
+}
+
+/// The reader thread: streams records into batches, drops duplicate ids (first one wins).
+fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) {
+    let mut seen: FxHashSet<String> = FxHashSet::default();
+    let mut docs = Vec::new();
+    let mut errors = discover_errors;
+    let mut bytes = 0;
+    for file in &files {
+        let mut reader = corpus::open(file);
+        for record in reader.by_ref() {
+            match record {
+                Record::Document(d) => {
+                    if !seen.insert(d.id.clone()) {
+                        errors.push(RecordError { input: d.input.clone(), line: d.line, record_id: d.id.clone(), error: "duplicate document id (the first one was scored)".into() });
+                        continue;
+                    }
+                    bytes += d.text.len();
+                    docs.push(d);
+                    if docs.len() >= BATCH_DOCS || bytes >= BATCH_BYTES {
+                        if tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
+                            return;
+                        }
+                        bytes = 0;
+                    }
+                }
+                Record::Error(e) => errors.push(e),
+            }
+        }
+        // Flush this file's batch first so its summary follows its records.
+        if (!docs.is_empty() || !errors.is_empty()) && tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
+            return;
+        }
+        bytes = 0;
+        if tx.send(Msg::InputDone(reader.summary())).is_err() {
+            return;
+        }
+    }
+    if !docs.is_empty() || !errors.is_empty() {
+        let _ = tx.send(Msg::Batch(docs, errors));
+    }
+}
+
+#[derive(Default)]
+struct WriterState {
+    aggregate: Aggregate,
+    documents: u64,
+    failed: u64,
+    error_rows: u64,
+    paragraphs: u64,
+    text_bytes: u64,
+    inputs: Vec<corpus::InputSummary>,
+}
+
+type ResultBatch = (Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>);
+
+/// The writer thread: rows in input order, aggregates merged in input order.
+fn write_results(writer: &mut ReportWriter, rx: Receiver<ResultBatch>, progress: &Reporter) -> Result<WriterState, RunError> {
+    let mut st = WriterState::default();
+    for (results, errors, inputs) in rx {
+        for e in &errors {
+            st.failed += 1;
+            st.error_rows += 1;
+            writer.error(&ErrorRow { input: e.input.clone(), line: e.line, record_id: e.record_id.clone(), error: e.error.clone() })?;
+        }
+        for r in &results {
+            st.documents += 1;
+            st.paragraphs += r.paragraphs.len() as u64;
+            for p in &r.paragraphs {
+                writer.paragraph(p)?;
+            }
+            for m in &r.mentions {
+                writer.mention(m)?;
+            }
+            for s in &r.stances {
+                writer.stance(s)?;
+            }
+            for e in &r.errors {
+                st.error_rows += 1;
+                writer.error(e)?;
+            }
+            st.aggregate.merge(&r.aggregate);
+        }
+        st.inputs.extend(inputs);
+        progress.errors(st.error_rows);
+    }
+    st.text_bytes = progress.bytes();
+    Ok(st)
+}
+
+/// Progress for people (an indicatif bar on a terminal) or for logs (a plain line every few
+/// seconds on stderr). Data never goes to stderr.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    log: bool,
+    docs: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+    errors: std::sync::atomic::AtomicU64,
+    start: Instant,
+    last_log: std::sync::Mutex<Instant>,
+}
+
+impl Reporter {
+    fn new(opts: &ScoreOptions) -> Reporter {
+        let terminal = std::io::stderr().is_terminal();
+        let bar_wanted = !opts.quiet && (opts.progress == Progress::Always || (opts.progress == Progress::Auto && terminal));
+        let bar = bar_wanted.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} documents {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Reporter {
+            log: !opts.quiet && bar.is_none() && opts.progress != Progress::Never,
+            bar,
+            docs: 0.into(),
+            bytes: 0.into(),
+            errors: 0.into(),
+            start: Instant::now(),
+            last_log: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn advance(&self, docs: u64, bytes: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let d = self.docs.fetch_add(docs, Relaxed) + docs;
+        let b = self.bytes.fetch_add(bytes, Relaxed) + bytes;
+        let mb = b as f64 / 1e6;
+        let rate = mb / self.start.elapsed().as_secs_f64().max(1e-9);
+        if let Some(bar) = &self.bar {
+            bar.set_position(d);
+            bar.set_message(format!("{mb:.1} MB ({rate:.1} MB/s), {} error rows", self.errors.load(Relaxed)));
+        } else if self.log {
+            let mut last = self.last_log.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed() >= Duration::from_secs(5) {
+                *last = Instant::now();
+                eprintln!("newsstance: {d} documents, {mb:.1} MB scored ({rate:.1} MB/s), {} error rows", self.errors.load(Relaxed));
+            }
+        }
+    }
+
+    fn errors(&self, n: u64) {
+        self.errors.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The spine's acceptance test: the seed article gives the documented reports and stances.
+
+mod common;
+use common::{bin, score, Table};
+
+const CONTRACT: &[(&str, &[&str])] = &[
+    ("paragraphs.csv", &["doc_id", "date", "source", "paragraph", "sentences", "tone", "positive", "neutral", "negative", "actors"]),
+    ("mentions.csv", &["doc_id", "date", "paragraph", "sentence", "actor", "country", "alias", "sentiment"]),
+    (
+        "stances.csv",
+        &["doc_id", "date", "paragraph", "sentence", "source", "source_country", "target", "target_country", "score", "cue", "evidence"],
+    ),
+    (
+        "actors.csv",
+        &["date", "actor", "name", "country", "kind", "documents", "mentions", "sentiment", "stance_out", "stance_out_events", "stance_in", "stance_in_events"],
+    ),
+    ("countries.csv", &["date", "country", "documents", "mentions", "sentiment", "stance_out", "stance_out_events", "stance_in", "stance_in_events"]),
+    ("dyads.csv", &["date", "source_country", "target_country", "events", "documents", "stance", "negative_share", "positive_share"]),
+];
+
+#[test]
+fn seed_reports_have_the_contract_columns_and_the_expected_stances() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reports");
+    let o = score(&out, &["seeds"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    for (file, cols) in CONTRACT {
+        let t = Table::read(&out.join(file));
+        assert!(t.header.len() >= cols.len() && t.header[..cols.len()] == cols.iter().map(|c| c.to_string()).collect::<Vec<_>>()[..], "{file}: {:?}", t.header);
+        assert!(!t.rows.is_empty(), "{file} is empty");
+    }
+    assert!(out.join("manifest.json").exists() && out.join("_SUCCESS").exists());
+
+    let st = Table::read(&out.join("stances.csv"));
+    let has = |src: &str, tgt: &str, negative: bool, cue_word: &str, evidence_word: &str| {
+        st.rows.iter().any(|r| {
+            let score: f64 = st.get(r, "score").parse().unwrap();
+            st.get(r, "source_country") == src
+                && st.get(r, "target_country") == tgt
+                && (score < 0.0) == negative
+                && score != 0.0
+                && st.get(r, "cue").to_lowercase().contains(cue_word)
+                && st.get(r, "evidence").contains(evidence_word)
+        })
+    };
+    let dump = || st.rows.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("\n");
+    assert!(has("RUS", "WEST", true, "hostile", "Western nations"), "RUS→WEST hostile:\n{}", dump());
+    assert!(has("RUS", "WEST", true, "unfriendly", "collective West"), "RUS→WEST unfriendly:\n{}", dump());
+    assert!(has("USA", "CHN", true, "pushed back", "Kirby also pushed back"), "USA→CHN pushed back:\n{}", dump());
+    assert!(has("USA", "CHN", true, "warned", "lethal aid"), "USA→CHN warned:\n{}", dump());
+    assert!(has("WEST", "CHN", true, "scepticism", "Western leaders"), "WEST→CHN scepticism:\n{}", dump());
+    assert!(has("CHN", "RUS", false, "deepen", "pledging to deepen ties"), "CHN→RUS deepen ties:\n{}", dump());
+    assert!(has("CHN", "RUS", false, "cooperation", "agreements bolstering cooperation"), "CHN→RUS cooperation:\n{}", dump());
+    // No event is the wrong way round on these pairs.
+    for r in &st.rows {
+        let pair = (st.get(r, "source_country"), st.get(r, "target_country"));
+        let score: f64 = st.get(r, "score").parse().unwrap();
+        if matches!(pair, ("RUS", "WEST") | ("USA", "CHN") | ("WEST", "CHN")) {
+            assert!(score < 0.0, "{r:?}");
+        }
+    }
+
+    // The dyads agree with the events.
+    let dy = Table::read(&out.join("dyads.csv"));
+    let rus_west = dy.rows.iter().find(|r| dy.get(r, "source_country") == "RUS" && dy.get(r, "target_country") == "WEST").expect("RUS→WEST dyad");
+    assert!(dy.get(rus_west, "stance").parse::<f64>().unwrap() < 0.0);
+    assert_eq!(dy.get(rus_west, "documents"), "1");
+}
+
+#[test]
+fn explain_shows_why() {
+    let o = bin().args(["explain", "--file", "seeds/000_ce661559d7daa382.txt"]).output().unwrap();
+    assert!(o.status.success());
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.contains("\"Peskov\" → "), "{s}");
+    assert!(s.contains("stance: RUS → WEST"), "{s}");
+    assert!(s.contains("cue \"hostile\""), "{s}");
+    assert!(s.contains("tone: compound"), "{s}");
+}
