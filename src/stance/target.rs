@@ -514,6 +514,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::reversed_empty_ranges)] // reversed spans are exactly the odd input tested
     fn scores_are_probabilities_and_never_panic() {
         let vader = Vader::embedded();
         let models = [
