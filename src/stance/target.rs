@@ -587,6 +587,13 @@ mod tests {
     }
 
     #[test]
+    fn model_is_send_and_sync() {
+        // The pipeline shares one model across rayon workers.
+        fn check<T: Send + Sync>() {}
+        check::<TargetModel>();
+    }
+
+    #[test]
     fn labels_display_and_parse() {
         for l in Label::ALL {
             assert_eq!(Label::parse(&l.to_string()), Some(l));
