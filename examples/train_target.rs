@@ -11,8 +11,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use newsstance::eval::{evaluate, load_newsmtsc};
-use newsstance::stance::target::{cross_validate, train, TargetModel, TrainParams};
+use newsstance::eval::{eval_newsmtsc, load_newsmtsc, train_newsmtsc};
+use newsstance::stance::target::{cross_validate, TargetModel, TrainParams};
 use newsstance::tone::Vader;
 
 fn params_from(args: &[String]) -> (TrainParams, usize) {
@@ -37,12 +37,9 @@ fn main() -> anyhow::Result<()> {
     let vader = Vader::embedded();
     match args.first().map(String::as_str) {
         Some("train") => {
-            let data = load_newsmtsc(Path::new(&args[1]))?;
             let (p, _) = params_from(&args[3..]);
             let t = Instant::now();
-            let model = train(&data, &vader, &p);
-            let file = std::fs::File::create(&args[2])?;
-            model.to_csv(std::io::BufWriter::new(file))?;
+            let model = train_newsmtsc(Path::new(&args[1]), Path::new(&args[2]), &vader, &p)?;
             eprintln!("{} features, {:.1?}", model.len(), t.elapsed());
         }
         Some("cv") => {
@@ -53,18 +50,9 @@ fn main() -> anyhow::Result<()> {
             println!("{p:?} k={k} ({:.1?})\n{r}", t.elapsed());
         }
         Some("eval") => {
-            let data = load_newsmtsc(Path::new(&args[1]))?;
             let model = TargetModel::embedded();
-            let mut out = match args.get(2) {
-                Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
-                None => None,
-            };
-            let r = evaluate(
-                &model,
-                &vader,
-                &data,
-                out.as_mut().map(|w| w as &mut dyn std::io::Write),
-            )?;
+            let out = args.get(2).map(Path::new);
+            let r = eval_newsmtsc(&model, &vader, Path::new(&args[1]), out)?;
             println!("{r}");
         }
         Some("bench") => {

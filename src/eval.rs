@@ -8,13 +8,13 @@
 //! counts as much as the others), accuracy, per-class precision/recall/F1 and the confusion matrix.
 
 use std::fmt;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::stance::target::{Label, TargetModel};
+use crate::stance::target::{train, Label, TargetModel, TrainParams};
 use crate::tone::Vader;
 
 /// One target mention with its gold sentiment.
@@ -30,10 +30,11 @@ pub struct Example {
     pub gold: Label,
 }
 
-/// Why a NewsMTSC file could not be read. Every data error names the file and the 1-based line.
+/// Why a NewsMTSC file could not be read (or an output written). Every data error names the file
+/// and the 1-based line.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("cannot read {path}: {source}")]
+    #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         #[source]
@@ -324,6 +325,56 @@ pub fn evaluate(
         w.flush()?;
     }
     Ok(report)
+}
+
+/// `newsstance train newsmtsc FILE --out OUT`: trains the target model on a NewsMTSC file and
+/// writes its weights CSV to `out`. With the default [`TrainParams`] and `train.jsonl` this
+/// reproduces the shipped `lexicons/target_model.csv` byte for byte.
+pub fn train_newsmtsc(
+    train_file: &Path,
+    out: &Path,
+    vader: &Vader,
+    params: &TrainParams,
+) -> Result<TargetModel, EvalError> {
+    let examples = load_newsmtsc(train_file)?;
+    let model = train(&examples, vader, params);
+    let io = |source| EvalError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::create(out).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    model.to_csv(&mut w).map_err(io)?;
+    w.flush().map_err(io)?;
+    Ok(model)
+}
+
+/// `newsstance eval newsmtsc FILE [--predictions OUT]`: scores a NewsMTSC file with `model`
+/// and returns the report to print, writing the predictions CSV when asked.
+pub fn eval_newsmtsc(
+    model: &TargetModel,
+    vader: &Vader,
+    file: &Path,
+    predictions: Option<&Path>,
+) -> Result<EvalReport, EvalError> {
+    let examples = load_newsmtsc(file)?;
+    match predictions {
+        None => evaluate(model, vader, &examples, None).map_err(|source| EvalError::Io {
+            path: file.to_path_buf(),
+            source,
+        }),
+        Some(out) => {
+            let io = |source| EvalError::Io {
+                path: out.to_path_buf(),
+                source,
+            };
+            let f = std::fs::File::create(out).map_err(io)?;
+            let mut w = std::io::BufWriter::new(f);
+            let report = evaluate(model, vader, &examples, Some(&mut w)).map_err(io)?;
+            w.flush().map_err(io)?;
+            Ok(report)
+        }
+    }
 }
 
 /// Recomputes a report from a predictions file written by [`evaluate`], so tests (and analysts)

@@ -44,3 +44,28 @@ fn devtest_rw_macro_f1_at_least_62() {
 fn devtest_mt_macro_f1_at_least_62() {
     check("devtest_mt.jsonl");
 }
+
+/// The shipped weights are exactly what the documented command produces from `train.jsonl`
+/// (`newsstance train newsmtsc tests/data/newsmtsc/train.jsonl --out lexicons/target_model.csv`),
+/// so nobody can hand-edit them or train on devtest without this failing.
+#[test]
+fn embedded_model_is_reproducible_from_train_jsonl() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("target_model.csv");
+    let vader = Vader::embedded();
+    let model = newsstance::eval::train_newsmtsc(
+        &root.join("tests/data/newsmtsc/train.jsonl"),
+        &out,
+        &vader,
+        &newsstance::stance::target::TrainParams::default(),
+    )
+    .unwrap();
+    let written = std::fs::read_to_string(&out).unwrap();
+    let shipped = std::fs::read_to_string(root.join("lexicons/target_model.csv")).unwrap();
+    assert!(
+        written == shipped,
+        "lexicons/target_model.csv is not reproducible from train.jsonl"
+    );
+    assert_eq!(model, TargetModel::embedded());
+}

@@ -514,6 +514,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::reversed_empty_ranges)] // reversed spans are exactly the odd input tested
     fn scores_are_probabilities_and_never_panic() {
         let vader = Vader::embedded();
         let models = [
@@ -583,6 +584,13 @@ mod tests {
         assert_ne!(ha, hb);
         // Length is hashed, so zero padding cannot make "a" and "a\0" collide.
         assert_ne!(feature_hash("a"), feature_hash("a\0"));
+    }
+
+    #[test]
+    fn model_is_send_and_sync() {
+        // The pipeline shares one model across rayon workers.
+        fn check<T: Send + Sync>() {}
+        check::<TargetModel>();
     }
 
     #[test]
