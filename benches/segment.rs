@@ -17,9 +17,7 @@ const SEED: &str = include_str!("../seeds/000_ce661559d7daa382.txt");
 fn corpus_sample(limit: usize) -> Option<Vec<String>> {
     let path = std::env::var_os("NEWSSTANCE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/news.jsonl.gz")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/news.jsonl.gz"));
     let file = std::fs::File::open(path).ok()?;
     let reader = BufReader::new(flate2::read::GzDecoder::new(file));
     let mut texts = Vec::new();
@@ -32,9 +30,7 @@ fn corpus_sample(limit: usize) -> Option<Vec<String>> {
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("segment");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(5));
+    group.sample_size(20).measurement_time(Duration::from_secs(5));
 
     let seed = SEED.repeat(64);
     group.throughput(Throughput::Bytes(seed.len() as u64));
@@ -45,12 +41,7 @@ fn bench(c: &mut Criterion) {
             let bytes: usize = texts.iter().map(String::len).sum();
             group.throughput(Throughput::Bytes(bytes as u64));
             group.bench_function("corpus_2000", |b| {
-                b.iter(|| {
-                    texts
-                        .iter()
-                        .map(|t| segment(black_box(t)).len())
-                        .sum::<usize>()
-                })
+                b.iter(|| texts.iter().map(|t| segment(black_box(t)).len()).sum::<usize>())
             });
         }
         None => eprintln!("segment/corpus_2000 skipped: benchmark corpus not found"),

@@ -18,16 +18,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use newsstance::tone::{Scratch, Vader};
 
 fn sentences() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/vader/reference.tsv"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vader/reference.tsv");
     let data = std::fs::read_to_string(path).expect("tests/data/vader/reference.tsv");
-    data.lines()
-        .skip(1)
-        .filter_map(|line| line.split('\t').nth(1))
-        .map(str::to_owned)
-        .collect()
+    data.lines().skip(1).filter_map(|line| line.split('\t').nth(1)).map(str::to_owned).collect()
 }
 
 fn tone(c: &mut Criterion) {
@@ -46,9 +39,7 @@ fn tone(c: &mut Criterion) {
         b.iter(|| {
             let mut acc = 0.0;
             for s in &sentences {
-                acc += vader
-                    .polarity_scores_with(black_box(s), &mut scratch)
-                    .compound;
+                acc += vader.polarity_scores_with(black_box(s), &mut scratch).compound;
             }
             acc
         })

@@ -63,17 +63,12 @@ fn main() -> anyhow::Result<()> {
             let t = Instant::now();
             while t.elapsed().as_secs_f64() < 3.0 {
                 for e in &data {
-                    acc += model
-                        .score(&vader, &e.sentence, e.target.clone(), &e.others)
-                        .score;
+                    acc += model.score(&vader, &e.sentence, e.target.clone(), &e.others).score;
                     n += 1;
                 }
             }
             let secs = t.elapsed().as_secs_f64();
-            println!(
-                "{n} scores in {secs:.2} s: {:.0} scores/s ({acc:.3})",
-                n as f64 / secs
-            );
+            println!("{n} scores in {secs:.2} s: {:.0} scores/s ({acc:.3})", n as f64 / secs);
         }
         _ => anyhow::bail!("usage: train_target train|cv|eval FILE ..."),
     }

@@ -90,27 +90,15 @@ pub struct DocumentAggregator {
 
 impl DocumentAggregator {
     pub fn new(date: Option<Date>) -> Self {
-        DocumentAggregator {
-            date,
-            agg: Aggregate::default(),
-        }
+        DocumentAggregator { date, agg: Aggregate::default() }
     }
 
     fn actor(&mut self, key: &ActorKey) -> &mut Figures {
         let date = self.date;
         if !self.agg.actors.contains_key(&(date, key.clone())) {
-            self.agg.actors.insert(
-                (date, key.clone()),
-                Figures {
-                    documents: 1,
-                    ..Figures::default()
-                },
-            );
+            self.agg.actors.insert((date, key.clone()), Figures { documents: 1, ..Figures::default() });
         }
-        self.agg
-            .actors
-            .get_mut(&(date, key.clone()))
-            .expect("inserted above")
+        self.agg.actors.get_mut(&(date, key.clone())).expect("inserted above")
     }
 
     fn country(&mut self, code: &str) -> &mut Figures {
@@ -118,10 +106,7 @@ impl DocumentAggregator {
         self.agg
             .countries
             .entry((date, code.to_string()))
-            .or_insert_with(|| Figures {
-                documents: 1,
-                ..Figures::default()
-            })
+            .or_insert_with(|| Figures { documents: 1, ..Figures::default() })
     }
 
     /// A mention of `actor` with the text's sentiment toward it.
@@ -140,10 +125,7 @@ impl DocumentAggregator {
             .agg
             .dyads
             .entry((self.date, source.country.clone(), target.country.clone()))
-            .or_insert_with(|| Dyad {
-                documents: 1,
-                ..Dyad::default()
-            });
+            .or_insert_with(|| Dyad { documents: 1, ..Dyad::default() });
         dyad.stance.add(score);
         if score <= -SIGN_THRESHOLD {
             dyad.negative += 1;
@@ -192,12 +174,7 @@ mod tests {
     use super::*;
 
     fn key(id: &str, country: &str) -> ActorKey {
-        ActorKey {
-            id: id.into(),
-            name: id.into(),
-            country: country.into(),
-            kind: "state".into(),
-        }
+        ActorKey { id: id.into(), name: id.into(), country: country.into(), kind: "state".into() }
     }
 
     fn doc(date: Option<Date>, f: impl FnOnce(&mut DocumentAggregator)) -> Aggregate {
@@ -219,20 +196,9 @@ mod tests {
             d.event(&kremlin, &west, 0.02);
         });
         let c = &a.countries[&(None, "RUS".to_string())];
-        assert_eq!(
-            (
-                c.documents,
-                c.sentiment.count,
-                c.sentiment.total,
-                c.stance_out.count
-            ),
-            (1, 2, 0.0, 2)
-        );
+        assert_eq!((c.documents, c.sentiment.count, c.sentiment.total, c.stance_out.count), (1, 2, 0.0, 2));
         let dy = &a.dyads[&(None, "RUS".to_string(), "WEST".to_string())];
-        assert_eq!(
-            (dy.documents, dy.stance.count, dy.negative, dy.positive),
-            (1, 2, 1, 0)
-        );
+        assert_eq!((dy.documents, dy.stance.count, dy.negative, dy.positive), (1, 2, 1, 0));
     }
 
     #[test]
@@ -247,10 +213,7 @@ mod tests {
             all.merge(x);
         }
         let f = &all.actors[&(d1, rus.clone())];
-        assert_eq!(
-            (f.documents, f.sentiment.count, f.sentiment.mean()),
-            (2, 2, Some(0.5))
-        );
+        assert_eq!((f.documents, f.sentiment.count, f.sentiment.mean()), (2, 2, Some(0.5)));
         assert_eq!(all.actors[&(None, rus)].documents, 1);
         // Merging shards equals merging documents.
         let mut left = a.clone();

@@ -41,11 +41,7 @@ pub enum EvalError {
         source: std::io::Error,
     },
     #[error("{path}:{line}: {message}")]
-    Data {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Data { path: PathBuf, line: usize, message: String },
 }
 
 #[derive(Deserialize)]
@@ -124,17 +120,8 @@ pub fn parse_newsmtsc(text: &str, path: &Path) -> Result<Vec<Example>, EvalError
     Ok(out)
 }
 
-fn parse_line(
-    line: &str,
-    path: &Path,
-    lineno: usize,
-    out: &mut Vec<Example>,
-) -> Result<(), EvalError> {
-    let err = |message: String| EvalError::Data {
-        path: path.to_path_buf(),
-        line: lineno,
-        message,
-    };
+fn parse_line(line: &str, path: &Path, lineno: usize, out: &mut Vec<Example>) -> Result<(), EvalError> {
+    let err = |message: String| EvalError::Data { path: path.to_path_buf(), line: lineno, message };
     if line.trim().is_empty() {
         return Ok(());
     }
@@ -142,12 +129,8 @@ fn parse_line(
     let s = raw.sentence_normalized;
     let mut spans = Vec::with_capacity(raw.targets.len());
     for t in &raw.targets {
-        let span = char_span_to_bytes(&s, t.from, t.to).ok_or_else(|| {
-            err(format!(
-                "target {:?}: span {}..{} outside the sentence",
-                t.gid, t.from, t.to
-            ))
-        })?;
+        let span = char_span_to_bytes(&s, t.from, t.to)
+            .ok_or_else(|| err(format!("target {:?}: span {}..{} outside the sentence", t.gid, t.from, t.to)))?;
         if s[span.clone()] != t.mention {
             return Err(err(format!(
                 "target {:?}: span {}..{} is {:?}, mention is {:?}",
@@ -158,21 +141,12 @@ fn parse_line(
                 t.mention
             )));
         }
-        let gold = label_of_polarity(t.polarity).ok_or_else(|| {
-            err(format!(
-                "target {:?}: polarity {} is not 2.0, 4.0 or 6.0",
-                t.gid, t.polarity
-            ))
-        })?;
+        let gold = label_of_polarity(t.polarity)
+            .ok_or_else(|| err(format!("target {:?}: polarity {} is not 2.0, 4.0 or 6.0", t.gid, t.polarity)))?;
         spans.push((span, gold));
     }
     for (k, t) in raw.targets.iter().enumerate() {
-        let others = spans
-            .iter()
-            .enumerate()
-            .filter(|&(j, _)| j != k)
-            .map(|(_, (sp, _))| sp.clone())
-            .collect();
+        let others = spans.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, (sp, _))| sp.clone()).collect();
         out.push(Example {
             gid: t.gid.clone(),
             sentence: s.clone(),
@@ -186,10 +160,7 @@ fn parse_line(
 
 /// Reads a NewsMTSC JSONL file; `others` of each example are the other targets' spans.
 pub fn load_newsmtsc(path: &Path) -> Result<Vec<Example>, EvalError> {
-    let io = |source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| EvalError::Io { path: path.to_path_buf(), source };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -224,17 +195,9 @@ impl EvalReport {
         let tp = self.confusion[c][c] as f64;
         let predicted: u64 = (0..3).map(|g| self.confusion[g][c]).sum();
         let gold: u64 = self.confusion[c].iter().sum();
-        let p = if predicted == 0 {
-            0.0
-        } else {
-            tp / predicted as f64
-        };
+        let p = if predicted == 0 { 0.0 } else { tp / predicted as f64 };
         let r = if gold == 0 { 0.0 } else { tp / gold as f64 };
-        let f = if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        };
+        let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
         (p, r, f)
     }
 
@@ -259,41 +222,18 @@ impl fmt::Display for EvalReport {
         writeln!(f, "macro-F1  {:.1}", 100.0 * self.macro_f1())?;
         writeln!(f, "accuracy  {:.1}", 100.0 * self.accuracy())?;
         writeln!(f)?;
-        writeln!(
-            f,
-            "{:<10} {:>9} {:>9} {:>9} {:>7}",
-            "class", "precision", "recall", "F1", "gold"
-        )?;
+        writeln!(f, "{:<10} {:>9} {:>9} {:>9} {:>7}", "class", "precision", "recall", "F1", "gold")?;
         for l in Label::ALL {
             let (p, r, f1) = self.class_prf(l);
             let gold: u64 = self.confusion[l.index()].iter().sum();
-            writeln!(
-                f,
-                "{:<10} {:>9.1} {:>9.1} {:>9.1} {:>7}",
-                l.to_string(),
-                100.0 * p,
-                100.0 * r,
-                100.0 * f1,
-                gold
-            )?;
+            writeln!(f, "{:<10} {:>9.1} {:>9.1} {:>9.1} {:>7}", l.to_string(), 100.0 * p, 100.0 * r, 100.0 * f1, gold)?;
         }
         writeln!(f)?;
         writeln!(f, "confusion (rows gold, columns predicted)")?;
-        writeln!(
-            f,
-            "{:<10} {:>9} {:>9} {:>9}",
-            "", "negative", "neutral", "positive"
-        )?;
+        writeln!(f, "{:<10} {:>9} {:>9} {:>9}", "", "negative", "neutral", "positive")?;
         for l in Label::ALL {
             let row = self.confusion[l.index()];
-            writeln!(
-                f,
-                "{:<10} {:>9} {:>9} {:>9}",
-                l.to_string(),
-                row[0],
-                row[1],
-                row[2]
-            )?;
+            writeln!(f, "{:<10} {:>9} {:>9} {:>9}", l.to_string(), row[0], row[1], row[2])?;
         }
         Ok(())
     }
@@ -310,15 +250,13 @@ pub fn evaluate(
     let mut report = EvalReport::default();
     let mut writer = predictions.map(csv::Writer::from_writer);
     if let Some(w) = writer.as_mut() {
-        w.write_record(["gid", "gold", "predicted"])
-            .map_err(csv_to_io)?;
+        w.write_record(["gid", "gold", "predicted"]).map_err(csv_to_io)?;
     }
     for ex in examples {
         let s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
         report.add(ex.gold, s.label);
         if let Some(w) = writer.as_mut() {
-            w.write_record([ex.gid.as_str(), ex.gold.as_str(), s.label.as_str()])
-                .map_err(csv_to_io)?;
+            w.write_record([ex.gid.as_str(), ex.gold.as_str(), s.label.as_str()]).map_err(csv_to_io)?;
         }
     }
     if let Some(mut w) = writer {
@@ -338,10 +276,7 @@ pub fn train_newsmtsc(
 ) -> Result<TargetModel, EvalError> {
     let examples = load_newsmtsc(train_file)?;
     let model = train(&examples, vader, params);
-    let io = |source| EvalError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
+    let io = |source| EvalError::Io { path: out.to_path_buf(), source };
     let file = std::fs::File::create(out).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
     model.to_csv(&mut w).map_err(io)?;
@@ -359,15 +294,11 @@ pub fn eval_newsmtsc(
 ) -> Result<EvalReport, EvalError> {
     let examples = load_newsmtsc(file)?;
     match predictions {
-        None => evaluate(model, vader, &examples, None).map_err(|source| EvalError::Io {
-            path: file.to_path_buf(),
-            source,
-        }),
+        None => {
+            evaluate(model, vader, &examples, None).map_err(|source| EvalError::Io { path: file.to_path_buf(), source })
+        }
         Some(out) => {
-            let io = |source| EvalError::Io {
-                path: out.to_path_buf(),
-                source,
-            };
+            let io = |source| EvalError::Io { path: out.to_path_buf(), source };
             let f = std::fs::File::create(out).map_err(io)?;
             let mut w = std::io::BufWriter::new(f);
             let report = evaluate(model, vader, &examples, Some(&mut w)).map_err(io)?;
@@ -389,9 +320,7 @@ pub fn report_from_predictions<R: std::io::Read>(reader: R) -> Result<EvalReport
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| e.to_string())?;
         let parse = |k: usize| {
-            rec.get(k)
-                .and_then(Label::parse)
-                .ok_or_else(|| format!("line {}: bad label in column {}", i + 2, k + 1))
+            rec.get(k).and_then(Label::parse).ok_or_else(|| format!("line {}: bad label in column {}", i + 2, k + 1))
         };
         report.add(parse(1)?, parse(2)?);
     }
@@ -451,9 +380,7 @@ mod tests {
         // neg            5   3   2
         // neu            1   6   1
         // pos            0   2   4
-        let r = EvalReport {
-            confusion: [[5, 3, 2], [1, 6, 1], [0, 2, 4]],
-        };
+        let r = EvalReport { confusion: [[5, 3, 2], [1, 6, 1], [0, 2, 4]] };
         // neg: P = 5/6, R = 5/10, F = 2*5/(6+10) = 10/16
         // neu: P = 6/11, R = 6/8, F = 12/19
         // pos: P = 4/7, R = 4/6, F = 8/13
@@ -465,9 +392,7 @@ mod tests {
         let shown = r.to_string();
         assert!(shown.contains("macro-F1  62.4"), "{shown}");
         // A class never predicted nor present counts as F1 0, not NaN.
-        let empty = EvalReport {
-            confusion: [[3, 0, 0], [0, 0, 0], [0, 0, 0]],
-        };
+        let empty = EvalReport { confusion: [[3, 0, 0], [0, 0, 0], [0, 0, 0]] };
         assert!((empty.macro_f1() - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(EvalReport::default().accuracy(), 0.0);
     }
@@ -478,9 +403,7 @@ mod tests {
         let mut buf = b"gid,gold,predicted\n".to_vec();
         for (g, p) in [(0, 0), (0, 1), (1, 1), (2, 2), (2, 0)] {
             r.add(Label::ALL[g], Label::ALL[p]);
-            buf.extend_from_slice(
-                format!("\"x,{g}\",{},{}\n", Label::ALL[g], Label::ALL[p]).as_bytes(),
-            );
+            buf.extend_from_slice(format!("\"x,{g}\",{},{}\n", Label::ALL[g], Label::ALL[p]).as_bytes());
         }
         assert_eq!(report_from_predictions(&buf[..]).unwrap(), r);
         assert!(report_from_predictions(&b"gid,gold,predicted\na,bad,neutral\n"[..]).is_err());

@@ -7,21 +7,13 @@ use std::fmt::Write;
 
 /// Renders the analysis of `text` (treated as one undated article body).
 pub fn explain(engines: &Engines, text: &str) -> String {
-    let doc = Document {
-        id: "explain".into(),
-        text: text.to_string(),
-        ..Document::default()
-    };
+    let doc = Document { id: "explain".into(), text: text.to_string(), ..Document::default() };
     let a = analyse(engines, &doc);
     let lex = &engines.lexicon;
     let mut out = String::new();
     for span in &a.oversized {
-        let _ = writeln!(
-            out,
-            "(paragraph at byte {} skipped: {} bytes is over the size limit)",
-            span.start,
-            span.len()
-        );
+        let _ =
+            writeln!(out, "(paragraph at byte {} skipped: {} bytes is over the size limit)", span.start, span.len());
     }
     for (p, para) in a.paragraphs.iter().enumerate() {
         for (s, sent) in para.sentences.iter().enumerate() {
@@ -60,19 +52,11 @@ pub fn explain(engines: &Engines, text: &str) -> String {
                     .actors
                     .mentions
                     .iter()
-                    .filter(|o| {
-                        o.paragraph == m.paragraph && o.sentence == m.sentence && o.span != m.span
-                    })
+                    .filter(|o| o.paragraph == m.paragraph && o.sentence == m.sentence && o.span != m.span)
                     .map(|o| o.span.start - sent.start..o.span.end - sent.start)
                     .collect();
-                let features = engines
-                    .target
-                    .explain(&engines.vader, sent_text, target, &others);
-                let top: Vec<String> = features
-                    .iter()
-                    .take(5)
-                    .map(|(f, w)| format!("{f} {w:+.3}"))
-                    .collect();
+                let features = engines.target.explain(&engines.vader, sent_text, target, &others);
+                let top: Vec<String> = features.iter().take(5).map(|(f, w)| format!("{f} {w:+.3}")).collect();
                 let _ = writeln!(
                     out,
                     "    sentiment toward it: {:+.4} ({})  because: {}",
@@ -81,11 +65,7 @@ pub fn explain(engines: &Engines, text: &str) -> String {
                     top.join(", ")
                 );
             }
-            for e in a
-                .events
-                .iter()
-                .filter(|e| e.paragraph as usize == p && e.sentence as usize == s)
-            {
+            for e in a.events.iter().filter(|e| e.paragraph as usize == p && e.sentence as usize == s) {
                 let src = a.actors.actor(lex, e.source);
                 let tgt = a.actors.actor(lex, e.target);
                 let _ = writeln!(

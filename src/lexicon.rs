@@ -34,18 +34,10 @@ impl LexiconFile {
                     line: line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to()),
                     message: "not valid UTF-8".to_string(),
                 })?;
-                return Ok(LexiconFile {
-                    name: name.to_string(),
-                    origin: path.display().to_string(),
-                    text,
-                });
+                return Ok(LexiconFile { name: name.to_string(), origin: path.display().to_string(), text });
             }
         }
-        Ok(LexiconFile {
-            name: name.to_string(),
-            origin: format!("embedded:{name}"),
-            text: embedded.to_string(),
-        })
+        Ok(LexiconFile { name: name.to_string(), origin: format!("embedded:{name}"), text: embedded.to_string() })
     }
 
     /// BLAKE3 of the text, hex, for the run manifest.
@@ -56,29 +48,17 @@ impl LexiconFile {
     /// Parses the file as CSV with exactly `header` as its first row. Returns the records with
     /// their 1-based line numbers; problems (wrong header, wrong arity, bad quoting) are appended
     /// to `problems` and their records skipped.
-    pub fn csv_records(
-        &self,
-        header: &[&str],
-        problems: &mut Vec<Problem>,
-    ) -> Vec<(u64, csv::StringRecord)> {
+    pub fn csv_records(&self, header: &[&str], problems: &mut Vec<Problem>) -> Vec<(u64, csv::StringRecord)> {
         let text = self.text.strip_prefix('\u{feff}').unwrap_or(&self.text);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
         let mut out = Vec::new();
         match reader.headers() {
             Ok(h) => {
                 let got: Vec<&str> = h.iter().map(str::trim).collect();
                 if got != header {
-                    problems.push(self.problem(
-                        1,
-                        format!(
-                            "header must be `{}`, found `{}`",
-                            header.join(","),
-                            got.join(",")
-                        ),
-                    ));
+                    problems.push(
+                        self.problem(1, format!("header must be `{}`, found `{}`", header.join(","), got.join(","))),
+                    );
                     return out;
                 }
             }
@@ -95,10 +75,8 @@ impl LexiconFile {
                         continue; // blank line
                     }
                     if r.len() != header.len() {
-                        problems.push(self.problem(
-                            line,
-                            format!("expected {} fields, found {}", header.len(), r.len()),
-                        ));
+                        problems
+                            .push(self.problem(line, format!("expected {} fields, found {}", header.len(), r.len())));
                         continue;
                     }
                     out.push((line, r));
@@ -113,19 +91,12 @@ impl LexiconFile {
     }
 
     pub fn problem(&self, line: u64, message: impl Into<String>) -> Problem {
-        Problem {
-            file: self.origin.clone(),
-            line,
-            message: message.into(),
-        }
+        Problem { file: self.origin.clone(), line, message: message.into() }
     }
 }
 
 fn line_of_byte(bytes: &[u8], offset: usize) -> u64 {
-    1 + bytes[..offset.min(bytes.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
+    1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// One problem in a lexicon file, printed as `file:line: message`.
@@ -163,11 +134,7 @@ mod tests {
     use super::*;
 
     fn file(text: &str) -> LexiconFile {
-        LexiconFile {
-            name: "t.csv".into(),
-            origin: "t.csv".into(),
-            text: text.into(),
-        }
+        LexiconFile { name: "t.csv".into(), origin: "t.csv".into(), text: text.into() }
     }
 
     #[test]
@@ -177,15 +144,10 @@ mod tests {
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[1].0, 4);
         assert_eq!(problems.len(), 1);
-        assert_eq!(
-            problems[0].to_string(),
-            "t.csv:3: expected 2 fields, found 1"
-        );
+        assert_eq!(problems[0].to_string(), "t.csv:3: expected 2 fields, found 1");
 
         let mut problems = Vec::new();
-        assert!(file("x,b\n1,2\n")
-            .csv_records(&["a", "b"], &mut problems)
-            .is_empty());
+        assert!(file("x,b\n1,2\n").csv_records(&["a", "b"], &mut problems).is_empty());
         assert!(problems[0].message.contains("header must be `a,b`"));
     }
 

@@ -36,11 +36,7 @@ struct LexiconArg {
 
 impl LexiconArg {
     fn dir(&self) -> Option<PathBuf> {
-        self.lexicons.clone().or_else(|| {
-            Path::new("lexicons")
-                .is_dir()
-                .then(|| PathBuf::from("lexicons"))
-        })
+        self.lexicons.clone().or_else(|| Path::new("lexicons").is_dir().then(|| PathBuf::from("lexicons")))
     }
 }
 
@@ -145,9 +141,7 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            let code = e
-                .downcast_ref::<run::RunError>()
-                .map_or(exit::FATAL, run::RunError::exit_code);
+            let code = e.downcast_ref::<run::RunError>().map_or(exit::FATAL, run::RunError::exit_code);
             eprintln!("newsstance: error: {e:#}");
             ExitCode::from(code as u8)
         }
@@ -160,23 +154,12 @@ fn load_engines(lexicons: &LexiconArg) -> anyhow::Result<Engines> {
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Score {
-            inputs,
-            out,
-            lexicons,
-            threads,
-            progress,
-            quiet,
-            bom,
-            max_errors,
-        } => {
+        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors } => {
             let opts = ScoreOptions {
                 inputs,
                 out,
                 lexicons: lexicons.dir(),
-                threads: threads
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-                    .max(1),
+                threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
                 progress,
                 quiet,
                 bom,
@@ -197,21 +180,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(summary.exit_code)
         }
-        Command::Explain {
-            text,
-            file,
-            lexicons,
-        } => {
+        Command::Explain { text, file, lexicons } => {
             let engines = load_engines(&lexicons)?;
             let text = match (text, file) {
                 (Some(t), _) => t,
-                (None, Some(f)) => std::fs::read_to_string(&f)
-                    .with_context(|| format!("reading {}", f.display()))?,
+                (None, Some(f)) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
                 (None, None) => {
                     let mut s = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut s)
-                        .context("reading stdin")?;
+                    std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
                     s
                 }
             };
@@ -235,39 +211,30 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             out.flush()?;
             Ok(exit::OK)
         }
-        Command::Lexicon(LexiconCommand::Check { lexicons }) => {
-            match Engines::load(lexicons.dir().as_deref()) {
-                Ok(e) => {
-                    for f in &e.files {
-                        println!("ok  {}", f.origin);
-                    }
-                    Ok(exit::OK)
+        Command::Lexicon(LexiconCommand::Check { lexicons }) => match Engines::load(lexicons.dir().as_deref()) {
+            Ok(e) => {
+                for f in &e.files {
+                    println!("ok  {}", f.origin);
                 }
-                Err(e) => {
-                    for p in &e.problems {
-                        println!("{p}");
-                    }
-                    eprintln!("newsstance: {} lexicon problem(s)", e.problems.len());
-                    Ok(exit::USAGE)
-                }
+                Ok(exit::OK)
             }
-        }
-        Command::Eval(EvalCommand::Newsmtsc {
-            file,
-            predictions,
-            lexicons,
-        }) => {
+            Err(e) => {
+                for p in &e.problems {
+                    println!("{p}");
+                }
+                eprintln!("newsstance: {} lexicon problem(s)", e.problems.len());
+                Ok(exit::USAGE)
+            }
+        },
+        Command::Eval(EvalCommand::Newsmtsc { file, predictions, lexicons }) => {
             let engines = load_engines(&lexicons)?;
-            let examples = eval::load_newsmtsc(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
             let report = match predictions {
                 Some(p) => {
                     let mut w = std::io::BufWriter::new(
-                        std::fs::File::create(&p)
-                            .with_context(|| format!("creating {}", p.display()))?,
+                        std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?,
                     );
-                    let r =
-                        eval::evaluate(&engines.target, &engines.vader, &examples, Some(&mut w))?;
+                    let r = eval::evaluate(&engines.target, &engines.vader, &examples, Some(&mut w))?;
                     w.flush()?;
                     r
                 }
@@ -278,24 +245,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Train(TrainCommand::Newsmtsc { file, out }) => {
             let vader = tone::Vader::embedded();
-            let examples = eval::load_newsmtsc(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
             let model = target::train(&examples, &vader, &target::TrainParams::default());
             let tmp = out.with_extension("csv.tmp");
             {
                 let mut w = std::io::BufWriter::new(
-                    std::fs::File::create(&tmp)
-                        .with_context(|| format!("creating {}", tmp.display()))?,
+                    std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
                 );
                 model.to_csv(&mut w)?;
                 w.flush()?;
             }
             std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
-            eprintln!(
-                "newsstance: trained on {} targets; weights in {}",
-                examples.len(),
-                out.display()
-            );
+            eprintln!("newsstance: trained on {} targets; weights in {}", examples.len(), out.display());
             Ok(exit::OK)
         }
     }

@@ -36,11 +36,7 @@ impl Engines {
         let vader = match dir.map_or_else(|| Ok(Vader::embedded()), Vader::load_dir) {
             Ok(v) => Some(v),
             Err(e) => {
-                problems.push(crate::lexicon::Problem {
-                    file: "vader".into(),
-                    line: 0,
-                    message: e.to_string(),
-                });
+                problems.push(crate::lexicon::Problem { file: "vader".into(), line: 0, message: e.to_string() });
                 None
             }
         };
@@ -73,10 +69,9 @@ impl Engines {
                 None
             }
         };
-        let target = match dir.map_or_else(
-            || Ok(stance::target::TargetModel::embedded()),
-            stance::target::TargetModel::load_dir,
-        ) {
+        let target = match dir
+            .map_or_else(|| Ok(stance::target::TargetModel::embedded()), stance::target::TargetModel::load_dir)
+        {
             Ok(t) => Some(t),
             Err(e) => {
                 problems.push(crate::lexicon::Problem {
@@ -87,22 +82,12 @@ impl Engines {
                 None
             }
         };
-        if let Ok(f) = LexiconFile::read(
-            dir,
-            "target_model.csv",
-            include_str!("../lexicons/target_model.csv"),
-        ) {
+        if let Ok(f) = LexiconFile::read(dir, "target_model.csv", include_str!("../lexicons/target_model.csv")) {
             files.push(f);
         }
         match (vader, lexicon, cues, target) {
             (Some(vader), Some(lexicon), Some(cues), Some(target)) if problems.is_empty() => {
-                Ok(Engines {
-                    vader,
-                    lexicon,
-                    cues,
-                    target,
-                    files,
-                })
+                Ok(Engines { vader, lexicon, cues, target, files })
             }
             _ => Err(LexiconError { problems }),
         }
@@ -147,24 +132,12 @@ pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
     });
     let tones: Vec<Vec<Polarity>> = paragraphs
         .iter()
-        .map(|p| {
-            p.sentences
-                .iter()
-                .map(|s| engines.vader.polarity_scores(&text[s.clone()]))
-                .collect()
-        })
+        .map(|p| p.sentences.iter().map(|s| engines.vader.polarity_scores(&text[s.clone()])).collect())
         .collect();
     let actors = engines.lexicon.find(text, &paragraphs, doc.date);
     let sentiments = mention_sentiments(engines, text, &paragraphs, &actors);
     let events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
-    Analysis {
-        paragraphs,
-        tones,
-        actors,
-        sentiments,
-        events,
-        oversized,
-    }
+    Analysis { paragraphs, tones, actors, sentiments, events, oversized }
 }
 
 /// The target-dependent sentiment toward each mention, from its sentence and the other
@@ -189,23 +162,14 @@ fn mention_sentiments(
                 .map(|(_, o)| o.span.start - sent.start..o.span.end - sent.start),
         );
         let target = m.span.start - sent.start..m.span.end - sent.start;
-        out.push(
-            engines
-                .target
-                .score(&engines.vader, &text[sent], target, &others),
-        );
+        out.push(engines.target.score(&engines.vader, &text[sent], target, &others));
     }
     out
 }
 
 fn actor_key(engines: &Engines, actors: &DocActors, r: ActorRef) -> ActorKey {
     let a = actors.actor(&engines.lexicon, r);
-    ActorKey {
-        id: a.id.clone(),
-        name: a.name.clone(),
-        country: a.country.clone(),
-        kind: a.kind.as_str().to_string(),
-    }
+    ActorKey { id: a.id.clone(), name: a.name.clone(), country: a.country.clone(), kind: a.kind.as_str().to_string() }
 }
 
 /// Runs one document through every stage and builds its rows.
@@ -218,7 +182,11 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             input: doc.input.clone(),
             line: doc.line,
             record_id: doc.id.clone(),
-            error: format!("paragraph at byte {} has {} bytes, over the limit of {MAX_PARAGRAPH_BYTES}: skipped", span.start, span.len()),
+            error: format!(
+                "paragraph at byte {} has {} bytes, over the limit of {MAX_PARAGRAPH_BYTES}: skipped",
+                span.start,
+                span.len()
+            ),
         });
     }
     // Paragraph rows.
@@ -229,11 +197,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         let mean = |f: fn(&Polarity) -> f64| tones.iter().map(f).sum::<f64>() / n;
         let mut codes: Vec<&str> = Vec::new();
         while m < a.actors.mentions.len() && a.actors.mentions[m].paragraph as usize == p {
-            let c = a
-                .actors
-                .actor(&engines.lexicon, a.actors.mentions[m].actor)
-                .country
-                .as_str();
+            let c = a.actors.actor(&engines.lexicon, a.actors.mentions[m].actor).country.as_str();
             if !codes.contains(&c) {
                 codes.push(c);
             }

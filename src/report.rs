@@ -33,18 +33,8 @@ pub const OUTPUT_FILES: &[&str] = &[
 /// Excel's cell limit is 32,767 characters; evidence is cut a little below it.
 pub const MAX_CELL_CHARS: usize = 32_000;
 
-pub const PARAGRAPHS_HEADER: &[&str] = &[
-    "doc_id",
-    "date",
-    "source",
-    "paragraph",
-    "sentences",
-    "tone",
-    "positive",
-    "neutral",
-    "negative",
-    "actors",
-];
+pub const PARAGRAPHS_HEADER: &[&str] =
+    &["doc_id", "date", "source", "paragraph", "sentences", "tone", "positive", "neutral", "negative", "actors"];
 pub const MENTIONS_HEADER: &[&str] = &[
     "doc_id",
     "date",
@@ -99,16 +89,8 @@ pub const COUNTRIES_HEADER: &[&str] = &[
     "stance_in_events",
     "name",
 ];
-pub const DYADS_HEADER: &[&str] = &[
-    "date",
-    "source_country",
-    "target_country",
-    "events",
-    "documents",
-    "stance",
-    "negative_share",
-    "positive_share",
-];
+pub const DYADS_HEADER: &[&str] =
+    &["date", "source_country", "target_country", "events", "documents", "stance", "negative_share", "positive_share"];
 pub const ERRORS_HEADER: &[&str] = &["input", "line", "record_id", "error"];
 
 /// A row of `paragraphs.csv`.
@@ -216,10 +198,7 @@ impl IntBuf {
 }
 
 fn itoa_buf(mut n: u64) -> IntBuf {
-    let mut b = IntBuf {
-        buf: [0; 20],
-        start: 20,
-    };
+    let mut b = IntBuf { buf: [0; 20], start: 20 };
     loop {
         b.start -= 1;
         b.buf[b.start] = b'0' + (n % 10) as u8;
@@ -248,11 +227,7 @@ pub fn evidence_cell(s: &str) -> String {
         if chars >= MAX_CELL_CHARS {
             break;
         }
-        out.push(if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') {
-            ' '
-        } else {
-            c
-        });
+        out.push(if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') { ' ' } else { c });
         chars += 1;
     }
     match guard_text(&out) {
@@ -275,27 +250,13 @@ struct CsvFile {
 
 impl CsvFile {
     fn create(path: PathBuf, header: &[&str], bom: bool) -> Result<CsvFile, ReportError> {
-        let file = File::create(&path).map_err(|source| ReportError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let file = File::create(&path).map_err(|source| ReportError::Io { path: path.clone(), source })?;
         let mut buf = BufWriter::with_capacity(1 << 16, file);
         if bom {
-            buf.write_all("\u{feff}".as_bytes())
-                .map_err(|source| ReportError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+            buf.write_all("\u{feff}".as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source })?;
         }
-        let writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(buf);
-        let mut f = CsvFile {
-            path,
-            writer,
-            rows: 0,
-            cell: String::new(),
-        };
+        let writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buf);
+        let mut f = CsvFile { path, writer, rows: 0, cell: String::new() };
         for h in header {
             f.text(h)?;
         }
@@ -305,23 +266,16 @@ impl CsvFile {
     }
 
     fn err(&self, source: csv::Error) -> ReportError {
-        ReportError::Csv {
-            path: self.path.clone(),
-            source,
-        }
+        ReportError::Csv { path: self.path.clone(), source }
     }
 
     fn text(&mut self, s: &str) -> Result<(), ReportError> {
         let g = guard_text(s);
-        self.writer
-            .write_field(g.as_bytes())
-            .map_err(|e| self.err(e))
+        self.writer.write_field(g.as_bytes()).map_err(|e| self.err(e))
     }
 
     fn raw(&mut self, s: &str) -> Result<(), ReportError> {
-        self.writer
-            .write_field(s.as_bytes())
-            .map_err(|e| self.err(e))
+        self.writer.write_field(s.as_bytes()).map_err(|e| self.err(e))
     }
 
     fn num(&mut self, x: f64) -> Result<(), ReportError> {
@@ -351,23 +305,15 @@ impl CsvFile {
 
     fn end(&mut self) -> Result<(), ReportError> {
         self.rows += 1;
-        self.writer
-            .write_record(None::<&[u8]>)
-            .map_err(|e| self.err(e))
+        self.writer.write_record(None::<&[u8]>).map_err(|e| self.err(e))
     }
 
     fn finish(self) -> Result<u64, ReportError> {
         let path = self.path.clone();
-        let buf = self.writer.into_inner().map_err(|e| ReportError::Io {
-            path: path.clone(),
-            source: e.into_error(),
-        })?;
-        let file = buf.into_inner().map_err(|e| ReportError::Io {
-            path: path.clone(),
-            source: e.into_error(),
-        })?;
-        file.sync_all()
-            .map_err(|source| ReportError::Io { path, source })?;
+        let buf =
+            self.writer.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
+        let file = buf.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
+        file.sync_all().map_err(|source| ReportError::Io { path, source })?;
         Ok(self.rows)
     }
 }
@@ -415,10 +361,7 @@ impl ReportWriter {
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "reports".into());
+        let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "reports".into());
         remove_stale_staging(&parent, &name);
         let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
         if staging.exists() {
@@ -432,10 +375,7 @@ impl ReportWriter {
             stances: f("stances.csv", STANCES_HEADER)?,
             errors: f("errors.csv", ERRORS_HEADER)?,
             out: out.to_path_buf(),
-            staging: StagingGuard {
-                path: staging,
-                armed: true,
-            },
+            staging: StagingGuard { path: staging, armed: true },
             bom,
         })
     }
@@ -509,26 +449,11 @@ impl ReportWriter {
         country_name: &dyn Fn(&str) -> String,
     ) -> Result<(FinishedReports, RowCounts), ReportError> {
         let mut counts = Vec::new();
-        let ReportWriter {
-            out,
-            staging: guard,
-            paragraphs,
-            mentions,
-            stances,
-            errors,
-            bom,
-        } = self;
+        let ReportWriter { out, staging: guard, paragraphs, mentions, stances, errors, bom } = self;
         let staging = guard.path.clone();
-        let finished = FinishedReports {
-            out,
-            staging: guard,
-        };
+        let finished = FinishedReports { out, staging: guard };
         for f in [paragraphs, mentions, stances, errors] {
-            let name = f
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             counts.push((name, f.finish()?));
         }
         let mut f = CsvFile::create(staging.join("actors.csv"), ACTORS_HEADER, bom)?;
@@ -595,10 +520,7 @@ impl FinishedReports {
     /// Writes a small file (the manifest) into the staging folder, fsynced.
     pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
         let path = self.staging.path.join(name);
-        let io = |source| ReportError::Io {
-            path: path.clone(),
-            source,
-        };
+        let io = |source| ReportError::Io { path: path.clone(), source };
         let mut f = File::create(&path).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
         f.sync_all().map_err(io)
@@ -645,11 +567,7 @@ impl FinishedReports {
                 fs::rename(&from, self.out.join(name)).map_err(io(&from))?;
             }
         }
-        fs::rename(
-            self.staging.path.join("_SUCCESS"),
-            self.out.join("_SUCCESS"),
-        )
-        .map_err(io(&self.out))?;
+        fs::rename(self.staging.path.join("_SUCCESS"), self.out.join("_SUCCESS")).map_err(io(&self.out))?;
         self.staging.armed = false;
         let _ = fs::remove_dir_all(&self.staging.path);
         sync_dir(Some(&self.out))
@@ -665,10 +583,7 @@ fn remove_stale_staging(parent: &Path, name: &str) {
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|p| p.parse::<u32>().ok())
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)).and_then(|p| p.parse::<u32>().ok())
         else {
             continue;
         };
@@ -716,20 +631,10 @@ fn sync_dir(dir: Option<&Path>) -> Result<(), ReportError> {
 fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
-    let ca = CString::new(a.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let cb = CString::new(b.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let ca = CString::new(a.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let cb = CString::new(b.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
-    let r = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
     if r == 0 {
         Ok(())
     } else {
@@ -789,13 +694,8 @@ mod tests {
         assert!(counts.iter().all(|(_, n)| *n == 0));
         fin.write_file("manifest.json", b"{}").unwrap();
         fin.publish().unwrap();
-        assert_eq!(
-            fs::read_to_string(out.join("README.md")).unwrap(),
-            "keep me"
-        );
-        assert!(fs::read_to_string(out.join("paragraphs.csv"))
-            .unwrap()
-            .starts_with("doc_id,date,source,paragraph"));
+        assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "keep me");
+        assert!(fs::read_to_string(out.join("paragraphs.csv")).unwrap().starts_with("doc_id,date,source,paragraph"));
         assert!(out.join("_SUCCESS").exists());
         assert!(!staging.exists());
     }
@@ -810,10 +710,7 @@ mod tests {
         let staging = w.staging().to_path_buf();
         drop(w);
         assert!(!staging.exists());
-        assert_eq!(
-            fs::read_to_string(out.join("paragraphs.csv")).unwrap(),
-            "old"
-        );
+        assert_eq!(fs::read_to_string(out.join("paragraphs.csv")).unwrap(), "old");
     }
 
     #[test]

@@ -157,8 +157,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let progress = Reporter::new(opts);
     let (files, discover_errors) = corpus::discover(&opts.inputs);
     let (batch_tx, batch_rx) = sync_channel::<Msg>(2);
-    let (result_tx, result_rx) =
-        sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
+    let (result_tx, result_rx) = sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
 
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
         scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
@@ -168,17 +167,11 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             match msg {
                 Msg::InputDone(s) => pending_inputs.push(s),
                 Msg::Batch(docs, errors) => {
-                    let results: Vec<DocResult> = pool.install(|| {
-                        docs.par_iter()
-                            .map(|d| pipeline::process(&engines, d))
-                            .collect()
-                    });
+                    let results: Vec<DocResult> =
+                        pool.install(|| docs.par_iter().map(|d| pipeline::process(&engines, d)).collect());
                     let bytes: u64 = docs.iter().map(|d| d.text.len() as u64).sum();
                     progress.advance(docs.len() as u64, bytes);
-                    if result_tx
-                        .send((results, errors, std::mem::take(&mut pending_inputs)))
-                        .is_err()
-                    {
+                    if result_tx.send((results, errors, std::mem::take(&mut pending_inputs))).is_err() {
                         break;
                     }
                 }
@@ -188,9 +181,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             let _ = result_tx.send((Vec::new(), Vec::new(), pending_inputs));
         }
         drop(result_tx);
-        writer_thread
-            .join()
-            .map_err(|_| RunError::Other("the writer thread panicked".into()))?
+        writer_thread.join().map_err(|_| RunError::Other("the writer thread panicked".into()))?
     })?;
     progress.finish();
 
@@ -198,24 +189,11 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let error_rows = state.error_rows;
     if let Some(max) = opts.max_errors {
         if error_rows > max {
-            return Err(RunError::TooManyErrors {
-                failed: error_rows,
-                max,
-            });
+            return Err(RunError::TooManyErrors { failed: error_rows, max });
         }
     }
-    let exit_code = if error_rows > 0 {
-        exit::PARTIAL
-    } else {
-        exit::OK
-    };
-    let country_name = |code: &str| {
-        engines
-            .lexicon
-            .country(code)
-            .map(|c| c.name.clone())
-            .unwrap_or_default()
-    };
+    let exit_code = if error_rows > 0 { exit::PARTIAL } else { exit::OK };
+    let country_name = |code: &str| engines.lexicon.country(code).map(|c| c.name.clone()).unwrap_or_default();
     let (finished, counts) = writer.finish(&state.aggregate, &country_name)?;
     let elapsed = clock.elapsed().as_secs_f64();
     let manifest = Manifest {
@@ -250,16 +228,9 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
         lexicons: engines
             .files
             .iter()
-            .map(|f| LexiconEntry {
-                name: f.name.clone(),
-                origin: f.origin.clone(),
-                blake3: f.blake3(),
-            })
+            .map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3() })
             .collect(),
-        outputs: counts
-            .into_iter()
-            .map(|(file, rows)| OutputEntry { file, rows })
-            .collect(),
+        outputs: counts.into_iter().map(|(file, rows)| OutputEntry { file, rows }).collect(),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
@@ -275,11 +246,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
 }
 
 /// The reader thread: streams records into batches, drops duplicate ids (first one wins).
-fn read_inputs(
-    files: Vec<corpus::InputFile>,
-    discover_errors: Vec<RecordError>,
-    tx: SyncSender<Msg>,
-) {
+fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) {
     let mut seen: FxHashSet<String> = FxHashSet::default();
     let mut docs = Vec::new();
     let mut errors = discover_errors;
@@ -301,13 +268,7 @@ fn read_inputs(
                     bytes += d.text.len();
                     docs.push(d);
                     if docs.len() >= BATCH_DOCS || bytes >= BATCH_BYTES {
-                        if tx
-                            .send(Msg::Batch(
-                                std::mem::take(&mut docs),
-                                std::mem::take(&mut errors),
-                            ))
-                            .is_err()
-                        {
+                        if tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
                             return;
                         }
                         bytes = 0;
@@ -318,12 +279,7 @@ fn read_inputs(
         }
         // Flush this file's batch first so its summary follows its records.
         if (!docs.is_empty() || !errors.is_empty())
-            && tx
-                .send(Msg::Batch(
-                    std::mem::take(&mut docs),
-                    std::mem::take(&mut errors),
-                ))
-                .is_err()
+            && tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err()
         {
             return;
         }
@@ -408,15 +364,13 @@ struct Reporter {
 impl Reporter {
     fn new(opts: &ScoreOptions) -> Reporter {
         let terminal = std::io::stderr().is_terminal();
-        let bar_wanted = !opts.quiet
-            && (opts.progress == Progress::Always || (opts.progress == Progress::Auto && terminal));
+        let bar_wanted =
+            !opts.quiet && (opts.progress == Progress::Always || (opts.progress == Progress::Auto && terminal));
         let bar = bar_wanted.then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {elapsed_precise} {human_pos} documents {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} documents {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -440,10 +394,7 @@ impl Reporter {
         let rate = mb / self.start.elapsed().as_secs_f64().max(1e-9);
         if let Some(bar) = &self.bar {
             bar.set_position(d);
-            bar.set_message(format!(
-                "{mb:.1} MB ({rate:.1} MB/s), {} error rows",
-                self.errors.load(Relaxed)
-            ));
+            bar.set_message(format!("{mb:.1} MB ({rate:.1} MB/s), {} error rows", self.errors.load(Relaxed)));
         } else if self.log {
             let mut last = self.last_log.lock().unwrap_or_else(|e| e.into_inner());
             if last.elapsed() >= Duration::from_secs(5) {

@@ -104,11 +104,7 @@ pub fn paragraphs(text: &str) -> Vec<Range<usize>> {
         return out;
     }
     let bytes = text.as_bytes();
-    let needed = if has_blank_line(text, start, end) {
-        2
-    } else {
-        1
-    };
+    let needed = if has_blank_line(text, start, end) { 2 } else { 1 };
     let mut para_start = start;
     let mut search = start;
     while let Some(off) = memchr(b'\n', &bytes[search..end]) {
@@ -210,11 +206,7 @@ fn ends_sentence(
     let Some(c) = char_at(text, next) else {
         return true;
     };
-    if c.is_lowercase()
-        || matches!(
-            c,
-            ',' | ';' | ':' | ')' | ']' | '}' | '.' | '?' | '!' | '…' | '-' | '–' | '—'
-        )
+    if c.is_lowercase() || matches!(c, ',' | ';' | ':' | ')' | ']' | '}' | '.' | '?' | '!' | '…' | '-' | '–' | '—')
     {
         return false;
     }
@@ -243,29 +235,12 @@ fn ends_sentence(
 /// (`rates.“I know`); a straight `"` after the terminator opens the next sentence rather than
 /// closing this one when the sentence so far holds an even number of them (`plan."If you`;
 /// counted over the last [`QUOTE_PARITY_WINDOW`] bytes only, so junk cannot make it quadratic).
-fn glued_boundary(
-    text: &str,
-    sent: usize,
-    p: usize,
-    term_end: usize,
-    close_end: usize,
-    end: usize,
-) -> Option<usize> {
+fn glued_boundary(text: &str, sent: usize, p: usize, term_end: usize, close_end: usize, end: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let quote_opens = close_end > term_end
         && bytes[close_end - 1] == b'"'
-        && memchr::memchr_iter(
-            b'"',
-            &bytes[sent.max(p.saturating_sub(QUOTE_PARITY_WINDOW))..p],
-        )
-        .count()
-            % 2
-            == 0;
-    let split = if quote_opens {
-        close_end - 1
-    } else {
-        close_end
-    };
+        && memchr::memchr_iter(b'"', &bytes[sent.max(p.saturating_sub(QUOTE_PARITY_WINDOW))..p]).count() % 2 == 0;
+    let split = if quote_opens { close_end - 1 } else { close_end };
     let word = if !quote_opens && bytes[close_end..].starts_with("“".as_bytes()) {
         close_end + "“".len()
     } else {
@@ -273,8 +248,7 @@ fn glued_boundary(
     };
     let capitalized = word + 1 < end
         && bytes[word].is_ascii_uppercase()
-        && (bytes[word + 1].is_ascii_lowercase()
-            || (matches!(bytes[word], b'A' | b'I') && bytes[word + 1] == b' '));
+        && (bytes[word + 1].is_ascii_lowercase() || (matches!(bytes[word], b'A' | b'I') && bytes[word + 1] == b' '));
     if !capitalized {
         return None;
     }
@@ -285,18 +259,11 @@ fn glued_boundary(
     }
     // The whole glued token, both sides of the terminator, bounded to 64 bytes each way.
     let limit = end.min(word + 64);
-    let token_end = (word..limit)
-        .find(|&k| is_ascii_ws(bytes[k]))
-        .unwrap_or(limit);
+    let token_end = (word..limit).find(|&k| is_ascii_ws(bytes[k])).unwrap_or(limit);
     let floor = sent.max(p.saturating_sub(64));
-    let token_start = (floor..p)
-        .rev()
-        .find(|&k| is_ascii_ws(bytes[k]))
-        .map_or(floor, |k| k + 1);
-    let domain_like = |part: &[u8]| {
-        part.windows(2)
-            .any(|w| w[0] == b'@' || (w[0] == b'.' && w[1].is_ascii_alphanumeric()))
-    };
+    let token_start = (floor..p).rev().find(|&k| is_ascii_ws(bytes[k])).map_or(floor, |k| k + 1);
+    let domain_like =
+        |part: &[u8]| part.windows(2).any(|w| w[0] == b'@' || (w[0] == b'.' && w[1].is_ascii_alphanumeric()));
     if domain_like(&bytes[word..token_end]) || domain_like(&bytes[token_start..p]) {
         return None;
     }
@@ -316,8 +283,7 @@ fn opens_sentence_after_abbreviation(text: &str, next: usize, end: usize) -> boo
     match char_at(text, next) {
         Some(c) if is_opener(c) => {
             let after = next + c.len_utf8();
-            after < end
-                && char_at(text, after).is_some_and(|d| d.is_uppercase() || d.is_ascii_digit())
+            after < end && char_at(text, after).is_some_and(|d| d.is_uppercase() || d.is_ascii_digit())
         }
         _ => starts_with_starter(text.as_bytes(), next, end),
     }
@@ -383,28 +349,25 @@ fn classify(word: &[u8]) -> Option<Abbrev> {
     }
     let capital = first.is_ascii_uppercase();
     let class = match &*lower {
-        b"mr" | b"mrs" | b"ms" | b"messrs" | b"mmes" | b"dr" | b"drs" | b"prof" | b"gen"
-        | b"gens" | b"sen" | b"sens" | b"rep" | b"reps" | b"gov" | b"govs" | b"lt" | b"col"
-        | b"maj" | b"capt" | b"cmdr" | b"adm" | b"sgt" | b"cpl" | b"pvt" | b"brig" | b"rev"
-        | b"hon" | b"pres" | b"supt" | b"det" | b"insp" | b"atty" | b"fr" | b"mt" | b"msgr" => {
+        b"mr" | b"mrs" | b"ms" | b"messrs" | b"mmes" | b"dr" | b"drs" | b"prof" | b"gen" | b"gens" | b"sen"
+        | b"sens" | b"rep" | b"reps" | b"gov" | b"govs" | b"lt" | b"col" | b"maj" | b"capt" | b"cmdr" | b"adm"
+        | b"sgt" | b"cpl" | b"pvt" | b"brig" | b"rev" | b"hon" | b"pres" | b"supt" | b"det" | b"insp" | b"atty"
+        | b"fr" | b"mt" | b"msgr" => {
             if !capital {
                 return None;
             }
             Abbrev::Title
         }
         b"vs" | b"cf" | b"viz" | b"approx" | b"incl" | b"eg" | b"ie" => Abbrev::Internal,
-        b"no" | b"nos" | b"vol" | b"vols" | b"pp" | b"fig" | b"figs" | b"art" | b"ch" => {
-            Abbrev::BeforeNumber
-        }
-        b"inc" | b"corp" | b"ltd" | b"co" | b"cos" | b"plc" | b"bros" | b"jr" | b"sr" | b"etc"
-        | b"al" | b"st" | b"ave" | b"blvd" | b"rd" | b"ft" | b"dept" | b"univ" | b"assn"
-        | b"jan" | b"feb" | b"apr" | b"jul" | b"aug" | b"sep" | b"sept" | b"oct" | b"nov"
-        | b"dec" => Abbrev::Ambiguous,
+        b"no" | b"nos" | b"vol" | b"vols" | b"pp" | b"fig" | b"figs" | b"art" | b"ch" => Abbrev::BeforeNumber,
+        b"inc" | b"corp" | b"ltd" | b"co" | b"cos" | b"plc" | b"bros" | b"jr" | b"sr" | b"etc" | b"al" | b"st"
+        | b"ave" | b"blvd" | b"rd" | b"ft" | b"dept" | b"univ" | b"assn" | b"jan" | b"feb" | b"apr" | b"jul"
+        | b"aug" | b"sep" | b"sept" | b"oct" | b"nov" | b"dec" => Abbrev::Ambiguous,
         // Capitalized only: in lowercase these are ordinary words (`ill.`, `mass.`, `wash.`).
-        b"mar" | b"jun" | b"ala" | b"ariz" | b"ark" | b"calif" | b"colo" | b"conn" | b"del"
-        | b"fla" | b"ga" | b"ill" | b"ind" | b"kan" | b"kans" | b"ky" | b"la" | b"md" | b"mass"
-        | b"mich" | b"minn" | b"miss" | b"mo" | b"mont" | b"neb" | b"nev" | b"okla" | b"ore"
-        | b"pa" | b"tenn" | b"tex" | b"va" | b"vt" | b"wash" | b"wis" | b"wyo" => {
+        b"mar" | b"jun" | b"ala" | b"ariz" | b"ark" | b"calif" | b"colo" | b"conn" | b"del" | b"fla" | b"ga"
+        | b"ill" | b"ind" | b"kan" | b"kans" | b"ky" | b"la" | b"md" | b"mass" | b"mich" | b"minn" | b"miss"
+        | b"mo" | b"mont" | b"neb" | b"nev" | b"okla" | b"ore" | b"pa" | b"tenn" | b"tex" | b"va" | b"vt" | b"wash"
+        | b"wis" | b"wyo" => {
             if !capital {
                 return None;
             }
@@ -678,11 +641,7 @@ static CANDIDATE: [bool; 256] = {
 };
 
 fn find_candidate(bytes: &[u8], i: usize, end: usize) -> Option<usize> {
-    bytes
-        .get(i..end)?
-        .iter()
-        .position(|&b| CANDIDATE[b as usize])
-        .map(|o| i + o)
+    bytes.get(i..end)?.iter().position(|&b| CANDIDATE[b as usize]).map(|o| i + o)
 }
 
 /// Byte length of a sentence terminator at `i` (`.`, `?`, `!`, `…`), if there is one.
@@ -811,10 +770,7 @@ mod tests {
 
     /// Sentences of every paragraph of `text`, as trimmed slices.
     fn split(text: &str) -> Vec<&str> {
-        segment(text)
-            .iter()
-            .flat_map(|p| p.sentences.iter().map(|s| &text[s.clone()]))
-            .collect()
+        segment(text).iter().flat_map(|p| p.sentences.iter().map(|s| &text[s.clone()])).collect()
     }
 
     fn paras(text: &str) -> Vec<&str> {
@@ -828,10 +784,7 @@ mod tests {
 
     #[test]
     fn paragraphs_split_at_blank_lines_only_when_there_is_one() {
-        assert_eq!(
-            paras("One.\nStill one.\n\nTwo."),
-            ["One.\nStill one.", "Two."]
-        );
+        assert_eq!(paras("One.\nStill one.\n\nTwo."), ["One.\nStill one.", "Two."]);
         assert_eq!(paras("One.\nTwo.\nThree."), ["One.", "Two.", "Three."]);
         // A line of spaces, tabs, CR or NBSP is blank.
         assert_eq!(paras("A\r\n \t\u{a0}\r\nB\nb"), ["A", "B\nb"]);
@@ -846,13 +799,7 @@ mod tests {
 
     #[test]
     fn blank_and_empty_texts_have_no_paragraphs() {
-        for t in [
-            "",
-            " ",
-            "\n\n\n",
-            "\u{a0}\u{3000}\t\r\n",
-            "\u{2028}\u{2029}",
-        ] {
+        for t in ["", " ", "\n\n\n", "\u{a0}\u{3000}\t\r\n", "\u{2028}\u{2029}"] {
             assert!(paragraphs(t).is_empty(), "{t:?}");
             assert!(segment(t).is_empty(), "{t:?}");
         }
@@ -882,11 +829,7 @@ mod tests {
     fn street_and_saint_depend_on_the_next_word() {
         check(
             "He flew to St. Petersburg. She lives on Main St. The house is red.",
-            &[
-                "He flew to St. Petersburg.",
-                "She lives on Main St.",
-                "The house is red.",
-            ],
+            &["He flew to St. Petersburg.", "She lives on Main St.", "The house is red."],
         );
     }
 
@@ -894,11 +837,7 @@ mod tests {
     fn months_stay_with_their_day_but_can_end_a_sentence() {
         check(
             "On Jan. 5 and Feb. 12, Sept. 30 and Dec. 1 they met. It ended in Oct. Then came Nov.",
-            &[
-                "On Jan. 5 and Feb. 12, Sept. 30 and Dec. 1 they met.",
-                "It ended in Oct.",
-                "Then came Nov.",
-            ],
+            &["On Jan. 5 and Feb. 12, Sept. 30 and Dec. 1 they met.", "It ended in Oct.", "Then came Nov."],
         );
     }
 
@@ -1019,13 +958,7 @@ mod tests {
         check(
             "They object to the plan.\"If you want a deal,\" he said.\"No.\"Then it ended.“I \
              know.”",
-            &[
-                "They object to the plan.",
-                "\"If you want a deal,\" he said.",
-                "\"No.\"",
-                "Then it ended.",
-                "“I know.”",
-            ],
+            &["They object to the plan.", "\"If you want a deal,\" he said.", "\"No.\"", "Then it ended.", "“I know.”"],
         );
     }
 
@@ -1034,10 +967,7 @@ mod tests {
         check(
             "Sen. Bernie Sanders (Vt.) — for president — spoke. They discussed U.S. \"support\" \
              for Ukraine.",
-            &[
-                "Sen. Bernie Sanders (Vt.) — for president — spoke.",
-                "They discussed U.S. \"support\" for Ukraine.",
-            ],
+            &["Sen. Bernie Sanders (Vt.) — for president — spoke.", "They discussed U.S. \"support\" for Ukraine."],
         );
     }
 
@@ -1058,10 +988,7 @@ mod tests {
 
     #[test]
     fn question_and_exclamation_marks() {
-        check(
-            "Really? Yes! Fine?! Sure.",
-            &["Really?", "Yes!", "Fine?!", "Sure."],
-        );
+        check("Really? Yes! Fine?! Sure.", &["Really?", "Yes!", "Fine?!", "Sure."]);
     }
 
     #[test]
@@ -1102,31 +1029,19 @@ mod tests {
     fn multi_sentence_quotes_are_split_at_their_inner_sentence_ends() {
         check(
             "“This is no secret. The coverage is no exception,” Peskov said.",
-            &[
-                "“This is no secret.",
-                "The coverage is no exception,” Peskov said.",
-            ],
+            &["“This is no secret.", "The coverage is no exception,” Peskov said."],
         );
     }
 
     #[test]
     fn wire_credit_trailers_stay_with_the_last_sentence() {
-        check(
-            "It ended in Ukraine. (ANI)",
-            &["It ended in Ukraine. (ANI)"],
-        );
-        check(
-            "It ended. (Reuters)\n\nNext.",
-            &["It ended. (Reuters)", "Next."],
-        );
+        check("It ended in Ukraine. (ANI)", &["It ended in Ukraine. (ANI)"]);
+        check("It ended. (Reuters)\n\nNext.", &["It ended. (Reuters)", "Next."]);
         // Not a trailer: on its own line, too long, or not the last piece.
         check("Title line.\n(ANI)\n\nX.", &["Title line.", "(ANI)", "X."]);
         check(
             "It ended. (Reporting by John Smith in Moscow; editing by Jane Doe)",
-            &[
-                "It ended.",
-                "(Reporting by John Smith in Moscow; editing by Jane Doe)",
-            ],
+            &["It ended.", "(Reporting by John Smith in Moscow; editing by Jane Doe)"],
         );
         check("(ANI) It ended.", &["(ANI) It ended."]);
         check("(ANI)", &["(ANI)"]);
@@ -1167,10 +1082,8 @@ mod tests {
     #[test]
     fn seed_article_splits_as_read_by_hand() {
         let text = include_str!("../seeds/000_ce661559d7daa382.txt");
-        let got: Vec<Vec<&str>> = segment(text)
-            .iter()
-            .map(|p| p.sentences.iter().map(|s| &text[s.clone()]).collect())
-            .collect();
+        let got: Vec<Vec<&str>> =
+            segment(text).iter().map(|p| p.sentences.iter().map(|s| &text[s.clone()]).collect()).collect();
         // Expected: 12 paragraphs, 22 sentences. Each entry is (sentence count, first words, last
         // words) per paragraph, checked by reading the article.
         let expected: [&[(&str, &str)]; 12] = [
@@ -1198,10 +1111,7 @@ mod tests {
                 ("However, the two sides", "reported CNN."),
                 ("Meanwhile, Peskov said", "Xi Jinping this week."),
                 ("“As for the reaction", "secret to anyone."),
-                (
-                    "The coverage of this important visit",
-                    "exception,” Peskov said.",
-                ),
+                ("The coverage of this important visit", "exception,” Peskov said."),
             ],
             &[
                 ("“Of course, the most important", "that took place."),
@@ -1214,10 +1124,7 @@ mod tests {
         for (para, want) in got.iter().zip(expected) {
             assert_eq!(para.len(), want.len(), "{para:#?}");
             for (s, (head, tail)) in para.iter().zip(want) {
-                assert!(
-                    s.starts_with(head) && s.ends_with(tail),
-                    "{s:?} vs {head:?}…{tail:?}"
-                );
+                assert!(s.starts_with(head) && s.ends_with(tail), "{s:?} vs {head:?}…{tail:?}");
             }
         }
         assert_eq!(got.iter().map(Vec::len).sum::<usize>(), 22);
@@ -1255,10 +1162,7 @@ mod tests {
         for s in &got {
             assert!(s.len() <= MAX_SENTENCE_BYTES && s.ends_with("word") && s.starts_with("word"));
         }
-        assert_eq!(
-            got.iter().map(|s| s.split(' ').count()).sum::<usize>(),
-            3000
-        );
+        assert_eq!(got.iter().map(|s| s.split(' ').count()).sum::<usize>(), 3000);
         // No whitespace at all: cut at a char boundary.
         let text = "é".repeat(5000);
         let got = split(&text);
@@ -1312,27 +1216,16 @@ mod tests {
             !s.is_empty() && s.trim() == s
         };
         let non_ws = |r: Range<usize>| -> Vec<(usize, char)> {
-            text[r.clone()]
-                .char_indices()
-                .filter(|(_, c)| !c.is_whitespace())
-                .map(|(i, c)| (i + r.start, c))
-                .collect()
+            text[r.clone()].char_indices().filter(|(_, c)| !c.is_whitespace()).map(|(i, c)| (i + r.start, c)).collect()
         };
         let segs = segment(text);
-        prop_assert_eq!(
-            segs.iter().map(|p| p.span.clone()).collect::<Vec<_>>(),
-            paragraphs(text)
-        );
+        prop_assert_eq!(segs.iter().map(|p| p.span.clone()).collect::<Vec<_>>(), paragraphs(text));
         let mut covered_p = Vec::new();
         let mut prev_end = 0;
         for p in &segs {
             prop_assert!(p.span.start >= prev_end && p.span.end <= text.len());
             prop_assert!(text.is_char_boundary(p.span.start) && text.is_char_boundary(p.span.end));
-            prop_assert!(
-                trimmed(&p.span),
-                "paragraph not trimmed: {:?}",
-                &text[p.span.clone()]
-            );
+            prop_assert!(trimmed(&p.span), "paragraph not trimmed: {:?}", &text[p.span.clone()]);
             prev_end = p.span.end;
             covered_p.extend(non_ws(p.span.clone()));
             let mut covered_s = Vec::new();

@@ -33,11 +33,7 @@ fn is_joiner(c: char) -> bool {
 
 /// Iterates the tokens of `text[range]`, with spans absolute in `text`.
 pub fn tokens(text: &str, range: Range<usize>) -> Tokens<'_> {
-    Tokens {
-        text,
-        pos: range.start,
-        end: range.end.min(text.len()),
-    }
+    Tokens { text, pos: range.start, end: range.end.min(text.len()) }
 }
 
 pub struct Tokens<'a> {
@@ -63,10 +59,7 @@ impl Iterator for Tokens<'_> {
         if !first.is_alphanumeric() {
             let end = start + first.len_utf8();
             self.pos = end;
-            return Some(Token {
-                span: start..end,
-                kind: TokKind::Punct,
-            });
+            return Some(Token { span: start..end, kind: TokKind::Punct });
         }
         let mut end_rel = start_rel + first.len_utf8();
         while let Some(&(i, c)) = chars.peek() {
@@ -89,10 +82,7 @@ impl Iterator for Tokens<'_> {
         }
         let end = self.pos + end_rel;
         self.pos = end;
-        Some(Token {
-            span: start..end,
-            kind: TokKind::Word,
-        })
+        Some(Token { span: start..end, kind: TokKind::Word })
     }
 }
 
@@ -103,11 +93,7 @@ pub fn is_capitalized(word: &str) -> bool {
 
 /// ASCII case-insensitive equality against an already lowercase needle.
 pub fn eq_lower(word: &str, lower: &str) -> bool {
-    word.len() == lower.len()
-        && word
-            .bytes()
-            .zip(lower.bytes())
-            .all(|(a, b)| a.to_ascii_lowercase() == b)
+    word.len() == lower.len() && word.bytes().zip(lower.bytes()).all(|(a, b)| a.to_ascii_lowercase() == b)
 }
 
 /// Strips a trailing possessive (`'s`, `’s`, or a bare `'`/`’`) from a word.
@@ -132,16 +118,7 @@ mod tests {
     fn splits_words_and_punctuation() {
         assert_eq!(
             words("Kyiv-proposed plan, O'Brien's U.S. ties."),
-            [
-                "Kyiv-proposed",
-                "plan",
-                ",",
-                "O'Brien's",
-                "U.S",
-                ".",
-                "ties",
-                "."
-            ]
+            ["Kyiv-proposed", "plan", ",", "O'Brien's", "U.S", ".", "ties", "."]
         );
         assert_eq!(words("“hostile” — Xi"), ["“", "hostile", "”", "—", "Xi"]);
         assert_eq!(words("  "), Vec::<&str>::new());
@@ -152,13 +129,7 @@ mod tests {
     fn tokens_respect_range() {
         let s = "one two three";
         let t: Vec<_> = tokens(s, 4..7).collect();
-        assert_eq!(
-            t,
-            [Token {
-                span: 4..7,
-                kind: TokKind::Word
-            }]
-        );
+        assert_eq!(t, [Token { span: 4..7, kind: TokKind::Word }]);
     }
 
     #[test]

@@ -6,11 +6,8 @@ use newsstance::pipeline::{analyse, Engines};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn engines() -> Engines {
-    Engines::load(Some(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/lexicons"
-    ))))
-    .expect("shipped lexicons load")
+    Engines::load(Some(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons"))))
+        .expect("shipped lexicons load")
 }
 
 fn doc(text: &str, date: Option<&str>) -> Document {
@@ -25,23 +22,15 @@ fn doc(text: &str, date: Option<&str>) -> Document {
 #[test]
 fn actor_matching_precision_and_recall() {
     let e = engines();
-    let data = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/actor_sentences.tsv"
-    ))
-    .unwrap();
+    let data = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/actor_sentences.tsv")).unwrap();
     let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
     for line in data.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let (sentence, codes) = line.split_once('\t').expect("two columns");
         let gold: BTreeSet<&str> = codes.split(';').filter(|c| !c.is_empty()).collect();
         let a = analyse(&e, &doc(sentence, None));
-        let got: BTreeSet<String> = a
-            .actors
-            .mentions
-            .iter()
-            .map(|m| a.actors.actor(&e.lexicon, m.actor).country.clone())
-            .collect();
+        let got: BTreeSet<String> =
+            a.actors.mentions.iter().map(|m| a.actors.actor(&e.lexicon, m.actor).country.clone()).collect();
         let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
         tp += got.intersection(&gold).count();
         fp += got.difference(&gold).count();
@@ -52,12 +41,11 @@ fn actor_matching_precision_and_recall() {
     }
     let precision = tp as f64 / (tp + fp).max(1) as f64;
     let recall = tp as f64 / (tp + fneg).max(1) as f64;
-    println!("actor matching: precision {precision:.3}, recall {recall:.3} ({tp} true, {fp} false positives, {fneg} missed)");
-    println!("{}", misses.join("\n"));
-    assert!(
-        precision >= 0.95 && recall >= 0.95,
-        "precision {precision:.3} recall {recall:.3}"
+    println!(
+        "actor matching: precision {precision:.3}, recall {recall:.3} ({tp} true, {fp} false positives, {fneg} missed)"
     );
+    println!("{}", misses.join("\n"));
+    assert!(precision >= 0.95 && recall >= 0.95, "precision {precision:.3} recall {recall:.3}");
 }
 
 #[derive(serde::Deserialize)]
@@ -79,11 +67,8 @@ struct Pair {
 #[test]
 fn directed_stance_sign_accuracy_and_recall() {
     let e = engines();
-    let data = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/stance_paragraphs.jsonl"
-    ))
-    .unwrap();
+    let data =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/stance_paragraphs.jsonl")).unwrap();
     let (mut expected, mut found, mut right) = (0usize, 0usize, 0usize);
     let mut neutral_violations = Vec::new();
     let mut report = Vec::new();
@@ -96,10 +81,7 @@ fn directed_stance_sign_accuracy_and_recall() {
             let t = a.actors.actor(&e.lexicon, ev.target).country.clone();
             *pairs.entry((s, t)).or_default() += ev.score;
             if p.neutral && ev.score.abs() >= 0.3 {
-                neutral_violations.push(format!(
-                    "{}: {:?} {:.2} ({})",
-                    p.id, ev.cues, ev.score, p.text
-                ));
+                neutral_violations.push(format!("{}: {:?} {:.2} ({})", p.id, ev.cues, ev.score, p.text));
             }
         }
         for x in &p.expected {
@@ -111,16 +93,10 @@ fn directed_stance_sign_accuracy_and_recall() {
                     if sign == x.sign {
                         right += 1;
                     } else {
-                        report.push(format!(
-                            "  {} wrong sign {}→{} {score:.2}",
-                            p.id, x.source, x.target
-                        ));
+                        report.push(format!("  {} wrong sign {}→{} {score:.2}", p.id, x.source, x.target));
                     }
                 }
-                _ => report.push(format!(
-                    "  {} missed {}→{} {} (got {:?})",
-                    p.id, x.source, x.target, x.sign, pairs
-                )),
+                _ => report.push(format!("  {} missed {}→{} {} (got {:?})", p.id, x.source, x.target, x.sign, pairs)),
             }
         }
     }

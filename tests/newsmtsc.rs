@@ -9,9 +9,7 @@ use newsstance::stance::target::TargetModel;
 use newsstance::tone::Vader;
 
 fn check(file: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/newsmtsc")
-        .join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/newsmtsc").join(file);
     let examples = load_newsmtsc(&path).unwrap();
     let vader = Vader::embedded();
     let model = TargetModel::embedded();
@@ -19,11 +17,7 @@ fn check(file: &str) {
     let report = evaluate(&model, &vader, &examples, Some(&mut predictions)).unwrap();
     println!("{file}\n{report}");
     assert_eq!(report.total(), examples.len() as u64);
-    assert!(
-        report.macro_f1() >= 0.62,
-        "{file}: macro-F1 {:.1} < 62\n{report}",
-        100.0 * report.macro_f1()
-    );
+    assert!(report.macro_f1() >= 0.62, "{file}: macro-F1 {:.1} < 62\n{report}", 100.0 * report.macro_f1());
     let from_file = report_from_predictions(&predictions[..]).unwrap();
     assert_eq!(from_file, report, "{file}: predictions file disagrees");
     assert!(predictions.starts_with(b"gid,gold,predicted\n"));
@@ -63,9 +57,6 @@ fn embedded_model_is_reproducible_from_train_jsonl() {
     .unwrap();
     let written = std::fs::read_to_string(&out).unwrap();
     let shipped = std::fs::read_to_string(root.join("lexicons/target_model.csv")).unwrap();
-    assert!(
-        written == shipped,
-        "lexicons/target_model.csv is not reproducible from train.jsonl"
-    );
+    assert!(written == shipped, "lexicons/target_model.csv is not reproducible from train.jsonl");
     assert_eq!(model, TargetModel::embedded());
 }

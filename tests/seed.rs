@@ -6,32 +6,9 @@ use common::{bin, score, Table};
 const CONTRACT: &[(&str, &[&str])] = &[
     (
         "paragraphs.csv",
-        &[
-            "doc_id",
-            "date",
-            "source",
-            "paragraph",
-            "sentences",
-            "tone",
-            "positive",
-            "neutral",
-            "negative",
-            "actors",
-        ],
+        &["doc_id", "date", "source", "paragraph", "sentences", "tone", "positive", "neutral", "negative", "actors"],
     ),
-    (
-        "mentions.csv",
-        &[
-            "doc_id",
-            "date",
-            "paragraph",
-            "sentence",
-            "actor",
-            "country",
-            "alias",
-            "sentiment",
-        ],
-    ),
+    ("mentions.csv", &["doc_id", "date", "paragraph", "sentence", "actor", "country", "alias", "sentiment"]),
     (
         "stances.csv",
         &[
@@ -99,18 +76,12 @@ fn seed_reports_have_the_contract_columns_and_the_expected_stances() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
     let o = score(&out, &["seeds"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     for (file, cols) in CONTRACT {
         let t = Table::read(&out.join(file));
         assert!(
             t.header.len() >= cols.len()
-                && t.header[..cols.len()]
-                    == cols.iter().map(|c| c.to_string()).collect::<Vec<_>>()[..],
+                && t.header[..cols.len()] == cols.iter().map(|c| c.to_string()).collect::<Vec<_>>()[..],
             "{file}: {:?}",
             t.header
         );
@@ -130,51 +101,15 @@ fn seed_reports_have_the_contract_columns_and_the_expected_stances() {
                 && st.get(r, "evidence").contains(evidence_word)
         })
     };
-    let dump = || {
-        st.rows
-            .iter()
-            .map(|r| r.join(" | "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let dump = || st.rows.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("\n");
+    assert!(has("RUS", "WEST", true, "hostile", "Western nations"), "RUS→WEST hostile:\n{}", dump());
+    assert!(has("RUS", "WEST", true, "unfriendly", "collective West"), "RUS→WEST unfriendly:\n{}", dump());
+    assert!(has("USA", "CHN", true, "pushed back", "Kirby also pushed back"), "USA→CHN pushed back:\n{}", dump());
+    assert!(has("USA", "CHN", true, "warned", "lethal aid"), "USA→CHN warned:\n{}", dump());
+    assert!(has("WEST", "CHN", true, "scepticism", "Western leaders"), "WEST→CHN scepticism:\n{}", dump());
+    assert!(has("CHN", "RUS", false, "deepen", "pledging to deepen ties"), "CHN→RUS deepen ties:\n{}", dump());
     assert!(
-        has("RUS", "WEST", true, "hostile", "Western nations"),
-        "RUS→WEST hostile:\n{}",
-        dump()
-    );
-    assert!(
-        has("RUS", "WEST", true, "unfriendly", "collective West"),
-        "RUS→WEST unfriendly:\n{}",
-        dump()
-    );
-    assert!(
-        has("USA", "CHN", true, "pushed back", "Kirby also pushed back"),
-        "USA→CHN pushed back:\n{}",
-        dump()
-    );
-    assert!(
-        has("USA", "CHN", true, "warned", "lethal aid"),
-        "USA→CHN warned:\n{}",
-        dump()
-    );
-    assert!(
-        has("WEST", "CHN", true, "scepticism", "Western leaders"),
-        "WEST→CHN scepticism:\n{}",
-        dump()
-    );
-    assert!(
-        has("CHN", "RUS", false, "deepen", "pledging to deepen ties"),
-        "CHN→RUS deepen ties:\n{}",
-        dump()
-    );
-    assert!(
-        has(
-            "CHN",
-            "RUS",
-            false,
-            "cooperation",
-            "agreements bolstering cooperation"
-        ),
+        has("CHN", "RUS", false, "cooperation", "agreements bolstering cooperation"),
         "CHN→RUS cooperation:\n{}",
         dump()
     );
@@ -200,10 +135,7 @@ fn seed_reports_have_the_contract_columns_and_the_expected_stances() {
 
 #[test]
 fn explain_shows_why() {
-    let o = bin()
-        .args(["explain", "--file", "seeds/000_ce661559d7daa382.txt"])
-        .output()
-        .unwrap();
+    let o = bin().args(["explain", "--file", "seeds/000_ce661559d7daa382.txt"]).output().unwrap();
     assert!(o.status.success());
     let s = String::from_utf8(o.stdout).unwrap();
     assert!(s.contains("\"Peskov\" → "), "{s}");

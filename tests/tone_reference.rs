@@ -45,26 +45,10 @@ fn allocations() -> u64 {
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vader");
 
 /// Compares one row and records a readable line on mismatch.
-fn check(
-    vader: &Vader,
-    scratch: &mut Scratch,
-    where_: &str,
-    text: &str,
-    want: [f64; 4],
-    bad: &mut Vec<String>,
-) {
-    let Polarity {
-        neg,
-        neu,
-        pos,
-        compound,
-    } = vader.polarity_scores_with(text, scratch);
+fn check(vader: &Vader, scratch: &mut Scratch, where_: &str, text: &str, want: [f64; 4], bad: &mut Vec<String>) {
+    let Polarity { neg, neu, pos, compound } = vader.polarity_scores_with(text, scratch);
     let got = [neg, neu, pos, compound];
-    if got
-        .iter()
-        .zip(&want)
-        .any(|(g, w)| g.to_bits() != w.to_bits())
-    {
+    if got.iter().zip(&want).any(|(g, w)| g.to_bits() != w.to_bits()) {
         let shown: String = text.chars().take(120).collect();
         bad.push(format!("{where_}: {shown:?}: got {got:?}, want {want:?}"));
     }
@@ -73,12 +57,7 @@ fn check(
 fn finish(name: &str, rows: usize, expected_rows: usize, bad: &[String]) {
     println!("{name}: {rows} rows compared, {} mismatches", bad.len());
     let head: Vec<&str> = bad.iter().take(25).map(String::as_str).collect();
-    assert!(
-        bad.is_empty(),
-        "{} of {rows} rows differ:\n{}",
-        bad.len(),
-        head.join("\n")
-    );
+    assert!(bad.is_empty(), "{} of {rows} rows differ:\n{}", bad.len(), head.join("\n"));
     assert_eq!(rows, expected_rows, "{name}: row count");
 }
 
@@ -98,14 +77,7 @@ fn reference_tsv_identical() {
         assert_eq!(f.len(), 6, "reference.tsv:{}: expected 6 fields", i + 1);
         let num = |k: usize| -> f64 { f[k].parse().expect("reference number") };
         let want = [num(2), num(3), num(4), num(5)];
-        check(
-            &vader,
-            &mut scratch,
-            &format!("reference.tsv:{}", i + 1),
-            f[1],
-            want,
-            &mut bad,
-        );
+        check(&vader, &mut scratch, &format!("reference.tsv:{}", i + 1), f[1], want, &mut bad);
         rows += 1;
     }
     finish("reference.tsv", rows, 9_641, &bad);
@@ -133,14 +105,7 @@ fn fuzz_jsonl_identical() {
         let line = line.expect("fuzz.jsonl.gz readable");
         let row: FuzzRow = serde_json::from_str(&line).expect("fuzz row is JSON");
         let want = [row.neg, row.neu, row.pos, row.compound];
-        check(
-            &vader,
-            &mut scratch,
-            &format!("fuzz.jsonl:{}", i + 1),
-            &row.text,
-            want,
-            &mut bad,
-        );
+        check(&vader, &mut scratch, &format!("fuzz.jsonl:{}", i + 1), &row.text, want, &mut bad);
         rows += 1;
     }
     finish("fuzz.jsonl", rows, 80_000, &bad);
@@ -150,11 +115,7 @@ fn fuzz_jsonl_identical() {
 fn scoring_does_not_allocate_once_warm() {
     let path = format!("{DATA}/reference.tsv");
     let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let sentences: Vec<&str> = data
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split('\t').nth(1))
-        .collect();
+    let sentences: Vec<&str> = data.lines().skip(1).filter_map(|l| l.split('\t').nth(1)).collect();
     let vader = Vader::embedded();
     let mut scratch = Scratch::default();
     for s in &sentences {
@@ -169,10 +130,5 @@ fn scoring_does_not_allocate_once_warm() {
     }
     let after = allocations();
     assert!(acc.is_finite());
-    assert_eq!(
-        after - before,
-        0,
-        "allocations while scoring {} sentences twice",
-        sentences.len()
-    );
+    assert_eq!(after - before, 0, "allocations while scoring {} sentences twice", sentences.len());
 }

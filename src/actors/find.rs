@@ -85,9 +85,8 @@ struct Learned {
 const FAMILY_NAME_FIRST: &[&str] = &["CHN", "TWN", "KOR", "PRK", "VNM", "KHM"];
 
 /// Particles that may stand inside a person's name ("Mohammed bin Salman", "Ursula von der Leyen").
-const NAME_PARTICLES: &[&str] = &[
-    "bin", "ibn", "al", "de", "del", "der", "van", "von", "da", "di", "la", "le", "el", "du",
-];
+const NAME_PARTICLES: &[&str] =
+    &["bin", "ibn", "al", "de", "del", "der", "van", "von", "da", "di", "la", "le", "el", "du"];
 
 impl Lexicon {
     /// Finds the actor mentions of a document whose text is `text`, segmented into `paragraphs`.
@@ -97,27 +96,13 @@ impl Lexicon {
         for (p, para) in paragraphs.iter().enumerate() {
             for (s, sent) in para.sentences.iter().enumerate() {
                 let first = doc.mentions.len();
-                self.match_sentence(
-                    text,
-                    para,
-                    sent.clone(),
-                    date,
-                    (p as u32, s as u32),
-                    &mut doc.mentions,
-                );
+                self.match_sentence(text, para, sent.clone(), date, (p as u32, s as u32), &mut doc.mentions);
                 let end = doc.mentions.len();
                 for m in first..end {
                     self.learn_surname(text, m, &doc.mentions, &mut learned);
                 }
                 for m in first..end {
-                    self.learn_role(
-                        text,
-                        sent.clone(),
-                        m,
-                        &mut doc,
-                        &mut learned,
-                        (p as u32, s as u32),
-                    );
+                    self.learn_role(text, sent.clone(), m, &mut doc, &mut learned, (p as u32, s as u32));
                 }
             }
         }
@@ -150,11 +135,7 @@ impl Lexicon {
             }
             pos = end;
             let alias = &self.aliases[self.pattern_alias[m.pattern().as_usize()] as usize];
-            let Some(&actor) = alias
-                .actors
-                .iter()
-                .find(|&&a| self.actors[a as usize].valid_on(date))
-            else {
+            let Some(&actor) = alias.actors.iter().find(|&&a| self.actors[a as usize].valid_on(date)) else {
                 continue;
             };
             let a = &self.actors[actor as usize];
@@ -164,10 +145,7 @@ impl Lexicon {
             // A person's alias continued by a hyphen is part of a longer name ("Park Jin-young").
             if a.kind == Kind::Person
                 && text[end..].starts_with('-')
-                && text[end + 1..]
-                    .chars()
-                    .next()
-                    .is_some_and(char::is_alphanumeric)
+                && text[end + 1..].chars().next().is_some_and(char::is_alphanumeric)
             {
                 continue;
             }
@@ -182,13 +160,10 @@ impl Lexicon {
             }
             if let Some(rule) = alias.rule {
                 let rule = &self.rules[rule];
-                let says = |scope: &str, phrases: &[String]| {
-                    phrases.iter().any(|p| contains_phrase(scope, p))
-                };
+                let says = |scope: &str, phrases: &[String]| phrases.iter().any(|p| contains_phrase(scope, p));
                 let sentence_text = &text[sent.clone()];
                 let para_text = &text[para.span.clone()];
-                let drop_here =
-                    says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
+                let drop_here = says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
                 let drop_para = says(para_text, &rule.unless) && !says(para_text, &rule.keep);
                 if drop_here || drop_para {
                     continue;
@@ -207,13 +182,7 @@ impl Lexicon {
     /// A known person named in full ("Matthew Miller") may be named by surname alone later in
     /// the document ("Miller said"), even where the bare surname is too common to be a lexicon
     /// alias.
-    fn learn_surname(
-        &self,
-        text: &str,
-        m: usize,
-        mentions: &[Mention],
-        learned: &mut Vec<Learned>,
-    ) {
+    fn learn_surname(&self, text: &str, m: usize, mentions: &[Mention], learned: &mut Vec<Learned>) {
         let mention = &mentions[m];
         let ActorRef::Lexicon(a) = mention.actor else {
             return;
@@ -225,19 +194,9 @@ impl Lexicon {
         let mut words = text::tokens(text, mention.span.clone()).filter(|t| t.is_word());
         let Some(first) = words.next() else { return };
         let Some(last) = words.last() else { return };
-        let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) {
-            first.span
-        } else {
-            last.span
-        };
-        if text[surname.clone()].chars().count() >= 3
-            && text::is_capitalized(&text[surname.clone()])
-        {
-            learned.push(Learned {
-                name: mention.span.clone(),
-                surname,
-                actor: mention.actor,
-            });
+        let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) { first.span } else { last.span };
+        if text[surname.clone()].chars().count() >= 3 && text::is_capitalized(&text[surname.clone()]) {
+            learned.push(Learned { name: mention.span.clone(), surname, actor: mention.actor });
         }
     }
 
@@ -245,10 +204,7 @@ impl Lexicon {
     /// a name?
     fn looks_like_name(&self, text: &str, end: usize, limit: usize) -> bool {
         let rest = &text[end..limit];
-        let Some(after_space) = rest
-            .strip_prefix(' ')
-            .or_else(|| rest.strip_prefix('\u{a0}'))
-        else {
+        let Some(after_space) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('\u{a0}')) else {
             return false;
         };
         let next_start = limit - after_space.len();
@@ -266,11 +222,7 @@ impl Lexicon {
             return false;
         }
         // The next word starts another actor ("US State Department"): not a name.
-        let next = self.matcher.find(
-            Input::new(&text[..limit])
-                .span(next_start..limit)
-                .anchored(Anchored::Yes),
-        );
+        let next = self.matcher.find(Input::new(&text[..limit]).span(next_start..limit).anchored(Anchored::Yes));
         !next.is_some_and(|m| is_boundary(text, m.start(), m.end()))
     }
 
@@ -313,8 +265,7 @@ impl Lexicon {
             Some(n) => Some(n),
             None => {
                 // Pattern B: "Name, (the|a) ACTOR role".
-                let before: Vec<Token> =
-                    text::tokens(text, sent.start..anchor.span.start).collect();
+                let before: Vec<Token> = text::tokens(text, sent.start..anchor.span.start).collect();
                 self.name_backward(text, &before)
             }
         };
@@ -322,9 +273,7 @@ impl Lexicon {
         let role = text[role_span].to_string();
         // East Asian names in English news keep the family name first ("Wang Wenbin" → "Wang").
         let surname = if FAMILY_NAME_FIRST.contains(&country.as_str()) {
-            text::tokens(text, name.clone())
-                .next()
-                .map_or(surname, |t| t.span)
+            text::tokens(text, name.clone()).next().map_or(surname, |t| t.span)
         } else {
             surname
         };
@@ -364,11 +313,7 @@ impl Lexicon {
             let w = &text[t.span.clone()];
             if t.kind == TokKind::Word && text::is_capitalized(w) && self.role_word(w).is_none() {
                 // An initial: "F." is kept with its dot.
-                if w.chars().count() == 1
-                    && toks
-                        .get(i + 1)
-                        .is_some_and(|n| &text[n.span.clone()] == ".")
-                {
+                if w.chars().count() == 1 && toks.get(i + 1).is_some_and(|n| &text[n.span.clone()] == ".") {
                     words.push(t.span.start..toks[i + 1].span.end);
                     i += 2;
                     continue;
@@ -381,9 +326,7 @@ impl Lexicon {
             }
             i += 1;
         }
-        while words.last().is_some_and(|w| {
-            !text::is_capitalized(&text[w.clone()]) || text[w.clone()].ends_with('.')
-        }) {
+        while words.last().is_some_and(|w| !text::is_capitalized(&text[w.clone()]) || text[w.clone()].ends_with('.')) {
             words.pop();
         }
         let last = words.last()?.clone();
@@ -441,10 +384,7 @@ impl Lexicon {
     ) {
         let name_text = &text[name.clone()];
         // A lexicon person already matched inside the name span.
-        let existing = doc
-            .mentions
-            .iter()
-            .position(|m| m.span.start < name.end && name.start < m.span.end);
+        let existing = doc.mentions.iter().position(|m| m.span.start < name.end && name.start < m.span.end);
         if let Some(e) = existing {
             let r = doc.mentions[e].actor;
             let actor = doc.actor(self, r);
@@ -454,11 +394,7 @@ impl Lexicon {
             if actor.country == country {
                 // A known person introduced with their role: later surname mentions are theirs.
                 if !learned.iter().any(|l| l.actor == r) {
-                    learned.push(Learned {
-                        name,
-                        surname,
-                        actor: r,
-                    });
+                    learned.push(Learned { name, surname, actor: r });
                 }
                 return;
             }
@@ -498,13 +434,7 @@ impl Lexicon {
 
     /// Later mentions of learned people by full name or surname (whole words), and lexicon
     /// mentions of an overridden person, resolve to the learned actor.
-    fn add_learned_names(
-        &self,
-        text: &str,
-        paragraphs: &[Paragraph],
-        learned: &[Learned],
-        doc: &mut DocActors,
-    ) {
+    fn add_learned_names(&self, text: &str, paragraphs: &[Paragraph], learned: &[Learned], doc: &mut DocActors) {
         for l in learned {
             let full = &text[l.name.clone()];
             let surname = &text[l.surname.clone()];
@@ -518,11 +448,7 @@ impl Lexicon {
                     if !is_boundary(text, start, end) {
                         continue;
                     }
-                    if let Some(existing) = doc
-                        .mentions
-                        .iter_mut()
-                        .find(|m| m.span.start < end && start < m.span.end)
-                    {
+                    if let Some(existing) = doc.mentions.iter_mut().find(|m| m.span.start < end && start < m.span.end) {
                         // An overridden lexicon person: the text's role wins.
                         if existing.via == Via::Alias
                             && matches!(l.actor, ActorRef::Learned(_))
@@ -558,14 +484,8 @@ fn locate(paragraphs: &[Paragraph], span: Range<usize>) -> Option<(u32, u32)> {
 }
 
 fn is_boundary(text: &str, start: usize, end: usize) -> bool {
-    let before_ok = text[..start]
-        .chars()
-        .next_back()
-        .is_none_or(|c| !c.is_alphanumeric());
-    let after_ok = text[end..]
-        .chars()
-        .next()
-        .is_none_or(|c| !c.is_alphanumeric());
+    let before_ok = text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+    let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
     before_ok && after_ok
 }
 
@@ -628,10 +548,7 @@ mod tests {
             start = i + 2;
         }
         sentences.push(start..text.len());
-        vec![Paragraph {
-            span: 0..text.len(),
-            sentences,
-        }]
+        vec![Paragraph { span: 0..text.len(), sentences }]
     }
 
     fn found(text: &str, date: Option<&str>) -> Vec<(String, String)> {
@@ -639,19 +556,12 @@ mod tests {
         let doc = lex.find(text, &segment(text), date.and_then(Date::parse));
         doc.mentions
             .iter()
-            .map(|m| {
-                (
-                    text[m.span.clone()].to_string(),
-                    doc.actor(&lex, m.actor).country.clone(),
-                )
-            })
+            .map(|m| (text[m.span.clone()].to_string(), doc.actor(&lex, m.actor).country.clone()))
             .collect()
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
@@ -660,19 +570,13 @@ mod tests {
             found("Tell us about the US and the Russian army.", None),
             pairs(&[("US", "USA"), ("Russian", "RUS")])
         );
-        assert_eq!(
-            found("Fine china and USAID and Russians.", None),
-            pairs(&[("Russians", "RUS")])
-        );
+        assert_eq!(found("Fine china and USAID and Russians.", None), pairs(&[("Russians", "RUS")]));
     }
 
     #[test]
     fn possessives_and_hyphens() {
         assert_eq!(
-            found(
-                "China’s claim on a Kyiv-proposed plan by pro-Russian groups.",
-                None
-            ),
+            found("China’s claim on a Kyiv-proposed plan by pro-Russian groups.", None),
             pairs(&[("China", "CHN"), ("Kyiv", "UKR"), ("Russian", "RUS")])
         );
     }
@@ -691,10 +595,7 @@ mod tests {
             found("Chad Smith and Russian President Putin.", None),
             pairs(&[("Russian", "RUS"), ("President Putin", "RUS")])
         );
-        assert_eq!(
-            found("China Foreign Ministry said.", None),
-            pairs(&[("China", "CHN")])
-        );
+        assert_eq!(found("China Foreign Ministry said.", None), pairs(&[("China", "CHN")]));
     }
 
     #[test]
@@ -705,26 +606,14 @@ mod tests {
     #[test]
     fn people_count_only_within_their_role_dates() {
         assert_eq!(found("Zelenskyy spoke.", Some("2018-01-01")), pairs(&[]));
-        assert_eq!(
-            found("Zelenskyy spoke.", Some("2022-01-01")),
-            pairs(&[("Zelenskyy", "UKR")])
-        );
-        assert_eq!(
-            found("Zelenskyy spoke.", None),
-            pairs(&[("Zelenskyy", "UKR")])
-        );
+        assert_eq!(found("Zelenskyy spoke.", Some("2022-01-01")), pairs(&[("Zelenskyy", "UKR")]));
+        assert_eq!(found("Zelenskyy spoke.", None), pairs(&[("Zelenskyy", "UKR")]));
     }
 
     #[test]
     fn context_rules_drop_aliases() {
-        assert_eq!(
-            found("Washington said no. It rains in Seattle.", None),
-            pairs(&[])
-        );
-        assert_eq!(
-            found("Washington said no.", None),
-            pairs(&[("Washington", "USA")])
-        );
+        assert_eq!(found("Washington said no. It rains in Seattle.", None), pairs(&[]));
+        assert_eq!(found("Washington said no.", None), pairs(&[("Washington", "USA")]));
     }
 
     #[test]
@@ -733,50 +622,17 @@ mod tests {
             "John Kirby, the White House National Security Council spokesman, told reporters. Later Kirby pushed back.",
             None,
         );
-        assert_eq!(
-            got,
-            pairs(&[
-                ("John Kirby", "USA"),
-                ("White House", "USA"),
-                ("Kirby", "USA")
-            ])
-        );
-        let got = found(
-            "Chinese foreign ministry spokesman Wang Wenbin said so. Wang also said no.",
-            None,
-        );
-        assert_eq!(
-            got,
-            pairs(&[("Chinese", "CHN"), ("Wang Wenbin", "CHN"), ("Wang", "CHN")])
-        );
-        let got = found(
-            "Russia's foreign minister, Ivan Petrovsky, said so. Petrovsky left.",
-            None,
-        );
-        assert_eq!(
-            got,
-            pairs(&[
-                ("Russia", "RUS"),
-                ("Ivan Petrovsky", "RUS"),
-                ("Petrovsky", "RUS")
-            ])
-        );
+        assert_eq!(got, pairs(&[("John Kirby", "USA"), ("White House", "USA"), ("Kirby", "USA")]));
+        let got = found("Chinese foreign ministry spokesman Wang Wenbin said so. Wang also said no.", None);
+        assert_eq!(got, pairs(&[("Chinese", "CHN"), ("Wang Wenbin", "CHN"), ("Wang", "CHN")]));
+        let got = found("Russia's foreign minister, Ivan Petrovsky, said so. Petrovsky left.", None);
+        assert_eq!(got, pairs(&[("Russia", "RUS"), ("Ivan Petrovsky", "RUS"), ("Petrovsky", "RUS")]));
     }
 
     #[test]
     fn the_role_in_the_text_wins_over_the_lexicon() {
-        let got = found(
-            "Ukrainian spokesman Dmitry Peskov said so. Peskov left.",
-            None,
-        );
-        assert_eq!(
-            got,
-            pairs(&[
-                ("Ukrainian", "UKR"),
-                ("Dmitry Peskov", "UKR"),
-                ("Peskov", "UKR")
-            ])
-        );
+        let got = found("Ukrainian spokesman Dmitry Peskov said so. Peskov left.", None);
+        assert_eq!(got, pairs(&[("Ukrainian", "UKR"), ("Dmitry Peskov", "UKR"), ("Peskov", "UKR")]));
     }
 
     #[test]

@@ -12,16 +12,7 @@ const ACTORS: &str = include_str!("../../lexicons/actors.csv");
 const ROLES: &str = include_str!("../../lexicons/roles.csv");
 const DISAMBIGUATION: &str = include_str!("../../lexicons/disambiguation.csv");
 
-const ACTORS_HEADER: &[&str] = &[
-    "id",
-    "name",
-    "country",
-    "kind",
-    "aliases",
-    "valid_from",
-    "valid_to",
-    "role",
-];
+const ACTORS_HEADER: &[&str] = &["id", "name", "country", "kind", "aliases", "valid_from", "valid_to", "role"];
 
 /// The lexicon and the files it was built from (for the manifest).
 pub struct LoadedLexicon {
@@ -58,13 +49,7 @@ pub fn check_files(dir: Option<&Path>) -> Vec<Problem> {
     }
 }
 
-fn parse_date(
-    file: &LexiconFile,
-    line: u64,
-    field: &str,
-    what: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<Date> {
+fn parse_date(file: &LexiconFile, line: u64, field: &str, what: &str, problems: &mut Vec<Problem>) -> Option<Date> {
     let field = field.trim();
     if field.is_empty() {
         return None;
@@ -89,35 +74,18 @@ fn build(
     for (line, r) in countries_file.csv_records(&["code", "name", "kind"], problems) {
         let code = r[0].trim();
         let kind = r[2].trim();
-        if code.is_empty()
-            || !code
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-        {
-            problems.push(countries_file.problem(
-                line,
-                format!("code `{code}` must be uppercase letters/digits"),
-            ));
+        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            problems.push(countries_file.problem(line, format!("code `{code}` must be uppercase letters/digits")));
             continue;
         }
         if !matches!(kind, "state" | "territory" | "bloc") {
-            problems.push(countries_file.problem(
-                line,
-                format!("kind `{kind}` must be state, territory or bloc"),
-            ));
+            problems.push(countries_file.problem(line, format!("kind `{kind}` must be state, territory or bloc")));
         }
-        if country_index
-            .insert(code.to_string(), countries.len())
-            .is_some()
-        {
+        if country_index.insert(code.to_string(), countries.len()).is_some() {
             problems.push(countries_file.problem(line, format!("duplicate code `{code}`")));
             continue;
         }
-        countries.push(Country {
-            code: code.to_string(),
-            name: r[1].trim().to_string(),
-            kind: kind.to_string(),
-        });
+        countries.push(Country { code: code.to_string(), name: r[1].trim().to_string(), kind: kind.to_string() });
     }
 
     // Actors.
@@ -134,10 +102,7 @@ fn build(
         let Some(kind) = Kind::parse(r[3].trim()) else {
             problems.push(actors_file.problem(
                 line,
-                format!(
-                    "unknown kind `{}` (state, person, institution, place, bloc, ignore)",
-                    r[3].trim()
-                ),
+                format!("unknown kind `{}` (state, person, institution, place, bloc, ignore)", r[3].trim()),
             ));
             continue;
         };
@@ -146,27 +111,21 @@ fn build(
             continue;
         }
         if let Some(first) = ids.insert(id.to_string(), line) {
-            problems.push(
-                actors_file.problem(line, format!("duplicate id `{id}` (first on line {first})")),
-            );
+            problems.push(actors_file.problem(line, format!("duplicate id `{id}` (first on line {first})")));
         }
         if kind == Kind::Ignore {
             if !country.is_empty() {
                 problems.push(actors_file.problem(line, "ignore rows must have an empty country"));
             }
         } else if !country_index.contains_key(country) {
-            problems.push(actors_file.problem(
-                line,
-                format!("unknown country code `{country}` (not in countries.csv)"),
-            ));
+            problems
+                .push(actors_file.problem(line, format!("unknown country code `{country}` (not in countries.csv)")));
         }
         let valid_from = parse_date(actors_file, line, &r[5], "valid_from", problems);
         let valid_to = parse_date(actors_file, line, &r[6], "valid_to", problems);
         if let (Some(f), Some(t)) = (valid_from, valid_to) {
             if f > t {
-                problems.push(
-                    actors_file.problem(line, format!("valid_from {f} is after valid_to {t}")),
-                );
+                problems.push(actors_file.problem(line, format!("valid_from {f} is after valid_to {t}")));
             }
         }
         let index = actors.len() as u32;
@@ -177,8 +136,7 @@ fn build(
             let alias = alias.trim();
             if alias.is_empty() {
                 if !r[4].trim().is_empty() {
-                    problems
-                        .push(actors_file.problem(line, "empty alias (doubled or trailing `|`)"));
+                    problems.push(actors_file.problem(line, "empty alias (doubled or trailing `|`)"));
                 }
                 continue;
             }
@@ -219,12 +177,9 @@ fn build(
     // Several rows per alias (one person, several roles): most recent role first, so an undated
     // article resolves to the latest holder of the alias.
     for alias in &mut aliases {
-        alias.actors.sort_by(|&a, &b| {
-            actors[b as usize]
-                .valid_from
-                .cmp(&actors[a as usize].valid_from)
-                .then(a.cmp(&b))
-        });
+        alias
+            .actors
+            .sort_by(|&a, &b| actors[b as usize].valid_from.cmp(&actors[a as usize].valid_from).then(a.cmp(&b)));
     }
 
     // Roles.
@@ -236,21 +191,15 @@ fn build(
             "modifier" => RoleWord::Modifier,
             "institution" => RoleWord::Institution,
             other => {
-                problems.push(roles_file.problem(
-                    line,
-                    format!("type `{other}` must be head, modifier or institution"),
-                ));
+                problems
+                    .push(roles_file.problem(line, format!("type `{other}` must be head, modifier or institution")));
                 continue;
             }
         };
-        if word.is_empty()
-            || word.len() > 32
-            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
-        {
-            problems.push(roles_file.problem(
-                line,
-                format!("word `{word}` must be one lowercase word of at most 32 bytes"),
-            ));
+        if word.is_empty() || word.len() > 32 || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ') {
+            problems.push(
+                roles_file.problem(line, format!("word `{word}` must be one lowercase word of at most 32 bytes")),
+            );
             continue;
         }
         if roles.insert(word.to_string(), ty).is_some() {
@@ -260,10 +209,7 @@ fn build(
 
     // Context rules.
     let mut rules = Vec::new();
-    for (line, r) in rules_file.csv_records(
-        &["alias", "country", "unless_context", "keep_context"],
-        problems,
-    ) {
+    for (line, r) in rules_file.csv_records(&["alias", "country", "unless_context", "keep_context"], problems) {
         let alias = r[0].trim();
         let country = r[1].trim();
         match alias_index.get(alias) {
@@ -271,28 +217,19 @@ fn build(
                 aliases[a].rule = Some(rules.len());
             }
             _ => {
-                problems.push(rules_file.problem(
-                    line,
-                    format!("`{alias}` is not an alias of `{country}` in actors.csv"),
-                ));
+                problems
+                    .push(rules_file.problem(line, format!("`{alias}` is not an alias of `{country}` in actors.csv")));
                 continue;
             }
         }
         let list = |f: &str| -> Vec<String> {
-            f.split('|')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
+            f.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
         };
         let unless = list(&r[2]);
         if unless.is_empty() {
             problems.push(rules_file.problem(line, "unless_context is empty"));
         }
-        rules.push(ContextRule {
-            unless,
-            keep: list(&r[3]),
-        });
+        rules.push(ContextRule { unless, keep: list(&r[3]) });
     }
 
     // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")
@@ -322,16 +259,7 @@ fn build(
             return None;
         }
     };
-    Some(Lexicon {
-        actors,
-        countries,
-        country_index,
-        roles,
-        rules,
-        pattern_alias,
-        aliases,
-        matcher,
-    })
+    Some(Lexicon { actors, countries, country_index, roles, rules, pattern_alias, aliases, matcher })
 }
 
 #[cfg(test)]
@@ -339,20 +267,13 @@ mod tests {
     use super::*;
 
     fn lex(countries: &str, actors: &str) -> Result<Lexicon, Vec<Problem>> {
-        let f = |name: &str, text: &str| LexiconFile {
-            name: name.into(),
-            origin: name.into(),
-            text: text.into(),
-        };
+        let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
         let mut problems = Vec::new();
         let l = build(
             &f("countries.csv", countries),
             &f("actors.csv", actors),
             &f("roles.csv", "word,type\nspokesman,head\n"),
-            &f(
-                "disambiguation.csv",
-                "alias,country,unless_context,keep_context\n",
-            ),
+            &f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
             &mut problems,
         );
         match l {
@@ -400,9 +321,7 @@ mod tests {
 
     #[test]
     fn same_alias_same_country_is_fine_and_latest_role_first() {
-        let actors = format!(
-            "{H}a,A,RUS,person,Anna,2010-01-01,2012-01-01,x\nb,A,RUS,person,Anna,2015-01-01,,y\n"
-        );
+        let actors = format!("{H}a,A,RUS,person,Anna,2010-01-01,2012-01-01,x\nb,A,RUS,person,Anna,2015-01-01,,y\n");
         let l = lex(C, &actors).unwrap();
         assert_eq!(l.aliases[0].actors, vec![1, 0]);
     }

@@ -158,9 +158,7 @@ impl Lexicon {
         let lower = &mut buf[..word.len()];
         lower.copy_from_slice(word.as_bytes());
         lower.make_ascii_lowercase();
-        std::str::from_utf8(lower)
-            .ok()
-            .and_then(|w| self.roles.get(w).copied())
+        std::str::from_utf8(lower).ok().and_then(|w| self.roles.get(w).copied())
     }
 }
 

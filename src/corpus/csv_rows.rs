@@ -88,10 +88,7 @@ struct Tokenizer {
 
 impl Tokenizer {
     fn new() -> Self {
-        Tokenizer {
-            state: State::Bom(0),
-            line: 1,
-        }
+        Tokenizer { state: State::Bom(0), line: 1 }
     }
 
     fn end_field(rec: &mut RawRecord, keep: bool) {
@@ -101,12 +98,7 @@ impl Tokenizer {
     }
 
     /// Reads the next record into `rec`; `Ok(None)` at end of input.
-    fn read(
-        &mut self,
-        src: &mut impl BufRead,
-        rec: &mut RawRecord,
-        limit: usize,
-    ) -> std::io::Result<Option<Outcome>> {
+    fn read(&mut self, src: &mut impl BufRead, rec: &mut RawRecord, limit: usize) -> std::io::Result<Option<Outcome>> {
         rec.bytes.clear();
         rec.ends.clear();
         let mut keep = true;
@@ -145,11 +137,7 @@ impl Tokenizer {
                     State::Bom(n) => {
                         if b == BOM[n] {
                             i += 1;
-                            self.state = if n + 1 == BOM.len() {
-                                State::StartRecord
-                            } else {
-                                State::Bom(n + 1)
-                            };
+                            self.state = if n + 1 == BOM.len() { State::StartRecord } else { State::Bom(n + 1) };
                         } else if n == 0 {
                             self.state = State::StartRecord;
                         } else {
@@ -256,11 +244,7 @@ impl Tokenizer {
             }
             src.consume(i);
             if done {
-                return Ok(Some(if keep {
-                    Outcome::Record
-                } else {
-                    Outcome::TooLong
-                }));
+                return Ok(Some(if keep { Outcome::Record } else { Outcome::TooLong }));
             }
         }
     }
@@ -291,12 +275,7 @@ pub(super) struct CsvParser {
 
 impl CsvParser {
     pub(super) fn new() -> Self {
-        CsvParser {
-            tok: Tokenizer::new(),
-            rec: RawRecord::default(),
-            columns: None,
-            rows: 0,
-        }
+        CsvParser { tok: Tokenizer::new(), rec: RawRecord::default(), columns: None, rows: 0 }
     }
 
     pub(super) fn step(&mut self, src: &mut Source, input: &str, limit: usize) -> Step {
@@ -356,24 +335,14 @@ impl CsvParser {
 }
 
 fn row_error(input: &str, line: u64, record_id: &str, e: CorpusError) -> RecordError {
-    RecordError {
-        input: input.to_string(),
-        line,
-        record_id: record_id.to_string(),
-        error: e.to_string(),
-    }
+    RecordError { input: input.to_string(), line, record_id: record_id.to_string(), error: e.to_string() }
 }
 
 fn parse_header(rec: &RawRecord) -> Result<Columns, CorpusError> {
-    let mut c = Columns {
-        count: rec.len(),
-        ..Columns::default()
-    };
+    let mut c = Columns { count: rec.len(), ..Columns::default() };
     let mut names = Vec::with_capacity(rec.len());
     for i in 0..rec.len() {
-        let name = String::from_utf8_lossy(rec.field(i))
-            .trim()
-            .to_ascii_lowercase();
+        let name = String::from_utf8_lossy(rec.field(i)).trim().to_ascii_lowercase();
         let slot = match name.as_str() {
             "id" => &mut c.id,
             "text" => &mut c.text,
@@ -391,16 +360,10 @@ fn parse_header(rec: &RawRecord) -> Result<Columns, CorpusError> {
         }
         names.push(name);
     }
-    let missing: Vec<&str> = [("`id`", c.id), ("`text`", c.text)]
-        .iter()
-        .filter(|(_, i)| i.is_none())
-        .map(|(n, _)| *n)
-        .collect();
+    let missing: Vec<&str> =
+        [("`id`", c.id), ("`text`", c.text)].iter().filter(|(_, i)| i.is_none()).map(|(n, _)| *n).collect();
     if !missing.is_empty() {
-        return Err(CorpusError::CsvMissingColumns {
-            missing: missing.join(", "),
-            found: names.join(", "),
-        });
+        return Err(CorpusError::CsvMissingColumns { missing: missing.join(", "), found: names.join(", ") });
     }
     Ok(c)
 }
@@ -413,20 +376,14 @@ fn row_fields(rec: &RawRecord, c: &Columns) -> Result<Fields, (String, CorpusErr
                 .and_then(|i| std::str::from_utf8(rec.field(i)).ok())
                 .unwrap_or("")
                 .to_string();
-        let e = CorpusError::CsvArity {
-            expected: c.count,
-            found: rec.len(),
-        };
+        let e = CorpusError::CsvArity { expected: c.count, found: rec.len() };
         return Err((id, e));
     }
     let get = |col: Option<usize>, what: &'static str| -> Result<Option<String>, CorpusError> {
         let Some(i) = col else { return Ok(None) };
         match std::str::from_utf8(rec.field(i)) {
             Ok(s) => Ok(Some(s.to_string())),
-            Err(e) => Err(CorpusError::InvalidUtf8 {
-                what,
-                offset: e.valid_up_to(),
-            }),
+            Err(e) => Err(CorpusError::InvalidUtf8 { what, offset: e.valid_up_to() }),
         }
     };
     let id = get(c.id, "field `id`").map_err(|e| (String::new(), e))?;
@@ -460,16 +417,12 @@ mod tests {
     }
 
     fn strs(fields: &[Vec<u8>]) -> Vec<&str> {
-        fields
-            .iter()
-            .map(|f| std::str::from_utf8(f).unwrap())
-            .collect()
+        fields.iter().map(|f| std::str::from_utf8(f).unwrap()).collect()
     }
 
     #[test]
     fn tokenizes_quotes_multiline_fields_and_start_lines() {
-        let data =
-            b"\xEF\xBB\xBFid,text\r\n\r\n1,\"two\r\nlines, \"\"quoted\"\"\"\n\n2,plain\r\n3,\"x\"";
+        let data = b"\xEF\xBB\xBFid,text\r\n\r\n1,\"two\r\nlines, \"\"quoted\"\"\"\n\n2,plain\r\n3,\"x\"";
         for cap in [1, 2, 3, 1024] {
             let recs = records(data, cap, 1000);
             assert_eq!(recs.len(), 4, "cap {cap}");
@@ -494,10 +447,7 @@ mod tests {
         assert_eq!(recs[1].1, Outcome::Unterminated);
         let recs = records(b"a,b\n1,\"0123456789012345678901234\"\n2,ok\n", 4, 10);
         assert_eq!(recs[1].1, Outcome::TooLong);
-        assert_eq!(
-            (recs[2].0, &recs[2].1, strs(&recs[2].2)),
-            (3, &Outcome::Record, vec!["2", "ok"])
-        );
+        assert_eq!((recs[2].0, &recs[2].1, strs(&recs[2].2)), (3, &Outcome::Record, vec!["2", "ok"]));
     }
 
     #[test]
@@ -524,18 +474,12 @@ mod tests {
             parse_header(&rec)
         };
         let c = hdr(b" Text ,extra,ID,Date\n").unwrap();
-        assert_eq!(
-            (c.count, c.id, c.text, c.date, c.title),
-            (4, Some(2), Some(0), Some(3), None)
-        );
+        assert_eq!((c.count, c.id, c.text, c.date, c.title), (4, Some(2), Some(0), Some(3), None));
         assert_eq!(
             hdr(b"title,body\n").unwrap_err().to_string(),
             "CSV header lacks required column(s) `id`, `text` (found: title, body); file skipped"
         );
-        assert_eq!(
-            hdr(b"id,text,Text\n").unwrap_err(),
-            CorpusError::CsvDuplicateColumn("text".into())
-        );
+        assert_eq!(hdr(b"id,text,Text\n").unwrap_err(), CorpusError::CsvDuplicateColumn("text".into()));
     }
 
     proptest! {

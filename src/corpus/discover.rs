@@ -42,10 +42,7 @@ pub fn discover(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<RecordError>) {
                 }
             }
             Ok(_) => match classify(given) {
-                Some(_) => files.push(InputFile {
-                    path: given.clone(),
-                    display,
-                }),
+                Some(_) => files.push(InputFile { path: given.clone(), display }),
                 None => errors.push(input_error(&display, CorpusError::UnsupportedExtension)),
             },
         }
@@ -105,9 +102,7 @@ fn walk(dir: &Path, ancestors: &mut Vec<PathBuf>, out: &mut Vec<(PathBuf, Option
             Ok(m) if m.is_dir() => walk(&path, ancestors, out),
             Ok(m) if !m.is_file() => out.push((path, Some(CorpusError::NotRegular))),
             Ok(_) => {
-                let err = classify(&path)
-                    .is_none()
-                    .then_some(CorpusError::UnsupportedExtension);
+                let err = classify(&path).is_none().then_some(CorpusError::UnsupportedExtension);
                 out.push((path, err));
             }
         }
@@ -128,37 +123,18 @@ mod tests {
     fn recurses_sorts_by_full_path_and_skips_hidden() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path();
-        for f in [
-            "b.jsonl",
-            "a/z.csv",
-            "a.txt",
-            "a/.hidden.jsonl",
-            ".git/x.jsonl",
-            "A.NDJSON.GZ",
-            "a/notes.md",
-        ] {
+        for f in ["b.jsonl", "a/z.csv", "a.txt", "a/.hidden.jsonl", ".git/x.jsonl", "A.NDJSON.GZ", "a/notes.md"] {
             touch(&root.join(f));
         }
         let (files, errors) = discover(&[root.to_path_buf()]);
-        let rel: Vec<String> = files
-            .iter()
-            .map(|f| {
-                f.path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+        let rel: Vec<String> =
+            files.iter().map(|f| f.path.strip_prefix(root).unwrap().to_string_lossy().into_owned()).collect();
         // Byte order on the full path: "a.txt" < "a/z.csv" because '.' < '/'.
         assert_eq!(rel, ["A.NDJSON.GZ", "a.txt", "a/z.csv", "b.jsonl"]);
         assert_eq!(files[0].display, root.join("A.NDJSON.GZ").to_string_lossy());
         assert_eq!(errors.len(), 1);
         assert!(errors[0].input.ends_with("a/notes.md"));
-        assert_eq!(
-            errors[0].error,
-            CorpusError::UnsupportedExtension.to_string()
-        );
+        assert_eq!(errors[0].error, CorpusError::UnsupportedExtension.to_string());
         assert_eq!(errors[0].line, 0);
     }
 
@@ -169,8 +145,7 @@ mod tests {
         touch(&b);
         touch(&a);
         let missing = t.path().join("nope.jsonl");
-        let (files, errors) =
-            discover(&[b.clone(), missing.clone(), PathBuf::from("-"), a.clone()]);
+        let (files, errors) = discover(&[b.clone(), missing.clone(), PathBuf::from("-"), a.clone()]);
         let paths: Vec<&Path> = files.iter().map(|f| f.path.as_path()).collect();
         assert_eq!(paths, [b.as_path(), Path::new("-"), a.as_path()]);
         assert_eq!(files[1].display, "-");

@@ -29,11 +29,7 @@ const KEEP_CAPACITY: usize = 1 << 20;
 
 impl JsonlParser {
     pub(super) fn new() -> Self {
-        JsonlParser {
-            buf: Vec::with_capacity(64 << 10),
-            line: 0,
-            seen_content: false,
-        }
+        JsonlParser { buf: Vec::with_capacity(64 << 10), line: 0, seen_content: false }
     }
 
     pub(super) fn step(&mut self, src: &mut Source, input: &str, limit: usize) -> Step {
@@ -75,12 +71,7 @@ impl JsonlParser {
 }
 
 fn line_error(input: &str, line: u64, record_id: &str, e: CorpusError) -> RecordError {
-    RecordError {
-        input: input.to_string(),
-        line,
-        record_id: record_id.to_string(),
-        error: e.to_string(),
-    }
+    RecordError { input: input.to_string(), line, record_id: record_id.to_string(), error: e.to_string() }
 }
 
 /// The JSON shape of an article. Every field is optional here so that a missing `id` or `text`
@@ -136,9 +127,7 @@ impl<'de> Deserialize<'de> for JsonId {
                 Ok(JsonId(v.to_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonId, E> {
-                Err(E::custom(format_args!(
-                    "id must be a string or an integer, got the number {v}"
-                )))
+                Err(E::custom(format_args!("id must be a string or an integer, got the number {v}")))
             }
         }
         d.deserialize_any(IdVisitor)
@@ -150,10 +139,7 @@ fn parse_line(bytes: &[u8], input: &str, line: u64) -> Result<Document, RecordEr
     let text = std::str::from_utf8(bytes).map_err(|e| {
         // Name the record if the id itself is readable: the operator can then find it.
         let lossy = String::from_utf8_lossy(bytes);
-        let e = CorpusError::InvalidUtf8 {
-            what: "line",
-            offset: e.valid_up_to(),
-        };
+        let e = CorpusError::InvalidUtf8 { what: "line", offset: e.valid_up_to() };
         line_error(input, line, &recover_id(&lossy), e)
     })?;
     // serde's derive would happily read `["a","b"]` as a struct by position; an article must be
@@ -163,26 +149,17 @@ fn parse_line(bytes: &[u8], input: &str, line: u64) -> Result<Document, RecordEr
         return Err(line_error(input, line, "", e));
     }
     match serde_json::from_str::<JsonArticle>(text) {
-        Ok(a) => Fields {
-            id: a.id.map(|i| i.0),
-            text: a.text,
-            title: a.title,
-            date: a.date,
-            source: a.source,
-            url: a.url,
+        Ok(a) => {
+            Fields { id: a.id.map(|i| i.0), text: a.text, title: a.title, date: a.date, source: a.source, url: a.url }
+                .into_document(input, line)
         }
-        .into_document(input, line),
         Err(e) => Err(line_error(input, line, &recover_id(text), json_error(&e))),
     }
 }
 
 /// The id of a line whose full parse failed, when it can still be read; else "".
 fn recover_id(text: &str) -> String {
-    serde_json::from_str::<IdOnly>(text)
-        .ok()
-        .and_then(|i| i.id)
-        .map(|i| i.0)
-        .unwrap_or_default()
+    serde_json::from_str::<IdOnly>(text).ok().and_then(|i| i.id).map(|i| i.0).unwrap_or_default()
 }
 
 /// serde_json's message, with its "at line 1 column N" (always line 1: we parse one line)
@@ -212,10 +189,7 @@ mod tests {
         let d = parse(r#"{"id":"a1","date":"2023-03-22T10:00:00+03:00","source":"Wire","title":"T","url":"http://x","text":"Body.\n\nMore.","extra":{"nested":[1,2]}}"#).unwrap();
         assert_eq!(d.id, "a1");
         assert_eq!(d.date.unwrap().to_string(), "2023-03-22");
-        assert_eq!(
-            (d.source.as_str(), d.title.as_str(), d.url.as_str()),
-            ("Wire", "T", "http://x")
-        );
+        assert_eq!((d.source.as_str(), d.title.as_str(), d.url.as_str()), ("Wire", "T", "http://x"));
         assert_eq!(d.text, "Body.\n\nMore.");
         assert_eq!((d.input.as_str(), d.line), ("in.jsonl", 7));
     }
@@ -224,34 +198,18 @@ mod tests {
     fn numeric_ids_become_decimal_text() {
         assert_eq!(parse(r#"{"id":42,"text":"x"}"#).unwrap().id, "42");
         assert_eq!(parse(r#"{"id":-7,"text":"x"}"#).unwrap().id, "-7");
-        assert_eq!(
-            parse(r#"{"id":18446744073709551615,"text":"x"}"#)
-                .unwrap()
-                .id,
-            "18446744073709551615"
-        );
+        assert_eq!(parse(r#"{"id":18446744073709551615,"text":"x"}"#).unwrap().id, "18446744073709551615");
         let e = parse(r#"{"id":1.5,"text":"x"}"#).unwrap_err();
-        assert!(
-            e.error.contains("id must be a string or an integer"),
-            "{}",
-            e.error
-        );
+        assert!(e.error.contains("id must be a string or an integer"), "{}", e.error);
         let e = parse(r#"{"id":true,"text":"x"}"#).unwrap_err();
         assert!(e.error.contains("a string or an integer id"), "{}", e.error);
     }
 
     #[test]
     fn nulls_and_empty_optional_fields_mean_absent() {
-        let d = parse(r#"{"id":"a","text":"x","title":null,"date":null,"source":null,"url":null}"#)
-            .unwrap();
-        assert_eq!(
-            (d.title.as_str(), d.date, d.source.as_str()),
-            ("", None, "")
-        );
-        assert_eq!(
-            parse(r#"{"id":"a","text":"x","date":""}"#).unwrap().date,
-            None
-        );
+        let d = parse(r#"{"id":"a","text":"x","title":null,"date":null,"source":null,"url":null}"#).unwrap();
+        assert_eq!((d.title.as_str(), d.date, d.source.as_str()), ("", None, ""));
+        assert_eq!(parse(r#"{"id":"a","text":"x","date":""}"#).unwrap().date, None);
     }
 
     #[test]
@@ -263,17 +221,11 @@ mod tests {
     #[test]
     fn missing_or_empty_required_fields_are_errors_naming_the_id() {
         let e = parse(r#"{"text":"x"}"#).unwrap_err();
-        assert_eq!(
-            (e.error.as_str(), e.record_id.as_str()),
-            ("missing required field `id`", "")
-        );
+        assert_eq!((e.error.as_str(), e.record_id.as_str()), ("missing required field `id`", ""));
         let e = parse(r#"{"id":null,"text":"x"}"#).unwrap_err();
         assert_eq!(e.error, "missing required field `id`");
         let e = parse(r#"{"id":"a9"}"#).unwrap_err();
-        assert_eq!(
-            (e.error.as_str(), e.record_id.as_str()),
-            ("missing required field `text`", "a9")
-        );
+        assert_eq!((e.error.as_str(), e.record_id.as_str()), ("missing required field `text`", "a9"));
         let e = parse(r#"{"id":"a9","text":"  \n "}"#).unwrap_err();
         assert_eq!(e.error, "required field `text` is empty");
         let e = parse(r#"{"id":" ","text":"x"}"#).unwrap_err();
@@ -284,34 +236,20 @@ mod tests {
     fn bad_date_is_an_error_that_quotes_the_date() {
         let e = parse(r#"{"id":"d1","text":"x","date":"22/03/2023"}"#).unwrap_err();
         assert_eq!(e.record_id, "d1");
-        assert_eq!(
-            e.error,
-            r#"unparseable date "22/03/2023": expected YYYY-MM-DD or RFC 3339"#
-        );
+        assert_eq!(e.error, r#"unparseable date "22/03/2023": expected YYYY-MM-DD or RFC 3339"#);
     }
 
     #[test]
     fn malformed_json_reports_column_and_recovers_the_id() {
         let e = parse(r#"{"id":"t1","text":"x","title":5}"#).unwrap_err();
         assert_eq!(e.record_id, "t1");
-        assert!(
-            e.error
-                .starts_with("malformed JSON: invalid type: integer `5`"),
-            "{}",
-            e.error
-        );
+        assert!(e.error.starts_with("malformed JSON: invalid type: integer `5`"), "{}", e.error);
         assert!(e.error.ends_with("(column 31)"), "{}", e.error);
         let e = parse(r#"{"id":"t2","text":"cut off"#).unwrap_err();
-        assert_eq!(
-            e.error,
-            "truncated JSON: the line ends before the object is complete"
-        );
+        assert_eq!(e.error, "truncated JSON: the line ends before the object is complete");
         for not_object in [r#"["a","b"]"#, "42", r#""id""#, "null"] {
             let e = parse(not_object).unwrap_err();
-            assert_eq!(
-                e.error,
-                "malformed JSON: expected a JSON object (one article per line)"
-            );
+            assert_eq!(e.error, "malformed JSON: expected a JSON object (one article per line)");
         }
         let e = parse(r#"{"id":"a","id":"b","text":"x"}"#).unwrap_err();
         assert!(e.error.contains("duplicate field `id`"), "{}", e.error);

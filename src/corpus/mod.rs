@@ -70,10 +70,7 @@ pub struct InputFile {
 impl InputFile {
     /// Standard input, read as JSONL.
     pub fn stdin() -> InputFile {
-        InputFile {
-            path: PathBuf::from("-"),
-            display: "-".to_string(),
-        }
+        InputFile { path: PathBuf::from("-"), display: "-".to_string() }
     }
 }
 
@@ -196,12 +193,7 @@ fn is_stdin(file: &InputFile) -> bool {
 }
 
 fn input_error(input: &str, error: CorpusError) -> RecordError {
-    RecordError {
-        input: input.to_string(),
-        line: 0,
-        record_id: String::new(),
-        error: error.to_string(),
-    }
+    RecordError { input: input.to_string(), line: 0, record_id: String::new(), error: error.to_string() }
 }
 
 /// The fields JSONL and CSV records share, before validation.
@@ -231,9 +223,7 @@ impl Fields {
         };
         let text = match self.text {
             None => return Err(bad(&id, CorpusError::MissingField("text"))),
-            Some(t) if t.trim().is_empty() => {
-                return Err(bad(&id, CorpusError::EmptyField("text")))
-            }
+            Some(t) if t.trim().is_empty() => return Err(bad(&id, CorpusError::EmptyField("text"))),
             Some(t) => t,
         };
         let date = match self.date.as_deref().map(str::trim) {
@@ -309,13 +299,17 @@ pub fn open(file: &InputFile) -> InputReader {
 /// [`open`] with a custom record limit, so tests can exercise the limit with small inputs.
 pub(crate) fn open_with_limit(file: &InputFile, limit: usize) -> InputReader {
     let stdin = is_stdin(file);
-    open_from(file, limit, || {
-        if stdin {
-            Ok(Box::new(std::io::stdin()))
-        } else {
-            Ok(Box::new(File::open(&file.path)?))
-        }
-    })
+    open_from(
+        file,
+        limit,
+        || {
+            if stdin {
+                Ok(Box::new(std::io::stdin()))
+            } else {
+                Ok(Box::new(File::open(&file.path)?))
+            }
+        },
+    )
 }
 
 /// The body of [`open`], with the raw byte source injectable so tests can simulate failing
@@ -326,11 +320,7 @@ fn open_from(
     raw: impl FnOnce() -> std::io::Result<Box<dyn std::io::Read + Send>>,
 ) -> InputReader {
     let input = file.display.clone();
-    let kind = if is_stdin(file) {
-        Some((Format::Jsonl, false))
-    } else {
-        classify(&file.path)
-    };
+    let kind = if is_stdin(file) { Some((Format::Jsonl, false)) } else { classify(&file.path) };
     let parser = match kind {
         Some((Format::Csv, _)) => Parser::Csv(csv_rows::CsvParser::new()),
         Some((Format::Txt, _)) => Parser::Txt(txt::TxtParser::new(txt::doc_id(&file.path))),
@@ -405,22 +395,12 @@ impl InputReader {
         let (bytes, blake3) = match &mut self.source {
             Some(src) => {
                 let raw = src.raw();
-                let hash = if raw.failed() {
-                    String::new()
-                } else {
-                    raw.hex()
-                };
+                let hash = if raw.failed() { String::new() } else { raw.hex() };
                 (raw.byte_count(), hash)
             }
             None => (0, String::new()),
         };
-        InputSummary {
-            input: self.input.clone(),
-            bytes,
-            blake3,
-            records: self.records,
-            failed: self.failed,
-        }
+        InputSummary { input: self.input.clone(), bytes, blake3, records: self.records, failed: self.failed }
     }
 }
 

@@ -143,10 +143,7 @@ impl Source {
         let gzip = !head.is_empty() && (gzip_by_name || head == GZIP_MAGIC);
         let buffered = BufReader::with_capacity(BUF_CAPACITY, raw);
         Ok(if gzip {
-            Source::Gzip(BufReader::with_capacity(
-                BUF_CAPACITY,
-                MultiGzDecoder::new(buffered),
-            ))
+            Source::Gzip(BufReader::with_capacity(BUF_CAPACITY, MultiGzDecoder::new(buffered)))
         } else {
             Source::Plain(buffered)
         })
@@ -226,11 +223,7 @@ pub(crate) enum LineRead {
 /// Reads one `\n`-terminated line into `buf` (cleared first), keeping at most `limit` bytes in
 /// memory: an oversized line is skipped to the next newline instead of being buffered, so a
 /// newline-free multi-gigabyte file cannot exhaust memory.
-pub(crate) fn read_line(
-    src: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-    limit: usize,
-) -> io::Result<LineRead> {
+pub(crate) fn read_line(src: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<LineRead> {
     buf.clear();
     let mut any = false;
     let mut too_long = false;
@@ -258,11 +251,7 @@ pub(crate) fn read_line(
         }
         src.consume(take + usize::from(newline));
         if newline {
-            return Ok(if too_long {
-                LineRead::TooLong
-            } else {
-                LineRead::Line
-            });
+            return Ok(if too_long { LineRead::TooLong } else { LineRead::Line });
         }
     }
 }
@@ -327,10 +316,7 @@ mod tests {
         let mut r = io::BufReader::with_capacity(7, &data[..]);
         let mut buf = Vec::new();
         assert_eq!(read_line(&mut r, &mut buf, 10).unwrap(), LineRead::TooLong);
-        assert!(
-            buf.capacity() < 100,
-            "an overlong line must not be buffered"
-        );
+        assert!(buf.capacity() < 100, "an overlong line must not be buffered");
         assert_eq!(read_line(&mut r, &mut buf, 10).unwrap(), LineRead::Line);
         assert_eq!(buf, b"short");
         assert_eq!(read_line(&mut r, &mut buf, 100).unwrap(), LineRead::Line);

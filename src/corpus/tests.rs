@@ -17,10 +17,7 @@ fn gz(data: &[u8]) -> Vec<u8> {
 fn file(dir: &Path, name: &str, bytes: &[u8]) -> InputFile {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    InputFile {
-        display: name.to_string(),
-        path,
-    }
+    InputFile { display: name.to_string(), path }
 }
 
 /// Reads an input to the end; checks the summary against what was yielded.
@@ -58,9 +55,7 @@ fn ids(docs: &[Document]) -> Vec<(&str, u64)> {
 }
 
 fn errs(errs: &[RecordError]) -> Vec<(u64, &str, &str)> {
-    errs.iter()
-        .map(|e| (e.line, e.record_id.as_str(), e.error.as_str()))
-        .collect()
+    errs.iter().map(|e| (e.line, e.record_id.as_str(), e.error.as_str())).collect()
 }
 
 const JSONL: &str = "\u{feff}{\"id\":\"r1\",\"date\":\"2023-03-21\",\"source\":\"Wire\",\"title\":\"Kremlin talks\",\"text\":\"Russia and China met.\\n\\nWashington objected.\"}\r\n\
@@ -71,19 +66,13 @@ const JSONL: &str = "\u{feff}{\"id\":\"r1\",\"date\":\"2023-03-21\",\"source\":\
 #[test]
 fn jsonl_good_path_plain_and_gzipped() {
     let t = tempfile::tempdir().unwrap();
-    for (name, bytes) in [
-        ("a.jsonl", JSONL.as_bytes().to_vec()),
-        ("a.NDJSON.gz", gz(JSONL.as_bytes())),
-    ] {
+    for (name, bytes) in [("a.jsonl", JSONL.as_bytes().to_vec()), ("a.NDJSON.gz", gz(JSONL.as_bytes()))] {
         let (docs, e) = read(t.path(), name, &bytes);
         assert_eq!(e, vec![], "{name}");
         assert_eq!(ids(&docs), [("r1", 1), ("2", 4), ("r3", 5)], "{name}");
         assert_eq!(docs[0].title, "Kremlin talks");
         assert_eq!(docs[0].source, "Wire");
-        assert_eq!(
-            docs[0].text,
-            "Russia and China met.\n\nWashington objected."
-        );
+        assert_eq!(docs[0].text, "Russia and China met.\n\nWashington objected.");
         assert_eq!(docs[0].date, Date::new(2023, 3, 21));
         assert_eq!(docs[1].date, Date::new(2023, 3, 22));
         assert_eq!(docs[1].title, "");
@@ -110,16 +99,8 @@ fn jsonl_bad_lines_are_rows_and_reading_goes_on() {
             (2, "bad-utf8", "invalid UTF-8 at byte 28 of the line"),
             (3, "", "missing required field `id`"),
             (4, "no-text", "missing required field `text`"),
-            (
-                5,
-                "d",
-                "unparseable date \"March 22\": expected YYYY-MM-DD or RFC 3339"
-            ),
-            (
-                7,
-                "",
-                "truncated JSON: the line ends before the object is complete"
-            ),
+            (5, "d", "unparseable date \"March 22\": expected YYYY-MM-DD or RFC 3339"),
+            (7, "", "truncated JSON: the line ends before the object is complete"),
         ]
     );
 }
@@ -132,28 +113,18 @@ fn overlong_line_is_an_error_row_and_the_next_line_is_read() {
     let f = file(t.path(), "long.jsonl", data.as_bytes());
     let (docs, e, _) = read_all(&f, 1000);
     assert_eq!(ids(&docs), [("a", 1), ("b", 3)]);
-    assert_eq!(
-        errs(&e),
-        [(2, "", "record longer than the 1000-byte limit; skipped")]
-    );
+    assert_eq!(errs(&e), [(2, "", "record longer than the 1000-byte limit; skipped")]);
 }
 
 #[test]
 fn nul_bytes_and_control_characters_are_kept_in_every_format() {
     let t = tempfile::tempdir().unwrap();
-    let (docs, _) = read(
-        t.path(),
-        "n.jsonl",
-        b"{\"id\":\"n\",\"text\":\"a\\u0000b\\u001bc\"}\n",
-    );
+    let (docs, _) = read(t.path(), "n.jsonl", b"{\"id\":\"n\",\"text\":\"a\\u0000b\\u001bc\"}\n");
     assert_eq!(docs[0].text, "a\0b\u{1b}c");
     let (docs, _) = read(t.path(), "n.csv", b"id,text\nn,a\0b\x1bc\n");
     assert_eq!(docs[0].text, "a\0b\u{1b}c");
     let (docs, _) = read(t.path(), "n.txt", b"Title\0\nBody\0with NUL\x07.\n");
-    assert_eq!(
-        (docs[0].title.as_str(), docs[0].text.as_str()),
-        ("Title\0", "Body\0with NUL\x07.")
-    );
+    assert_eq!((docs[0].title.as_str(), docs[0].text.as_str()), ("Title\0", "Body\0with NUL\x07."));
 }
 
 #[test]
@@ -163,20 +134,14 @@ fn csv_good_path_with_multiline_fields_any_column_order_and_extra_columns() {
 \"Xi, Putin meet\",zz,\"Russia and China\r\n\r\npledged \"\"deep\"\" ties.\",c1,2023-03-21T08:00:00+03:00,Wire,https://x.test/1\r\n\
 \r\n\
 ,,One line.,42,,,\r\n";
-    for (name, bytes) in [
-        ("a.csv", data.as_bytes().to_vec()),
-        ("a.CSV.GZ", gz(data.as_bytes())),
-    ] {
+    for (name, bytes) in [("a.csv", data.as_bytes().to_vec()), ("a.CSV.GZ", gz(data.as_bytes()))] {
         let (docs, e) = read(t.path(), name, &bytes);
         assert_eq!(e, vec![], "{name}");
         assert_eq!(ids(&docs), [("c1", 2), ("42", 6)]);
         let d = &docs[0];
         assert_eq!(d.title, "Xi, Putin meet");
         assert_eq!(d.text, "Russia and China\r\n\r\npledged \"deep\" ties.");
-        assert_eq!(
-            (d.date, d.source.as_str(), d.url.as_str()),
-            (Date::new(2023, 3, 21), "Wire", "https://x.test/1")
-        );
+        assert_eq!((d.date, d.source.as_str(), d.url.as_str()), (Date::new(2023, 3, 21), "Wire", "https://x.test/1"));
         assert_eq!((docs[1].title.as_str(), docs[1].date), ("", None));
     }
 }
@@ -198,11 +163,7 @@ f,last,\n";
         errs(&e),
         [
             (2, "a", "expected 3 fields (as in the header), found 2"),
-            (
-                5,
-                "c",
-                "unparseable date \"2023-02-30\": expected YYYY-MM-DD or RFC 3339"
-            ),
+            (5, "c", "unparseable date \"2023-02-30\": expected YYYY-MM-DD or RFC 3339"),
             (6, "", "required field `id` is empty"),
             (7, "d", "invalid UTF-8 at byte 0 of the field `text`"),
             (8, "e", "expected 3 fields (as in the header), found 4"),
@@ -217,19 +178,11 @@ fn csv_file_level_problems_are_one_row_each() {
     assert!(docs.is_empty());
     assert_eq!(
         errs(&e),
-        [(
-            1,
-            "",
-            "CSV header lacks required column(s) `id`, `text` (found: title, body); file skipped"
-        )]
+        [(1, "", "CSV header lacks required column(s) `id`, `text` (found: title, body); file skipped")]
     );
     let (_, e) = read(t.path(), "o.csv", b"id,text\n\n");
     assert_eq!(errs(&e), [(0, "", "empty input: CSV header but no rows")]);
-    let (docs, e) = read(
-        t.path(),
-        "u.csv",
-        b"id,text\na,ok\nb,\"never closed\nc,gone\n",
-    );
+    let (docs, e) = read(t.path(), "u.csv", b"id,text\na,ok\nb,\"never closed\nc,gone\n");
     assert_eq!(ids(&docs), [("a", 2)]);
     assert_eq!(
         errs(&e),
@@ -244,14 +197,10 @@ fn csv_overlong_record_is_skipped_without_losing_the_next() {
     let f = file(t.path(), "l.csv", data.as_bytes());
     let (docs, e, _) = read_all(&f, 1000);
     assert_eq!(ids(&docs), [("b", 603)]);
-    assert_eq!(
-        errs(&e),
-        [(2, "", "record longer than the 1000-byte limit; skipped")]
-    );
+    assert_eq!(errs(&e), [(2, "", "record longer than the 1000-byte limit; skipped")]);
 }
 
-const SEED_LIKE: &str =
-    "Xi departs Russia but fails to achieve breakthrough in Ukraine conflict\n\n\
+const SEED_LIKE: &str = "Xi departs Russia but fails to achieve breakthrough in Ukraine conflict\n\n\
 Xi departs Russia but fails to achieve breakthrough in Ukraine conflict\n\n\
 MOSCOW: Chinese leader Xi Jinping on Wednesday departed Russia.\n\n\
 Both leaders did not discuss a Kyiv-proposed peace plan, said Kremlin spokesman Dmitry Peskov.\n";
@@ -259,18 +208,14 @@ Both leaders did not discuss a Kyiv-proposed peace plan, said Kremlin spokesman 
 #[test]
 fn txt_good_path_plain_and_gzipped() {
     let t = tempfile::tempdir().unwrap();
-    for (name, bytes) in [
-        ("000_seed.txt", SEED_LIKE.as_bytes().to_vec()),
-        ("000_seed.Txt.gz", gz(SEED_LIKE.as_bytes())),
-    ] {
+    for (name, bytes) in
+        [("000_seed.txt", SEED_LIKE.as_bytes().to_vec()), ("000_seed.Txt.gz", gz(SEED_LIKE.as_bytes()))]
+    {
         let (docs, e) = read(t.path(), name, &bytes);
         assert_eq!(e, vec![]);
         let d = &docs[0];
         assert_eq!((d.id.as_str(), d.line, d.date), ("000_seed", 1, None));
-        assert_eq!(
-            d.title,
-            "Xi departs Russia but fails to achieve breakthrough in Ukraine conflict"
-        );
+        assert_eq!(d.title, "Xi departs Russia but fails to achieve breakthrough in Ukraine conflict");
         assert!(d.text.starts_with("MOSCOW: Chinese leader"), "{:?}", d.text);
         assert!(d.text.ends_with("Dmitry Peskov."));
     }
@@ -279,10 +224,7 @@ fn txt_good_path_plain_and_gzipped() {
 #[test]
 fn the_real_seed_article_loses_its_repeated_title() {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_ce661559d7daa382.txt");
-    let f = InputFile {
-        display: "seed".into(),
-        path: seed,
-    };
+    let f = InputFile { display: "seed".into(), path: seed };
     let (docs, e, _) = read_all(&f, MAX_RECORD_BYTES);
     assert_eq!(e, vec![]);
     assert_eq!(docs[0].id, "000_ce661559d7daa382");
@@ -297,16 +239,9 @@ fn txt_bad_files() {
     assert_eq!(errs(&e), [(1, "u", "invalid UTF-8 at byte 12 (line 3)")]);
     let (_, e) = read(t.path(), "t.txt", b"Only a title\n");
     assert_eq!(errs(&e), [(1, "t", "no body text after the title")]);
-    let f = file(
-        t.path(),
-        "big.txt",
-        format!("Title\n{}", "z".repeat(2000)).as_bytes(),
-    );
+    let f = file(t.path(), "big.txt", format!("Title\n{}", "z".repeat(2000)).as_bytes());
     let (_, e, s) = read_all(&f, 1000);
-    assert_eq!(
-        errs(&e),
-        [(1, "big", "record longer than the 1000-byte limit; skipped")]
-    );
+    assert_eq!(errs(&e), [(1, "big", "record longer than the 1000-byte limit; skipped")]);
     assert_eq!(s.bytes, 2006, "the unread remainder is still hashed");
 }
 
@@ -336,26 +271,12 @@ fn unsupported_and_missing_inputs_are_error_rows() {
     let t = tempfile::tempdir().unwrap();
     let (docs, e, s) = read_all(&file(t.path(), "notes.md", b"# hi"), MAX_RECORD_BYTES);
     assert!(docs.is_empty());
-    assert_eq!(
-        errs(&e),
-        [(
-            0,
-            "",
-            CorpusError::UnsupportedExtension.to_string().as_str()
-        )]
-    );
+    assert_eq!(errs(&e), [(0, "", CorpusError::UnsupportedExtension.to_string().as_str())]);
     assert_eq!((s.bytes, s.blake3.as_str(), s.failed), (0, "", 1));
-    let missing = InputFile {
-        path: t.path().join("gone.jsonl"),
-        display: "gone.jsonl".into(),
-    };
+    let missing = InputFile { path: t.path().join("gone.jsonl"), display: "gone.jsonl".into() };
     let (_, e, s) = read_all(&missing, MAX_RECORD_BYTES);
     assert_eq!(e.len(), 1);
-    assert!(
-        e[0].error.starts_with("cannot open: No such file"),
-        "{}",
-        e[0].error
-    );
+    assert!(e[0].error.starts_with("cannot open: No such file"), "{}", e[0].error);
     assert_eq!((e[0].line, s.blake3.as_str()), (0, ""));
 }
 
@@ -366,18 +287,8 @@ fn many_records() -> Vec<u8> {
     for i in 0..20 {
         let words: String = (0..400)
             .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                [
-                    "Russia",
-                    "China",
-                    "Kremlin",
-                    "Washington",
-                    "talks",
-                    "sanctions",
-                    "said",
-                ][(x >> 60) as usize % 7]
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ["Russia", "China", "Kremlin", "Washington", "talks", "sanctions", "said"][(x >> 60) as usize % 7]
             })
             .collect::<Vec<_>>()
             .join(" ");
@@ -392,19 +303,11 @@ fn truncated_gzip_keeps_earlier_records_and_reports_the_line_reached() {
     let packed = gz(&many_records());
     let cut = &packed[..packed.len() / 2];
     let (docs, e) = read(t.path(), "cut.jsonl.gz", cut);
-    assert!(
-        docs.len() >= 3,
-        "records before the cut are kept ({})",
-        docs.len()
-    );
+    assert!(docs.len() >= 3, "records before the cut are kept ({})", docs.len());
     assert!(docs.len() < 20);
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].line, docs.len() as u64 + 1);
-    assert!(
-        e[0].error.starts_with("corrupt or truncated gzip data:"),
-        "{}",
-        e[0].error
-    );
+    assert!(e[0].error.starts_with("corrupt or truncated gzip data:"), "{}", e[0].error);
 }
 
 #[test]
@@ -418,11 +321,7 @@ fn corrupt_gzip_keeps_earlier_records_and_reports_one_error() {
     assert_eq!(docs.len(), 20);
     assert_eq!(errs(&e).len(), 1);
     assert_eq!(e[0].line, 21);
-    assert!(
-        e[0].error.starts_with("corrupt or truncated gzip data:"),
-        "{}",
-        e[0].error
-    );
+    assert!(e[0].error.starts_with("corrupt or truncated gzip data:"), "{}", e[0].error);
     // Damage in the middle of the deflate stream.
     let mut damaged = packed.clone();
     let mid = damaged.len() / 2;
@@ -430,11 +329,7 @@ fn corrupt_gzip_keeps_earlier_records_and_reports_one_error() {
     let (docs, e) = read(t.path(), "mid.jsonl.gz", &damaged);
     assert!(docs.len() >= 3 && docs.len() < 20, "{}", docs.len());
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(
-        e[0].error.starts_with("corrupt or truncated gzip data:"),
-        "{}",
-        e[0].error
-    );
+    assert!(e[0].error.starts_with("corrupt or truncated gzip data:"), "{}", e[0].error);
     assert_eq!(
         docs.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
         (0..docs.len()).map(|i| format!("m{i}")).collect::<Vec<_>>()
@@ -451,9 +346,7 @@ fn misnamed_gzip_is_decompressed_by_its_magic() {
 #[test]
 fn binary_junk_gives_error_rows_only() {
     let t = tempfile::tempdir().unwrap();
-    let junk: Vec<u8> = (0..3000u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-        .collect();
+    let junk: Vec<u8> = (0..3000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
     for name in ["junk.jsonl", "junk.csv", "junk.txt", "junk.txt.gz"] {
         let (docs, e) = read(t.path(), name, &junk);
         assert!(docs.is_empty(), "{name}");
@@ -465,17 +358,11 @@ fn binary_junk_gives_error_rows_only() {
 fn error_rows_are_capped_per_input_but_all_counted() {
     let t = tempfile::tempdir().unwrap();
     let data = "not json\n".repeat(MAX_ERRORS_PER_INPUT as usize + 5);
-    let (_, e, s) = read_all(
-        &file(t.path(), "many.jsonl", data.as_bytes()),
-        MAX_RECORD_BYTES,
-    );
+    let (_, e, s) = read_all(&file(t.path(), "many.jsonl", data.as_bytes()), MAX_RECORD_BYTES);
     assert_eq!(e.len() as u64, MAX_ERRORS_PER_INPUT + 1);
     assert_eq!(s.failed, MAX_ERRORS_PER_INPUT + 5);
     let last = e.last().unwrap();
-    assert_eq!(
-        last.error,
-        "5 more bad records in this input not listed (lines 1001-1005)"
-    );
+    assert_eq!(last.error, "5 more bad records in this input not listed (lines 1001-1005)");
 }
 
 #[test]
@@ -506,42 +393,22 @@ impl std::io::Read for FailingDisk {
 #[test]
 fn read_errors_keep_earlier_records_and_void_the_hash() {
     let data = b"{\"id\":\"a\",\"text\":\"Seoul said.\"}\n{\"id\":\"b\",\"text\":\"cut".to_vec();
-    for (name, bytes) in [
-        ("d.jsonl", data.clone()),
-        ("d.jsonl.gz", gz(&data)[..20].to_vec()),
-    ] {
-        let f = InputFile {
-            path: name.into(),
-            display: name.into(),
-        };
+    for (name, bytes) in [("d.jsonl", data.clone()), ("d.jsonl.gz", gz(&data)[..20].to_vec())] {
+        let f = InputFile { path: name.into(), display: name.into() };
         let bytes = bytes.clone();
-        let mut r = open_from(&f, MAX_RECORD_BYTES, move || {
-            Ok(Box::new(FailingDisk(std::io::Cursor::new(bytes))))
-        });
+        let mut r = open_from(&f, MAX_RECORD_BYTES, move || Ok(Box::new(FailingDisk(std::io::Cursor::new(bytes)))));
         let recs: Vec<Record> = r.by_ref().collect();
         let s = r.summary();
         assert_eq!(s.blake3, "", "{name}: a partial hash must not be reported");
-        let Some(Record::Error(e)) = recs.last() else {
-            panic!("{name}: {recs:?}")
-        };
+        let Some(Record::Error(e)) = recs.last() else { panic!("{name}: {recs:?}") };
         assert_eq!(e.error, "read error: simulated I/O error", "{name}");
         assert_eq!(s.failed, 1);
     }
-    let f = InputFile {
-        path: "x.jsonl".into(),
-        display: "x.jsonl".into(),
-    };
-    let mut r = open_from(&f, MAX_RECORD_BYTES, move || {
-        Ok(Box::new(FailingDisk(std::io::Cursor::new(data))))
-    });
+    let f = InputFile { path: "x.jsonl".into(), display: "x.jsonl".into() };
+    let mut r = open_from(&f, MAX_RECORD_BYTES, move || Ok(Box::new(FailingDisk(std::io::Cursor::new(data)))));
     assert!(matches!(r.next(), Some(Record::Document(d)) if d.id == "a"));
-    let Some(Record::Error(e)) = r.next() else {
-        panic!()
-    };
-    assert_eq!(
-        (e.line, e.error.as_str()),
-        (2, "read error: simulated I/O error")
-    );
+    let Some(Record::Error(e)) = r.next() else { panic!() };
+    assert_eq!((e.line, e.error.as_str()), (2, "read error: simulated I/O error"));
     assert!(r.next().is_none());
 }
 
@@ -554,16 +421,9 @@ fn input_reader_is_send() {
 /// Renders what the reader makes of a folder, in the format of the block in EXPECTED.md.
 fn render(root: &Path) -> String {
     let (files, errors) = discover(&[root.to_path_buf()]);
-    let rel = |s: &str| {
-        s.strip_prefix(&format!("{}/", root.display()))
-            .unwrap_or(s)
-            .to_string()
-    };
+    let rel = |s: &str| s.strip_prefix(&format!("{}/", root.display())).unwrap_or(s).to_string();
     let error_row = |e: &RecordError| {
-        let row = format!(
-            "error | line {} | id {:?} | {}",
-            e.line, e.record_id, e.error
-        );
+        let row = format!("error | line {} | id {:?} | {}", e.line, e.record_id, e.error);
         (rel(&e.input), row)
     };
     let mut rows = Vec::new();
@@ -591,19 +451,15 @@ fn render(root: &Path) -> String {
     rows.extend(errors.iter().map(error_row));
     // Files in path order (discovery errors merged in), records in reading order.
     rows.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    rows.iter()
-        .map(|(file, row)| format!("{file} | {row}\n"))
-        .collect()
+    rows.iter().map(|(file, row)| format!("{file} | {row}\n")).collect()
 }
 
 #[test]
 fn fixture_folder_matches_expected_md() {
     let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs/mixed");
     let expected = std::fs::read_to_string(root.join("EXPECTED.md")).unwrap();
-    let start = expected
-        .find("<!-- BEGIN ROWS -->\n```text\n")
-        .expect("begin marker")
-        + "<!-- BEGIN ROWS -->\n```text\n".len();
+    let start =
+        expected.find("<!-- BEGIN ROWS -->\n```text\n").expect("begin marker") + "<!-- BEGIN ROWS -->\n```text\n".len();
     let end = expected.find("```\n<!-- END ROWS -->").expect("end marker");
     let got = render(&root);
     if got != expected[start..end] {
@@ -691,22 +547,13 @@ fn throughput_on_real_corpus() {
         }),
     );
     for path in [plain, gz_path.clone()] {
-        let f = InputFile {
-            display: path.display().to_string(),
-            path: path.clone(),
-        };
+        let f = InputFile { display: path.display().to_string(), path: path.clone() };
         let timing = time_best(|| {
             let mut r = open(&f);
-            let docs = r
-                .by_ref()
-                .filter(|r| matches!(r, Record::Document(_)))
-                .count();
+            let docs = r.by_ref().filter(|r| matches!(r, Record::Document(_))).count();
             let s = r.summary();
             assert_eq!((docs, s.failed), (17_859, 0));
         });
-        report(
-            &format!("corpus reader on {} (BLAKE3 included)", path.display()),
-            timing,
-        );
+        report(&format!("corpus reader on {} (BLAKE3 included)", path.display()), timing);
     }
 }

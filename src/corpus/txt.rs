@@ -20,10 +20,7 @@ pub(super) struct TxtParser {
 
 /// The document id of a `.txt` path: the file name without its (case-insensitive) extension.
 pub(super) fn doc_id(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     for ext in [".txt.gz", ".txt"] {
         if lower.ends_with(ext) {
@@ -114,8 +111,7 @@ impl<'a> Iterator for NonBlankLines<'a> {
     fn next(&mut self) -> Option<(usize, &'a str)> {
         while self.pos < self.text.len() {
             let start = self.pos;
-            let end = memchr::memchr(b'\n', &self.text.as_bytes()[start..])
-                .map_or(self.text.len(), |i| start + i);
+            let end = memchr::memchr(b'\n', &self.text.as_bytes()[start..]).map_or(self.text.len(), |i| start + i);
             self.pos = end + 1;
             let line = self.text[start..end].trim();
             if !line.is_empty() {
@@ -133,22 +129,13 @@ mod tests {
     #[test]
     fn drops_a_repeated_title_like_the_seed_article() {
         let t = "Xi departs Russia\n\nXi departs Russia\n\nMOSCOW: Chinese leader Xi...\n\nBoth leaders.\n\n";
-        assert_eq!(
-            split_title(t),
-            Some((
-                "Xi departs Russia",
-                "MOSCOW: Chinese leader Xi...\n\nBoth leaders."
-            ))
-        );
+        assert_eq!(split_title(t), Some(("Xi departs Russia", "MOSCOW: Chinese leader Xi...\n\nBoth leaders.")));
     }
 
     #[test]
     fn keeps_a_first_body_line_that_differs_and_the_body_as_is() {
         let t = "\n  Title \r\nBody line one\r\n\r\n  indented para\r\n";
-        assert_eq!(
-            split_title(t),
-            Some(("Title", "Body line one\r\n\r\n  indented para"))
-        );
+        assert_eq!(split_title(t), Some(("Title", "Body line one\r\n\r\n  indented para")));
     }
 
     #[test]

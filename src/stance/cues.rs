@@ -51,8 +51,7 @@ pub struct Cues {
 impl Cues {
     /// Loads `DIR/stance_cues.csv` (embedded copy when absent) and validates it.
     pub fn load(dir: Option<&Path>) -> Result<(Cues, LexiconFile), LexiconError> {
-        let file = LexiconFile::read(dir, "stance_cues.csv", CUES)
-            .map_err(|p| LexiconError { problems: vec![p] })?;
+        let file = LexiconFile::read(dir, "stance_cues.csv", CUES).map_err(|p| LexiconError { problems: vec![p] })?;
         let mut problems = Vec::new();
         let cues = Cues::parse(&file, &mut problems);
         match cues {
@@ -65,28 +64,26 @@ impl Cues {
         let mut cues: Vec<Cue> = Vec::new();
         let mut seen = rustc_hash::FxHashMap::default();
         for (line, r) in file.csv_records(&["cue", "score", "kind"], problems) {
-            let kind = match r[2].trim() {
-                "act" => CueKind::Act,
-                "eval" => CueKind::Eval,
-                "speech" => CueKind::Speech,
-                "negator" => CueKind::Negator,
-                "booster" => CueKind::Booster,
-                "reverser" => CueKind::Reverser,
-                k => {
-                    problems.push(file.problem(
-                        line,
-                        format!("kind `{k}` must be act, eval, speech, negator, booster or reverser"),
-                    ));
-                    continue;
-                }
-            };
+            let kind =
+                match r[2].trim() {
+                    "act" => CueKind::Act,
+                    "eval" => CueKind::Eval,
+                    "speech" => CueKind::Speech,
+                    "negator" => CueKind::Negator,
+                    "booster" => CueKind::Booster,
+                    "reverser" => CueKind::Reverser,
+                    k => {
+                        problems.push(file.problem(
+                            line,
+                            format!("kind `{k}` must be act, eval, speech, negator, booster or reverser"),
+                        ));
+                        continue;
+                    }
+                };
             let score: f64 = match r[1].trim().parse() {
                 Ok(s) if (-1.0..=1.0).contains(&s) => s,
                 _ => {
-                    problems.push(file.problem(
-                        line,
-                        format!("score `{}` must be a number in [-1, 1]", r[1].trim()),
-                    ));
+                    problems.push(file.problem(line, format!("score `{}` must be a number in [-1, 1]", r[1].trim())));
                     continue;
                 }
             };
@@ -104,16 +101,10 @@ impl Cues {
                     continue;
                 }
                 if let Some(first) = seen.insert(phrase.to_string(), line) {
-                    problems.push(
-                        file.problem(line, format!("cue `{phrase}` is already on line {first}")),
-                    );
+                    problems.push(file.problem(line, format!("cue `{phrase}` is already on line {first}")));
                     continue;
                 }
-                cues.push(Cue {
-                    text: phrase.to_string(),
-                    score,
-                    kind,
-                });
+                cues.push(Cue { text: phrase.to_string(), score, kind });
             }
         }
         let matcher = AhoCorasick::builder()
@@ -138,27 +129,15 @@ impl Cues {
         let hay = &text[..range.end];
         let mut pos = range.start;
         while pos < range.end {
-            let Some(m) = self
-                .matcher
-                .find(aho_corasick::Input::new(hay).span(pos..range.end))
-            else {
+            let Some(m) = self.matcher.find(aho_corasick::Input::new(hay).span(pos..range.end)) else {
                 break;
             };
-            let ok_before = text[..m.start()]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric());
+            let ok_before = text[..m.start()].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
             // "n't" attaches to its verb ("didn't"): no boundary needed before it.
             let ok_before = ok_before || self.cues[m.pattern().as_usize()].text.starts_with("n'");
-            let ok_after = text[m.end()..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_alphanumeric());
+            let ok_after = text[m.end()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
             if ok_before && ok_after {
-                out.push(CueMatch {
-                    span: m.start()..m.end(),
-                    cue: m.pattern().as_u32(),
-                });
+                out.push(CueMatch { span: m.start()..m.end(), cue: m.pattern().as_u32() });
                 pos = m.end();
             } else {
                 pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
@@ -184,15 +163,11 @@ mod tests {
     #[test]
     fn finds_cues_on_word_boundaries_case_insensitively() {
         let c = cues();
-        let text =
-            "Kirby Pushed back on a hostile, unfriendly reaction; it didn't condemn. Thanksgiving.";
+        let text = "Kirby Pushed back on a hostile, unfriendly reaction; it didn't condemn. Thanksgiving.";
         let mut out = Vec::new();
         c.find(text, 0..text.len(), &mut out);
         let found: Vec<&str> = out.iter().map(|m| &text[m.span.clone()]).collect();
-        assert_eq!(
-            found,
-            ["Pushed back", "hostile", "unfriendly", "didn't", "condemn"]
-        );
+        assert_eq!(found, ["Pushed back", "hostile", "unfriendly", "didn't", "condemn"]);
     }
 
     #[test]

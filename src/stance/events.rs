@@ -112,7 +112,18 @@ struct Speaker {
 }
 
 const CLAUSE_BREAKS: &[&str] = &[
-    ";", " but ", ", which ", ", while ", " while ", " whereas ", ", however", "However,", " although ", ", who ", " even as ", ", as ",
+    ";",
+    " but ",
+    ", which ",
+    ", while ",
+    " while ",
+    " whereas ",
+    ", however",
+    "However,",
+    " although ",
+    ", who ",
+    " even as ",
+    ", as ",
 ];
 
 const COORDINATORS: &[&str] = &["and", "but", "also", "then", "later", "before", "after"];
@@ -125,7 +136,13 @@ struct SentenceInfo {
 }
 
 /// Finds the stance events of a document.
-pub fn events(cues: &Cues, lexicon: &Lexicon, text: &str, paragraphs: &[Paragraph], actors: &DocActors) -> Vec<StanceEvent> {
+pub fn events(
+    cues: &Cues,
+    lexicon: &Lexicon,
+    text: &str,
+    paragraphs: &[Paragraph],
+    actors: &DocActors,
+) -> Vec<StanceEvent> {
     let mut out = Vec::new();
     let mut last_person: Option<ActorRef> = None;
     let mut cue_buf = Vec::new();
@@ -193,7 +210,10 @@ fn only_role_words(lexicon: &Lexicon, text: &str, gap: Range<usize>) -> bool {
     }
     text::tokens(text, gap).take(10).enumerate().all(|(i, t)| {
         let w = &text[t.span.clone()];
-        i < 9 && (lexicon.role_word(w).is_some() || matches!(w, "," | "the" | "'s" | "’s" | "'" | "’" | "s" | "of") || (t.is_word() && text::is_capitalized(w)))
+        i < 9
+            && (lexicon.role_word(w).is_some()
+                || matches!(w, "," | "the" | "'s" | "’s" | "'" | "’" | "s" | "of")
+                || (t.is_word() && text::is_capitalized(w)))
     })
 }
 
@@ -244,7 +264,26 @@ fn attribution_gap(lexicon: &Lexicon, text: &str, range: Range<usize>, max: usiz
             words += 1;
             let known = lexicon.role_word(w).is_some()
                 || text::is_capitalized(w)
-                || matches!(w, "also" | "has" | "have" | "had" | "the" | "a" | "on" | "in" | "late" | "earlier" | "later" | "then" | "further" | "previously" | "recently" | "s" | "of");
+                || matches!(
+                    w,
+                    "also"
+                        | "has"
+                        | "have"
+                        | "had"
+                        | "the"
+                        | "a"
+                        | "on"
+                        | "in"
+                        | "late"
+                        | "earlier"
+                        | "later"
+                        | "then"
+                        | "further"
+                        | "previously"
+                        | "recently"
+                        | "s"
+                        | "of"
+                );
             if !known || words > max {
                 return false;
             }
@@ -255,14 +294,28 @@ fn attribution_gap(lexicon: &Lexicon, text: &str, range: Range<usize>, max: usiz
     true
 }
 
-fn speaker(cues: &Cues, lexicon: &Lexicon, text: &str, sent: Range<usize>, participants: &[Participant], found: &[CueMatch], last_person: Option<ActorRef>) -> Option<Speaker> {
+fn speaker(
+    cues: &Cues,
+    lexicon: &Lexicon,
+    text: &str,
+    sent: Range<usize>,
+    participants: &[Participant],
+    found: &[CueMatch],
+    last_person: Option<ActorRef>,
+) -> Option<Speaker> {
     for c in found.iter().filter(|c| cues.cue(c.cue).kind == CueKind::Speech) {
         let verb = &text[c.span.clone()];
         // "X (role...) said": the nearest participant before.
         if let Some((i, p)) = participants.iter().enumerate().rev().find(|(_, p)| p.span.end <= c.span.start) {
             if attribution_gap(lexicon, text, p.span.end..c.span.start, 8) {
                 let (content_start, content_is_clause) = reported_words(text, c.span.end, sent.end, participants);
-                return Some(Speaker { actor: p.actor, participant: Some(i), content: content_start..sent.end, content_is_clause, pronoun: false });
+                return Some(Speaker {
+                    actor: p.actor,
+                    participant: Some(i),
+                    content: content_start..sent.end,
+                    content_is_clause,
+                    pronoun: false,
+                });
             }
         }
         // "he said" / "she added".
@@ -279,11 +332,18 @@ fn speaker(cues: &Cues, lexicon: &Lexicon, text: &str, sent: Range<usize>, parti
             }
         }
         // ", said X" / "” said X" / "according to X": the words come first.
-        let forward = verb.eq_ignore_ascii_case("according to") || (!verb.ends_with("ing") && before.ends_with([',', '”', '"', '’']));
+        let forward = verb.eq_ignore_ascii_case("according to")
+            || (!verb.ends_with("ing") && before.ends_with([',', '”', '"', '’']));
         if forward {
             if let Some((i, p)) = participants.iter().enumerate().find(|(_, p)| p.span.start >= c.span.end) {
                 if attribution_gap(lexicon, text, c.span.end..p.span.start, 6) {
-                    return Some(Speaker { actor: p.actor, participant: Some(i), content: sent.start..c.span.start, content_is_clause: true, pronoun: false });
+                    return Some(Speaker {
+                        actor: p.actor,
+                        participant: Some(i),
+                        content: sent.start..c.span.start,
+                        content_is_clause: true,
+                        pronoun: false,
+                    });
                 }
             }
         }
@@ -305,7 +365,8 @@ fn reported_words(text: &str, from: usize, end: usize, participants: &[Participa
         Some(t) if !t.is_word() => matches!(&text[t.span.clone()], "“" | "\"" | ":"),
         Some(t) => {
             let w = &text[t.span.clone()];
-            matches!(w, "he" | "she" | "it" | "they" | "we" | "I" | "the") || participants.iter().any(|p| p.span.start == t.span.start)
+            matches!(w, "he" | "she" | "it" | "they" | "we" | "I" | "the")
+                || participants.iter().any(|p| p.span.start == t.span.start)
         }
         None => false,
     };
@@ -352,7 +413,13 @@ fn inherit_quote_speakers(text: &str, sentences: &mut [SentenceInfo]) {
                 if let Some(sp) = sp {
                     for s in &mut sentences[start..=i] {
                         if s.speaker.is_none() {
-                            s.speaker = Some(Speaker { actor: sp.actor, participant: None, content: s.span.clone(), content_is_clause: true, pronoun: sp.pronoun });
+                            s.speaker = Some(Speaker {
+                                actor: sp.actor,
+                                participant: None,
+                                content: s.span.clone(),
+                                content_is_clause: true,
+                                pronoun: sp.pronoun,
+                            });
                         }
                     }
                 }
@@ -361,7 +428,13 @@ fn inherit_quote_speakers(text: &str, sentences: &mut [SentenceInfo]) {
         } else if has_quote && sentences[i].speaker.is_none() {
             if let Some(sp) = &last_quote_speaker {
                 let span = sentences[i].span.clone();
-                sentences[i].speaker = Some(Speaker { actor: sp.actor, participant: None, content: span, content_is_clause: true, pronoun: sp.pronoun });
+                sentences[i].speaker = Some(Speaker {
+                    actor: sp.actor,
+                    participant: None,
+                    content: span,
+                    content_is_clause: true,
+                    pronoun: sp.pronoun,
+                });
             }
         }
         if has_quote {
@@ -426,9 +499,13 @@ impl Ctx<'_> {
         let info = self.info;
         let text = self.text;
         let first_event = out.len();
-        let stance_cues: Vec<&CueMatch> = info.cues.iter().filter(|c| matches!(self.cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval)).collect();
-        let speaker_participant = info.speaker.as_ref().and_then(|s| s.participant);
-        let candidates: Vec<(usize, &Participant)> = info.participants.iter().enumerate().filter(|(i, _)| Some(*i) != speaker_participant).collect();
+        let stance_cues: Vec<&CueMatch> =
+            info.cues.iter().filter(|c| matches!(self.cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval)).collect();
+        // A speaker whose verb takes an object ("Canberra announced sanctions") is an agent
+        // like any other: only reported clauses belong to the speaker.
+        let speaker_participant = info.speaker.as_ref().filter(|s| s.content_is_clause).and_then(|s| s.participant);
+        let candidates: Vec<(usize, &Participant)> =
+            info.participants.iter().enumerate().filter(|(i, _)| Some(*i) != speaker_participant).collect();
         let mut previous_sources: Vec<ActorRef> = Vec::new();
         let mut previous_negative_end: Option<usize> = None;
         for (ci, c) in stance_cues.iter().enumerate() {
@@ -443,15 +520,37 @@ impl Ctx<'_> {
             // "accused Y of shelling": the shelling is the accusation's content, not an event.
             if let Some(prev_end) = previous_negative_end {
                 let gap = &text[prev_end..c.span.start];
-                if word_count(text, prev_end..c.span.start) <= 5 && (gap.trim_end().ends_with(" of") || gap.trim_end().ends_with(" for")) {
+                if word_count(text, prev_end..c.span.start) <= 5
+                    && (gap.trim_end().ends_with(" of") || gap.trim_end().ends_with(" for"))
+                {
                     continue;
                 }
             }
-            let Some(factor) = self.modifiers(c, &clause) else { continue };
+            let Some(factor) = self.modifiers(c, &clause) else {
+                continue;
+            };
             let score = (cue.score * factor).clamp(-1.0, 1.0);
-            let in_words = info.speaker.as_ref().is_some_and(|s| s.content.start <= c.span.start && c.span.end <= s.content.end);
-            let before: Vec<(usize, &Participant)> = candidates.iter().copied().filter(|(_, p)| p.span.end <= c.span.start && p.span.start >= clause.start).collect();
-            let after: Vec<(usize, &Participant)> = candidates.iter().copied().filter(|(_, p)| p.span.start >= c.span.end && p.span.end <= scope_end).collect();
+            let in_words = info
+                .speaker
+                .as_ref()
+                .is_some_and(|s| s.content_is_clause && s.content.start <= c.span.start && c.span.end <= s.content.end);
+            // "officers accused of cyberattacks": a passive participle without an agent.
+            if cue.kind == CueKind::Act
+                && text[c.span.clone()].ends_with("ed")
+                && text[c.span.end..].starts_with(" of ")
+            {
+                continue;
+            }
+            let before: Vec<(usize, &Participant)> = candidates
+                .iter()
+                .copied()
+                .filter(|(_, p)| p.span.end <= c.span.start && p.span.start >= clause.start)
+                .collect();
+            let after: Vec<(usize, &Participant)> = candidates
+                .iter()
+                .copied()
+                .filter(|(_, p)| p.span.start >= c.span.end && p.span.end <= scope_end)
+                .collect();
 
             let mut sources: Vec<ActorRef> = Vec::new();
             let mut rule = SourceRule::Subject;
@@ -460,22 +559,38 @@ impl Ctx<'_> {
             // 1. "criticised by X", "criticism from X".
             if let Some(&(i, p)) = after.first() {
                 let gap = text[c.span.end..p.span.start].trim();
-                let rest = gap.strip_prefix("by ").or_else(|| gap.strip_prefix("from ")).or_else(|| (gap == "by" || gap == "from").then_some(""));
+                let rest = gap
+                    .strip_prefix("by ")
+                    .or_else(|| gap.strip_prefix("from "))
+                    .or_else(|| (gap == "by" || gap == "from").then_some(""));
                 if rest.is_some_and(|r| r.split_whitespace().all(|w| matches!(w, "the" | "a" | "an"))) {
                     sources.push(p.actor);
                     rule = SourceRule::Agent;
                     agent_after = Some(i);
-                    let patient = before.first().map(|(_, p)| p.actor).or_else(|| info.participants.first().map(|p| p.actor)).or_else(|| info.speaker.as_ref().map(|s| s.actor));
+                    let patient = before
+                        .first()
+                        .map(|(_, p)| p.actor)
+                        .or_else(|| info.participants.first().map(|p| p.actor))
+                        .or_else(|| info.speaker.as_ref().map(|s| s.actor));
                     targets.extend(patient);
                 }
             }
             if sources.is_empty() {
-                let adjacent = before.last().filter(|(_, p)| words_between(self.lexicon, text, p.span.end..c.span.start, true).is_some_and(|n| n <= 2));
-                let prev_word = last_word(text, clause.start.max(before.last().map_or(clause.start, |(_, p)| p.span.end))..c.span.start);
+                let adjacent = before.last().filter(|(_, p)| {
+                    words_between(self.lexicon, text, p.span.end..c.span.start, true).is_some_and(|n| n <= 2)
+                });
+                let prev_word = last_word(
+                    text,
+                    clause.start.max(before.last().map_or(clause.start, |(_, p)| p.span.end))..c.span.start,
+                );
                 let continues = prev_word.is_some_and(|w| COORDINATORS.contains(&w)) && !previous_sources.is_empty();
-                if let Some(&(_, p)) = adjacent {
+                if let Some(&(ia, p)) = adjacent {
                     sources.push(p.actor);
                     rule = SourceRule::Adjacent;
+                    // With those coordinated before it: "Washington, London and Canberra".
+                    let _ = ia;
+                    let run: Vec<(usize, &Participant)> = before.iter().rev().copied().collect();
+                    sources.extend(coordinated_run(text, &run, false).into_iter().skip(1));
                 } else if continues {
                     sources.clone_from(&previous_sources);
                     rule = SourceRule::Subject;
@@ -484,18 +599,9 @@ impl Ctx<'_> {
                         sources.push(sp.actor);
                         rule = if sp.pronoun { SourceRule::Pronoun } else { SourceRule::Speaker };
                     }
-                } else if let Some(&(i0, first)) = before.first() {
-                    sources.push(first.actor);
-                    // Coordinated subjects: "Beijing and Moscow".
-                    let mut prev = first;
-                    for &(i, p) in before.iter().skip(1) {
-                        if i == i0 + sources.len() && coordinated(text, prev.span.end..p.span.start) {
-                            sources.push(p.actor);
-                            prev = p;
-                        } else {
-                            break;
-                        }
-                    }
+                } else if !before.is_empty() {
+                    // The first participant and those coordinated with it: "Beijing and Moscow".
+                    sources.extend(coordinated_run(text, &before, true));
                 } else if !previous_sources.is_empty() {
                     sources.clone_from(&previous_sources);
                 } else if let Some(sp) = &info.speaker {
@@ -504,24 +610,22 @@ impl Ctx<'_> {
                         rule = if sp.pronoun { SourceRule::Pronoun } else { SourceRule::Speaker };
                     }
                 }
-                // Targets: the first participant after the cue and those coordinated with it.
-                if let Some(&(_, first)) = after.first() {
-                    targets.push(first.actor);
-                    let mut prev = first;
-                    for &(_, p) in after.iter().skip(1) {
-                        if coordinated(text, prev.span.end..p.span.start) {
-                            targets.push(p.actor);
-                            prev = p;
-                        } else {
-                            break;
-                        }
-                    }
+                // Targets: the first participant after the cue and those coordinated with it,
+                // leaving out the sources' own countries ("hailed as a victory for the Syrian
+                // people" has no target yet).
+                let source_countries: Vec<&str> = sources.iter().map(|s| self.country(*s)).collect();
+                let after: Vec<(usize, &Participant)> =
+                    after.iter().copied().filter(|(_, p)| !source_countries.contains(&self.country(p.actor))).collect();
+                if !after.is_empty() {
+                    targets.extend(coordinated_run(text, &after, true));
                 } else if sources.len() >= 2 {
                     rule = SourceRule::Mutual;
                     targets.clone_from(&sources);
                 } else if let Some(reply_to) = self.reply_target(out, &sources) {
                     targets.push(reply_to);
-                } else if let Some((_, near)) = candidates.iter().rev().find(|(_, p)| p.span.end <= c.span.start && !sources.iter().any(|s| self.country(*s) == self.country(p.actor))) {
+                } else if let Some((_, near)) = candidates.iter().rev().find(|(_, p)| {
+                    p.span.end <= c.span.start && !sources.iter().any(|s| self.country(*s) == self.country(p.actor))
+                }) {
                     targets.push(near.actor);
                 }
             }
@@ -535,8 +639,13 @@ impl Ctx<'_> {
             }
             let cue_text = &text[c.span.clone()];
             // A hostile act the speaker attributes to someone else is the speaker's accusation.
-            if let Some(sp) = info.speaker.as_ref().filter(|_| in_words && score < 0.0 && !matches!(rule, SourceRule::Speaker | SourceRule::Pronoun)) {
-                let accused: Vec<ActorRef> = sources.iter().copied().filter(|s| self.country(*s) != self.country(sp.actor)).collect();
+            if let Some(sp) = info
+                .speaker
+                .as_ref()
+                .filter(|_| in_words && score < 0.0 && matches!(rule, SourceRule::Subject | SourceRule::Adjacent))
+            {
+                let accused: Vec<ActorRef> =
+                    sources.iter().copied().filter(|s| self.country(*s) != self.country(sp.actor)).collect();
                 if !accused.is_empty() {
                     for a in accused {
                         self.emit(out, first_event, sp.actor, a, score, cue_text, SourceRule::Accusation);
@@ -595,31 +704,101 @@ impl Ctx<'_> {
     /// A reply: whoever last acted toward one of `sources` earlier in this paragraph.
     fn reply_target(&self, out: &[StanceEvent], sources: &[ActorRef]) -> Option<ActorRef> {
         let countries: Vec<&str> = sources.iter().map(|s| self.country(*s)).collect();
-        out[self.para_start..].iter().rev().find(|e| countries.contains(&self.country(e.target)) && !countries.contains(&self.country(e.source))).map(|e| e.source)
+        out[self.para_start..]
+            .iter()
+            .rev()
+            .find(|e| countries.contains(&self.country(e.target)) && !countries.contains(&self.country(e.source)))
+            .map(|e| e.source)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn emit(&self, out: &mut Vec<StanceEvent>, first_event: usize, s: ActorRef, t: ActorRef, score: f64, cue_text: &str, rule: SourceRule) {
+    fn emit(
+        &self,
+        out: &mut Vec<StanceEvent>,
+        first_event: usize,
+        s: ActorRef,
+        t: ActorRef,
+        score: f64,
+        cue_text: &str,
+        rule: SourceRule,
+    ) {
         if self.country(s) == self.country(t) {
             return;
         }
-        if let Some(e) = out[first_event..].iter_mut().find(|e| self.country(e.source) == self.country(s) && self.country(e.target) == self.country(t)) {
+        if let Some(e) = out[first_event..]
+            .iter_mut()
+            .find(|e| self.country(e.source) == self.country(s) && self.country(e.target) == self.country(t))
+        {
             e.score = (e.score + score).clamp(-1.0, 1.0);
             if !e.cues.split("; ").any(|c| c == cue_text) {
                 e.cues.push_str("; ");
                 e.cues.push_str(cue_text);
             }
         } else {
-            out.push(StanceEvent { paragraph: self.at.0, sentence: self.at.1, source: s, target: t, score, cues: cue_text.to_string(), rule });
+            out.push(StanceEvent {
+                paragraph: self.at.0,
+                sentence: self.at.1,
+                source: s,
+                target: t,
+                score,
+                cues: cue_text.to_string(),
+                rule,
+            });
         }
     }
 }
 
-/// Whether two participants are joined by "and", "or", "&" or a comma only.
+/// Whether two participants are joined by "and", "or", "&", "as well as", or a possessive noun
+/// phrase ending in "and" ("North Korea's missile launches and China's ...").
 fn coordinated(text: &str, gap: Range<usize>) -> bool {
     if gap.start > gap.end {
         return false;
     }
     let g = text[gap].trim();
-    matches!(g, "and" | "or" | "&" | "," | ", and" | "and the" | ", and the" | "or the" | "as well as")
+    if matches!(g, "and" | "or" | "&" | ", and" | "and the" | ", and the" | "or the" | "as well as") {
+        return true;
+    }
+    (g.starts_with("'s ") || g.starts_with("’s ")) && g.ends_with(" and") && g.split_whitespace().count() <= 5
+}
+
+/// The actors of `list[0]` and of the participants coordinated with it, walking `list` (in text
+/// order when `forward`, else backwards from the one nearest the cue). Participants must be
+/// neighbours; a comma counts only in a list that has an "and" ("A, B and C").
+fn coordinated_run(text: &str, list: &[(usize, &Participant)], forward: bool) -> Vec<ActorRef> {
+    let Some(&(mut idx, first)) = list.first() else { return Vec::new() };
+    let mut out = vec![first.actor];
+    let mut valid = 1; // length of the prefix known to be a proper list
+    let mut prev = first;
+    let mut seen_and = false;
+    for &(i, p) in &list[1..] {
+        let neighbour = if forward { i == idx + 1 } else { i + 1 == idx };
+        let gap = if forward { prev.span.end..p.span.start } else { p.span.end..prev.span.start };
+        if !neighbour {
+            break;
+        }
+        if coordinated(text, gap.clone()) {
+            seen_and = true;
+            out.push(p.actor);
+            if forward {
+                valid = out.len();
+            }
+        } else if comma_link(text, gap) && (forward || seen_and) {
+            out.push(p.actor);
+        } else {
+            break;
+        }
+        if !forward {
+            valid = out.len();
+        }
+        idx = i;
+        prev = p;
+    }
+    out.truncate(valid);
+    out
+}
+
+/// A comma joins participants only in a list that ends with "and": "Washington, London and
+/// Canberra", not "the UN General Assembly, Chilean President ...".
+fn comma_link(text: &str, gap: Range<usize>) -> bool {
+    gap.start <= gap.end && text[gap].trim() == ","
 }

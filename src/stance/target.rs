@@ -85,11 +85,7 @@ pub enum TargetModelError {
         source: std::io::Error,
     },
     #[error("{name}:{line}: {message}")]
-    Parse {
-        name: String,
-        line: u64,
-        message: String,
-    },
+    Parse { name: String, line: u64, message: String },
 }
 
 /// The CSV header of a weights file.
@@ -180,12 +176,7 @@ impl TargetModel {
             names.push(name);
             weights.push(w);
         }
-        TargetModel {
-            index,
-            by_name,
-            names,
-            weights,
-        }
+        TargetModel { index, by_name, names, weights }
     }
 
     /// Row of a feature, if the model has it.
@@ -209,21 +200,14 @@ impl TargetModel {
     /// The model shipped in `lexicons/target_model.csv`, trained on NewsMTSC `train.jsonl`.
     pub fn embedded() -> TargetModel {
         // The embedded file is checked by a unit test, so this cannot fail in a released build.
-        TargetModel::from_csv(
-            include_str!("../../lexicons/target_model.csv"),
-            "lexicons/target_model.csv",
-        )
-        .expect("embedded lexicons/target_model.csv is valid (checked by tests)")
+        TargetModel::from_csv(include_str!("../../lexicons/target_model.csv"), "lexicons/target_model.csv")
+            .expect("embedded lexicons/target_model.csv is valid (checked by tests)")
     }
 
     /// Parses a weights file: header `feature,negative,neutral,positive`, then one row per
     /// feature with three finite numbers. `name` is used in error messages.
     pub fn from_csv(text: &str, name: &str) -> Result<TargetModel, TargetModelError> {
-        let err = |line: u64, message: String| TargetModelError::Parse {
-            name: name.to_string(),
-            line,
-            message,
-        };
+        let err = |line: u64, message: String| TargetModelError::Parse { name: name.to_string(), line, message };
         // The CSV reader skips blank lines without counting them, which would shift every later
         // line number in our messages; the format has none, so reject them up front.
         if let Some(i) = text.lines().position(|l| l.trim().is_empty()) {
@@ -231,10 +215,7 @@ impl TargetModel {
                 return Err(err(i as u64 + 1, "blank line".to_string()));
             }
         }
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
         let mut rows: Vec<(Box<str>, [f64; 3])> = Vec::new();
         let mut seen: FxHashMap<Box<str>, u64> = FxHashMap::default();
         let mut header_seen = false;
@@ -252,10 +233,7 @@ impl TargetModel {
             let line = rec.position().map_or(line_before, |p| p.line());
             if !header_seen {
                 if rec.iter().collect::<Vec<_>>() != HEADER {
-                    return Err(err(
-                        line,
-                        format!("expected header {:?}, found {:?}", HEADER.join(","), rec),
-                    ));
+                    return Err(err(line, format!("expected header {:?}, found {:?}", HEADER.join(","), rec)));
                 }
                 header_seen = true;
                 continue;
@@ -270,26 +248,12 @@ impl TargetModel {
             let mut w = [0.0; 3];
             for (k, slot) in w.iter_mut().enumerate() {
                 let field = &rec[k + 1];
-                *slot = field
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .ok_or_else(|| {
-                        err(
-                            line,
-                            format!(
-                                "{} weight of {feature:?} is not a finite number: {field:?}",
-                                HEADER[k + 1]
-                            ),
-                        )
-                    })?;
+                *slot = field.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                    err(line, format!("{} weight of {feature:?} is not a finite number: {field:?}", HEADER[k + 1]))
+                })?;
             }
             if let Some(prev) = seen.insert(feature.into(), line) {
-                return Err(err(
-                    line,
-                    format!("feature {feature:?} already defined on line {prev}"),
-                ));
+                return Err(err(line, format!("feature {feature:?} already defined on line {prev}")));
             }
             rows.push((feature.into(), w));
         }
@@ -316,13 +280,7 @@ impl TargetModel {
         let io = std::io::Error::other;
         wr.write_record(HEADER).map_err(io)?;
         for (name, w) in self.names.iter().zip(&self.weights) {
-            wr.write_record([
-                name.as_ref(),
-                &w[0].to_string(),
-                &w[1].to_string(),
-                &w[2].to_string(),
-            ])
-            .map_err(io)?;
+            wr.write_record([name.as_ref(), &w[0].to_string(), &w[1].to_string(), &w[2].to_string()]).map_err(io)?;
         }
         wr.flush()
     }
@@ -345,13 +303,7 @@ impl TargetModel {
     /// Scores the mention at byte span `target` of `sentence`; `others` are the byte spans of
     /// other actors' mentions in the sentence. Never panics: spans are clamped to the sentence
     /// and snapped to character boundaries.
-    pub fn score(
-        &self,
-        vader: &Vader,
-        sentence: &str,
-        target: Range<usize>,
-        others: &[Range<usize>],
-    ) -> TargetScore {
+    pub fn score(&self, vader: &Vader, sentence: &str, target: Range<usize>, others: &[Range<usize>]) -> TargetScore {
         let mut logits = [0.0f64; 3];
         with_scratch(|scratch| {
             features::extract(scratch, vader, sentence, target, others, &mut |name, v| {
@@ -414,11 +366,7 @@ pub(crate) fn score_from_logits(logits: [f64; 3]) -> TargetScore {
             best = k;
         }
     }
-    TargetScore {
-        label: Label::ALL[best],
-        probs: e,
-        score: (e[2] - e[0]).clamp(-1.0, 1.0),
-    }
+    TargetScore { label: Label::ALL[best], probs: e, score: (e[2] - e[0]).clamp(-1.0, 1.0) }
 }
 
 #[cfg(test)]
@@ -447,46 +395,19 @@ mod tests {
         let emb = TargetModel::embedded();
         let mut buf = Vec::new();
         emb.to_csv(&mut buf).unwrap();
-        assert_eq!(
-            TargetModel::from_csv(std::str::from_utf8(&buf).unwrap(), "x").unwrap(),
-            emb
-        );
+        assert_eq!(TargetModel::from_csv(std::str::from_utf8(&buf).unwrap(), "x").unwrap(), emb);
     }
 
     #[test]
     fn bad_lines_are_reported_with_file_and_line() {
         let cases = [
-            (
-                "feature,negative,neutral,positive\nbias,0,0,0\nS:x,1,zz,0\n",
-                3,
-                "not a finite",
-            ),
-            (
-                "feature,negative,neutral,positive\nbias,0,0\n",
-                2,
-                "4 fields",
-            ),
+            ("feature,negative,neutral,positive\nbias,0,0,0\nS:x,1,zz,0\n", 3, "not a finite"),
+            ("feature,negative,neutral,positive\nbias,0,0\n", 2, "4 fields"),
             ("feature,neg,neu,pos\n", 1, "header"),
-            (
-                "feature,negative,neutral,positive\nbias,0,0,0\nbias,1,1,1\n",
-                3,
-                "already defined",
-            ),
-            (
-                "feature,negative,neutral,positive\nbias,0,0,0\n\nS:a,1,1,1\n",
-                3,
-                "blank line",
-            ),
-            (
-                "feature,negative,neutral,positive\n,0,0,0\n",
-                2,
-                "empty feature",
-            ),
-            (
-                "feature,negative,neutral,positive\nx,NaN,0,0\n",
-                2,
-                "finite",
-            ),
+            ("feature,negative,neutral,positive\nbias,0,0,0\nbias,1,1,1\n", 3, "already defined"),
+            ("feature,negative,neutral,positive\nbias,0,0,0\n\nS:a,1,1,1\n", 3, "blank line"),
+            ("feature,negative,neutral,positive\n,0,0,0\n", 2, "empty feature"),
+            ("feature,negative,neutral,positive\nx,NaN,0,0\n", 2, "finite"),
             ("", 1, "header"),
         ];
         for (text, line, what) in cases {
@@ -500,15 +421,9 @@ mod tests {
     #[test]
     fn load_dir_falls_back_to_embedded_and_reads_overrides() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            TargetModel::load_dir(dir.path()).unwrap(),
-            TargetModel::embedded()
-        );
-        std::fs::write(
-            dir.path().join("target_model.csv"),
-            "feature,negative,neutral,positive\nbias,0,oops,0\n",
-        )
-        .unwrap();
+        assert_eq!(TargetModel::load_dir(dir.path()).unwrap(), TargetModel::embedded());
+        std::fs::write(dir.path().join("target_model.csv"), "feature,negative,neutral,positive\nbias,0,oops,0\n")
+            .unwrap();
         let e = TargetModel::load_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("target_model.csv:2:"), "{e}");
     }
@@ -517,11 +432,7 @@ mod tests {
     #[allow(clippy::reversed_empty_ranges)] // reversed spans are exactly the odd input tested
     fn scores_are_probabilities_and_never_panic() {
         let vader = Vader::embedded();
-        let models = [
-            TargetModel::embedded(),
-            tiny(),
-            TargetModel::from_rows(vec![]),
-        ];
+        let models = [TargetModel::embedded(), tiny(), TargetModel::from_rows(vec![])];
         let long = "Ωmega ".repeat(300);
         let cases: Vec<(&str, Range<usize>)> = vec![
             ("", 0..0),
@@ -570,10 +481,7 @@ mod tests {
     fn colliding_hashes_fall_back_to_names() {
         // Force the ambiguous path by building a model whose index is then rewritten so that
         // both names share one hash.
-        let mut m = TargetModel::from_rows(vec![
-            ("a".into(), [1.0, 0.0, 0.0]),
-            ("b".into(), [0.0, 0.0, 1.0]),
-        ]);
+        let mut m = TargetModel::from_rows(vec![("a".into(), [1.0, 0.0, 0.0]), ("b".into(), [0.0, 0.0, 1.0])]);
         let (ha, hb) = (feature_hash("a"), feature_hash("b"));
         m.index.remove(&hb);
         m.index.insert(ha, (AMBIGUOUS, [0.0; 3]));

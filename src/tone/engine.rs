@@ -131,20 +131,11 @@ impl Tables {
             i = end;
             let token = strip_punc_if_word(&text[start..end]);
             let lo = lower.len();
-            let upper = if token.is_ascii() {
-                is_upper_ascii(token.as_bytes())
-            } else {
-                is_upper(token)
-            };
+            let upper = if token.is_ascii() { is_upper_ascii(token.as_bytes()) } else { is_upper(token) };
             push_lower(token, lower);
             let hi = lower.len();
             let entry = self.words.get(&lower[lo..hi]).copied().unwrap_or_default();
-            toks.push(Tok {
-                lo,
-                hi,
-                entry,
-                upper,
-            });
+            toks.push(Tok { lo, hi, entry, upper });
         }
     }
 }
@@ -206,17 +197,10 @@ fn strip_punc_if_word(token: &str) -> &str {
     let Some(first) = bytes.iter().position(|b| !b.is_ascii_punctuation()) else {
         return token; // all punctuation: strips to "", which has fewer than three characters
     };
-    let last = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_punctuation())
-        .unwrap_or(first);
+    let last = bytes.iter().rposition(|b| !b.is_ascii_punctuation()).unwrap_or(first);
     let stripped = &token[first..=last];
     // Three or more characters: more than two bytes that are not UTF-8 continuation bytes.
-    let chars = stripped
-        .bytes()
-        .filter(|&b| (b as i8) >= -0x40)
-        .take(3)
-        .count();
+    let chars = stripped.bytes().filter(|&b| (b as i8) >= -0x40).take(3).count();
     if chars <= 2 {
         token
     } else {
@@ -238,10 +222,7 @@ impl Tok {
     /// `negated([word])`: in `NEGATE`, or containing "n't".
     #[inline]
     fn negated(&self, lower: &str) -> bool {
-        self.entry.negate
-            || lower.as_bytes()[self.lo..self.hi]
-                .windows(3)
-                .any(|w| w == b"n't")
+        self.entry.negate || lower.as_bytes()[self.lo..self.hi].windows(3).any(|w| w == b"n't")
     }
 }
 
@@ -255,13 +236,7 @@ struct Sentence<'a> {
 impl Tables {
     /// `polarity_scores`, unrounded parts included; see [`super::Vader::polarity_scores`].
     pub(crate) fn score(&self, text: &str, scratch: &mut Scratch) -> Polarity {
-        let Scratch {
-            text: text_buf,
-            lower,
-            toks,
-            sentiments,
-            but,
-        } = scratch;
+        let Scratch { text: text_buf, lower, toks, sentiments, but } = scratch;
         let text: &str = if self.has_emoji(text) {
             self.replace_emoji(text, text_buf);
             text_buf
@@ -350,24 +325,14 @@ impl Tables {
     /// sequences, never as substrings, and candidates are tried in the reference's order.
     fn special_idioms_check(&self, mut valence: f64, toks: &[Tok], i: usize) -> f64 {
         let id = |k: usize| toks[k].id();
-        let special = |ids: &[u8]| -> Option<f64> {
-            self.special_cases
-                .iter()
-                .find(|p| p.matches(ids))
-                .map(|p| p.value)
-        };
+        let special =
+            |ids: &[u8]| -> Option<f64> { self.special_cases.iter().find(|p| p.matches(ids)).map(|p| p.value) };
         let one_zero = [id(i - 1), id(i)];
         let two_one_zero = [id(i - 2), id(i - 1), id(i)];
         let two_one = [id(i - 2), id(i - 1)];
         let three_two_one = [id(i - 3), id(i - 2), id(i - 1)];
         let three_two = [id(i - 3), id(i - 2)];
-        let sequences: [&[u8]; 5] = [
-            &one_zero,
-            &two_one_zero,
-            &two_one,
-            &three_two_one,
-            &three_two,
-        ];
+        let sequences: [&[u8]; 5] = [&one_zero, &two_one_zero, &two_one, &three_two_one, &three_two];
         if let Some(v) = sequences.iter().find_map(|seq| special(seq)) {
             valence = v;
         }
@@ -482,11 +447,7 @@ fn but_rescale(sentiments: &mut [f64], bi: usize, scratch: &mut ButScratch, line
         for (nk, &k) in nonzero.iter().enumerate() {
             let v = sentiments[k];
             // First earlier-or-equal non-zero position with an equal value (k itself at worst).
-            let si = nonzero[..=nk]
-                .iter()
-                .copied()
-                .find(|&j| sentiments[j] == v)
-                .unwrap_or(k);
+            let si = nonzero[..=nk].iter().copied().find(|&j| sentiments[j] == v).unwrap_or(k);
             if let Some(f) = factor(si) {
                 sentiments[si] = v * f;
             }
@@ -505,17 +466,11 @@ fn but_rescale(sentiments: &mut [f64], bi: usize, scratch: &mut ButScratch, line
         heaps.values_mut().for_each(BinaryHeap::clear);
     }
     for &k in nonzero.iter() {
-        heaps
-            .entry(sentiments[k].to_bits())
-            .or_default()
-            .push(Reverse(k));
+        heaps.entry(sentiments[k].to_bits()).or_default().push(Reverse(k));
     }
     for &k in nonzero.iter() {
         let v = sentiments[k];
-        let si = heaps
-            .get_mut(&v.to_bits())
-            .and_then(|h| h.pop())
-            .map_or(k, |Reverse(si)| si);
+        let si = heaps.get_mut(&v.to_bits()).and_then(|h| h.pop()).map_or(k, |Reverse(si)| si);
         let new = match factor(si) {
             Some(f) => v * f,
             None => v,

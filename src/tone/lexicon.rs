@@ -78,27 +78,15 @@ fn lines(src: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Parses `vader_lexicon.txt` format: `word<TAB>mean<TAB>...`; a later duplicate wins, as in a
 /// Python dict.
-pub(crate) fn parse_lexicon<'a>(
-    src: &'a str,
-    name: &str,
-) -> Result<Vec<(&'a str, f64)>, ToneError> {
+pub(crate) fn parse_lexicon<'a>(src: &'a str, name: &str) -> Result<Vec<(&'a str, f64)>, ToneError> {
     let mut out = Vec::with_capacity(8192);
     for (line_no, line) in lines(src) {
-        let err = |reason: String| ToneError::Parse {
-            name: name.to_owned(),
-            line: line_no,
-            reason,
-        };
-        let (word, measure) =
-            two_fields(line).ok_or_else(|| err("expected `word<TAB>valence`".to_owned()))?;
+        let err = |reason: String| ToneError::Parse { name: name.to_owned(), line: line_no, reason };
+        let (word, measure) = two_fields(line).ok_or_else(|| err("expected `word<TAB>valence`".to_owned()))?;
         let measure = measure.trim_matches(is_py_space);
-        let value: f64 = measure
-            .parse()
-            .map_err(|_| err(format!("valence {measure:?} is not a number")))?;
+        let value: f64 = measure.parse().map_err(|_| err(format!("valence {measure:?} is not a number")))?;
         if !value.is_finite() || value.abs() > MAX_VALENCE {
-            return Err(err(format!(
-                "valence {measure:?} is not a finite number within ±{MAX_VALENCE}"
-            )));
+            return Err(err(format!("valence {measure:?} is not a finite number within ±{MAX_VALENCE}")));
         }
         out.push((word, value));
     }
@@ -106,10 +94,7 @@ pub(crate) fn parse_lexicon<'a>(
 }
 
 /// Parses `emoji_utf8_lexicon.txt` format: `emoji<TAB>description`.
-pub(crate) fn parse_emoji<'a>(
-    src: &'a str,
-    name: &str,
-) -> Result<Vec<(&'a str, &'a str)>, ToneError> {
+pub(crate) fn parse_emoji<'a>(src: &'a str, name: &str) -> Result<Vec<(&'a str, &'a str)>, ToneError> {
     let mut out = Vec::with_capacity(4096);
     for (line_no, line) in lines(src) {
         let pair = two_fields(line).ok_or_else(|| ToneError::Parse {
@@ -145,11 +130,7 @@ impl Tables {
         // Words that occur only inside multi-word keys get the next free ids, in table order.
         let mut next_id = RULE_WORDS.iter().map(|&(_, id)| id).max().unwrap_or(0) + 1;
         let mut phrase = |key: &str, value: f64| -> Option<Phrase> {
-            let mut p = Phrase {
-                len: 0,
-                ids: [w::NONE; 3],
-                value,
-            };
+            let mut p = Phrase { len: 0, ids: [w::NONE; 3], value };
             for part in key.split(' ') {
                 if p.len == p.ids.len() {
                     return None;
@@ -165,15 +146,9 @@ impl Tables {
             // A one-word key can never equal a joined sequence of two or three tokens.
             (p.len >= 2).then_some(p)
         };
-        let special_cases = SPECIAL_CASES
-            .iter()
-            .filter_map(|&(k, v)| phrase(k, v))
-            .collect();
-        let booster_phrases = BOOSTER_DICT
-            .iter()
-            .filter(|(k, _)| k.contains(' '))
-            .filter_map(|&(k, v)| phrase(k, v))
-            .collect();
+        let special_cases = SPECIAL_CASES.iter().filter_map(|&(k, v)| phrase(k, v)).collect();
+        let booster_phrases =
+            BOOSTER_DICT.iter().filter(|(k, _)| k.contains(' ')).filter_map(|&(k, v)| phrase(k, v)).collect();
 
         let mut emoji_map = FxHashMap::default();
         let mut ascii_emoji = [false; 128];
@@ -220,10 +195,7 @@ mod tests {
         // CRLF, surrounding whitespace, extra columns, later duplicates.
         let lex = parse_lexicon("  good\t1.9\t0.5\t[1]\r\ngood\t 2.0 \n\n", "x").unwrap();
         assert_eq!(lex, vec![("good", 1.9), ("good", 2.0)]);
-        let t = Tables::new(
-            &lex,
-            &parse_emoji("😀\tgrinning face\r\n:)\tsmile\n", "e").unwrap(),
-        );
+        let t = Tables::new(&lex, &parse_emoji("😀\tgrinning face\r\n:)\tsmile\n", "e").unwrap());
         assert_eq!(t.words["good"].valence, Some(2.0));
         assert_eq!(&*t.emoji[&'😀'], "grinning face");
         assert_eq!(t.emoji.len(), 1, "multi-character keys never match");

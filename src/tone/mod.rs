@@ -59,11 +59,7 @@ pub enum ToneError {
     },
     /// A lexicon line is malformed; `line` is 1-based.
     #[error("{name}:{line}: {reason}")]
-    Parse {
-        name: String,
-        line: usize,
-        reason: String,
-    },
+    Parse { name: String, line: usize, reason: String },
 }
 
 /// A VADER analyzer: the lexicons merged into one look-up table. Immutable, `Send + Sync`,
@@ -109,17 +105,10 @@ impl Vader {
     /// Differences from the reference, which would crash or produce NaN instead: blank lines
     /// are skipped, and a valence must be a finite number within ±1e6 (Rust float syntax, so no
     /// `_` digit separators).
-    pub fn from_sources(
-        lexicon: &str,
-        lexicon_name: &str,
-        emoji: &str,
-        emoji_name: &str,
-    ) -> Result<Vader, ToneError> {
+    pub fn from_sources(lexicon: &str, lexicon_name: &str, emoji: &str, emoji_name: &str) -> Result<Vader, ToneError> {
         let lexicon = lexicon::parse_lexicon(lexicon, lexicon_name)?;
         let emoji = lexicon::parse_emoji(emoji, emoji_name)?;
-        Ok(Vader {
-            tables: Tables::new(&lexicon, &emoji),
-        })
+        Ok(Vader { tables: Tables::new(&lexicon, &emoji) })
     }
 
     /// Loads `DIR/vader/vader_lexicon.txt` and `DIR/vader/emoji_utf8_lexicon.txt`; a file that
@@ -127,18 +116,13 @@ impl Vader {
     /// `--lexicons` path is an error rather than a silent fallback.
     pub fn load_dir(dir: &Path) -> Result<Vader, ToneError> {
         if let Err(source) = std::fs::read_dir(dir) {
-            return Err(ToneError::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
+            return Err(ToneError::Io { path: dir.to_path_buf(), source });
         }
         let read = |file: &str, embedded: &'static str| -> Result<(String, String), ToneError> {
             let path = dir.join("vader").join(file);
             match std::fs::read_to_string(&path) {
                 Ok(text) => Ok((text, path.display().to_string())),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    Ok((embedded.to_owned(), format!("embedded {file}")))
-                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((embedded.to_owned(), format!("embedded {file}"))),
                 Err(source) => Err(ToneError::Io { path, source }),
             }
         };
@@ -193,11 +177,7 @@ fn write_score<W: Write>(out: &mut W, x: f64) -> io::Result<()> {
 /// VADER and changes nothing) and other Unicode line breaks do not split. A final line without
 /// `\n` still counts; empty input gives the header only. Invalid UTF-8 is decoded lossily (each
 /// bad sequence becomes U+FFFD), so any byte stream is accepted. Returns the number of rows.
-pub fn write_tone_csv<R: BufRead, W: Write>(
-    vader: &Vader,
-    mut input: R,
-    out: W,
-) -> io::Result<u64> {
+pub fn write_tone_csv<R: BufRead, W: Write>(vader: &Vader, mut input: R, out: W) -> io::Result<u64> {
     let mut out = BufWriter::new(out);
     out.write_all(b"neg,neu,pos,compound\n")?;
     let mut line = Vec::new();

@@ -119,18 +119,11 @@ fn lower_char(c: char) -> char {
 /// CPython's `handle_capital_sigma`: U+03A3 at byte `at` of `s` lowers to final sigma when a
 /// cased letter precedes it and none follows it (case-ignorable characters skipped both ways).
 fn is_final_sigma(s: &str, at: usize) -> bool {
-    let before = s[..at]
-        .chars()
-        .rev()
-        .map(|c| range_lookup(SIGMA_CLASS, c))
-        .find(|&k| k != IGNORABLE);
+    let before = s[..at].chars().rev().map(|c| range_lookup(SIGMA_CLASS, c)).find(|&k| k != IGNORABLE);
     if before != Some(CASED) {
         return false;
     }
-    let after = s[at + 'Σ'.len_utf8()..]
-        .chars()
-        .map(|c| range_lookup(SIGMA_CLASS, c))
-        .find(|&k| k != IGNORABLE);
+    let after = s[at + 'Σ'.len_utf8()..].chars().map(|c| range_lookup(SIGMA_CLASS, c)).find(|&k| k != IGNORABLE);
     after != Some(CASED)
 }
 
@@ -165,9 +158,7 @@ mod tests {
 
     #[test]
     fn whitespace_is_pythons_set() {
-        for c in [
-            '\u{1c}', '\u{1f}', '\u{85}', '\u{a0}', '\u{3000}', '\u{2028}', '\x0b',
-        ] {
+        for c in ['\u{1c}', '\u{1f}', '\u{85}', '\u{a0}', '\u{3000}', '\u{2028}', '\x0b'] {
             assert!(is_py_space(c), "{c:?}");
         }
         for c in ['\u{200b}', '\u{feff}', '\u{2060}', '\u{180e}', 'a', '\0'] {

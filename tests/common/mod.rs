@@ -17,12 +17,7 @@ pub fn root() -> PathBuf {
 /// Runs `newsstance score ARGS -o OUT --progress never` and returns its output.
 pub fn score(out: &Path, args: &[&str]) -> Output {
     let mut c = bin();
-    c.arg("score")
-        .args(args)
-        .arg("-o")
-        .arg(out)
-        .arg("--progress")
-        .arg("never");
+    c.arg("score").args(args).arg("-o").arg(out).arg("--progress").arg("never");
     c.output().expect("run newsstance")
 }
 
@@ -39,18 +34,12 @@ impl Table {
             .from_path(path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let header = r.headers().unwrap().iter().map(String::from).collect();
-        let rows = r
-            .records()
-            .map(|x| x.unwrap().iter().map(String::from).collect())
-            .collect();
+        let rows = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
         Table { header, rows }
     }
 
     pub fn col(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
     }
 
     pub fn get<'a>(&self, row: &'a [String], name: &str) -> &'a str {

@@ -77,22 +77,13 @@ pub(crate) struct Scratch {
 }
 
 const NEGATORS: &[&str] = &[
-    "not", "no", "never", "nobody", "none", "nor", "neither", "nothing", "nowhere", "without",
-    "cannot", "hardly", "rarely", "seldom", "despite",
+    "not", "no", "never", "nobody", "none", "nor", "neither", "nothing", "nowhere", "without", "cannot", "hardly",
+    "rarely", "seldom", "despite",
 ];
-const CONTRAST: &[&str] = &[
-    "but",
-    "however",
-    "although",
-    "though",
-    "yet",
-    "whereas",
-    "nevertheless",
-    "nonetheless",
-];
+const CONTRAST: &[&str] = &["but", "however", "although", "though", "yet", "whereas", "nevertheless", "nonetheless"];
 const CLAUSE_WORDS: &[&str] = &[
-    "but", "however", "although", "though", "whereas", "while", "because", "which", "who", "whom",
-    "that", "after", "before", "when", "if", "and",
+    "but", "however", "although", "though", "whereas", "while", "because", "which", "who", "whom", "that", "after",
+    "before", "when", "if", "and",
 ];
 const SPEECH_VERBS: &[&str] = &[
     "said",
@@ -139,10 +130,7 @@ fn is_negator(w: &str) -> bool {
 }
 
 fn is_boundary_punct(c: &str) -> bool {
-    matches!(
-        c,
-        "," | ";" | ":" | "(" | ")" | "—" | "–" | "-" | "“" | "”" | "\"" | "'" | "?" | "!" | "."
-    )
+    matches!(c, "," | ";" | ":" | "(" | ")" | "—" | "–" | "-" | "“" | "”" | "\"" | "'" | "?" | "!" | ".")
 }
 
 fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
@@ -201,14 +189,10 @@ impl Scratch {
             }
             // An apostrophe glued to the previous token starts a word ("Doe" | "'s" when the
             // target span ends inside "Doe's").
-            let next_alnum = |k: usize| {
-                sentence
-                    .get(k..)
-                    .and_then(|r| r.chars().next())
-                    .is_some_and(|n| n.is_alphanumeric())
-            };
-            let is_word = c.is_alphanumeric()
-                || (matches!(c, '\'' | '’') && prev_end == i && next_alnum(i + c.len_utf8()));
+            let next_alnum =
+                |k: usize| sentence.get(k..).and_then(|r| r.chars().next()).is_some_and(|n| n.is_alphanumeric());
+            let is_word =
+                c.is_alphanumeric() || (matches!(c, '\'' | '’') && prev_end == i && next_alnum(i + c.len_utf8()));
             let (start, end) = if is_word {
                 let mut end = i + c.len_utf8();
                 while let Some(&(j, d)) = it.peek() {
@@ -262,8 +246,7 @@ impl Scratch {
                 continue;
             }
             if let Some(k) = others.iter().position(|o| overlaps(o, start, end)) {
-                if last_other == Some(k) && self.toks.last().is_some_and(|t| t.kind == Kind::Actor)
-                {
+                if last_other == Some(k) && self.toks.last().is_some_and(|t| t.kind == Kind::Actor) {
                     if let Some(t) = self.toks.last_mut() {
                         t.end = end;
                     }
@@ -302,16 +285,7 @@ impl Scratch {
                 lo = hi - 2;
                 kind = Kind::Word;
             }
-            self.toks.push(Tok {
-                kind,
-                start,
-                end,
-                lo,
-                hi,
-                valence: 0.0,
-                clause: 0,
-                in_quote: false,
-            });
+            self.toks.push(Tok { kind, start, end, lo, hi, valence: 0.0, clause: 0, in_quote: false });
         }
         // Valences, negation, clauses and quotes in one pass.
         let mut clause = 0u32;
@@ -449,13 +423,7 @@ pub(crate) fn extract(
     }
     let sc = scratch.sentence_compound;
 
-    let Scratch {
-        lower,
-        toks,
-        target_words,
-        key,
-        ..
-    } = scratch;
+    let Scratch { lower, toks, target_words, key, .. } = scratch;
     let word = |t: &Tok| -> &str {
         match t.kind {
             Kind::Actor => "<actor>",
@@ -557,9 +525,7 @@ pub(crate) fn extract(
     put_valence(key, "v:near", near.pos, near.neg, emit);
 
     // Clause compound: VADER on the clause around the target.
-    let cc = vader
-        .polarity_scores(sentence.get(clause_start..clause_end).unwrap_or(""))
-        .compound;
+    let cc = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
     emit("c:clause", cc);
     put(key, "cb:clause", compound_bucket(cc), 1.0, emit);
 
@@ -637,13 +603,9 @@ pub(crate) fn extract(
     if tt.in_quote {
         emit("q:inside", 1.0);
     }
-    let speech_after = toks
-        .iter()
-        .skip(ti + 1)
-        .take(3)
-        .any(|t| SPEECH_VERBS.contains(&word(t)));
-    let speech_before = ti > 0 && SPEECH_VERBS.contains(&word(&toks[ti - 1]))
-        || (ti > 1 && word(&toks[ti - 2]) == "according");
+    let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| SPEECH_VERBS.contains(&word(t)));
+    let speech_before =
+        ti > 0 && SPEECH_VERBS.contains(&word(&toks[ti - 1])) || (ti > 1 && word(&toks[ti - 2]) == "according");
     if speech_after || speech_before {
         emit("q:speaker", 1.0);
         put_valence(key, "v:spk_quote", quoted.pos, quoted.neg, emit);
@@ -662,22 +624,10 @@ pub(crate) fn extract(
     if let Some(c) = contrast_at {
         if c < ti {
             emit("k:target_after", 1.0);
-            put_valence(
-                key,
-                "v:contrast_tail",
-                after_contrast.pos,
-                after_contrast.neg,
-                emit,
-            );
+            put_valence(key, "v:contrast_tail", after_contrast.pos, after_contrast.neg, emit);
         } else {
             emit("k:target_before", 1.0);
-            put_valence(
-                key,
-                "v:contrast_tail_other",
-                after_contrast.pos,
-                after_contrast.neg,
-                emit,
-            );
+            put_valence(key, "v:contrast_tail_other", after_contrast.pos, after_contrast.neg, emit);
         }
     }
 
@@ -685,21 +635,13 @@ pub(crate) fn extract(
     if n_actors > 0 {
         emit("o:any", 1.0);
         if let Some(a) = nearest_actor {
-            let (from, to, first) = if a > ti {
-                (ti + 1, a, "o:target_first")
-            } else {
-                (a + 1, ti, "o:target_second")
-            };
+            let (from, to, first) = if a > ti { (ti + 1, a, "o:target_first") } else { (a + 1, ti, "o:target_second") };
             emit(first, 1.0);
             let mut between = Acc::default();
             for t in &toks[from..to] {
                 between.add(t.valence);
             }
-            let name = if a > ti {
-                "v:between_tf"
-            } else {
-                "v:between_ts"
-            };
+            let name = if a > ti { "v:between_tf" } else { "v:between_ts" };
             put_valence(key, name, between.pos, between.neg, emit);
         }
     }
@@ -716,9 +658,7 @@ mod tests {
         let vader = Vader::embedded();
         let mut s = Scratch::default();
         let mut out = Vec::new();
-        extract(&mut s, &vader, sentence, target, others, &mut |k, v| {
-            out.push((k.to_string(), v))
-        });
+        extract(&mut s, &vader, sentence, target, others, &mut |k, v| out.push((k.to_string(), v)));
         out
     }
 
@@ -747,11 +687,7 @@ mod tests {
     #[test]
     fn negation_flips_valence() {
         let f = feats("Smith is not good.", 0..5, &[]);
-        let neg: f64 = f
-            .iter()
-            .filter(|(k, _)| k == "v:sent-")
-            .map(|(_, v)| *v)
-            .sum();
+        let neg: f64 = f.iter().filter(|(k, _)| k == "v:sent-").map(|(_, v)| *v).sum();
         assert!(neg < 0.0, "{f:?}");
         assert!(!has(&f, "v:sent+"));
     }

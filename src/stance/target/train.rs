@@ -33,13 +33,7 @@ pub struct TrainParams {
 
 impl Default for TrainParams {
     fn default() -> Self {
-        TrainParams {
-            l2: 1e-3,
-            min_count: 2,
-            class_balance: 0.5,
-            max_iter: 300,
-            decimals: 5,
-        }
+        TrainParams { l2: 1e-3, min_count: 2, class_balance: 0.5, max_iter: 300, decimals: 5 }
     }
 }
 
@@ -57,25 +51,18 @@ fn prepare(examples: &[Example], vader: &Vader) -> Prepared {
     let mut rows = Vec::with_capacity(examples.len());
     for ex in examples {
         let mut row: Vec<(u32, f64)> = Vec::new();
-        features::extract(
-            &mut scratch,
-            vader,
-            &ex.sentence,
-            ex.target.clone(),
-            &ex.others,
-            &mut |name, v| {
-                let id = match dict.get(name) {
-                    Some(&id) => id,
-                    None => {
-                        let id = names.len() as u32;
-                        dict.insert(name.into(), id);
-                        names.push(name.into());
-                        id
-                    }
-                };
-                row.push((id, v));
-            },
-        );
+        features::extract(&mut scratch, vader, &ex.sentence, ex.target.clone(), &ex.others, &mut |name, v| {
+            let id = match dict.get(name) {
+                Some(&id) => id,
+                None => {
+                    let id = names.len() as u32;
+                    dict.insert(name.into(), id);
+                    names.push(name.into());
+                    id
+                }
+            };
+            row.push((id, v));
+        });
         // Merge repeated features (a word twice in the sentence) so each id appears once.
         row.sort_by_key(|&(id, _)| id);
         let mut merged: Vec<(u32, f64)> = Vec::with_capacity(row.len());
@@ -87,11 +74,7 @@ fn prepare(examples: &[Example], vader: &Vader) -> Prepared {
         }
         rows.push(merged);
     }
-    Prepared {
-        names,
-        rows,
-        labels: examples.iter().map(|e| e.gold.index()).collect(),
-    }
+    Prepared { names, rows, labels: examples.iter().map(|e| e.gold.index()).collect() }
 }
 
 /// Fits weights on the rows `idx` of `data`, returning a model over the kept features.
@@ -108,9 +91,8 @@ fn fit(data: &Prepared, idx: &[usize], params: &TrainParams) -> TargetModel {
     let mut remap = vec![u32::MAX; data.names.len()];
     let mut kept: Vec<u32> = Vec::new();
     // Kept features in name order, so the weights file is sorted and diffs are readable.
-    let mut order: Vec<u32> = (0..data.names.len() as u32)
-        .filter(|&id| count[id as usize] >= params.min_count.max(1))
-        .collect();
+    let mut order: Vec<u32> =
+        (0..data.names.len() as u32).filter(|&id| count[id as usize] >= params.min_count.max(1)).collect();
     order.sort_by(|&a, &b| data.names[a as usize].cmp(&data.names[b as usize]));
     for id in order {
         remap[id as usize] = kept.len() as u32;
@@ -140,17 +122,8 @@ fn fit(data: &Prepared, idx: &[usize], params: &TrainParams) -> TargetModel {
         }
     });
     let sample_w: Vec<f64> = labels.iter().map(|&y| cw[y]).collect();
-    let bias = kept
-        .iter()
-        .position(|&id| &*data.names[id as usize] == "bias")
-        .map(|p| p as u32);
-    let problem = Problem {
-        rows: &rows,
-        labels: &labels,
-        sample_w: &sample_w,
-        l2: params.l2,
-        bias,
-    };
+    let bias = kept.iter().position(|&id| &*data.names[id as usize] == "bias").map(|p| p as u32);
+    let problem = Problem { rows: &rows, labels: &labels, sample_w: &sample_w, l2: params.l2, bias };
     let w = lbfgs(&problem, kept.len() * 3, params.max_iter);
     let scale = 10f64.powi(params.decimals);
     let round = |x: f64| {
@@ -164,12 +137,7 @@ fn fit(data: &Prepared, idx: &[usize], params: &TrainParams) -> TargetModel {
     let model_rows = kept
         .iter()
         .enumerate()
-        .map(|(k, &id)| {
-            (
-                data.names[id as usize].clone(),
-                [round(w[3 * k]), round(w[3 * k + 1]), round(w[3 * k + 2])],
-            )
-        })
+        .map(|(k, &id)| (data.names[id as usize].clone(), [round(w[3 * k]), round(w[3 * k + 1]), round(w[3 * k + 2])]))
         .filter(|(_, w)| w.iter().any(|&x| x != 0.0))
         .collect();
     TargetModel::from_rows(model_rows)
@@ -187,12 +155,7 @@ pub fn train(examples: &[Example], vader: &Vader, params: &TrainParams) -> Targe
 /// Folds are contiguous blocks of *sentences* in file order (NewsMTSC files are sorted by
 /// article), so two mentions of one sentence — and mostly one article — never sit on both sides
 /// of a split, which would flatter the figures.
-pub fn cross_validate(
-    examples: &[Example],
-    vader: &Vader,
-    params: &TrainParams,
-    k: usize,
-) -> EvalReport {
+pub fn cross_validate(examples: &[Example], vader: &Vader, params: &TrainParams, k: usize) -> EvalReport {
     let k = k.max(2);
     let data = prepare(examples, vader);
     // Sentence number of each example (consecutive examples with the same sentence share it).
@@ -318,11 +281,7 @@ fn lbfgs(p: &Problem<'_>, dim: usize, max_iter: usize) -> Vec<f64> {
             d = g.iter().map(|x| -x).collect();
             gd = -gnorm * gnorm;
         }
-        let mut step = if iter == 0 && s_hist.is_empty() {
-            1.0 / gnorm
-        } else {
-            1.0
-        };
+        let mut step = if iter == 0 && s_hist.is_empty() { 1.0 / gnorm } else { 1.0 };
         let mut f_new;
         let mut tries = 0;
         loop {
@@ -380,21 +339,9 @@ mod tests {
     fn toy() -> Vec<Example> {
         let mut v = Vec::new();
         for name in ["Smith", "Jones", "Brown", "Lee", "Khan", "Novak"] {
-            v.push(ex(
-                &format!("{name} was praised for a brilliant speech."),
-                name,
-                Label::Positive,
-            ));
-            v.push(ex(
-                &format!("Critics slammed {name} over the scandal."),
-                name,
-                Label::Negative,
-            ));
-            v.push(ex(
-                &format!("{name} met the committee on Tuesday."),
-                name,
-                Label::Neutral,
-            ));
+            v.push(ex(&format!("{name} was praised for a brilliant speech."), name, Label::Positive));
+            v.push(ex(&format!("Critics slammed {name} over the scandal."), name, Label::Negative));
+            v.push(ex(&format!("{name} met the committee on Tuesday."), name, Label::Neutral));
         }
         v
     }
@@ -403,10 +350,7 @@ mod tests {
     fn training_is_deterministic_and_learns_the_toy_task() {
         let vader = Vader::embedded();
         let data = toy();
-        let params = TrainParams {
-            l2: 1e-2,
-            ..TrainParams::default()
-        };
+        let params = TrainParams { l2: 1e-2, ..TrainParams::default() };
         let a = train(&data, &vader, &params);
         let b = train(&data, &vader, &params);
         assert_eq!(a, b);
@@ -417,10 +361,7 @@ mod tests {
         // The trained model survives its own CSV.
         let mut buf = Vec::new();
         a.to_csv(&mut buf).unwrap();
-        assert_eq!(
-            TargetModel::from_csv(std::str::from_utf8(&buf).unwrap(), "t").unwrap(),
-            a
-        );
+        assert_eq!(TargetModel::from_csv(std::str::from_utf8(&buf).unwrap(), "t").unwrap(), a);
         let cv = cross_validate(&data, &vader, &params, 3);
         assert_eq!(cv.total(), data.len() as u64);
         assert!(cv.accuracy() > 0.9, "{cv}");
@@ -428,20 +369,10 @@ mod tests {
 
     #[test]
     fn lbfgs_solves_a_separable_problem_to_low_loss() {
-        let rows = vec![
-            vec![(0, 1.0), (1, 1.0)],
-            vec![(0, 1.0), (2, 1.0)],
-            vec![(0, 1.0)],
-        ];
+        let rows = vec![vec![(0, 1.0), (1, 1.0)], vec![(0, 1.0), (2, 1.0)], vec![(0, 1.0)]];
         let labels = vec![2, 0, 1];
         let sw = vec![1.0; 3];
-        let p = Problem {
-            rows: &rows,
-            labels: &labels,
-            sample_w: &sw,
-            l2: 1e-4,
-            bias: Some(0),
-        };
+        let p = Problem { rows: &rows, labels: &labels, sample_w: &sw, l2: 1e-4, bias: Some(0) };
         let w = lbfgs(&p, 9, 500);
         let mut g = vec![0.0; 9];
         let f = p.eval(&w, &mut g);
