@@ -94,11 +94,10 @@ impl DocumentAggregator {
     }
 
     fn actor(&mut self, key: &ActorKey) -> &mut Figures {
-        let date = self.date;
-        if !self.agg.actors.contains_key(&(date, key.clone())) {
-            self.agg.actors.insert((date, key.clone()), Figures { documents: 1, ..Figures::default() });
-        }
-        self.agg.actors.get_mut(&(date, key.clone())).expect("inserted above")
+        self.agg
+            .actors
+            .entry((self.date, key.clone()))
+            .or_insert_with(|| Figures { documents: 1, ..Figures::default() })
     }
 
     fn country(&mut self, code: &str) -> &mut Figures {

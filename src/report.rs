@@ -222,13 +222,8 @@ pub fn guard_text(s: &str) -> std::borrow::Cow<'_, str> {
 /// below the cell limit, formula-guarded.
 pub fn evidence_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_CELL_CHARS * 4));
-    let mut chars = 0;
-    for c in s.chars() {
-        if chars >= MAX_CELL_CHARS {
-            break;
-        }
+    for c in s.chars().take(MAX_CELL_CHARS) {
         out.push(if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') { ' ' } else { c });
-        chars += 1;
     }
     match guard_text(&out) {
         std::borrow::Cow::Owned(g) => g,
