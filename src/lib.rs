@@ -13,6 +13,7 @@ pub mod document;
 pub mod eval;
 pub mod explain;
 pub mod lexicon;
+pub mod phrases;
 pub mod pipeline;
 pub mod report;
 pub mod run;

@@ -24,7 +24,6 @@
 use super::{Actor, Kind, Lexicon, RoleWord};
 use crate::document::{Date, Paragraph};
 use crate::text::{self, TokKind, Token};
-use aho_corasick::{Anchored, Input};
 use std::ops::Range;
 
 /// Which actor a mention denotes: a lexicon row, or a person learned from this document.
@@ -121,18 +120,10 @@ impl Lexicon {
         at: (u32, u32),
         out: &mut Vec<Mention>,
     ) {
-        let hay = &text[..sent.end];
         let shouting = is_shouting(&text[sent.clone()]);
         let mut pos = sent.start;
-        while pos < sent.end {
-            let Some(m) = self.matcher.find(Input::new(hay).span(pos..sent.end)) else {
-                break;
-            };
+        while let Some(m) = self.matcher.next(text, pos, sent.end) {
             let (start, end) = (m.start(), m.end());
-            if !is_boundary(text, start, end) {
-                pos = start + text[start..].chars().next().map_or(1, char::len_utf8);
-                continue;
-            }
             pos = end;
             let alias = &self.aliases[self.pattern_alias[m.pattern().as_usize()] as usize];
             let Some(&actor) = alias.actors.iter().find(|&&a| self.actors[a as usize].valid_on(date)) else {
@@ -222,7 +213,7 @@ impl Lexicon {
             return false;
         }
         // The next word starts another actor ("US State Department"): not a name.
-        let next = self.matcher.find(Input::new(&text[..limit]).span(next_start..limit).anchored(Anchored::Yes));
+        let next = self.matcher.at(text, next_start, limit);
         !next.is_some_and(|m| is_boundary(text, m.start(), m.end()))
     }
 

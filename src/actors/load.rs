@@ -3,7 +3,7 @@
 use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, RoleWord};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
-use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+use crate::phrases::PhraseMatcher;
 use rustc_hash::FxHashMap;
 use std::path::Path;
 
@@ -248,11 +248,7 @@ fn build(
             }
         }
     }
-    let matcher = match AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .start_kind(StartKind::Both)
-        .build(&patterns)
-    {
+    let matcher = match PhraseMatcher::new(&patterns, false) {
         Ok(m) => m,
         Err(e) => {
             problems.push(actors_file.problem(0, format!("cannot build the alias matcher: {e}")));

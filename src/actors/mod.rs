@@ -13,7 +13,7 @@ pub use find::{ActorRef, DocActors, Mention, Via};
 pub use load::check_files;
 
 use crate::document::Date;
-use aho_corasick::AhoCorasick;
+use crate::phrases::PhraseMatcher;
 use rustc_hash::FxHashMap;
 use std::fmt;
 
@@ -119,7 +119,7 @@ pub struct Lexicon {
     /// Pattern id → alias id.
     pattern_alias: Vec<u32>,
     aliases: Vec<Alias>,
-    matcher: AhoCorasick,
+    matcher: PhraseMatcher,
 }
 
 /// One alias text and the actors (rows) it may denote, most recent role first.

@@ -2,7 +2,7 @@
 //! or emphasis, matched case-insensitively on word boundaries.
 
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
-use aho_corasick::{AhoCorasick, MatchKind};
+use crate::phrases::PhraseMatcher;
 use std::ops::Range;
 use std::path::Path;
 
@@ -45,7 +45,7 @@ pub struct CueMatch {
 /// The compiled cue lexicon.
 pub struct Cues {
     cues: Vec<Cue>,
-    matcher: AhoCorasick,
+    matcher: PhraseMatcher,
 }
 
 impl Cues {
@@ -105,12 +105,13 @@ impl Cues {
                     continue;
                 }
                 cues.push(Cue { text: phrase.to_string(), score, kind });
+                // News mixes straight and curly apostrophes ("didn't", "didn’t").
+                if phrase.contains('\'') {
+                    cues.push(Cue { text: phrase.replace('\'', "’"), score, kind });
+                }
             }
         }
-        let matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
-            .build(cues.iter().map(|c| c.text.as_str()));
+        let matcher = PhraseMatcher::new(cues.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), true);
         match matcher {
             Ok(matcher) => Some(Cues { cues, matcher }),
             Err(e) => {
@@ -126,22 +127,10 @@ impl Cues {
 
     /// Appends the cues found in `text[range]` (absolute spans) to `out`, on word boundaries.
     pub fn find(&self, text: &str, range: Range<usize>, out: &mut Vec<CueMatch>) {
-        let hay = &text[..range.end];
         let mut pos = range.start;
-        while pos < range.end {
-            let Some(m) = self.matcher.find(aho_corasick::Input::new(hay).span(pos..range.end)) else {
-                break;
-            };
-            let ok_before = text[..m.start()].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-            // "n't" attaches to its verb ("didn't"): no boundary needed before it.
-            let ok_before = ok_before || self.cues[m.pattern().as_usize()].text.starts_with("n'");
-            let ok_after = text[m.end()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-            if ok_before && ok_after {
-                out.push(CueMatch { span: m.start()..m.end(), cue: m.pattern().as_u32() });
-                pos = m.end();
-            } else {
-                pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
-            }
+        while let Some(m) = self.matcher.next(text, pos, range.end) {
+            out.push(CueMatch { span: m.start()..m.end(), cue: m.pattern().as_u32() });
+            pos = m.end();
         }
     }
 }

@@ -159,8 +159,12 @@ pub fn events(
             }
             let participants = participants(lexicon, text, actors, &actors.mentions[m..k]);
             cue_buf.clear();
-            cues.find(text, sent.clone(), &mut cue_buf);
-            cue_buf.retain(|c| !participants.iter().any(|p| overlaps(&p.span, &c.span)));
+            // A sentence without actors has neither sources nor targets: most sentences of a
+            // night's news are skipped here, before any cue matching.
+            if !participants.is_empty() {
+                cues.find(text, sent.clone(), &mut cue_buf);
+                cue_buf.retain(|c| !participants.iter().any(|p| overlaps(&p.span, &c.span)));
+            }
             let speaker = speaker(cues, lexicon, text, sent.clone(), &participants, &cue_buf, last_person);
             if let Some(last) = participants.iter().rev().find(|p| p.person) {
                 last_person = Some(last.actor);
