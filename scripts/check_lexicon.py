@@ -21,7 +21,7 @@ import re
 import sys
 from collections import defaultdict
 
-COUNTRIES_HEADER = ["code", "name", "kind"]
+COUNTRIES_HEADER = ["code", "name", "kind", "demonym"]
 ACTORS_HEADER = ["id", "name", "country", "kind", "aliases", "valid_from", "valid_to", "role"]
 BLOC_CODES = ["EU", "NATO", "UN", "WEST", "G7", "G20", "ASEAN", "AU", "BRICS", "OPEC", "SCO", "GCC", "LAS"]
 COUNTRY_KINDS = {"state", "territory", "bloc"}

@@ -71,9 +71,13 @@ fn build(
     // Countries.
     let mut countries = Vec::new();
     let mut country_index = FxHashMap::default();
-    for (line, r) in countries_file.csv_records(&["code", "name", "kind"], problems) {
+    for (line, r) in countries_file.csv_records(&["code", "name", "kind", "demonym"], problems) {
         let code = r[0].trim();
         let kind = r[2].trim();
+        let demonym = r[3].trim();
+        if kind == "state" && (r[1].trim().is_empty() || demonym.is_empty()) {
+            problems.push(countries_file.problem(line, format!("state `{code}` needs a name and a demonym")));
+        }
         if code.is_empty() || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
             problems.push(countries_file.problem(line, format!("code `{code}` must be uppercase letters/digits")));
             continue;
@@ -85,7 +89,12 @@ fn build(
             problems.push(countries_file.problem(line, format!("duplicate code `{code}`")));
             continue;
         }
-        countries.push(Country { code: code.to_string(), name: r[1].trim().to_string(), kind: kind.to_string() });
+        countries.push(Country {
+            code: code.to_string(),
+            name: r[1].trim().to_string(),
+            kind: kind.to_string(),
+            demonym: demonym.to_string(),
+        });
     }
 
     // Actors.
@@ -278,7 +287,7 @@ mod tests {
         }
     }
 
-    const C: &str = "code,name,kind\nRUS,Russia,state\nUSA,United States,state\n";
+    const C: &str = "code,name,kind,demonym\nRUS,Russia,state,Russian\nUSA,United States,state,American\n";
     const H: &str = "id,name,country,kind,aliases,valid_from,valid_to,role\n";
 
     #[test]

@@ -86,7 +86,10 @@ impl Actor {
 pub struct Country {
     pub code: String,
     pub name: String,
+    /// `state`, `territory` or `bloc`.
     pub kind: String,
+    /// The demonym/adjective ("Russian"); required for states.
+    pub demonym: String,
 }
 
 /// Type of a word of `roles.csv`.
