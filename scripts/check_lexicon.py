@@ -136,7 +136,7 @@ def read_csv(path: str, header: list[str], rep: Report) -> list[tuple[int, list[
 def check_countries(path: str, rep: Report) -> dict[str, tuple[str, str]]:
     rows = read_csv(path, COUNTRIES_HEADER, rep)
     codes: dict[str, tuple[str, str]] = {}
-    for ln, (code, name, kind) in rows:
+    for ln, (code, name, kind, *_demonym) in rows:
         where = f"countries.csv:{ln}"
         if code in codes:
             rep.err(f"{where}: duplicate code {code}")
