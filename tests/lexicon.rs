@@ -19,7 +19,8 @@ const SHARED_DEMONYMS: &[&str] = &["DMA", "COG"];
 
 #[test]
 fn every_state_has_a_name_and_a_demonym() {
-    let lex = actors::load(Some(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons")))).unwrap().lexicon;
+    let lex =
+        actors::load(Some(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons")))).unwrap().lexicon;
     let members: Vec<&str> = UN_MEMBERS.split_whitespace().collect();
     assert_eq!(members.len(), 193);
     let mut missing = Vec::new();
@@ -29,7 +30,8 @@ fn every_state_has_a_name_and_a_demonym() {
             continue;
         };
         if country.kind != "state" || country.name.is_empty() || country.demonym.is_empty() {
-            missing.push(format!("{code}: kind {}, name {:?}, demonym {:?}", country.kind, country.name, country.demonym));
+            missing
+                .push(format!("{code}: kind {}, name {:?}, demonym {:?}", country.kind, country.name, country.demonym));
         }
         // A state row that finds the name and the demonym in text.
         let doc = format!("{} said so. The {} minister agreed.", country.name, country.demonym);
