@@ -7,6 +7,7 @@
 
 use crate::document::Date;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A sum and a count; the mean is derived when reporting.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -32,13 +33,41 @@ impl Sum {
     }
 }
 
-/// Identity of an actor in the reports.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Identity of an actor in the reports. Keys compare by `id` alone: two spellings of a person
+/// learned from text ("Abdul Mahdi", "Abdul-Mahdi") share an id and are one actor, shown with
+/// the name first seen (in input order, so deterministically).
+#[derive(Debug, Clone)]
 pub struct ActorKey {
     pub id: String,
     pub name: String,
     pub country: String,
     pub kind: String,
+}
+
+impl PartialEq for ActorKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for ActorKey {}
+
+impl PartialOrd for ActorKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ActorKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id.cmp(&other.id)
+    }
+}
+
+impl std::hash::Hash for ActorKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
 }
 
 /// Figures of one actor or one country on one date.
@@ -74,7 +103,7 @@ pub struct Dyad {
 /// Mergeable aggregates of any number of documents.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Aggregate {
-    pub actors: BTreeMap<(Option<Date>, ActorKey), Figures>,
+    pub actors: BTreeMap<(Option<Date>, Arc<ActorKey>), Figures>,
     pub countries: BTreeMap<(Option<Date>, String), Figures>,
     pub dyads: BTreeMap<(Option<Date>, String, String), Dyad>,
 }
@@ -83,48 +112,62 @@ pub struct Aggregate {
 pub const SIGN_THRESHOLD: f64 = 0.05;
 
 /// Builds the aggregate of one document from its mentions and stance events.
+///
+/// A document names a handful of actors, so it collects into small vectors (linear search, no
+/// allocation per mention) and becomes an [`Aggregate`] once, in [`DocumentAggregator::finish`].
 pub struct DocumentAggregator {
     date: Option<Date>,
-    agg: Aggregate,
+    actors: Vec<(Arc<ActorKey>, Figures)>,
+    countries: Vec<(String, Figures)>,
+    dyads: Vec<((String, String), Dyad)>,
+}
+
+fn slot<'a, K, V: Default>(
+    v: &'a mut Vec<(K, V)>,
+    eq: impl Fn(&K) -> bool,
+    make: impl FnOnce() -> (K, V),
+) -> &'a mut V {
+    let i = match v.iter().position(|(k, _)| eq(k)) {
+        Some(i) => i,
+        None => {
+            v.push(make());
+            v.len() - 1
+        }
+    };
+    &mut v[i].1
 }
 
 impl DocumentAggregator {
     pub fn new(date: Option<Date>) -> Self {
-        DocumentAggregator { date, agg: Aggregate::default() }
+        DocumentAggregator { date, actors: Vec::new(), countries: Vec::new(), dyads: Vec::new() }
     }
 
-    fn actor(&mut self, key: &ActorKey) -> &mut Figures {
-        self.agg
-            .actors
-            .entry((self.date, key.clone()))
-            .or_insert_with(|| Figures { documents: 1, ..Figures::default() })
+    fn actor(&mut self, key: &Arc<ActorKey>) -> &mut Figures {
+        slot(&mut self.actors, |k| k.id == key.id, || (Arc::clone(key), Figures { documents: 1, ..Figures::default() }))
     }
 
     fn country(&mut self, code: &str) -> &mut Figures {
-        let date = self.date;
-        self.agg
-            .countries
-            .entry((date, code.to_string()))
-            .or_insert_with(|| Figures { documents: 1, ..Figures::default() })
+        slot(&mut self.countries, |k| k == code, || (code.to_string(), Figures { documents: 1, ..Figures::default() }))
     }
 
     /// A mention of `actor` with the text's sentiment toward it.
-    pub fn mention(&mut self, actor: &ActorKey, sentiment: f64) {
+    pub fn mention(&mut self, actor: &Arc<ActorKey>, sentiment: f64) {
         self.actor(actor).sentiment.add(sentiment);
         self.country(&actor.country).sentiment.add(sentiment);
     }
 
     /// A stance event from `source` to `target`.
-    pub fn event(&mut self, source: &ActorKey, target: &ActorKey, score: f64) {
+    pub fn event(&mut self, source: &Arc<ActorKey>, target: &Arc<ActorKey>, score: f64) {
         self.actor(source).stance_out.add(score);
         self.actor(target).stance_in.add(score);
         self.country(&source.country).stance_out.add(score);
         self.country(&target.country).stance_in.add(score);
-        let dyad = self
-            .agg
-            .dyads
-            .entry((self.date, source.country.clone(), target.country.clone()))
-            .or_insert_with(|| Dyad { documents: 1, ..Dyad::default() });
+        let (s, t) = (&source.country, &target.country);
+        let dyad = slot(
+            &mut self.dyads,
+            |(a, b)| a == s && b == t,
+            || ((s.clone(), t.clone()), Dyad { documents: 1, ..Dyad::default() }),
+        );
         dyad.stance.add(score);
         if score <= -SIGN_THRESHOLD {
             dyad.negative += 1;
@@ -134,32 +177,37 @@ impl DocumentAggregator {
     }
 
     pub fn finish(self) -> Aggregate {
-        self.agg
+        let date = self.date;
+        Aggregate {
+            actors: self.actors.into_iter().map(|(k, v)| ((date, k), v)).collect(),
+            countries: self.countries.into_iter().map(|(k, v)| ((date, k), v)).collect(),
+            dyads: self.dyads.into_iter().map(|((s, t), v)| ((date, s, t), v)).collect(),
+        }
     }
 }
 
 impl Aggregate {
     /// Adds `other` into `self`. Exact for counts; for sums, merging in a fixed order gives
     /// identical bits.
-    pub fn merge(&mut self, other: &Aggregate) {
-        for (k, v) in &other.actors {
-            match self.actors.get_mut(k) {
-                Some(f) => f.merge(v),
+    pub fn merge(&mut self, other: Aggregate) {
+        for (k, v) in other.actors {
+            match self.actors.get_mut(&k) {
+                Some(f) => f.merge(&v),
                 None => {
-                    self.actors.insert(k.clone(), v.clone());
+                    self.actors.insert(k, v);
                 }
             }
         }
-        for (k, v) in &other.countries {
-            match self.countries.get_mut(k) {
-                Some(f) => f.merge(v),
+        for (k, v) in other.countries {
+            match self.countries.get_mut(&k) {
+                Some(f) => f.merge(&v),
                 None => {
-                    self.countries.insert(k.clone(), v.clone());
+                    self.countries.insert(k, v);
                 }
             }
         }
-        for (k, v) in &other.dyads {
-            let d = self.dyads.entry(k.clone()).or_default();
+        for (k, v) in other.dyads {
+            let d = self.dyads.entry(k).or_default();
             d.documents += v.documents;
             d.stance.merge(&v.stance);
             d.negative += v.negative;
@@ -172,8 +220,8 @@ impl Aggregate {
 mod tests {
     use super::*;
 
-    fn key(id: &str, country: &str) -> ActorKey {
-        ActorKey { id: id.into(), name: id.into(), country: country.into(), kind: "state".into() }
+    fn key(id: &str, country: &str) -> Arc<ActorKey> {
+        Arc::new(ActorKey { id: id.into(), name: id.into(), country: country.into(), kind: "state".into() })
     }
 
     fn doc(date: Option<Date>, f: impl FnOnce(&mut DocumentAggregator)) -> Aggregate {
@@ -209,17 +257,17 @@ mod tests {
         let c = doc(None, |d| d.mention(&rus, 1.0));
         let mut all = Aggregate::default();
         for x in [&a, &b, &c] {
-            all.merge(x);
+            all.merge(x.clone());
         }
         let f = &all.actors[&(d1, rus.clone())];
         assert_eq!((f.documents, f.sentiment.count, f.sentiment.mean()), (2, 2, Some(0.5)));
         assert_eq!(all.actors[&(None, rus)].documents, 1);
         // Merging shards equals merging documents.
         let mut left = a.clone();
-        left.merge(&b);
+        left.merge(b.clone());
         let mut shard = Aggregate::default();
-        shard.merge(&left);
-        shard.merge(&c);
+        shard.merge(left);
+        shard.merge(c.clone());
         assert_eq!(shard, all);
     }
 

@@ -12,6 +12,7 @@ use crate::stance::{self, Cues, StanceEvent};
 use crate::tone::{Polarity, Vader};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Paragraphs longer than this (bytes) are reported in `errors.csv` and skipped: real dumps
 /// contain megabytes of boilerplate in one "paragraph", which is not news and would dominate the
@@ -167,9 +168,28 @@ fn mention_sentiments(
     out
 }
 
-fn actor_key(engines: &Engines, actors: &DocActors, r: ActorRef) -> ActorKey {
-    let a = actors.actor(&engines.lexicon, r);
-    ActorKey { id: a.id.clone(), name: a.name.clone(), country: a.country.clone(), kind: a.kind.as_str().to_string() }
+/// The report identity of each actor of a document, built once per actor (not per mention).
+struct Keys<'a> {
+    engines: &'a Engines,
+    actors: &'a DocActors,
+    keys: Vec<(ActorRef, Arc<ActorKey>)>,
+}
+
+impl Keys<'_> {
+    fn get(&mut self, r: ActorRef) -> Arc<ActorKey> {
+        if let Some((_, k)) = self.keys.iter().find(|(x, _)| *x == r) {
+            return Arc::clone(k);
+        }
+        let a = self.actors.actor(&self.engines.lexicon, r);
+        let key = Arc::new(ActorKey {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            country: a.country.clone(),
+            kind: a.kind.as_str().to_string(),
+        });
+        self.keys.push((r, Arc::clone(&key)));
+        key
+    }
 }
 
 /// Runs one document through every stage and builds its rows.
@@ -217,8 +237,9 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         });
     }
     let mut agg = DocumentAggregator::new(doc.date);
+    let mut keys = Keys { engines, actors: &a.actors, keys: Vec::new() };
     for (mention, s) in a.actors.mentions.iter().zip(&a.sentiments) {
-        let key = actor_key(engines, &a.actors, mention.actor);
+        let key = keys.get(mention.actor);
         agg.mention(&key, s.score);
         r.mentions.push(MentionRow {
             doc_id: doc.id.clone(),
@@ -227,22 +248,18 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             sentence: mention.sentence + 1,
             alias: text[mention.span.clone()].to_string(),
             sentiment: s.score,
-            label: s.label.to_string(),
+            label: s.label.as_str(),
             found_by: match mention.via {
                 Via::Alias => "lexicon",
                 Via::Role => "role",
                 Via::Name => "name",
-            }
-            .to_string(),
-            actor: key.id,
-            country: key.country,
-            name: key.name,
-            kind: key.kind,
+            },
+            actor: key,
         });
     }
     for e in &a.events {
-        let source = actor_key(engines, &a.actors, e.source);
-        let target = actor_key(engines, &a.actors, e.target);
+        let source = keys.get(e.source);
+        let target = keys.get(e.target);
         agg.event(&source, &target, e.score);
         let sent = a.paragraphs[e.paragraph as usize].sentences[e.sentence as usize].clone();
         r.stances.push(StanceRow {
@@ -250,14 +267,12 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             date: doc.date,
             paragraph: e.paragraph + 1,
             sentence: e.sentence + 1,
-            source: source.id,
-            source_country: source.country,
-            target: target.id,
-            target_country: target.country,
+            source,
+            target,
             score: e.score,
             cue: e.cues.clone(),
             evidence: text[sent].to_string(),
-            source_rule: e.rule.as_str().to_string(),
+            source_rule: e.rule.as_str(),
         });
     }
     r.aggregate = agg.finish();

@@ -11,11 +11,12 @@
 //! DIR that newsstance does not write (a README) are carried over. Where the exchange is not
 //! supported, files are renamed one by one after removing `_SUCCESS`, which is written last.
 
-use crate::aggregate::{Aggregate, Sum};
+use crate::aggregate::{ActorKey, Aggregate, Sum};
 use crate::document::Date;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Files newsstance writes into DIR; everything else there is left alone.
 pub const OUTPUT_FILES: &[&str] = &[
@@ -117,14 +118,12 @@ pub struct MentionRow {
     pub date: Option<Date>,
     pub paragraph: u32,
     pub sentence: u32,
-    pub actor: String,
-    pub country: String,
+    /// The actor (id, name, country, kind), shared by all rows of that actor.
+    pub actor: Arc<ActorKey>,
     pub alias: String,
     pub sentiment: f64,
-    pub name: String,
-    pub kind: String,
-    pub label: String,
-    pub found_by: String,
+    pub label: &'static str,
+    pub found_by: &'static str,
 }
 
 /// A row of `stances.csv`.
@@ -134,14 +133,12 @@ pub struct StanceRow {
     pub date: Option<Date>,
     pub paragraph: u32,
     pub sentence: u32,
-    pub source: String,
-    pub source_country: String,
-    pub target: String,
-    pub target_country: String,
+    pub source: Arc<ActorKey>,
+    pub target: Arc<ActorKey>,
     pub score: f64,
     pub cue: String,
     pub evidence: String,
-    pub source_rule: String,
+    pub source_rule: &'static str,
 }
 
 /// A row of `errors.csv`: a record that could not be scored.
@@ -400,14 +397,14 @@ impl ReportWriter {
         f.date(r.date)?;
         f.int(r.paragraph.into())?;
         f.int(r.sentence.into())?;
-        f.text(&r.actor)?;
-        f.text(&r.country)?;
+        f.text(&r.actor.id)?;
+        f.text(&r.actor.country)?;
         f.text(&r.alias)?;
         f.num(r.sentiment)?;
-        f.text(&r.name)?;
-        f.text(&r.kind)?;
-        f.text(&r.label)?;
-        f.text(&r.found_by)?;
+        f.text(&r.actor.name)?;
+        f.text(&r.actor.kind)?;
+        f.text(r.label)?;
+        f.text(r.found_by)?;
         f.end()
     }
 
@@ -417,14 +414,14 @@ impl ReportWriter {
         f.date(r.date)?;
         f.int(r.paragraph.into())?;
         f.int(r.sentence.into())?;
-        f.text(&r.source)?;
-        f.text(&r.source_country)?;
-        f.text(&r.target)?;
-        f.text(&r.target_country)?;
+        f.text(&r.source.id)?;
+        f.text(&r.source.country)?;
+        f.text(&r.target.id)?;
+        f.text(&r.target.country)?;
         f.num(r.score)?;
         f.text(&r.cue)?;
         f.raw(&evidence_cell(&r.evidence))?;
-        f.text(&r.source_rule)?;
+        f.text(r.source_rule)?;
         f.end()
     }
 

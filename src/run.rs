@@ -324,7 +324,7 @@ fn write_results(
                 error: e.error.clone(),
             })?;
         }
-        for r in &results {
+        for r in results {
             st.documents += 1;
             st.paragraphs += r.paragraphs.len() as u64;
             for p in &r.paragraphs {
@@ -340,7 +340,7 @@ fn write_results(
                 st.error_rows += 1;
                 writer.error(e)?;
             }
-            st.aggregate.merge(&r.aggregate);
+            st.aggregate.merge(r.aggregate);
         }
         st.inputs.extend(inputs);
         progress.errors(st.error_rows);

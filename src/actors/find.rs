@@ -390,11 +390,32 @@ impl Lexicon {
                 return;
             }
         }
+        let id = format!("{}-{}", country.to_ascii_lowercase(), slug(name_text));
+        // The lexicon knows this person by another alias ("British Prime Minister May" is
+        // `gbr-may`): use that actor rather than a second one with the same id.
+        if existing.is_none() {
+            if let Some(&known) = self.ids.get(&id) {
+                let r = ActorRef::Lexicon(known);
+                if self.actors[known as usize].country == country {
+                    if !learned.iter().any(|l| l.actor == r) {
+                        learned.push(Learned { name: name.clone(), surname, actor: r });
+                    }
+                    doc.mentions.push(Mention {
+                        span: name,
+                        paragraph: at.0,
+                        sentence: at.1,
+                        actor: r,
+                        via: Via::Role,
+                    });
+                    return;
+                }
+            }
+        }
         let index = match doc.learned.iter().position(|a| a.name == name_text) {
             Some(i) => i,
             None => {
                 doc.learned.push(Actor {
-                    id: format!("{}-{}", country.to_ascii_lowercase(), slug(name_text)),
+                    id,
                     name: name_text.to_string(),
                     country: country.to_string(),
                     kind: Kind::Person,

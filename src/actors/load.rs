@@ -264,7 +264,8 @@ fn build(
             return None;
         }
     };
-    Some(Lexicon { actors, countries, country_index, roles, rules, pattern_alias, aliases, matcher })
+    let ids = actors.iter().enumerate().map(|(i, a)| (a.id.clone(), i as u32)).collect();
+    Some(Lexicon { actors, countries, country_index, roles, rules, ids, pattern_alias, aliases, matcher })
 }
 
 #[cfg(test)]

@@ -119,6 +119,8 @@ pub struct Lexicon {
     country_index: FxHashMap<String, usize>,
     roles: FxHashMap<String, RoleWord>,
     rules: Vec<ContextRule>,
+    /// Actor id → row.
+    ids: FxHashMap<String, u32>,
     /// Pattern id → alias id.
     pattern_alias: Vec<u32>,
     aliases: Vec<Alias>,
