@@ -122,11 +122,8 @@ pub struct DocumentAggregator {
     dyads: Vec<((String, String), Dyad)>,
 }
 
-fn slot<'a, K, V: Default>(
-    v: &'a mut Vec<(K, V)>,
-    eq: impl Fn(&K) -> bool,
-    make: impl FnOnce() -> (K, V),
-) -> &'a mut V {
+/// The value for the key that `eq` recognises, inserted by `make` when absent.
+fn slot<K, V>(v: &mut Vec<(K, V)>, eq: impl Fn(&K) -> bool, make: impl FnOnce() -> (K, V)) -> &mut V {
     let i = match v.iter().position(|(k, _)| eq(k)) {
         Some(i) => i,
         None => {
