@@ -148,6 +148,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes to stdout; a closed pipe (`newsstance explain ... | head`) is not an error.
+fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 fn load_engines(lexicons: &LexiconArg) -> anyhow::Result<Engines> {
     Engines::load(lexicons.dir().as_deref()).map_err(|e| run::RunError::Lexicon(e).into())
 }
@@ -191,7 +200,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                     s
                 }
             };
-            print!("{}", explain::explain(&engines, &text));
+            out(&explain::explain(&engines, &text))?;
             Ok(exit::OK)
         }
         Command::Tone { file, lexicons } => {
@@ -207,21 +216,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             };
             let stdout = std::io::stdout().lock();
             let mut out = std::io::BufWriter::new(stdout);
-            tone::write_tone_csv(&vader, input, &mut out).context("writing CSV")?;
-            out.flush()?;
-            Ok(exit::OK)
+            let written = tone::write_tone_csv(&vader, input, &mut out).and_then(|_| out.flush());
+            match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(anyhow::Error::new(e).context("writing CSV"))
+                }
+                _ => Ok(exit::OK),
+            }
         }
         Command::Lexicon(LexiconCommand::Check { lexicons }) => match Engines::load(lexicons.dir().as_deref()) {
             Ok(e) => {
-                for f in &e.files {
-                    println!("ok  {}", f.origin);
-                }
+                let listing: String = e.files.iter().map(|f| format!("ok  {}\n", f.origin)).collect();
+                out(&listing)?;
                 Ok(exit::OK)
             }
             Err(e) => {
-                for p in &e.problems {
-                    println!("{p}");
-                }
+                let listing: String = e.problems.iter().map(|p| format!("{p}\n")).collect();
+                out(&listing)?;
                 eprintln!("newsstance: {} lexicon problem(s)", e.problems.len());
                 Ok(exit::USAGE)
             }
@@ -240,7 +251,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 None => eval::evaluate(&engines.target, &engines.vader, &examples, None)?,
             };
-            print!("{report}");
+            out(&report.to_string())?;
             Ok(exit::OK)
         }
         Command::Train(TrainCommand::Newsmtsc { file, out }) => {

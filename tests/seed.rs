@@ -143,3 +143,18 @@ fn explain_shows_why() {
     assert!(s.contains("cue \"hostile\""), "{s}");
     assert!(s.contains("tone: compound"), "{s}");
 }
+
+#[test]
+fn a_closed_stdout_pipe_is_not_a_crash() {
+    let mut child = bin()
+        .args(["explain", "--file", "seeds/000_ce661559d7daa382.txt"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away, as with `| head`
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+}
