@@ -8,7 +8,13 @@ use std::fmt::Write;
 /// Renders the analysis of `text` (treated as one undated article body).
 pub fn explain(engines: &Engines, text: &str) -> String {
     let doc = Document { id: "explain".into(), text: text.to_string(), ..Document::default() };
-    let a = analyse(engines, &doc);
+    explain_document(engines, &doc)
+}
+
+/// Renders the analysis of one document (its date decides which office-holders count).
+pub fn explain_document(engines: &Engines, doc: &Document) -> String {
+    let text = doc.text.as_str();
+    let a = analyse(engines, doc);
     let lex = &engines.lexicon;
     let mut out = String::new();
     for span in &a.oversized {

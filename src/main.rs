@@ -77,7 +77,9 @@ enum Command {
         /// The text (paragraphs separated by blank lines). Reads stdin when neither TEXT nor
         /// --file is given.
         text: Option<String>,
-        /// Read the text from a file.
+        /// Read the text from a file: an input file of `score` (.txt, .jsonl, .ndjson, .csv, .gz)
+        /// is read as `score` reads it (title apart, every record, dates applied); any other
+        /// file is one text.
         #[arg(long, value_name = "F")]
         file: Option<PathBuf>,
         #[command(flatten)]
@@ -148,6 +150,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether `path` is in one of `score`'s input formats.
+fn is_input_file(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".txt", ".jsonl", ".ndjson", ".csv"].iter().any(|e| name.ends_with(e))
+}
+
 /// Writes to stdout; a closed pipe (`newsstance explain ... | head`) is not an error.
 fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
@@ -193,6 +202,30 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let engines = load_engines(&lexicons)?;
             let text = match (text, file) {
                 (Some(t), _) => t,
+                // An input file (.txt, .jsonl, .csv, .gz): its documents as `score` reads them.
+                (None, Some(f)) if is_input_file(&f) => {
+                    let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&f));
+                    let mut report = String::new();
+                    if let Some(e) = errors.first() {
+                        anyhow::bail!("{}: {}", e.input, e.error);
+                    }
+                    for file in &files {
+                        for record in newsstance::corpus::open(file) {
+                            match record {
+                                newsstance::corpus::Record::Document(d) => {
+                                    let date = d.date.map(|d| d.to_string()).unwrap_or_else(|| "undated".into());
+                                    report.push_str(&format!("== {} ({date}) {}\n", d.id, d.title));
+                                    report.push_str(&explain::explain_document(&engines, &d));
+                                }
+                                newsstance::corpus::Record::Error(e) => {
+                                    report.push_str(&format!("== {} line {}: {}\n", e.input, e.line, e.error));
+                                }
+                            }
+                        }
+                    }
+                    out(&report)?;
+                    return Ok(exit::OK);
+                }
                 (None, Some(f)) => std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
                 (None, None) => {
                     let mut s = String::new();
