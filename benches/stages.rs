@@ -97,14 +97,18 @@ fn documents() -> Vec<Document> {
     docs
 }
 
+/// The sentence span of a mention, and its span and the other mentions' spans relative to the
+/// sentence.
+type MentionInput = (Range<usize>, Range<usize>, Vec<Range<usize>>);
+
 /// Everything the stages compute, so each benchmark times one stage on the outputs of the others.
 struct Prepared {
     docs: Vec<Document>,
     paragraphs: Vec<Vec<Paragraph>>,
     actors: Vec<DocActors>,
     events: Vec<Vec<StanceEvent>>,
-    /// Per document, per mention: (sentence span, target span and others' spans relative to it).
-    mentions: Vec<Vec<(Range<usize>, Range<usize>, Vec<Range<usize>>)>>,
+    /// Per document, per mention: the target model's inputs.
+    mentions: Vec<Vec<MentionInput>>,
     results: Vec<DocResult>,
     text_bytes: u64,
 }
