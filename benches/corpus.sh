@@ -75,7 +75,7 @@ gzip -dc "$CORPUS" >"$TMP/news.jsonl"
 # score LABEL JOBS INPUT: runs `score` RUNS times, records the best wall time, the largest peak
 # RSS and the manifest's counts under LABEL.
 score() {
-    local label=$1 jobs=$2 input=$3 best="" rss=0 i
+    local label=$1 jobs=$2 input=$3 best="" rss=0 cpus="" i
     for ((i = 1; i <= RUNS; i++)); do
         local out=$TMP/out-$label t0 t1 rc=0
         rm -rf "$out"
@@ -104,11 +104,14 @@ for k in ("scored", "failed", "paragraphs", "text_bytes"):
 print(f"{label}.elapsed_internal\t{m['elapsed_seconds']}")
 print(f"{label}.rows\t" + ", ".join(f"{o['file']} {o['rows']}" for o in m["outputs"]))
 EOF
-        put "$label.cpu" "$(sed -n 's/.*Percent of CPU this job got: //p' "$TMP/$label.time")"
+        local cpu
+        cpu=$(sed -n 's/.*\(User\|System\) time (seconds): //p' "$TMP/$label.time" | paste -sd+ | python3 -c 'print(f"{eval(input()):.2f}")')
+        if [[ -z $cpus ]] || python3 -c "import sys; sys.exit(not $cpu < $cpus)"; then cpus=$cpu; fi
         rm -rf "$out"
     done
     put "$label.wall" "$best"
     put "$label.rss_kb" "$rss"
+    put "$label.cpu_s" "$cpus"
     put "$label.jobs" "$jobs"
 }
 
@@ -172,12 +175,13 @@ texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8"
 sentences = [s for t in texts for p in t.split("\n") if p.strip() for s in split.split(p.strip()) if s]
 nbytes = sum(len(t.encode("utf-8")) for t in texts)
 analyzer = SentimentIntensityAnalyzer()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 acc = 0.0
 for s in sentences:
     acc += analyzer.polarity_scores(s)["compound"]
-seconds = time.perf_counter() - t0
-print(f"py.text_bytes\t{nbytes}\npy.documents\t{len(texts)}\npy.sentences\t{len(sentences)}\npy.seconds\t{seconds:.3f}")
+seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(f"py.text_bytes\t{nbytes}\npy.documents\t{len(texts)}\npy.sentences\t{len(sentences)}")
+print(f"py.seconds\t{seconds:.3f}\npy.cpu_s\t{cpu:.3f}")
 EOF
     log "score on the same slice, -j $JOBS then -j 1"
     score slice_j$JOBS "$JOBS" "$TMP/slice.jsonl"
@@ -198,7 +202,8 @@ f = lambda k: float(r[k])
 print(f"newsstance corpus benchmark, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, commit {r['commit']}")
 print(f"corpus {r['corpus']}; cpu {r['cpu']}")
 print(f"load average at start {r['load_start']}, at end {r['load_end']}; best of {runs} run(s) per row")
-print("MB = 10^6 bytes of article text (manifest records.text_bytes); wall time of the whole process\n")
+print("MB = 10^6 bytes of article text (manifest records.text_bytes); wall time of the whole process;")
+print("CPU s = user + system time of the process; cores used = CPU s / wall s (below -j on a loaded machine)\n")
 rows = []
 def run(label, what):
     if f"{label}.wall" not in r:
@@ -206,28 +211,33 @@ def run(label, what):
     wall, mb = f(f"{label}.wall"), f(f"{label}.text_bytes") / 1e6
     rows.append((what, r[f"{label}.jobs"], f"{mb:.1f}", f"{wall:.2f}", f"{mb / wall:.2f}",
                  f"{f(f'{label}.scored') / wall:,.0f}", f"{f(f'{label}.paragraphs') / wall:,.0f}",
-                 f"{f(f'{label}.rss_kb') / 1024:.0f}", r.get(f"{label}.cpu", "")))
+                 f"{f(f'{label}.rss_kb') / 1024:.0f}", f"{f(f'{label}.cpu_s'):.2f}",
+                 f"{mb / f(f'{label}.cpu_s'):.2f}", f"{f(f'{label}.cpu_s') / wall:.2f}"))
 run(f"full_j{jobs}", "score, corpus")
 run("full_j1", "score, corpus")
 run(f"x{copies}_j{jobs}", f"score, corpus x{copies}")
 run(f"slice_j{jobs}", "score, slice")
 run("slice_j1", "score, slice")
-head = ("run", "-j", "MB", "wall s", "MB/s", "docs/s", "paras/s", "peak RSS MiB", "CPU")
+head = ("run", "-j", "MB", "wall s", "MB/s", "docs/s", "paras/s", "peak RSS MiB", "CPU s", "MB/CPU-s", "cores used")
 widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
 for row in [head] + rows:
     print("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
 print()
 if "py.seconds" in r:
-    py = f("py.text_bytes") / 1e6 / f("py.seconds")
-    print(f"Python vaderSentiment 3.3.2 per sentence: {f('py.text_bytes') / 1e6:.2f} MB, {r['py.documents']} articles, "
-          f"{r['py.sentences']} regex-split sentences, {f('py.seconds'):.2f} s scoring loop: {py:.2f} MB/s")
+    mb = f("py.text_bytes") / 1e6
+    py, pyc = mb / f("py.seconds"), mb / f("py.cpu_s")
+    print(f"Python vaderSentiment 3.3.2 per sentence: {mb:.2f} MB, {r['py.documents']} articles, "
+          f"{r['py.sentences']} regex-split sentences; scoring loop {f('py.seconds'):.2f} s wall = {py:.2f} MB/s, "
+          f"{f('py.cpu_s'):.2f} CPU s = {pyc:.2f} MB/CPU-s")
     for j in (jobs, "1"):
         k = f"slice_j{j}"
         if f"{k}.wall" in r:
-            ns = f(f"{k}.text_bytes") / 1e6 / f(f"{k}.wall")
-            print(f"  newsstance score -j {j} on the same slice (whole process, all stages): {ns:.2f} MB/s = {ns / py:.1f}x")
+            ns, nsc = f(f"{k}.text_bytes") / 1e6 / f(f"{k}.wall"), f(f"{k}.text_bytes") / 1e6 / f(f"{k}.cpu_s")
+            print(f"  newsstance score -j {j}, same slice, whole process, all stages: {ns:.2f} MB/s = {ns / py:.1f}x wall; "
+                  f"{nsc:.2f} MB/CPU-s = {nsc / pyc:.1f}x per CPU-second")
 if f"full_j{jobs}.wall" in r and "full_j1.wall" in r:
-    print(f"speed-up -j {jobs} / -j 1 on the corpus: {f('full_j1.wall') / f(f'full_j{jobs}.wall'):.2f}x")
+    print(f"speed-up -j {jobs} / -j 1 on the corpus: {f('full_j1.wall') / f(f'full_j{jobs}.wall'):.2f}x wall "
+          f"(CPU time -j {jobs} / -j 1: {f(f'full_j{jobs}.cpu_s') / f('full_j1.cpu_s'):.2f})")
 if f"x{copies}_j{jobs}.rss_kb" in r:
     print(f"peak RSS corpus x{copies} / corpus (-j {jobs}): "
           f"{f(f'x{copies}_j{jobs}.rss_kb') / f(f'full_j{jobs}.rss_kb'):.3f}")

@@ -15,6 +15,13 @@
 //! `pipeline` figure, and `1 / thrpt` of a stage is its share of the cost of one input byte. Each
 //! stage gets its inputs precomputed by the previous stages outside the timed loop.
 //!
+//! Clock: by default each sample is the **CPU time of the benchmark thread**
+//! (`CLOCK_THREAD_CPUTIME_ID`), not wall time, so the figures read as MB per CPU-second and stay
+//! meaningful on a shared, loaded machine (a niced bench on 2 busy cores gets a fraction of a core;
+//! wall time would measure the other jobs). `STAGES_CLOCK=wall cargo bench --bench stages` uses
+//! criterion's wall clock instead. CPU time leaves out time blocked in the kernel waiting for I/O,
+//! which only matters for `csv/rows_finish_publish` (fsync).
+//!
 //! Groups: `segment`, `tone` (VADER per sentence), `actors` (`Lexicon::find`), `stance` (`events`
 //! and the target model's `score` per mention), `aggregate` (`DocumentAggregator` per document +
 //! `Aggregate::merge` in input order), `csv` (`ReportWriter` rows into a temp dir, with and without
@@ -25,7 +32,7 @@ use std::hint::black_box;
 use std::ops::Range;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Bencher, BenchmarkGroup, Criterion, Throughput};
 use newsstance::actors::DocActors;
 use newsstance::aggregate::{ActorKey, Aggregate, DocumentAggregator};
 use newsstance::document::{Date, Document, Paragraph};
@@ -157,6 +164,33 @@ fn actor_key(engines: &Engines, actors: &DocActors, r: newsstance::actors::Actor
     ActorKey { id: a.id.clone(), name: a.name.clone(), country: a.country.clone(), kind: a.kind.as_str().to_string() }
 }
 
+/// CPU time consumed by the calling thread so far.
+#[cfg(unix)]
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Times `f` with the thread's CPU clock (the default) or criterion's wall clock
+/// (`STAGES_CLOCK=wall`).
+fn measure<R>(b: &mut Bencher<'_>, mut f: impl FnMut() -> R) {
+    #[cfg(unix)]
+    if std::env::var("STAGES_CLOCK").map_or(true, |v| v != "wall") {
+        b.iter_custom(|iters| {
+            let start = thread_cpu();
+            for _ in 0..iters {
+                black_box(f());
+            }
+            thread_cpu() - start
+        });
+        return;
+    }
+    b.iter(f);
+}
+
 fn group<'a>(c: &'a mut Criterion, name: &str, bytes: u64) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(bytes))
@@ -183,13 +217,13 @@ fn stages(c: &mut Criterion) {
 
     let mut g = group(c, "segment", n);
     g.bench_function("segment", |b| {
-        b.iter(|| p.docs.iter().map(|d| segment::segment(black_box(&d.text)).len()).sum::<usize>())
+        measure(b, || p.docs.iter().map(|d| segment::segment(black_box(&d.text)).len()).sum::<usize>())
     });
     g.finish();
 
     let mut g = group(c, "tone", n);
     g.bench_function("polarity_scores", |b| {
-        b.iter(|| {
+        measure(b, || {
             let mut acc = 0.0;
             for (d, paras) in p.docs.iter().zip(&p.paragraphs) {
                 for s in paras.iter().flat_map(|x| &x.sentences) {
@@ -201,7 +235,7 @@ fn stages(c: &mut Criterion) {
     });
     g.bench_function("polarity_scores_with", |b| {
         let mut scratch = Scratch::default();
-        b.iter(|| {
+        measure(b, || {
             let mut acc = 0.0;
             for (d, paras) in p.docs.iter().zip(&p.paragraphs) {
                 for s in paras.iter().flat_map(|x| &x.sentences) {
@@ -215,7 +249,7 @@ fn stages(c: &mut Criterion) {
 
     let mut g = group(c, "actors", n);
     g.bench_function("find", |b| {
-        b.iter(|| {
+        measure(b, || {
             p.docs
                 .iter()
                 .zip(&p.paragraphs)
@@ -227,7 +261,7 @@ fn stages(c: &mut Criterion) {
 
     let mut g = group(c, "stance", n);
     g.bench_function("events", |b| {
-        b.iter(|| {
+        measure(b, || {
             p.docs
                 .iter()
                 .zip(&p.paragraphs)
@@ -239,7 +273,7 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.bench_function("target_score", |b| {
-        b.iter(|| {
+        measure(b, || {
             let mut acc = 0.0;
             for (d, ms) in p.docs.iter().zip(&p.mentions) {
                 for (sent, target, others) in ms {
@@ -255,7 +289,7 @@ fn stages(c: &mut Criterion) {
 
     let mut g = group(c, "aggregate", n);
     g.bench_function("document_and_merge", |b| {
-        b.iter(|| {
+        measure(b, || {
             let mut all = Aggregate::default();
             for (i, d) in p.docs.iter().enumerate() {
                 let a = &p.actors[i];
@@ -272,7 +306,7 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.bench_function("merge_only", |b| {
-        b.iter(|| {
+        measure(b, || {
             let mut all = Aggregate::default();
             for r in &p.results {
                 all.merge(black_box(&r.aggregate));
@@ -307,7 +341,7 @@ fn stages(c: &mut Criterion) {
     let mut g = group(c, "csv", n);
     // Rows only: create the staging folder, write every row, drop (buffers flushed, folder removed).
     g.bench_function("rows", |b| {
-        b.iter(|| {
+        measure(b, || {
             let mut w = ReportWriter::create(&tmp.path().join("reports"), false).expect("writer");
             write_rows(&mut w);
             drop(black_box(w));
@@ -315,7 +349,7 @@ fn stages(c: &mut Criterion) {
     });
     // What a run does: rows, aggregate files, fsync of every file, publish.
     g.bench_function("rows_finish_publish", |b| {
-        b.iter(|| {
+        measure(b, || {
             let mut w = ReportWriter::create(&tmp.path().join("reports"), false).expect("writer");
             write_rows(&mut w);
             let (finished, counts) = w.finish(&merged, &country_name).expect("finish");
@@ -327,7 +361,7 @@ fn stages(c: &mut Criterion) {
 
     let mut g = group(c, "pipeline", n);
     g.bench_function("process", |b| {
-        b.iter(|| p.docs.iter().map(|d| pipeline::process(&engines, black_box(d)).paragraphs.len()).sum::<usize>())
+        measure(b, || p.docs.iter().map(|d| pipeline::process(&engines, black_box(d)).paragraphs.len()).sum::<usize>())
     });
     g.finish();
 }
