@@ -22,7 +22,8 @@
 //! criterion's wall clock instead. CPU time leaves out time blocked in the kernel waiting for I/O,
 //! which only matters for `csv/rows_finish_publish` (fsync).
 //!
-//! Groups: `segment`, `tone` (VADER per sentence), `actors` (`Lexicon::find`), `stance` (`events`
+//! Groups: `corpus` (reading the documents back from a JSONL file, as `score`'s reader thread
+//! does, BLAKE3 of the input included), `segment`, `tone` (VADER per sentence), `actors` (`Lexicon::find`), `stance` (`events`
 //! and the target model's `score` per mention), `aggregate` (`DocumentAggregator` per document +
 //! `Aggregate::merge` in input order), `csv` (`ReportWriter` rows into a temp dir, with and without
 //! `finish`, whose aggregate files and fsyncs are a fixed cost per run), `pipeline`
@@ -35,6 +36,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Bencher, BenchmarkGroup, Criterion, Throughput};
 use newsstance::actors::DocActors;
 use newsstance::aggregate::{ActorKey, Aggregate, DocumentAggregator};
+use newsstance::corpus::{self, InputFile, Record};
 use newsstance::document::{Date, Document, Paragraph};
 use newsstance::pipeline::{self, DocResult, Engines};
 use newsstance::report::ReportWriter;
@@ -214,6 +216,29 @@ fn stages(c: &mut Criterion) {
         p.paragraphs.iter().map(Vec::len).sum::<usize>(),
     );
     let n = p.text_bytes;
+    let tmp = tempfile::tempdir().expect("temp dir");
+
+    // The documents as a JSONL input, read back as `score` reads it (parse, BLAKE3 of the bytes).
+    let jsonl = tmp.path().join("docs.jsonl");
+    let mut lines = String::new();
+    for d in &p.docs {
+        let date = d.date.map(|x| x.to_string());
+        let v = serde_json::json!({"id": d.id, "date": date, "source": d.source, "title": "", "text": d.text});
+        lines.push_str(&v.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&jsonl, lines).expect("write docs.jsonl");
+    let input = InputFile { path: jsonl.clone(), display: jsonl.display().to_string() };
+    let mut g = group(c, "corpus", n);
+    g.bench_function("read_jsonl", |b| {
+        measure(b, || {
+            let mut reader = corpus::open(black_box(&input));
+            let docs = reader.by_ref().filter(|r| matches!(r, Record::Document(_))).count();
+            assert_eq!(docs, p.docs.len());
+            reader.summary().records
+        })
+    });
+    g.finish();
 
     let mut g = group(c, "segment", n);
     g.bench_function("segment", |b| {
@@ -316,7 +341,6 @@ fn stages(c: &mut Criterion) {
     });
     g.finish();
 
-    let tmp = tempfile::tempdir().expect("temp dir");
     let mut merged = Aggregate::default();
     for r in &p.results {
         merged.merge(&r.aggregate);
