@@ -247,7 +247,9 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
 
 /// The reader thread: streams records into batches, drops duplicate ids (first one wins).
 fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) {
-    let mut seen: FxHashSet<String> = FxHashSet::default();
+    // 128 bits of BLAKE3 per id, not the id itself: memory stays ~16 bytes per document however
+    // long the ids are (a false duplicate would need a 2^-128 collision).
+    let mut seen: FxHashSet<u128> = FxHashSet::default();
     let mut docs = Vec::new();
     let mut errors = discover_errors;
     let mut bytes = 0;
@@ -256,7 +258,7 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
         for record in reader.by_ref() {
             match record {
                 Record::Document(d) => {
-                    if !seen.insert(d.id.clone()) {
+                    if !seen.insert(id_fingerprint(&d.id)) {
                         errors.push(RecordError {
                             input: d.input.clone(),
                             line: d.line,
@@ -291,6 +293,13 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
     if !docs.is_empty() || !errors.is_empty() {
         let _ = tx.send(Msg::Batch(docs, errors));
     }
+}
+
+fn id_fingerprint(id: &str) -> u128 {
+    let h = blake3::hash(id.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.as_bytes()[..16]);
+    u128::from_le_bytes(b)
 }
 
 #[derive(Default)]
