@@ -466,19 +466,27 @@ impl Ctx<'_> {
         self.actors.actor(self.lexicon, r).country.as_str()
     }
 
-    fn clause_of(&self, at: usize) -> Range<usize> {
+    /// Where the sentence's clause breaks are: (start, end) of each break phrase. Computed once
+    /// per sentence with stance cues.
+    fn clause_breaks(&self) -> Vec<(usize, usize)> {
         let sent = &self.info.span;
         let s = &self.text[sent.clone()];
+        let mut out = Vec::new();
+        for b in CLAUSE_BREAKS {
+            out.extend(s.match_indices(b).map(|(i, _)| (sent.start + i, sent.start + i + b.len())));
+        }
+        out
+    }
+
+    fn clause_of(&self, at: usize, breaks: &[(usize, usize)]) -> Range<usize> {
+        let sent = &self.info.span;
         let mut start = sent.start;
         let mut end = sent.end;
-        for b in CLAUSE_BREAKS {
-            for (i, _) in s.match_indices(b) {
-                let pos = sent.start + i;
-                if pos + b.len() <= at {
-                    start = start.max(pos + b.len());
-                } else if pos >= at {
-                    end = end.min(pos);
-                }
+        for &(b_start, b_end) in breaks {
+            if b_end <= at {
+                start = start.max(b_end);
+            } else if b_start >= at {
+                end = end.min(b_start);
             }
         }
         // A cue or speech verb followed by "that" opens its own clause: "X warned that China ...".
@@ -505,6 +513,10 @@ impl Ctx<'_> {
         let first_event = out.len();
         let stance_cues: Vec<&CueMatch> =
             info.cues.iter().filter(|c| matches!(self.cues.cue(c.cue).kind, CueKind::Act | CueKind::Eval)).collect();
+        if stance_cues.is_empty() {
+            return;
+        }
+        let breaks = self.clause_breaks();
         // A speaker whose verb takes an object ("Canberra announced sanctions") is an agent
         // like any other: only reported clauses belong to the speaker.
         let speaker_participant = info.speaker.as_ref().filter(|s| s.content_is_clause).and_then(|s| s.participant);
@@ -514,7 +526,7 @@ impl Ctx<'_> {
         let mut previous_negative_end: Option<usize> = None;
         for (ci, c) in stance_cues.iter().enumerate() {
             let cue = self.cues.cue(c.cue);
-            let clause = self.clause_of(c.span.start);
+            let clause = self.clause_of(c.span.start, &breaks);
             // The objects of a cue run to the next cue, unless that one follows at once
             // ("brushed aside criticism from the EU").
             let scope_end = match stance_cues.get(ci + 1) {
