@@ -161,9 +161,14 @@ fn prepare(engines: &Engines) -> Prepared {
     Prepared { docs, paragraphs, actors, events, mentions, results, text_bytes }
 }
 
-fn actor_key(engines: &Engines, actors: &DocActors, r: newsstance::actors::ActorRef) -> ActorKey {
+fn actor_key(engines: &Engines, actors: &DocActors, r: newsstance::actors::ActorRef) -> std::sync::Arc<ActorKey> {
     let a = actors.actor(&engines.lexicon, r);
-    ActorKey { id: a.id.clone(), name: a.name.clone(), country: a.country.clone(), kind: a.kind.as_str().to_string() }
+    std::sync::Arc::new(ActorKey {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        country: a.country.clone(),
+        kind: a.kind.as_str().to_string(),
+    })
 }
 
 /// CPU time consumed by the calling thread so far.
@@ -325,7 +330,7 @@ fn stages(c: &mut Criterion) {
                 for e in &p.events[i] {
                     agg.event(&actor_key(&engines, a, e.source), &actor_key(&engines, a, e.target), e.score);
                 }
-                all.merge(black_box(&agg.finish()));
+                all.merge(black_box(agg.finish()));
             }
             all.actors.len()
         })
@@ -334,7 +339,7 @@ fn stages(c: &mut Criterion) {
         measure(b, || {
             let mut all = Aggregate::default();
             for r in &p.results {
-                all.merge(black_box(&r.aggregate));
+                all.merge(black_box(r.aggregate.clone()));
             }
             all.actors.len()
         })
@@ -343,7 +348,7 @@ fn stages(c: &mut Criterion) {
 
     let mut merged = Aggregate::default();
     for r in &p.results {
-        merged.merge(&r.aggregate);
+        merged.merge(r.aggregate.clone());
     }
     let country_name = |code: &str| engines.lexicon.country(code).map(|c| c.name.clone()).unwrap_or_default();
     let write_rows = |w: &mut ReportWriter| {
