@@ -233,6 +233,22 @@ impl Lexicon {
         if anchor_actor.kind == Kind::Person {
             return;
         }
+        // Most mentions ("Russia", "Chinese troops") start no role phrase: decide on the next
+        // word before collecting anything.
+        let mut probe = anchor.span.end;
+        for p in ["'s", "’s", "'", "’"] {
+            if text[probe..sent.end].starts_with(p) {
+                probe += p.len();
+                break;
+            }
+        }
+        match text::tokens(text, probe..sent.end).next() {
+            Some(t)
+                if t.is_word()
+                    && (self.role_word(&text[t.span.clone()]).is_some()
+                        || text::is_capitalized(&text[t.span.clone()])) => {}
+            _ => return,
+        }
         let country = anchor_actor.country.clone();
         // Tokens after the anchor, skipping a possessive.
         let mut after = anchor.span.end;
