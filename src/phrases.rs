@@ -49,10 +49,17 @@ impl PhraseMatcher {
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
     pub fn at(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
         let bytes = &text.as_bytes()[..end];
-        if pos >= end
-            || !self.first_bytes[bytes[pos] as usize]
-            || !self.prefixes.may_start(&bytes[pos..], self.fold_case)
-        {
+        if pos >= end || !self.first_bytes[bytes[pos] as usize] {
+            return None;
+        }
+        let word = word_len(&bytes[pos..]);
+        self.walk(text, pos, end, word)
+    }
+
+    /// [`PhraseMatcher::at`] for a word start whose first word is `word` bytes long.
+    fn walk(&self, text: &str, pos: usize, end: usize, word: usize) -> Option<Match> {
+        let bytes = &text.as_bytes()[..end];
+        if !self.prefixes.may_start_word(&bytes[pos..pos + word], self.fold_case) {
             return None;
         }
         // An anchored leftmost-longest walk of the DFA: keep the last match until the
@@ -86,17 +93,20 @@ impl PhraseMatcher {
         while pos < end {
             let b = bytes[pos];
             if b.is_ascii() {
-                let alnum = b.is_ascii_alphanumeric();
-                if !prev_alnum {
-                    if let Some(m) = self.at(text, pos, end) {
-                        return Some(m);
-                    }
-                }
-                if alnum {
-                    // Skip the rest of an ASCII word: no phrase starts inside it.
+                if b.is_ascii_alphanumeric() {
+                    // Find the end of the ASCII word: no phrase starts inside it, and the filter
+                    // needs its length.
+                    let start = pos;
                     pos += 1;
                     while pos < end && bytes[pos].is_ascii_alphanumeric() {
                         pos += 1;
+                    }
+                    if !prev_alnum && self.first_bytes[b as usize] {
+                        let word =
+                            if pos < end && bytes[pos] >= 0x80 { word_len(&bytes[start..end]) } else { pos - start };
+                        if let Some(m) = self.walk(text, start, end, word) {
+                            return Some(m);
+                        }
                     }
                     prev_alnum = true;
                 } else {
@@ -192,13 +202,13 @@ impl PrefixFilter {
         f
     }
 
-    fn may_start(&self, rest: &[u8], fold_case: bool) -> bool {
+    /// Whether a phrase may start with this first word.
+    fn may_start_word(&self, word: &[u8], fold_case: bool) -> bool {
         if self.any {
             return true;
         }
-        let n = word_len(rest);
-        let k = Self::key(&rest[..n], fold_case);
-        n > 0 && self.bits[k / 64] & (1 << (k % 64)) != 0
+        let k = Self::key(word, fold_case);
+        !word.is_empty() && self.bits[k / 64] & (1 << (k % 64)) != 0
     }
 }
 

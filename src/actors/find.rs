@@ -120,7 +120,8 @@ impl Lexicon {
         at: (u32, u32),
         out: &mut Vec<Mention>,
     ) {
-        let shouting = is_shouting(&text[sent.clone()]);
+        // Computed on the first all-caps alias only: most sentences never need it.
+        let mut shouting: Option<bool> = None;
         let mut pos = sent.start;
         while let Some(m) = self.matcher.next(text, pos, sent.end) {
             let (start, end) = (m.start(), m.end());
@@ -140,7 +141,9 @@ impl Lexicon {
             {
                 continue;
             }
-            if shouting && alias.text.chars().all(|c| !c.is_lowercase()) {
+            if alias.text.chars().all(|c| !c.is_lowercase())
+                && *shouting.get_or_insert_with(|| is_shouting(&text[sent.clone()]))
+            {
                 continue;
             }
             if alias.single_word
