@@ -799,9 +799,10 @@ fn evidence_is_one_line_and_below_the_excel_cell_limit() {
             serde_json::json!({"id": "long", "text": long}),
         ],
     );
-    // An error message quoting a 40,000-character CSV header is cut as well.
+    // An error message quoting a CSV header of 40,000 emoji is cut as well. Excel counts UTF-16
+    // code units (an emoji is two), so that is what must stay below the limit.
     let csv = dir.path().join("header.csv");
-    fs::write(&csv, format!("headline,{}\nfoo,bar\n", "y".repeat(40_000))).unwrap();
+    fs::write(&csv, format!("headline,{}\nfoo,bar\n", "😀".repeat(40_000))).unwrap();
     let out = dir.path().join("reports");
     let o = score(&out, &[input.to_str().unwrap(), csv.to_str().unwrap()]);
     assert_code(&o, 3);
@@ -821,7 +822,8 @@ fn evidence_is_one_line_and_below_the_excel_cell_limit() {
     assert_eq!(errors.rows.len(), 1);
     let msg = &errors.rows[0][3];
     assert!(msg.starts_with("CSV header lacks required column"));
-    assert!(msg.chars().count() <= EXCEL && msg.len() > 30_000, "{} chars", msg.chars().count());
+    let units = msg.encode_utf16().count();
+    assert!(units <= EXCEL && units > 30_000, "{units} UTF-16 code units");
     // One line per row, in the raw file too (CRLF only as the record terminator).
     let raw = fs::read_to_string(out.join("stances.csv")).unwrap();
     assert_eq!(raw.matches('\n').count(), stances.rows.len() + 1);

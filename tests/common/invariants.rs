@@ -226,7 +226,7 @@ pub fn check_document(doc: &Document, out: &mut Outcome) {
         assert!(!s.evidence.is_empty() && text.contains(&s.evidence));
         assert!(s.paragraph >= 1 && s.paragraph as usize <= r.paragraphs.len());
         let cell = newsstance::report::evidence_cell(&s.evidence);
-        assert!(!cell.contains(['\n', '\r']) && cell.chars().count() <= 32_767);
+        assert!(!cell.contains(['\n', '\r']) && cell.encode_utf16().count() <= 32_767);
     }
     // The document's aggregate adds up to its rows.
     let agg = &r.aggregate;
