@@ -464,7 +464,7 @@ fn a_bad_lexicon_exits_2_with_file_and_line_before_any_input_is_read() {
     let o = run(&out);
     assert_code(&o, 2);
     assert!(stderr(&o).contains(&format!("actors.csv:{line}:")), "{}", stderr(&o));
-    assert!(stderr(&o).contains("XXX"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("XXX").count(), 1, "{}", stderr(&o));
     assert!(!out.exists());
     assert_eq!(staging_leftovers(&out), Vec::<String>::new());
 
@@ -497,6 +497,9 @@ fn a_fatal_error_exits_1_and_publishes_nothing() {
     let o = score(&blocker.join("reports"), &["seeds"]);
     assert_code(&o, 1);
     assert_eq!(fs::read(&blocker).unwrap(), b"x");
+    // One readable line for the cron log: the cause once, not once per level of its chain.
+    let err = stderr(&o);
+    assert!(err.contains("not-a-dir") && err.matches("(os error").count() == 1, "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
