@@ -143,8 +143,12 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            let code = e.downcast_ref::<run::RunError>().map_or(exit::FATAL, run::RunError::exit_code);
-            eprintln!("newsstance: error: {e:#}");
+            // A RunError's message already includes its cause; the `{:#}` chain would repeat it.
+            let (code, message) = match e.downcast_ref::<run::RunError>() {
+                Some(r) => (r.exit_code(), r.to_string()),
+                None => (exit::FATAL, format!("{e:#}")),
+            };
+            eprintln!("newsstance: error: {message}");
             ExitCode::from(code as u8)
         }
     }

@@ -216,10 +216,16 @@ pub fn guard_text(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Evidence as one spreadsheet cell: line breaks become spaces, cut on a character boundary
-/// below the cell limit, formula-guarded.
+/// below the cell limit, formula-guarded. Excel counts UTF-16 code units (an emoji is two), so
+/// the cut does too.
 pub fn evidence_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_CELL_CHARS * 4));
-    for c in s.chars().take(MAX_CELL_CHARS) {
+    let mut units = 0;
+    for c in s.chars() {
+        units += c.len_utf16();
+        if units > MAX_CELL_CHARS {
+            break;
+        }
         out.push(if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}') { ' ' } else { c });
     }
     match guard_text(&out) {
@@ -671,6 +677,8 @@ mod tests {
         assert_eq!(evidence_cell("a\nb\r\nc"), "a b  c");
         let long = "é".repeat(40_000);
         assert_eq!(evidence_cell(&long).chars().count(), MAX_CELL_CHARS);
+        let emoji = "😀".repeat(40_000);
+        assert_eq!(evidence_cell(&emoji).encode_utf16().count(), MAX_CELL_CHARS);
     }
 
     #[test]

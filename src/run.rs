@@ -160,7 +160,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let (result_tx, result_rx) = sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
 
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
-        scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
+        let reader = scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
         let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress));
         let mut pending_inputs = Vec::new();
         for msg in batch_rx {
@@ -181,15 +181,20 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             let _ = result_tx.send((Vec::new(), Vec::new(), pending_inputs));
         }
         drop(result_tx);
-        writer_thread.join().map_err(|_| RunError::Other("the writer thread panicked".into()))?
+        let mut state = writer_thread.join().map_err(|_| RunError::Other("the writer thread panicked".into()))??;
+        state.unlisted = reader.join().map_err(|_| RunError::Other("the reader thread panicked".into()))?;
+        Ok(state)
     })?;
     progress.finish();
 
-    let failed = state.failed;
+    // Bad records beyond an input's listing cap have no row of their own but still failed.
+    let failed = state.failed + state.unlisted;
     let error_rows = state.error_rows;
     if let Some(max) = opts.max_errors {
-        if error_rows > max {
-            return Err(RunError::TooManyErrors { failed: error_rows, max });
+        // Failed records, plus the oversized paragraphs skipped in scored documents.
+        let problems = error_rows + state.unlisted;
+        if problems > max {
+            return Err(RunError::TooManyErrors { failed: problems, max });
         }
     }
     let exit_code = if error_rows > 0 { exit::PARTIAL } else { exit::OK };
@@ -246,7 +251,10 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
 }
 
 /// The reader thread: streams records into batches, drops duplicate ids (first one wins).
-fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) {
+/// Returns the number of bad records that have no error row of their own (beyond an input's
+/// listing cap, see [`corpus::MAX_ERRORS_PER_INPUT`]).
+fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) -> u64 {
+    let mut unlisted = 0;
     // 128 bits of BLAKE3 per id, not the id itself: memory stays ~16 bytes per document however
     // long the ids are (a false duplicate would need a 2^-128 collision).
     let mut seen: FxHashSet<u128> = FxHashSet::default();
@@ -255,6 +263,7 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
     let mut bytes = 0;
     for file in &files {
         let mut reader = corpus::open(file);
+        let mut rows = 0;
         for record in reader.by_ref() {
             match record {
                 Record::Document(d) => {
@@ -271,28 +280,35 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
                     docs.push(d);
                     if docs.len() >= BATCH_DOCS || bytes >= BATCH_BYTES {
                         if tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
-                            return;
+                            return unlisted;
                         }
                         bytes = 0;
                     }
                 }
-                Record::Error(e) => errors.push(e),
+                Record::Error(e) => {
+                    rows += 1;
+                    errors.push(e);
+                }
             }
         }
         // Flush this file's batch first so its summary follows its records.
         if (!docs.is_empty() || !errors.is_empty())
             && tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err()
         {
-            return;
+            return unlisted;
         }
         bytes = 0;
-        if tx.send(Msg::InputDone(reader.summary())).is_err() {
-            return;
+        let summary = reader.summary();
+        // The rows yielded include the one notice that sums up the unlisted records.
+        unlisted += summary.failed.saturating_sub(rows);
+        if tx.send(Msg::InputDone(summary)).is_err() {
+            return unlisted;
         }
     }
     if !docs.is_empty() || !errors.is_empty() {
         let _ = tx.send(Msg::Batch(docs, errors));
     }
+    unlisted
 }
 
 fn id_fingerprint(id: &str) -> u128 {
@@ -307,6 +323,8 @@ struct WriterState {
     aggregate: Aggregate,
     documents: u64,
     failed: u64,
+    /// Failed records without a row (see [`read_inputs`]).
+    unlisted: u64,
     error_rows: u64,
     paragraphs: u64,
     text_bytes: u64,
