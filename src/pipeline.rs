@@ -189,6 +189,13 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             ),
         });
     }
+    // Numbers in the body: a skipped oversized paragraph keeps its number.
+    let numbers: Vec<u32> = a
+        .paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i + 1 + a.oversized.iter().filter(|o| o.start < p.span.start).count()) as u32)
+        .collect();
     // Paragraph rows.
     let mut m = 0;
     for (p, _) in a.paragraphs.iter().enumerate() {
@@ -207,7 +214,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             doc_id: doc.id.clone(),
             date: doc.date,
             source: doc.source.clone(),
-            paragraph: p as u32 + 1,
+            paragraph: numbers[p],
             sentences: tones.len() as u32,
             tone: mean(|t| t.compound),
             positive: mean(|t| t.pos),
@@ -223,7 +230,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         r.mentions.push(MentionRow {
             doc_id: doc.id.clone(),
             date: doc.date,
-            paragraph: mention.paragraph + 1,
+            paragraph: numbers[mention.paragraph as usize],
             sentence: mention.sentence + 1,
             alias: text[mention.span.clone()].to_string(),
             sentiment: s.score,
@@ -248,7 +255,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         r.stances.push(StanceRow {
             doc_id: doc.id.clone(),
             date: doc.date,
-            paragraph: e.paragraph + 1,
+            paragraph: numbers[e.paragraph as usize],
             sentence: e.sentence + 1,
             source: source.id,
             source_country: source.country,
