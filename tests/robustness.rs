@@ -429,6 +429,8 @@ fn failed_records_beyond_the_listing_cap_count_toward_max_errors_and_the_manifes
     assert_code(&o, 3);
     let errors = table(&out, "errors.csv");
     assert_eq!(errors.rows.len(), 1001);
+    assert!(errors.rows[..1000].iter().all(|r| r[3].starts_with("malformed JSON")), "{:?}", errors.rows[0]);
+    assert_eq!((errors.rows[0][1].as_str(), errors.rows[999][1].as_str()), ("1", "1000"));
     assert!(errors.rows[1000][3].starts_with("500 more bad records"), "{:?}", errors.rows[1000]);
     let m = manifest(&out);
     assert_eq!(m["inputs"][0]["failed"], 1500);
