@@ -209,6 +209,13 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             ),
         });
     }
+    // Numbers in the body: a skipped oversized paragraph keeps its number.
+    let numbers: Vec<u32> = a
+        .paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i + 1 + a.oversized.iter().filter(|o| o.start < p.span.start).count()) as u32)
+        .collect();
     // Paragraph rows.
     let mut m = 0;
     for (p, _) in a.paragraphs.iter().enumerate() {
@@ -227,7 +234,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             doc_id: doc.id.clone(),
             date: doc.date,
             source: doc.source.clone(),
-            paragraph: p as u32 + 1,
+            paragraph: numbers[p],
             sentences: tones.len() as u32,
             tone: mean(|t| t.compound),
             positive: mean(|t| t.pos),
@@ -244,7 +251,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         r.mentions.push(MentionRow {
             doc_id: doc.id.clone(),
             date: doc.date,
-            paragraph: mention.paragraph + 1,
+            paragraph: numbers[mention.paragraph as usize],
             sentence: mention.sentence + 1,
             alias: text[mention.span.clone()].to_string(),
             sentiment: s.score,
@@ -265,7 +272,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         r.stances.push(StanceRow {
             doc_id: doc.id.clone(),
             date: doc.date,
-            paragraph: e.paragraph + 1,
+            paragraph: numbers[e.paragraph as usize],
             sentence: e.sentence + 1,
             source,
             target,

@@ -310,14 +310,27 @@ fn an_oversized_paragraph_is_an_error_row_and_the_rest_of_the_document_is_scored
     assert_eq!((e[1].as_str(), e[2].as_str()), ("1", "big-1"));
     assert!(e[3].contains(&format!("{} bytes, over the limit of {LIMIT}", LIMIT + 1)), "{}", e[3]);
     let paragraphs = table(&out, "paragraphs.csv");
-    let actors: Vec<&str> = rows_of(&paragraphs, "big-1").iter().map(|r| paragraphs.get(r, "actors")).collect();
-    assert_eq!(actors, ["RUS;UKR", "CHN;BRA"]);
+    let actors: Vec<(&str, &str)> = rows_of(&paragraphs, "big-1")
+        .iter()
+        .map(|r| (paragraphs.get(r, "paragraph"), paragraphs.get(r, "actors")))
+        .collect();
+    // Paragraphs keep their number in the body: the one after the skipped paragraph is 3.
+    assert_eq!(actors, [("1", "RUS;UKR"), ("3", "CHN;BRA")]);
     // A paragraph of exactly the limit is scored.
     let at = rows_of(&paragraphs, "at-limit");
     assert_eq!(at.len(), 1);
     assert!(paragraphs.get(at[0], "actors").starts_with("JPN;IND"));
     let stances = table(&out, "stances.csv");
-    assert!(rows_of(&stances, "big-1").iter().any(|r| stances.get(r, "source") == "rus"));
+    let events: BTreeSet<(&str, &str)> =
+        rows_of(&stances, "big-1").iter().map(|r| (stances.get(r, "paragraph"), stances.get(r, "source"))).collect();
+    assert!(events.contains(&("1", "rus")) && events.contains(&("3", "chn")), "{events:?}");
+    let mentions = table(&out, "mentions.csv");
+    let brazil: Vec<&str> = rows_of(&mentions, "big-1")
+        .iter()
+        .filter(|r| mentions.get(r, "country") == "BRA")
+        .map(|r| mentions.get(r, "paragraph"))
+        .collect();
+    assert_eq!(brazil, ["3"]);
 }
 
 #[test]
@@ -416,6 +429,8 @@ fn failed_records_beyond_the_listing_cap_count_toward_max_errors_and_the_manifes
     assert_code(&o, 3);
     let errors = table(&out, "errors.csv");
     assert_eq!(errors.rows.len(), 1001);
+    assert!(errors.rows[..1000].iter().all(|r| r[3].starts_with("malformed JSON")), "{:?}", errors.rows[0]);
+    assert_eq!((errors.rows[0][1].as_str(), errors.rows[999][1].as_str()), ("1", "1000"));
     assert!(errors.rows[1000][3].starts_with("500 more bad records"), "{:?}", errors.rows[1000]);
     let m = manifest(&out);
     assert_eq!(m["inputs"][0]["failed"], 1500);
