@@ -1,9 +1,20 @@
 //! Feature extraction for the target-dependent sentiment model.
 //!
-//! One routine, [`extract`], serves training, scoring and `explain`, so the features a model was
-//! trained on are exactly those it is scored with. It tokenizes the sentence once into a reused
-//! [`Scratch`] (no allocation per token once the buffers have grown) and reports each feature as a
-//! `(name, value)` pair to a callback; the name is built in a reused `String`.
+//! One routine, [`Scratch::mention`], serves training, scoring and `explain`, so the features a
+//! model was trained on are exactly those it is scored with. It reports each feature to a
+//! [`Sink`] as a *template plus word ids*, not as a name: scoring looks the ids up in integer
+//! tables built when the model is loaded, while training and tests use [`extract`], whose sink
+//! spells the same features out as names (`S:said`, `L2:<actor>_said`, `v:clause-`, ...), the
+//! names of the weights file.
+//!
+//! The work is split by what it depends on. [`Scratch::prepare`] runs once per sentence: it
+//! tokenizes, lowercases, interns each word in the model's [`Vocab`] (unknown words get
+//! [`UNKNOWN`]), looks up VADER valences and classifies the words the rules test (negators,
+//! clause openers, speech verbs, ...). [`Scratch::mention`] then builds one mention's token view
+//! from those tokens (collapsing the target and the other mentions, and re-tokenizing only a
+//! word the target's span cuts through), and the caller passes the sentence's VADER compound in;
+//! the clause compound is cached per clause span. No string is built and nothing is allocated per
+//! token once the reused buffers have grown.
 //!
 //! Feature families (prefix before the first `:`), and why each is there:
 //! - `bias` — class prior.
@@ -26,6 +37,8 @@
 
 use std::ops::Range;
 
+use rustc_hash::FxHashMap;
+
 use crate::tone::Vader;
 
 /// How far (in tokens) to look for the predicate after / the verb before the target.
@@ -37,6 +50,204 @@ const NEGATION_FACTOR: f64 = -0.74;
 /// Valences are divided by this so that value features stay near [-1, 1] like binary ones.
 const VALENCE_SCALE: f64 = 4.0;
 
+/// Word id of a word that is not in the [`Vocab`] (no feature of the model has it).
+pub(crate) const UNKNOWN: u32 = u32::MAX;
+
+macro_rules! fixed_features {
+    ($($id:ident = $name:literal,)*) => {
+        /// Features without a word part. The discriminant indexes [`FIXED_NAMES`]; a valence
+        /// scope's `…Pos` feature is directly followed by its `…Neg` one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u8)]
+        #[allow(dead_code)] // buckets and `…Neg` features are reached by offset, not by name
+        pub(crate) enum F {
+            $($id,)*
+        }
+        /// Names of the [`F`] features, in discriminant order.
+        pub(crate) const FIXED_NAMES: &[&str] = &[$($name,)*];
+    };
+}
+
+fixed_features! {
+    Bias = "bias",
+    CSent = "c:sent",
+    CClause = "c:clause",
+    // compound buckets, in `compound_bucket` order
+    CbSentMM = "cb:sent--",
+    CbSentM = "cb:sent-",
+    CbSent0 = "cb:sent0",
+    CbSentP = "cb:sent+",
+    CbSentPP = "cb:sent++",
+    CbClauseMM = "cb:clause--",
+    CbClauseM = "cb:clause-",
+    CbClause0 = "cb:clause0",
+    CbClauseP = "cb:clause+",
+    CbClausePP = "cb:clause++",
+    TMissing = "t:missing",
+    L1Start = "L1:<start>",
+    R1End = "R1:<end>",
+    RoleByAgent = "role:by_agent",
+    QInside = "q:inside",
+    QSpeaker = "q:speaker",
+    KTargetAfter = "k:target_after",
+    KTargetBefore = "k:target_before",
+    OAny = "o:any",
+    OTargetFirst = "o:target_first",
+    OTargetSecond = "o:target_second",
+    PFirst = "p:first",
+    VSentPos = "v:sent+",
+    VSentNeg = "v:sent-",
+    VClausePos = "v:clause+",
+    VClauseNeg = "v:clause-",
+    VLeftPos = "v:left+",
+    VLeftNeg = "v:left-",
+    VRightPos = "v:right+",
+    VRightNeg = "v:right-",
+    VNearPos = "v:near+",
+    VNearNeg = "v:near-",
+    VAgentPos = "v:agent+",
+    VAgentNeg = "v:agent-",
+    VObjectPos = "v:object+",
+    VObjectNeg = "v:object-",
+    VByAgentPos = "v:by_agent+",
+    VByAgentNeg = "v:by_agent-",
+    VSpkQuotePos = "v:spk_quote+",
+    VSpkQuoteNeg = "v:spk_quote-",
+    VSpkRestPos = "v:spk_rest+",
+    VSpkRestNeg = "v:spk_rest-",
+    VQuotedPos = "v:quoted+",
+    VQuotedNeg = "v:quoted-",
+    VContrastTailPos = "v:contrast_tail+",
+    VContrastTailNeg = "v:contrast_tail-",
+    VContrastTailOtherPos = "v:contrast_tail_other+",
+    VContrastTailOtherNeg = "v:contrast_tail_other-",
+    VBetweenTfPos = "v:between_tf+",
+    VBetweenTfNeg = "v:between_tf-",
+    VBetweenTsPos = "v:between_ts+",
+    VBetweenTsNeg = "v:between_ts-",
+}
+
+/// Feature templates with one word: the name is the prefix followed by the word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tpl {
+    S,
+    Cl,
+    Cr,
+    L1,
+    R1,
+    T,
+}
+
+impl Tpl {
+    pub(crate) const ALL: [Tpl; 6] = [Tpl::S, Tpl::Cl, Tpl::Cr, Tpl::L1, Tpl::R1, Tpl::T];
+
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Tpl::S => "S:",
+            Tpl::Cl => "CL:",
+            Tpl::Cr => "CR:",
+            Tpl::L1 => "L1:",
+            Tpl::R1 => "R1:",
+            Tpl::T => "T:",
+        }
+    }
+}
+
+/// Feature templates with two words: prefix, first word, `_`, second word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tpl2 {
+    L2,
+    R2,
+}
+
+impl Tpl2 {
+    pub(crate) const ALL: [Tpl2; 2] = [Tpl2::L2, Tpl2::R2];
+
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Tpl2::L2 => "L2:",
+            Tpl2::R2 => "R2:",
+        }
+    }
+}
+
+/// The words a model has features for, each with a dense id (built from the weights file's
+/// feature names when the model is loaded).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vocab {
+    ids: FxHashMap<Box<str>, u32>,
+}
+
+impl Vocab {
+    /// The id of `word`, adding it if new.
+    pub(crate) fn intern(&mut self, word: &str) -> u32 {
+        if let Some(&id) = self.ids.get(word) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(word.into(), id);
+        id
+    }
+
+    /// The id of `word`, or [`UNKNOWN`].
+    #[inline]
+    pub(crate) fn id(&self, word: &str) -> u32 {
+        self.ids.get(word).copied().unwrap_or(UNKNOWN)
+    }
+
+    /// Number of words; ids are `0..len()`.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// A word part of a feature: its [`Vocab`] id and its text (the normalised token, or
+/// `<actor>` / `<target>`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Word<'a> {
+    pub(crate) id: u32,
+    pub(crate) text: &'a str,
+}
+
+/// Receives the features of one mention. The same feature may be reported more than once
+/// (values add up).
+pub(crate) trait Sink {
+    /// A feature without word part, `f` indexing [`FIXED_NAMES`].
+    fn fixed(&mut self, f: usize, value: f64);
+    /// `t.prefix()` + `w`.
+    fn word(&mut self, t: Tpl, w: Word<'_>, value: f64);
+    /// `t.prefix()` + `a` + `_` + `b`.
+    fn pair(&mut self, t: Tpl2, a: Word<'_>, b: Word<'_>, value: f64);
+}
+
+/// Spells features out as names for a callback (training, tests).
+struct Names<'a> {
+    key: &'a mut String,
+    emit: &'a mut dyn FnMut(&str, f64),
+}
+
+impl Sink for Names<'_> {
+    fn fixed(&mut self, f: usize, value: f64) {
+        (self.emit)(FIXED_NAMES[f], value);
+    }
+
+    fn word(&mut self, t: Tpl, w: Word<'_>, value: f64) {
+        self.key.clear();
+        self.key.push_str(t.prefix());
+        self.key.push_str(w.text);
+        (self.emit)(self.key, value);
+    }
+
+    fn pair(&mut self, t: Tpl2, a: Word<'_>, b: Word<'_>, value: f64) {
+        self.key.clear();
+        self.key.push_str(t.prefix());
+        self.key.push_str(a.text);
+        self.key.push('_');
+        self.key.push_str(b.text);
+        (self.emit)(self.key, value);
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Word,
@@ -47,31 +258,105 @@ enum Kind {
     Actor,
 }
 
+// What the rules need to know about a token's normalised form, computed once per sentence.
+const NEGATOR: u16 = 1;
+const OPENS_CLAUSE: u16 = 1 << 1;
+const BOUNDARY: u16 = 1 << 2;
+const CONTRAST_WORD: u16 = 1 << 3;
+const SPEECH: u16 = 1 << 4;
+const BY: u16 = 1 << 5;
+const ACCORDING: u16 = 1 << 6;
+/// Ends with "ed" or "en" (a participle before "by").
+const PARTICIPLE: u16 = 1 << 7;
+const QUOTE_OPEN: u16 = 1 << 8;
+const QUOTE_CLOSE: u16 = 1 << 9;
+const QUOTE_TOGGLE: u16 = 1 << 10;
+
+/// A word or punctuation mark of the sentence, as the rules see it.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    /// Range of the normalised (lowercase) form in `Scratch::lower`.
+    lo: usize,
+    hi: usize,
+    id: u32,
+    flags: u16,
+    /// Raw VADER lexicon valence of a word, 0 when none (or for punctuation).
+    lex: f64,
+}
+
+/// One token of the sentence, independent of which mention is the target.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    /// Byte range in the sentence.
+    start: usize,
+    end: usize,
+    is_word: bool,
+    /// The whole token (the form a target's `T:` feature uses).
+    full: Unit,
+    /// A possessive word split into its stem and "'s" (`Trump's` feeds `trump` and `'s`).
+    split: Option<(Unit, Unit)>,
+}
+
+/// One token as one mention sees it.
 #[derive(Debug, Clone, Copy)]
 struct Tok {
     kind: Kind,
     /// Byte range in the sentence.
     start: usize,
     end: usize,
-    /// Range of the normalised (lowercase) form in `Scratch::lower`.
+    /// Range of the normalised form in `Scratch::lower` (empty for the target and actors).
     lo: usize,
     hi: usize,
+    id: u32,
+    flags: u16,
+    lex: f64,
     /// VADER valence after negation, 0 when none.
     valence: f64,
     clause: u32,
     in_quote: bool,
 }
 
-/// Reusable buffers for one thread's feature extraction.
+impl Tok {
+    fn mention(kind: Kind, start: usize, end: usize, id: u32) -> Tok {
+        Tok { kind, start, end, lo: 0, hi: 0, id, flags: 0, lex: 0.0, valence: 0.0, clause: 0, in_quote: false }
+    }
+
+    fn unit(kind: Kind, start: usize, end: usize, u: &Unit) -> Tok {
+        Tok {
+            kind,
+            start,
+            end,
+            lo: u.lo,
+            hi: u.hi,
+            id: u.id,
+            flags: u.flags,
+            lex: u.lex,
+            valence: 0.0,
+            clause: 0,
+            in_quote: false,
+        }
+    }
+}
+
+/// Reusable buffers for one thread's feature extraction: the prepared sentence and the current
+/// mention's view of it.
 #[derive(Default)]
 pub(crate) struct Scratch {
+    /// Normalised forms: the sentence's tokens up to `base_len`, then those of the current
+    /// mention's re-tokenized word, if any.
     lower: String,
+    base_len: usize,
+    raws: Vec<Raw>,
+    actor_id: u32,
+    target_id: u32,
     toks: Vec<Tok>,
-    /// Normalised words of the target mention, as ranges into `lower`.
-    target_words: Vec<(usize, usize)>,
+    /// Normalised words of the target mention.
+    target_words: Vec<Unit>,
+    /// Clause spans of this sentence whose VADER compound is known.
+    clauses: Vec<(usize, usize, f64)>,
     key: String,
-    /// Sentence whose compound is cached in `sentence_compound` (the pipeline scores every
-    /// mention of a sentence in a row, so the whole-sentence VADER runs once per sentence).
+    /// Sentence whose compound is cached in `sentence_compound`, for callers that score one
+    /// mention at a time (the pipeline passes the compound in instead).
     cached_sentence: String,
     sentence_compound: f64,
 }
@@ -142,233 +427,112 @@ fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
     a.start < e && s < a.end
 }
 
-impl Scratch {
-    fn push_lower(&mut self, word: &str) -> (usize, usize) {
-        let lo = self.lower.len();
-        if word.bytes().any(|b| b.is_ascii_digit()) {
-            self.lower.push_str("<num>");
-        } else if word.is_ascii() {
-            // Fast path for the common case: one byte in, one byte out.
-            self.lower.push_str(word);
-            self.lower[lo..].make_ascii_lowercase();
-            // Words hold only alphanumerics, '-', '.' and apostrophes, so there is no '`' to map.
-        } else {
-            for c in word.chars() {
-                match c {
-                    '’' | '‘' | '`' => self.lower.push('\''),
-                    _ => {
-                        for l in c.to_lowercase() {
-                            self.lower.push(l);
-                        }
+/// Appends the normalised form of `word` to `lower`: lowercase, curly apostrophes straightened,
+/// any word with a digit as `<num>`. Returns its range.
+fn push_lower(lower: &mut String, word: &str) -> (usize, usize) {
+    let lo = lower.len();
+    if word.bytes().any(|b| b.is_ascii_digit()) {
+        lower.push_str("<num>");
+    } else if word.is_ascii() {
+        // Fast path for the common case: one byte in, one byte out.
+        lower.push_str(word);
+        lower[lo..].make_ascii_lowercase();
+        // Words hold only alphanumerics, '-', '.' and apostrophes, so there is no '`' to map.
+    } else {
+        for c in word.chars() {
+            match c {
+                '’' | '‘' | '`' => lower.push('\''),
+                _ => {
+                    for l in c.to_lowercase() {
+                        lower.push(l);
                     }
                 }
             }
         }
-        (lo, self.lower.len())
     }
-
-    /// Splits `sentence` into words and punctuation, collapsing the target and other mentions
-    /// into single tokens. Returns the index of the target token, if any token overlaps it.
-    fn tokenize(
-        &mut self,
-        vader: &Vader,
-        sentence: &str,
-        target: &Range<usize>,
-        others: &[Range<usize>],
-    ) -> Option<usize> {
-        self.lower.clear();
-        self.toks.clear();
-        self.target_words.clear();
-        let mut target_tok: Option<usize> = None;
-        let mut last_other: Option<usize> = None;
-        let mut prev_end = usize::MAX;
-        let mut it = sentence.char_indices().peekable();
-        while let Some((i, c)) = it.next() {
-            if c.is_whitespace() {
-                continue;
-            }
-            // An apostrophe glued to the previous token starts a word ("Doe" | "'s" when the
-            // target span ends inside "Doe's").
-            let next_alnum =
-                |k: usize| sentence.get(k..).and_then(|r| r.chars().next()).is_some_and(|n| n.is_alphanumeric());
-            let is_word =
-                c.is_alphanumeric() || (matches!(c, '\'' | '’') && prev_end == i && next_alnum(i + c.len_utf8()));
-            let (start, end) = if is_word {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = it.peek() {
-                    if j == target.start || j == target.end {
-                        // Never let a token straddle the target's edges.
-                        break;
-                    }
-                    if d.is_alphanumeric() {
-                        end = j + d.len_utf8();
-                        it.next();
-                    } else if matches!(d, '\'' | '’' | '-' | '.') {
-                        // Keep "don't", "anti-war", "U.S" together; look one char further.
-                        if next_alnum(j + d.len_utf8()) {
-                            end = j + d.len_utf8();
-                            it.next();
-                        } else {
-                            break;
-                        }
-                    } else {
-                        break;
-                    }
-                }
-                (i, end)
-            } else {
-                (i, i + c.len_utf8())
-            };
-            prev_end = end;
-            if overlaps(target, start, end) {
-                if is_word {
-                    let w = self.push_lower(&sentence[start..end]);
-                    self.target_words.push(w);
-                }
-                match target_tok {
-                    Some(t) if t + 1 == self.toks.len() => {
-                        self.toks[t].end = end;
-                    }
-                    _ => {
-                        target_tok = Some(self.toks.len());
-                        self.toks.push(Tok {
-                            kind: Kind::Target,
-                            start,
-                            end,
-                            lo: 0,
-                            hi: 0,
-                            valence: 0.0,
-                            clause: 0,
-                            in_quote: false,
-                        });
-                    }
-                }
-                continue;
-            }
-            if let Some(k) = others.iter().position(|o| overlaps(o, start, end)) {
-                if last_other == Some(k) && self.toks.last().is_some_and(|t| t.kind == Kind::Actor) {
-                    if let Some(t) = self.toks.last_mut() {
-                        t.end = end;
-                    }
-                } else {
-                    last_other = Some(k);
-                    self.toks.push(Tok {
-                        kind: Kind::Actor,
-                        start,
-                        end,
-                        lo: 0,
-                        hi: 0,
-                        valence: 0.0,
-                        clause: 0,
-                        in_quote: false,
-                    });
-                }
-                continue;
-            }
-            last_other = None;
-            let word = &sentence[start..end];
-            let (mut lo, hi) = self.push_lower(word);
-            let mut kind = if is_word { Kind::Word } else { Kind::Punct };
-            // Split a possessive "'s" off so that "Trump's" feeds "trump" and "'s".
-            let l = &self.lower[lo..hi];
-            if is_word && l.len() > 2 && l.ends_with("'s") {
-                self.toks.push(Tok {
-                    kind,
-                    start,
-                    end: end.saturating_sub(2).max(start),
-                    lo,
-                    hi: hi - 2,
-                    valence: 0.0,
-                    clause: 0,
-                    in_quote: false,
-                });
-                lo = hi - 2;
-                kind = Kind::Word;
-            }
-            self.toks.push(Tok { kind, start, end, lo, hi, valence: 0.0, clause: 0, in_quote: false });
-        }
-        // Valences, negation, clauses and quotes in one pass.
-        let mut clause = 0u32;
-        let mut in_quote = false;
-        let mut since_negator = usize::MAX;
-        for k in 0..self.toks.len() {
-            let t = self.toks[k];
-            let w = &self.lower[t.lo..t.hi];
-            let mut opens_clause = false;
-            if t.kind == Kind::Punct {
-                match sentence.get(t.start..t.end).unwrap_or("") {
-                    "“" | "‘" => in_quote = true,
-                    "”" | "’" => in_quote = false,
-                    "\"" => in_quote = !in_quote,
-                    _ => {}
-                }
-                if is_boundary_punct(w) {
-                    opens_clause = true;
-                }
-            } else if t.kind == Kind::Word && CLAUSE_WORDS.contains(&w) {
-                opens_clause = true;
-            }
-            if opens_clause {
-                clause += 1;
-                since_negator = usize::MAX;
-            }
-            let mut valence = 0.0;
-            if t.kind == Kind::Word {
-                if is_negator(w) {
-                    since_negator = 0;
-                } else {
-                    if let Some(v) = vader.valence(w) {
-                        valence = v;
-                        if since_negator < NEGATION_SCOPE {
-                            valence *= NEGATION_FACTOR;
-                        }
-                    }
-                    since_negator = since_negator.saturating_add(1);
-                }
-            }
-            let tm = &mut self.toks[k];
-            tm.valence = valence;
-            tm.clause = clause;
-            tm.in_quote = in_quote;
-        }
-        target_tok
-    }
+    (lo, lower.len())
 }
 
-/// Emits `prefix` + `word` with `value`.
+/// True when the character at byte `k` of `s` exists and is alphanumeric.
 #[inline]
-fn put(key: &mut String, prefix: &str, word: &str, value: f64, emit: &mut dyn FnMut(&str, f64)) {
-    key.clear();
-    key.push_str(prefix);
-    key.push_str(word);
-    emit(key, value);
+fn alnum_at(s: &str, k: usize) -> bool {
+    s.get(k..).and_then(|r| r.chars().next()).is_some_and(|n| n.is_alphanumeric())
 }
 
-/// Emits the positive and negative parts of a valence sum as `name+` and `name-`.
+/// The token that starts with `c` at byte `i` (not whitespace): its end and whether it is a word.
+/// A word is a run of alphanumerics, joined by `'`, `’`, `-` or `.` when an alphanumeric follows
+/// ("don't", "anti-war", "U.S"); an apostrophe glued to the previous token (`prev_end == i`)
+/// starts one ("Doe" | "'s"). Anything else is one punctuation character. A word never runs
+/// across a byte position in `edges` (the target's start and end).
 #[inline]
-fn put_valence(key: &mut String, name: &str, pos: f64, neg: f64, emit: &mut dyn FnMut(&str, f64)) {
-    if pos != 0.0 {
-        put(key, name, "+", pos / VALENCE_SCALE, emit);
+fn scan(s: &str, i: usize, c: char, prev_end: usize, edges: (usize, usize)) -> (usize, bool) {
+    let mut end = i + c.len_utf8();
+    let is_word = c.is_alphanumeric() || (matches!(c, '\'' | '’') && prev_end == i && alnum_at(s, end));
+    if !is_word {
+        return (end, false);
     }
-    if neg != 0.0 {
-        put(key, name, "-", neg / VALENCE_SCALE, emit);
-    }
-}
-
-#[derive(Default, Clone, Copy)]
-struct Acc {
-    pos: f64,
-    neg: f64,
-}
-
-impl Acc {
-    fn add(&mut self, v: f64) {
-        if v > 0.0 {
-            self.pos += v;
+    while let Some(d) = s.get(end..).and_then(|r| r.chars().next()) {
+        if end == edges.0 || end == edges.1 {
+            break;
+        }
+        let next = end + d.len_utf8();
+        if d.is_alphanumeric() || (matches!(d, '\'' | '’' | '-' | '.') && alnum_at(s, next)) {
+            end = next;
         } else {
-            self.neg += v;
+            break;
         }
     }
+    (end, true)
+}
+
+/// Describes the normalised form `lower[lo..hi]` of a token whose text is `text`; looks its
+/// lexicon valence up when `lex` is set (words only).
+fn unit(
+    lower: &str,
+    vocab: &Vocab,
+    vader: &Vader,
+    (lo, hi): (usize, usize),
+    text: &str,
+    is_word: bool,
+    lex: bool,
+) -> Unit {
+    let w = &lower[lo..hi];
+    let mut flags = 0;
+    if is_word {
+        if is_negator(w) {
+            flags |= NEGATOR;
+        }
+        if CLAUSE_WORDS.contains(&w) {
+            flags |= OPENS_CLAUSE;
+        }
+        if CONTRAST.contains(&w) {
+            flags |= CONTRAST_WORD;
+        }
+    } else {
+        if is_boundary_punct(w) {
+            flags |= BOUNDARY;
+        }
+        flags |= match text {
+            "“" | "‘" => QUOTE_OPEN,
+            "”" | "’" => QUOTE_CLOSE,
+            "\"" => QUOTE_TOGGLE,
+            _ => 0,
+        };
+    }
+    if SPEECH_VERBS.contains(&w) {
+        flags |= SPEECH;
+    }
+    if w == "by" {
+        flags |= BY;
+    }
+    if w == "according" {
+        flags |= ACCORDING;
+    }
+    if w.ends_with("ed") || w.ends_with("en") {
+        flags |= PARTICIPLE;
+    }
+    let lex = if is_word && lex { vader.valence(w).unwrap_or(0.0) } else { 0.0 };
+    Unit { lo, hi, id: vocab.id(w), flags, lex }
 }
 
 /// Snaps a byte index down to a char boundary of `s` (and into range), so any caller-supplied
@@ -383,22 +547,478 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn compound_bucket(c: f64) -> &'static str {
+fn compound_bucket(c: f64) -> usize {
     if c <= -0.5 {
-        "--"
+        0
     } else if c <= -0.05 {
-        "-"
+        1
     } else if c < 0.05 {
-        "0"
+        2
     } else if c < 0.5 {
-        "+"
+        3
     } else {
-        "++"
+        4
     }
 }
 
-/// Runs feature extraction for one mention, reporting each `(feature, value)` to `emit`. The
-/// same feature may be reported more than once (values add up).
+/// Reports the positive and negative parts of a valence sum as `pos` (`name+`) and `pos + 1`
+/// (`name-`).
+#[inline]
+fn put_valence<S: Sink>(sink: &mut S, pos_feature: F, acc: Acc) {
+    if acc.pos != 0.0 {
+        sink.fixed(pos_feature as usize, acc.pos / VALENCE_SCALE);
+    }
+    if acc.neg != 0.0 {
+        sink.fixed(pos_feature as usize + 1, acc.neg / VALENCE_SCALE);
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Acc {
+    pos: f64,
+    neg: f64,
+}
+
+impl Acc {
+    #[inline]
+    fn add(&mut self, v: f64) {
+        if v > 0.0 {
+            self.pos += v;
+        } else {
+            self.neg += v;
+        }
+    }
+}
+
+/// The mention's state while its tokens are built.
+struct Collapse {
+    target_tok: Option<usize>,
+    last_other: Option<usize>,
+}
+
+impl Scratch {
+    /// Tokenizes `sentence` once for all its mentions; `vocab` gives the word ids.
+    pub(crate) fn prepare(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str) {
+        self.lower.clear();
+        self.raws.clear();
+        self.clauses.clear();
+        self.actor_id = vocab.id("<actor>");
+        self.target_id = vocab.id("<target>");
+        let mut prev_end = usize::MAX;
+        let mut i = 0;
+        while let Some(c) = sentence.get(i..).and_then(|r| r.chars().next()) {
+            if c.is_whitespace() {
+                i += c.len_utf8();
+                continue;
+            }
+            let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
+            prev_end = end;
+            let raw = self.raw(vader, vocab, sentence, i..end, is_word);
+            self.raws.push(raw);
+            i = end;
+        }
+        self.base_len = self.lower.len();
+    }
+
+    fn raw(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
+        let text = &sentence[span.clone()];
+        let (lo, hi) = push_lower(&mut self.lower, text);
+        let l = &self.lower[lo..hi];
+        let possessive = is_word && l.len() > 2 && l.ends_with("'s");
+        let full = unit(&self.lower, vocab, vader, (lo, hi), text, is_word, !possessive);
+        let split = possessive.then(|| {
+            (
+                unit(&self.lower, vocab, vader, (lo, hi - 2), text, true, true),
+                unit(&self.lower, vocab, vader, (hi - 2, hi), text, true, true),
+            )
+        });
+        Raw { start: span.start, end: span.end, is_word, full, split }
+    }
+
+    /// The sentence's whole-text VADER compound, cached while the same sentence comes back.
+    pub(crate) fn sentence_compound(&mut self, vader: &Vader, sentence: &str) -> f64 {
+        if self.cached_sentence != sentence {
+            self.cached_sentence.clear();
+            self.cached_sentence.push_str(sentence);
+            self.sentence_compound = vader.polarity_scores(sentence).compound;
+        }
+        self.sentence_compound
+    }
+
+    /// Builds the current mention's tokens from the prepared sentence: the target and each other
+    /// mention collapsed into one token. `others[skip]` (when in range) is the target itself and
+    /// is ignored. Returns the index of the target token, if any token overlaps the target.
+    fn view(
+        &mut self,
+        vader: &Vader,
+        vocab: &Vocab,
+        sentence: &str,
+        target: &Range<usize>,
+        others: &[Range<usize>],
+        skip: usize,
+    ) -> Option<usize> {
+        self.toks.clear();
+        self.target_words.clear();
+        self.lower.truncate(self.base_len);
+        let mut st = Collapse { target_tok: None, last_other: None };
+        for r in 0..self.raws.len() {
+            let raw = self.raws[r];
+            let cuts = |e: usize| raw.start < e && e < raw.end;
+            if !(cuts(target.start) || cuts(target.end)) {
+                self.place(&raw, target, others, skip, &mut st);
+                continue;
+            }
+            // The target's span cuts through this word, and words never straddle the target's
+            // edges: tokenize it again with the edges as stops (the pieces end where it ends).
+            let mut prev_end = if r == 0 { usize::MAX } else { self.raws[r - 1].end };
+            let mut i = raw.start;
+            while i < raw.end {
+                let Some(c) = sentence.get(i..).and_then(|s| s.chars().next()) else { break };
+                let (end, is_word) = scan(sentence, i, c, prev_end, (target.start, target.end));
+                prev_end = end;
+                let piece = self.raw(vader, vocab, sentence, i..end, is_word);
+                self.place(&piece, target, others, skip, &mut st);
+                i = end;
+            }
+        }
+        st.target_tok
+    }
+
+    /// Appends one sentence token to the mention's view.
+    fn place(&mut self, raw: &Raw, target: &Range<usize>, others: &[Range<usize>], skip: usize, st: &mut Collapse) {
+        let (start, end) = (raw.start, raw.end);
+        if overlaps(target, start, end) {
+            if raw.is_word {
+                self.target_words.push(raw.full);
+            }
+            match st.target_tok {
+                Some(t) if t + 1 == self.toks.len() => self.toks[t].end = end,
+                _ => {
+                    st.target_tok = Some(self.toks.len());
+                    self.toks.push(Tok::mention(Kind::Target, start, end, self.target_id));
+                }
+            }
+            return;
+        }
+        if let Some(k) = others.iter().enumerate().position(|(k, o)| k != skip && overlaps(o, start, end)) {
+            match self.toks.last_mut() {
+                Some(t) if st.last_other == Some(k) && t.kind == Kind::Actor => t.end = end,
+                _ => {
+                    st.last_other = Some(k);
+                    self.toks.push(Tok::mention(Kind::Actor, start, end, self.actor_id));
+                }
+            }
+            return;
+        }
+        st.last_other = None;
+        match &raw.split {
+            None => {
+                let kind = if raw.is_word { Kind::Word } else { Kind::Punct };
+                self.toks.push(Tok::unit(kind, start, end, &raw.full));
+            }
+            Some((stem, s)) => {
+                self.toks.push(Tok::unit(Kind::Word, start, end.saturating_sub(2).max(start), stem));
+                self.toks.push(Tok::unit(Kind::Word, start, end, s));
+            }
+        }
+    }
+
+    /// Valences (negated), clauses and quotes of the mention's tokens, in one pass.
+    fn annotate(&mut self) {
+        let mut clause = 0u32;
+        let mut in_quote = false;
+        let mut since_negator = usize::MAX;
+        for t in self.toks.iter_mut() {
+            let mut opens_clause = false;
+            if t.kind == Kind::Punct {
+                if t.flags & QUOTE_OPEN != 0 {
+                    in_quote = true;
+                } else if t.flags & QUOTE_CLOSE != 0 {
+                    in_quote = false;
+                } else if t.flags & QUOTE_TOGGLE != 0 {
+                    in_quote = !in_quote;
+                }
+                opens_clause = t.flags & BOUNDARY != 0;
+            } else if t.kind == Kind::Word && t.flags & OPENS_CLAUSE != 0 {
+                opens_clause = true;
+            }
+            if opens_clause {
+                clause += 1;
+                since_negator = usize::MAX;
+            }
+            let mut valence = 0.0;
+            if t.kind == Kind::Word {
+                if t.flags & NEGATOR != 0 {
+                    since_negator = 0;
+                } else {
+                    if t.lex != 0.0 {
+                        valence = t.lex;
+                        if since_negator < NEGATION_SCOPE {
+                            valence *= NEGATION_FACTOR;
+                        }
+                    }
+                    since_negator = since_negator.saturating_add(1);
+                }
+            }
+            t.valence = valence;
+            t.clause = clause;
+            t.in_quote = in_quote;
+        }
+    }
+
+    /// Reports the features of the mention at byte span `target` of the sentence last given to
+    /// [`Scratch::prepare`] (with the same `vocab`) to `sink`. `others` are the other mentions'
+    /// spans, except `others[skip]` which is ignored (pass `usize::MAX` to keep all);
+    /// `sentence_compound` is VADER's compound of the whole sentence.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mention<S: Sink>(
+        &mut self,
+        vader: &Vader,
+        vocab: &Vocab,
+        sentence: &str,
+        sentence_compound: f64,
+        target: Range<usize>,
+        others: &[Range<usize>],
+        skip: usize,
+        sink: &mut S,
+    ) {
+        sink.fixed(F::Bias as usize, 1.0);
+        let target = {
+            let s = floor_boundary(sentence, target.start);
+            let e = floor_boundary(sentence, target.end.max(target.start));
+            s..e
+        };
+        let ti = self.view(vader, vocab, sentence, &target, others, skip);
+        self.annotate();
+        let sc = sentence_compound;
+
+        sink.fixed(F::CSent as usize, sc);
+        sink.fixed(F::CbSentMM as usize + compound_bucket(sc), 1.0);
+
+        for u in &self.target_words {
+            sink.word(Tpl::T, Word { id: u.id, text: &self.lower[u.lo..u.hi] }, 1.0);
+        }
+
+        let lower = self.lower.as_str();
+        let toks = self.toks.as_slice();
+        let word = |t: &Tok| -> Word<'_> {
+            let text = match t.kind {
+                Kind::Actor => "<actor>",
+                Kind::Target => "<target>",
+                _ => &lower[t.lo..t.hi],
+            };
+            Word { id: t.id, text }
+        };
+
+        let Some(ti) = ti else {
+            // No token under the target span: only sentence-level evidence is available.
+            sink.fixed(F::TMissing as usize, 1.0);
+            let mut acc = Acc::default();
+            for t in toks {
+                if t.kind == Kind::Word {
+                    sink.word(Tpl::S, word(t), 1.0);
+                }
+                acc.add(t.valence);
+            }
+            put_valence(sink, F::VSentPos, acc);
+            return;
+        };
+        let tt = toks[ti];
+        let n = toks.len();
+
+        // Sentence-level words and valence.
+        let mut sent = Acc::default();
+        let mut clause = Acc::default();
+        let mut left = Acc::default();
+        let mut right = Acc::default();
+        let mut near = Acc::default();
+        let mut quoted = Acc::default();
+        let mut after_contrast = Acc::default();
+        let mut contrast_at: Option<usize> = None;
+        let mut n_actors = 0usize;
+        let mut nearest_actor: Option<usize> = None;
+        let (mut clause_start, mut clause_end) = (tt.start, tt.end);
+        let nwords = toks.iter().filter(|t| t.kind == Kind::Word).count().max(1) as f64;
+        // Sentence words weigh 3/√n: a long sentence's many words should not outvote its few
+        // target-specific features.
+        let s_val = 3.0 / nwords.sqrt();
+        for (k, t) in toks.iter().enumerate() {
+            match t.kind {
+                Kind::Word => {
+                    sink.word(Tpl::S, word(t), s_val);
+                    if contrast_at.is_none() && t.flags & CONTRAST_WORD != 0 {
+                        contrast_at = Some(k);
+                    }
+                }
+                Kind::Actor => {
+                    n_actors += 1;
+                    let closer = match nearest_actor {
+                        None => true,
+                        Some(a) => k.abs_diff(ti) < a.abs_diff(ti),
+                    };
+                    if closer {
+                        nearest_actor = Some(k);
+                    }
+                }
+                _ => {}
+            }
+            if t.valence != 0.0 {
+                let v = t.valence;
+                sent.add(v);
+                let d = k.abs_diff(ti);
+                near.add(v / (1.0 + d as f64 / 3.0));
+                if t.clause == tt.clause {
+                    clause.add(v);
+                    if k < ti {
+                        left.add(v);
+                    } else {
+                        right.add(v);
+                    }
+                }
+                if t.in_quote {
+                    quoted.add(v);
+                }
+                if contrast_at.is_some_and(|c| k > c) {
+                    after_contrast.add(v);
+                }
+            }
+            if t.clause == tt.clause && t.kind != Kind::Punct {
+                clause_start = clause_start.min(t.start);
+                clause_end = clause_end.max(t.end);
+            }
+        }
+        put_valence(sink, F::VSentPos, sent);
+        put_valence(sink, F::VClausePos, clause);
+        put_valence(sink, F::VLeftPos, left);
+        put_valence(sink, F::VRightPos, right);
+        put_valence(sink, F::VNearPos, near);
+
+        // Clause compound: VADER on the clause around the target.
+        let cc = match self.clauses.iter().find(|c| c.0 == clause_start && c.1 == clause_end) {
+            Some(&(_, _, c)) => c,
+            None => {
+                let c = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
+                self.clauses.push((clause_start, clause_end, c));
+                c
+            }
+        };
+        sink.fixed(F::CClause as usize, cc);
+        sink.fixed(F::CbClauseMM as usize + compound_bucket(cc), 1.0);
+
+        // Words of the target's clause, by side: the clause is the window that matters ("X, who
+        // denied wrongdoing, ..." vs "..., which X praised"), wherever it starts.
+        for (k, t) in toks.iter().enumerate() {
+            if t.kind == Kind::Word && t.clause == tt.clause {
+                sink.word(if k < ti { Tpl::Cl } else { Tpl::Cr }, word(t), 1.0);
+            }
+        }
+        // Window and adjacent words.
+        if ti > 0 {
+            sink.word(Tpl::L1, word(&toks[ti - 1]), 1.0);
+        } else {
+            sink.fixed(F::L1Start as usize, 1.0);
+        }
+        if ti + 1 < n {
+            sink.word(Tpl::R1, word(&toks[ti + 1]), 1.0);
+            if ti + 2 < n {
+                sink.pair(Tpl2::R2, word(&toks[ti + 1]), word(&toks[ti + 2]), 1.0);
+            }
+        } else {
+            sink.fixed(F::R1End as usize, 1.0);
+        }
+        if ti > 1 {
+            sink.pair(Tpl2::L2, word(&toks[ti - 2]), word(&toks[ti - 1]), 1.0);
+        }
+
+        // Agent / object: valence of the first valenced word of the predicate after the target
+        // (within its clause), and of the last one before it.
+        let mut agent = Acc::default();
+        for t in toks.iter().skip(ti + 1).take(WINDOW + 2) {
+            if t.clause != tt.clause {
+                break;
+            }
+            if t.valence != 0.0 {
+                agent.add(t.valence);
+                break;
+            }
+        }
+        put_valence(sink, F::VAgentPos, agent);
+        let mut object = Acc::default();
+        for t in toks[ti.saturating_sub(WINDOW)..ti].iter().rev() {
+            if t.clause != tt.clause {
+                break;
+            }
+            if t.valence != 0.0 {
+                object.add(t.valence);
+                break;
+            }
+        }
+        put_valence(sink, F::VObjectPos, object);
+        // Passive agent: "was criticised by TARGET".
+        if ti >= 2 && toks[ti - 1].flags & BY != 0 {
+            let p = &toks[ti - 2];
+            if p.flags & PARTICIPLE != 0 {
+                sink.fixed(F::RoleByAgent as usize, 1.0);
+                let mut a = Acc::default();
+                a.add(p.valence);
+                put_valence(sink, F::VByAgentPos, a);
+            }
+        }
+
+        // Quotes and speaker.
+        if tt.in_quote {
+            sink.fixed(F::QInside as usize, 1.0);
+        }
+        let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| t.flags & SPEECH != 0);
+        let speech_before =
+            ti > 0 && toks[ti - 1].flags & SPEECH != 0 || (ti > 1 && toks[ti - 2].flags & ACCORDING != 0);
+        if speech_after || speech_before {
+            sink.fixed(F::QSpeaker as usize, 1.0);
+            put_valence(sink, F::VSpkQuotePos, quoted);
+            let mut rest = Acc::default();
+            for t in toks {
+                if t.clause != tt.clause {
+                    rest.add(t.valence);
+                }
+            }
+            put_valence(sink, F::VSpkRestPos, rest);
+        } else {
+            put_valence(sink, F::VQuotedPos, quoted);
+        }
+
+        // Contrast.
+        if let Some(c) = contrast_at {
+            if c < ti {
+                sink.fixed(F::KTargetAfter as usize, 1.0);
+                put_valence(sink, F::VContrastTailPos, after_contrast);
+            } else {
+                sink.fixed(F::KTargetBefore as usize, 1.0);
+                put_valence(sink, F::VContrastTailOtherPos, after_contrast);
+            }
+        }
+
+        // Other actors and the valences between the target and the nearest one.
+        if n_actors > 0 {
+            sink.fixed(F::OAny as usize, 1.0);
+            if let Some(a) = nearest_actor {
+                let (from, to, first) =
+                    if a > ti { (ti + 1, a, F::OTargetFirst) } else { (a + 1, ti, F::OTargetSecond) };
+                sink.fixed(first as usize, 1.0);
+                let mut between = Acc::default();
+                for t in &toks[from..to] {
+                    between.add(t.valence);
+                }
+                put_valence(sink, if a > ti { F::VBetweenTfPos } else { F::VBetweenTsPos }, between);
+            }
+        }
+        if ti == 0 {
+            sink.fixed(F::PFirst as usize, 1.0);
+        }
+    }
+}
+
+/// Runs feature extraction for one mention without a model, reporting each feature by name to
+/// `emit` (training and tests). The same feature may be reported more than once (values add up).
 pub(crate) fn extract(
     scratch: &mut Scratch,
     vader: &Vader,
@@ -407,247 +1027,12 @@ pub(crate) fn extract(
     others: &[Range<usize>],
     emit: &mut dyn FnMut(&str, f64),
 ) {
-    emit("bias", 1.0);
-    let target = {
-        let s = floor_boundary(sentence, target.start);
-        let e = floor_boundary(sentence, target.end.max(target.start));
-        s..e
-    };
-    let ti = scratch.tokenize(vader, sentence, &target, others);
-
-    // Whole-sentence compound, cached per sentence.
-    if scratch.cached_sentence != sentence {
-        scratch.cached_sentence.clear();
-        scratch.cached_sentence.push_str(sentence);
-        scratch.sentence_compound = vader.polarity_scores(sentence).compound;
-    }
-    let sc = scratch.sentence_compound;
-
-    let Scratch { lower, toks, target_words, key, .. } = scratch;
-    let word = |t: &Tok| -> &str {
-        match t.kind {
-            Kind::Actor => "<actor>",
-            Kind::Target => "<target>",
-            _ => &lower[t.lo..t.hi],
-        }
-    };
-
-    emit("c:sent", sc);
-
-    put(key, "cb:sent", compound_bucket(sc), 1.0, emit);
-
-    for &(lo, hi) in target_words.iter() {
-        put(key, "T:", &lower[lo..hi], 1.0, emit);
-    }
-
-    let Some(ti) = ti else {
-        // No token under the target span: only sentence-level evidence is available.
-        emit("t:missing", 1.0);
-        let mut acc = Acc::default();
-        for t in toks.iter() {
-            if t.kind == Kind::Word {
-                put(key, "S:", word(t), 1.0, emit);
-            }
-            acc.add(t.valence);
-        }
-        put_valence(key, "v:sent", acc.pos, acc.neg, emit);
-        return;
-    };
-    let tt = toks[ti];
-    let n = toks.len();
-
-    // Sentence-level words and valence.
-    let mut sent = Acc::default();
-    let mut clause = Acc::default();
-    let mut left = Acc::default();
-    let mut right = Acc::default();
-    let mut near = Acc::default();
-    let mut quoted = Acc::default();
-    let mut after_contrast = Acc::default();
-    let mut contrast_at: Option<usize> = None;
-    let mut n_actors = 0usize;
-    let mut nearest_actor: Option<usize> = None;
-    let (mut clause_start, mut clause_end) = (tt.start, tt.end);
-    let nwords = toks.iter().filter(|t| t.kind == Kind::Word).count().max(1) as f64;
-    // Sentence words weigh 3/√n: a long sentence's many words should not outvote its few
-    // target-specific features.
-    let s_val = 3.0 / nwords.sqrt();
-    for (k, t) in toks.iter().enumerate() {
-        match t.kind {
-            Kind::Word => {
-                let w = word(t);
-                put(key, "S:", w, s_val, emit);
-                if contrast_at.is_none() && CONTRAST.contains(&w) {
-                    contrast_at = Some(k);
-                }
-            }
-            Kind::Actor => {
-                n_actors += 1;
-                let closer = match nearest_actor {
-                    None => true,
-                    Some(a) => k.abs_diff(ti) < a.abs_diff(ti),
-                };
-                if closer {
-                    nearest_actor = Some(k);
-                }
-            }
-            _ => {}
-        }
-        if t.valence != 0.0 {
-            let v = t.valence;
-            sent.add(v);
-            let d = k.abs_diff(ti);
-            near.add(v / (1.0 + d as f64 / 3.0));
-            if t.clause == tt.clause {
-                clause.add(v);
-                if k < ti {
-                    left.add(v);
-                } else {
-                    right.add(v);
-                }
-            }
-            if t.in_quote {
-                quoted.add(v);
-            }
-            if contrast_at.is_some_and(|c| k > c) {
-                after_contrast.add(v);
-            }
-        }
-        if t.clause == tt.clause && t.kind != Kind::Punct {
-            clause_start = clause_start.min(t.start);
-            clause_end = clause_end.max(t.end);
-        }
-    }
-    put_valence(key, "v:sent", sent.pos, sent.neg, emit);
-    put_valence(key, "v:clause", clause.pos, clause.neg, emit);
-    put_valence(key, "v:left", left.pos, left.neg, emit);
-    put_valence(key, "v:right", right.pos, right.neg, emit);
-    put_valence(key, "v:near", near.pos, near.neg, emit);
-
-    // Clause compound: VADER on the clause around the target.
-    let cc = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
-    emit("c:clause", cc);
-    put(key, "cb:clause", compound_bucket(cc), 1.0, emit);
-
-    // Words of the target's clause, by side: the clause is the window that matters ("X, who
-    // denied wrongdoing, ..." vs "..., which X praised"), wherever it starts.
-    for (k, t) in toks.iter().enumerate() {
-        if t.kind == Kind::Word && t.clause == tt.clause {
-            put(key, if k < ti { "CL:" } else { "CR:" }, word(t), 1.0, emit);
-        }
-    }
-    // Window and adjacent words.
-    if ti > 0 {
-        put(key, "L1:", word(&toks[ti - 1]), 1.0, emit);
-    } else {
-        emit("L1:<start>", 1.0);
-    }
-    if ti + 1 < n {
-        put(key, "R1:", word(&toks[ti + 1]), 1.0, emit);
-        if ti + 2 < n {
-            key.clear();
-            key.push_str("R2:");
-            key.push_str(word(&toks[ti + 1]));
-            key.push('_');
-            key.push_str(word(&toks[ti + 2]));
-            emit(key, 1.0);
-        }
-    } else {
-        emit("R1:<end>", 1.0);
-    }
-    if ti > 1 {
-        key.clear();
-        key.push_str("L2:");
-        key.push_str(word(&toks[ti - 2]));
-        key.push('_');
-        key.push_str(word(&toks[ti - 1]));
-        emit(key, 1.0);
-    }
-
-    // Agent / object: valence of the first valenced word of the predicate after the target
-    // (within its clause), and of the last one before it.
-    let mut agent = Acc::default();
-    for t in toks.iter().skip(ti + 1).take(WINDOW + 2) {
-        if t.clause != tt.clause {
-            break;
-        }
-        if t.valence != 0.0 {
-            agent.add(t.valence);
-            break;
-        }
-    }
-    put_valence(key, "v:agent", agent.pos, agent.neg, emit);
-    let mut object = Acc::default();
-    for t in toks[ti.saturating_sub(WINDOW)..ti].iter().rev() {
-        if t.clause != tt.clause {
-            break;
-        }
-        if t.valence != 0.0 {
-            object.add(t.valence);
-            break;
-        }
-    }
-    put_valence(key, "v:object", object.pos, object.neg, emit);
-    // Passive agent: "was criticised by TARGET".
-    if ti >= 2 && word(&toks[ti - 1]) == "by" {
-        let p = &toks[ti - 2];
-        if word(p).ends_with("ed") || word(p).ends_with("en") {
-            emit("role:by_agent", 1.0);
-            let mut a = Acc::default();
-            a.add(p.valence);
-            put_valence(key, "v:by_agent", a.pos, a.neg, emit);
-        }
-    }
-
-    // Quotes and speaker.
-    if tt.in_quote {
-        emit("q:inside", 1.0);
-    }
-    let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| SPEECH_VERBS.contains(&word(t)));
-    let speech_before =
-        ti > 0 && SPEECH_VERBS.contains(&word(&toks[ti - 1])) || (ti > 1 && word(&toks[ti - 2]) == "according");
-    if speech_after || speech_before {
-        emit("q:speaker", 1.0);
-        put_valence(key, "v:spk_quote", quoted.pos, quoted.neg, emit);
-        let mut rest = Acc::default();
-        for t in toks.iter() {
-            if t.clause != tt.clause {
-                rest.add(t.valence);
-            }
-        }
-        put_valence(key, "v:spk_rest", rest.pos, rest.neg, emit);
-    } else {
-        put_valence(key, "v:quoted", quoted.pos, quoted.neg, emit);
-    }
-
-    // Contrast.
-    if let Some(c) = contrast_at {
-        if c < ti {
-            emit("k:target_after", 1.0);
-            put_valence(key, "v:contrast_tail", after_contrast.pos, after_contrast.neg, emit);
-        } else {
-            emit("k:target_before", 1.0);
-            put_valence(key, "v:contrast_tail_other", after_contrast.pos, after_contrast.neg, emit);
-        }
-    }
-
-    // Other actors and the words between the target and the nearest one.
-    if n_actors > 0 {
-        emit("o:any", 1.0);
-        if let Some(a) = nearest_actor {
-            let (from, to, first) = if a > ti { (ti + 1, a, "o:target_first") } else { (a + 1, ti, "o:target_second") };
-            emit(first, 1.0);
-            let mut between = Acc::default();
-            for t in &toks[from..to] {
-                between.add(t.valence);
-            }
-            let name = if a > ti { "v:between_tf" } else { "v:between_ts" };
-            put_valence(key, name, between.pos, between.neg, emit);
-        }
-    }
-    if ti == 0 {
-        emit("p:first", 1.0);
-    }
+    let vocab = Vocab::default();
+    scratch.prepare(vader, &vocab, sentence);
+    let sc = scratch.sentence_compound(vader, sentence);
+    let mut key = std::mem::take(&mut scratch.key);
+    scratch.mention(vader, &vocab, sentence, sc, target, others, usize::MAX, &mut Names { key: &mut key, emit });
+    scratch.key = key;
 }
 
 #[cfg(test)]
