@@ -7,6 +7,7 @@
 //! cargo run --release --example train_target -- eval tests/data/newsmtsc/devtest_rw.jsonl [predictions.csv]
 //! cargo run --release --example train_target -- bench tests/data/newsmtsc/devtest_rw.jsonl
 //! cargo run --release --example train_target -- bench-news /tmp/news.jsonl [MB=12]
+//! cargo run --release --example train_target -- profile-news /tmp/news.jsonl [MB=12]
 //! ```
 //!
 //! `bench` and `bench-news` time, in one run and on one core, the shipped per-mention scorer
@@ -102,6 +103,22 @@ fn compare(vader: &Vader, sentences: &[Sentence]) {
     );
 }
 
+/// Runs only `score_sentence` over `sentences` for `rounds` rounds (to profile it with `perf`).
+fn profile(vader: &Vader, sentences: &[Sentence], rounds: usize) {
+    let model = TargetModel::embedded();
+    let mut out = Vec::new();
+    let t = Instant::now();
+    for _ in 0..rounds {
+        out.clear();
+        for s in sentences {
+            let c = s.compound.unwrap_or_else(|| vader.polarity_scores(&s.text).compound);
+            model.score_sentence(vader, &s.text, c, &s.mentions, &mut out);
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("{} mentions in {secs:.2} s: {:.0} mentions/s", out.len() * rounds, (out.len() * rounds) as f64 / secs);
+}
+
 /// NewsMTSC examples grouped back into their sentences.
 fn newsmtsc_sentences(path: &Path) -> anyhow::Result<Vec<Sentence>> {
     let data = load_newsmtsc(path)?;
@@ -194,6 +211,10 @@ fn main() -> anyhow::Result<()> {
         Some("bench-news") => {
             let mb = args.get(2).map_or(Ok(12.0), |m| m.parse())?;
             compare(&vader, &news_sentences(Path::new(&args[1]), mb)?);
+        }
+        Some("profile-news") => {
+            let mb = args.get(2).map_or(Ok(12.0), |m| m.parse())?;
+            profile(&vader, &news_sentences(Path::new(&args[1]), mb)?, 20);
         }
         _ => anyhow::bail!("usage: train_target train|cv|eval|bench|bench-news FILE ..."),
     }

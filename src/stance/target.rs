@@ -217,7 +217,7 @@ impl TargetModel {
         let mut by_name = FxHashMap::default();
         let mut names: Vec<Box<str>> = Vec::with_capacity(rows.len());
         let mut weights = Vec::with_capacity(rows.len());
-        let mut vocab = features::Vocab::default();
+        let mut vocab = features::Vocab::new();
         let mut word_rows: Vec<[u32; 6]> = Vec::new();
         let mut pair_rows: [FxHashMap<u64, u32>; 2] = Default::default();
         let mut fixed_rows = vec![NO_ROW; FIXED_NAMES.len()];
@@ -410,9 +410,14 @@ impl TargetModel {
         out.reserve(mentions.len());
         with_scratch(|scratch| {
             scratch.prepare(vader, &self.vocab, sentence);
+            let shared = scratch.share(sentence, mentions);
             for (i, m) in mentions.iter().enumerate() {
                 let mut sink = Logits { model: self, logits: [0.0; 3] };
-                scratch.mention(vader, &self.vocab, sentence, sentence_compound, m.clone(), mentions, i, &mut sink);
+                if shared {
+                    scratch.mention_shared(vader, sentence, sentence_compound, i, &mut sink);
+                } else {
+                    scratch.mention(vader, &self.vocab, sentence, sentence_compound, m.clone(), mentions, i, &mut sink);
+                }
                 out.push(score_from_logits(sink.logits));
             }
         });

@@ -171,33 +171,92 @@ impl Tpl2 {
     }
 }
 
-/// The words a model has features for, each with a dense id (built from the weights file's
-/// feature names when the model is loaded).
-#[derive(Debug, Clone, Default)]
+/// The words a model has features for, plus the words the rules test (negators, clause
+/// openers, speech verbs, ...), each with a dense id and the rule flags of its form, so that a
+/// token's id and flags come from one lookup. Built from the weights file's feature names when
+/// the model is loaded.
+#[derive(Debug, Clone)]
 pub(crate) struct Vocab {
-    ids: FxHashMap<Box<str>, u32>,
+    /// Words of up to [`SHORT`] bytes by [`short_key`]: the key sits in the table, so a lookup
+    /// compares two integers instead of following a pointer to compare strings.
+    short: FxHashMap<u128, u32>,
+    /// Longer words.
+    long: FxHashMap<Box<str>, u32>,
+    /// Per id, the rule flags that depend on the whole word (see [`word_flags`]).
+    flags: Vec<u16>,
+}
+
+/// Longest word kept inline in [`Vocab`]'s table (the last key byte holds the length).
+const SHORT: usize = 15;
+
+/// The bytes of a word of at most [`SHORT`] bytes, zero-padded, with its length in the last
+/// byte (so "a" and "a\0" differ).
+#[inline]
+fn short_key(w: &str) -> Option<u128> {
+    let b = w.as_bytes();
+    if b.len() > SHORT {
+        return None;
+    }
+    let mut k = [0u8; 16];
+    k[..b.len()].copy_from_slice(b);
+    k[15] = b.len() as u8;
+    Some(u128::from_le_bytes(k))
 }
 
 impl Vocab {
+    /// A vocabulary holding only the rule words (feature words are added with
+    /// [`Vocab::intern`]).
+    pub(crate) fn new() -> Vocab {
+        let mut v = Vocab { short: FxHashMap::default(), long: FxHashMap::default(), flags: Vec::new() };
+        for list in [NEGATORS, CONTRAST, CLAUSE_WORDS, SPEECH_VERBS, BOUNDARY_PUNCT, &["by", "according"]] {
+            for w in list {
+                v.intern(w);
+            }
+        }
+        v
+    }
+
+    /// The shared rule-words-only vocabulary, for extraction without a model.
+    pub(crate) fn rules_only() -> &'static Vocab {
+        static RULES: std::sync::OnceLock<Vocab> = std::sync::OnceLock::new();
+        RULES.get_or_init(Vocab::new)
+    }
+
     /// The id of `word`, adding it if new.
     pub(crate) fn intern(&mut self, word: &str) -> u32 {
-        if let Some(&id) = self.ids.get(word) {
+        let id = self.id(word);
+        if id != UNKNOWN {
             return id;
         }
-        let id = self.ids.len() as u32;
-        self.ids.insert(word.into(), id);
+        let id = self.flags.len() as u32;
+        match short_key(word) {
+            Some(k) => self.short.insert(k, id),
+            None => self.long.insert(word.into(), id),
+        };
+        self.flags.push(word_flags(word));
         id
     }
 
     /// The id of `word`, or [`UNKNOWN`].
     #[inline]
     pub(crate) fn id(&self, word: &str) -> u32 {
-        self.ids.get(word).copied().unwrap_or(UNKNOWN)
+        match short_key(word) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(word),
+        }
+        .copied()
+        .unwrap_or(UNKNOWN)
+    }
+
+    /// The whole-word rule flags of an id (0 for [`UNKNOWN`]).
+    #[inline]
+    fn flags(&self, id: u32) -> u16 {
+        self.flags.get(id as usize).copied().unwrap_or(0)
     }
 
     /// Number of words; ids are `0..len()`.
     pub(crate) fn len(&self) -> usize {
-        self.ids.len()
+        self.flags.len()
     }
 }
 
@@ -352,6 +411,11 @@ pub(crate) struct Scratch {
     toks: Vec<Tok>,
     /// Normalised words of the target mention.
     target_words: Vec<Unit>,
+    /// The view shared by all mentions of the sentence (see [`Scratch::share`]), their words,
+    /// and per mention its token and the range of its words.
+    shared: Vec<Tok>,
+    shared_words: Vec<Unit>,
+    shared_at: Vec<(Option<usize>, usize, usize)>,
     /// Clause spans of this sentence whose VADER compound is known.
     clauses: Vec<(usize, usize, f64)>,
     key: String,
@@ -410,12 +474,36 @@ const SPEECH_VERBS: &[&str] = &[
     "according",
 ];
 
-fn is_negator(w: &str) -> bool {
-    NEGATORS.contains(&w) || w.ends_with("n't")
-}
+/// Punctuation that opens a clause.
+const BOUNDARY_PUNCT: &[&str] = &[",", ";", ":", "(", ")", "—", "–", "-", "“", "”", "\"", "'", "?", "!", "."];
 
-fn is_boundary_punct(c: &str) -> bool {
-    matches!(c, "," | ";" | ":" | "(" | ")" | "—" | "–" | "-" | "“" | "”" | "\"" | "'" | "?" | "!" | ".")
+/// The rule flags that depend on list membership of the whole normalised form. The rules test
+/// each flag only on the token kinds they apply to (negators, clause words and contrast on words,
+/// boundaries on punctuation), so one set of flags serves both kinds.
+fn word_flags(w: &str) -> u16 {
+    let mut f = 0;
+    if NEGATORS.contains(&w) {
+        f |= NEGATOR;
+    }
+    if CLAUSE_WORDS.contains(&w) {
+        f |= OPENS_CLAUSE;
+    }
+    if CONTRAST.contains(&w) {
+        f |= CONTRAST_WORD;
+    }
+    if SPEECH_VERBS.contains(&w) {
+        f |= SPEECH;
+    }
+    if BOUNDARY_PUNCT.contains(&w) {
+        f |= BOUNDARY;
+    }
+    if w == "by" {
+        f |= BY;
+    }
+    if w == "according" {
+        f |= ACCORDING;
+    }
+    f
 }
 
 fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
@@ -497,21 +585,16 @@ fn unit(
     lex: bool,
 ) -> Unit {
     let w = &lower[lo..hi];
-    let mut flags = 0;
-    if is_word {
-        if is_negator(w) {
-            flags |= NEGATOR;
-        }
-        if CLAUSE_WORDS.contains(&w) {
-            flags |= OPENS_CLAUSE;
-        }
-        if CONTRAST.contains(&w) {
-            flags |= CONTRAST_WORD;
-        }
-    } else {
-        if is_boundary_punct(w) {
-            flags |= BOUNDARY;
-        }
+    let id = vocab.id(w);
+    // Every listed rule word is in the vocabulary, so an unknown word has no list flag.
+    let mut flags = vocab.flags(id);
+    if w.ends_with("n't") {
+        flags |= NEGATOR;
+    }
+    if w.ends_with("ed") || w.ends_with("en") {
+        flags |= PARTICIPLE;
+    }
+    if !is_word {
         flags |= match text {
             "“" | "‘" => QUOTE_OPEN,
             "”" | "’" => QUOTE_CLOSE,
@@ -519,20 +602,8 @@ fn unit(
             _ => 0,
         };
     }
-    if SPEECH_VERBS.contains(&w) {
-        flags |= SPEECH;
-    }
-    if w == "by" {
-        flags |= BY;
-    }
-    if w == "according" {
-        flags |= ACCORDING;
-    }
-    if w.ends_with("ed") || w.ends_with("en") {
-        flags |= PARTICIPLE;
-    }
     let lex = if is_word && lex { vader.valence(w).unwrap_or(0.0) } else { 0.0 };
-    Unit { lo, hi, id: vocab.id(w), flags, lex }
+    Unit { lo, hi, id, flags, lex }
 }
 
 /// Snaps a byte index down to a char boundary of `s` (and into range), so any caller-supplied
@@ -711,59 +782,7 @@ impl Scratch {
             return;
         }
         st.last_other = None;
-        match &raw.split {
-            None => {
-                let kind = if raw.is_word { Kind::Word } else { Kind::Punct };
-                self.toks.push(Tok::unit(kind, start, end, &raw.full));
-            }
-            Some((stem, s)) => {
-                self.toks.push(Tok::unit(Kind::Word, start, end.saturating_sub(2).max(start), stem));
-                self.toks.push(Tok::unit(Kind::Word, start, end, s));
-            }
-        }
-    }
-
-    /// Valences (negated), clauses and quotes of the mention's tokens, in one pass.
-    fn annotate(&mut self) {
-        let mut clause = 0u32;
-        let mut in_quote = false;
-        let mut since_negator = usize::MAX;
-        for t in self.toks.iter_mut() {
-            let mut opens_clause = false;
-            if t.kind == Kind::Punct {
-                if t.flags & QUOTE_OPEN != 0 {
-                    in_quote = true;
-                } else if t.flags & QUOTE_CLOSE != 0 {
-                    in_quote = false;
-                } else if t.flags & QUOTE_TOGGLE != 0 {
-                    in_quote = !in_quote;
-                }
-                opens_clause = t.flags & BOUNDARY != 0;
-            } else if t.kind == Kind::Word && t.flags & OPENS_CLAUSE != 0 {
-                opens_clause = true;
-            }
-            if opens_clause {
-                clause += 1;
-                since_negator = usize::MAX;
-            }
-            let mut valence = 0.0;
-            if t.kind == Kind::Word {
-                if t.flags & NEGATOR != 0 {
-                    since_negator = 0;
-                } else {
-                    if t.lex != 0.0 {
-                        valence = t.lex;
-                        if since_negator < NEGATION_SCOPE {
-                            valence *= NEGATION_FACTOR;
-                        }
-                    }
-                    since_negator = since_negator.saturating_add(1);
-                }
-            }
-            t.valence = valence;
-            t.clause = clause;
-            t.in_quote = in_quote;
-        }
+        push_units(&mut self.toks, raw);
     }
 
     /// Reports the features of the mention at byte span `target` of the sentence last given to
@@ -782,238 +801,399 @@ impl Scratch {
         skip: usize,
         sink: &mut S,
     ) {
-        sink.fixed(F::Bias as usize, 1.0);
         let target = {
             let s = floor_boundary(sentence, target.start);
             let e = floor_boundary(sentence, target.end.max(target.start));
             s..e
         };
         let ti = self.view(vader, vocab, sentence, &target, others, skip);
-        self.annotate();
-        let sc = sentence_compound;
+        annotate(&mut self.toks);
+        let ctx = Ctx { vader, sentence, sentence_compound, lower: &self.lower, clauses: &mut self.clauses };
+        features(ctx, &self.toks, &self.target_words, ti, sink);
+    }
 
-        sink.fixed(F::CSent as usize, sc);
-        sink.fixed(F::CbSentMM as usize + compound_bucket(sc), 1.0);
-
-        for u in &self.target_words {
-            sink.word(Tpl::T, Word { id: u.id, text: &self.lower[u.lo..u.hi] }, 1.0);
+    /// Builds the view of the sentence shared by all its `mentions` (byte spans, each the target
+    /// in turn with the others as `others`), when one view serves them all: every span is a
+    /// valid range of the sentence, no span edge cuts through a token and no token overlaps two
+    /// mentions (the rule for news mentions). Then each mention's view only differs in which
+    /// mention token is the target, and [`Scratch::mention_shared`] scores it without rebuilding
+    /// or re-annotating the tokens. Returns false, leaving [`Scratch::mention`] to do the work,
+    /// otherwise.
+    pub(crate) fn share(&mut self, sentence: &str, mentions: &[Range<usize>]) -> bool {
+        self.shared.clear();
+        self.shared_words.clear();
+        self.shared_at.clear();
+        let exact = |m: &Range<usize>| {
+            m.start <= m.end
+                && m.end <= sentence.len()
+                && sentence.is_char_boundary(m.start)
+                && sentence.is_char_boundary(m.end)
+        };
+        if !mentions.iter().all(exact) {
+            return false;
         }
-
-        let lower = self.lower.as_str();
-        let toks = self.toks.as_slice();
-        let word = |t: &Tok| -> Word<'_> {
-            let text = match t.kind {
-                Kind::Actor => "<actor>",
-                Kind::Target => "<target>",
-                _ => &lower[t.lo..t.hi],
+        self.shared_at.resize(mentions.len(), (None, 0, 0));
+        let mut last: Option<usize> = None;
+        for raw in &self.raws {
+            let mut hit = None;
+            for (k, m) in mentions.iter().enumerate() {
+                let cuts = |e: usize| raw.start < e && e < raw.end;
+                if cuts(m.start) || cuts(m.end) {
+                    return false;
+                }
+                if overlaps(m, raw.start, raw.end) {
+                    if hit.is_some() {
+                        return false;
+                    }
+                    hit = Some(k);
+                }
+            }
+            let Some(k) = hit else {
+                last = None;
+                push_units(&mut self.shared, raw);
+                continue;
             };
-            Word { id: t.id, text }
-        };
-
-        let Some(ti) = ti else {
-            // No token under the target span: only sentence-level evidence is available.
-            sink.fixed(F::TMissing as usize, 1.0);
-            let mut acc = Acc::default();
-            for t in toks {
-                if t.kind == Kind::Word {
-                    sink.word(Tpl::S, word(t), 1.0);
+            // A mention's tokens are consecutive (its span is), so its words are too.
+            let at = &mut self.shared_at[k];
+            if raw.is_word {
+                if at.1 == at.2 {
+                    at.1 = self.shared_words.len();
+                    at.2 = at.1;
                 }
-                acc.add(t.valence);
+                self.shared_words.push(raw.full);
+                at.2 += 1;
             }
-            put_valence(sink, F::VSentPos, acc);
-            return;
-        };
-        let tt = toks[ti];
-        let n = toks.len();
-
-        // Sentence-level words and valence.
-        let mut sent = Acc::default();
-        let mut clause = Acc::default();
-        let mut left = Acc::default();
-        let mut right = Acc::default();
-        let mut near = Acc::default();
-        let mut quoted = Acc::default();
-        let mut after_contrast = Acc::default();
-        let mut contrast_at: Option<usize> = None;
-        let mut n_actors = 0usize;
-        let mut nearest_actor: Option<usize> = None;
-        let (mut clause_start, mut clause_end) = (tt.start, tt.end);
-        let nwords = toks.iter().filter(|t| t.kind == Kind::Word).count().max(1) as f64;
-        // Sentence words weigh 3/√n: a long sentence's many words should not outvote its few
-        // target-specific features.
-        let s_val = 3.0 / nwords.sqrt();
-        for (k, t) in toks.iter().enumerate() {
-            match t.kind {
-                Kind::Word => {
-                    sink.word(Tpl::S, word(t), s_val);
-                    if contrast_at.is_none() && t.flags & CONTRAST_WORD != 0 {
-                        contrast_at = Some(k);
-                    }
-                }
-                Kind::Actor => {
-                    n_actors += 1;
-                    let closer = match nearest_actor {
-                        None => true,
-                        Some(a) => k.abs_diff(ti) < a.abs_diff(ti),
-                    };
-                    if closer {
-                        nearest_actor = Some(k);
-                    }
-                }
-                _ => {}
-            }
-            if t.valence != 0.0 {
-                let v = t.valence;
-                sent.add(v);
-                let d = k.abs_diff(ti);
-                near.add(v / (1.0 + d as f64 / 3.0));
-                if t.clause == tt.clause {
-                    clause.add(v);
-                    if k < ti {
-                        left.add(v);
-                    } else {
-                        right.add(v);
-                    }
-                }
-                if t.in_quote {
-                    quoted.add(v);
-                }
-                if contrast_at.is_some_and(|c| k > c) {
-                    after_contrast.add(v);
+            match self.shared.last_mut() {
+                Some(t) if last == Some(k) && t.kind == Kind::Actor => t.end = raw.end,
+                _ => {
+                    at.0 = Some(self.shared.len());
+                    self.shared.push(Tok::mention(Kind::Actor, raw.start, raw.end, self.actor_id));
                 }
             }
-            if t.clause == tt.clause && t.kind != Kind::Punct {
-                clause_start = clause_start.min(t.start);
-                clause_end = clause_end.max(t.end);
-            }
+            last = Some(k);
         }
-        put_valence(sink, F::VSentPos, sent);
-        put_valence(sink, F::VClausePos, clause);
-        put_valence(sink, F::VLeftPos, left);
-        put_valence(sink, F::VRightPos, right);
-        put_valence(sink, F::VNearPos, near);
+        annotate(&mut self.shared);
+        true
+    }
 
-        // Clause compound: VADER on the clause around the target.
-        let cc = match self.clauses.iter().find(|c| c.0 == clause_start && c.1 == clause_end) {
-            Some(&(_, _, c)) => c,
-            None => {
-                let c = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
-                self.clauses.push((clause_start, clause_end, c));
-                c
-            }
-        };
-        sink.fixed(F::CClause as usize, cc);
-        sink.fixed(F::CbClauseMM as usize + compound_bucket(cc), 1.0);
+    /// [`Scratch::mention`] for `mentions[i]` after [`Scratch::share`] returned true for them.
+    pub(crate) fn mention_shared<S: Sink>(
+        &mut self,
+        vader: &Vader,
+        sentence: &str,
+        sentence_compound: f64,
+        i: usize,
+        sink: &mut S,
+    ) {
+        let Some(&(ti, w0, w1)) = self.shared_at.get(i) else { return };
+        let target = ti.and_then(|t| self.shared.get_mut(t));
+        if let Some(t) = target {
+            t.kind = Kind::Target;
+            t.id = self.target_id;
+        }
+        let ctx = Ctx { vader, sentence, sentence_compound, lower: &self.lower, clauses: &mut self.clauses };
+        features(ctx, &self.shared, self.shared_words.get(w0..w1).unwrap_or(&[]), ti, sink);
+        if let Some(t) = ti.and_then(|t| self.shared.get_mut(t)) {
+            t.kind = Kind::Actor;
+            t.id = self.actor_id;
+        }
+    }
+}
 
-        // Words of the target's clause, by side: the clause is the window that matters ("X, who
-        // denied wrongdoing, ..." vs "..., which X praised"), wherever it starts.
-        for (k, t) in toks.iter().enumerate() {
-            if t.kind == Kind::Word && t.clause == tt.clause {
-                sink.word(if k < ti { Tpl::Cl } else { Tpl::Cr }, word(t), 1.0);
+/// Valences (negated), clauses and quotes of the mention's tokens, in one pass.
+fn annotate(toks: &mut [Tok]) {
+    let mut clause = 0u32;
+    let mut in_quote = false;
+    let mut since_negator = usize::MAX;
+    for t in toks.iter_mut() {
+        let mut opens_clause = false;
+        if t.kind == Kind::Punct {
+            if t.flags & QUOTE_OPEN != 0 {
+                in_quote = true;
+            } else if t.flags & QUOTE_CLOSE != 0 {
+                in_quote = false;
+            } else if t.flags & QUOTE_TOGGLE != 0 {
+                in_quote = !in_quote;
             }
+            opens_clause = t.flags & BOUNDARY != 0;
+        } else if t.kind == Kind::Word && t.flags & OPENS_CLAUSE != 0 {
+            opens_clause = true;
         }
-        // Window and adjacent words.
-        if ti > 0 {
-            sink.word(Tpl::L1, word(&toks[ti - 1]), 1.0);
-        } else {
-            sink.fixed(F::L1Start as usize, 1.0);
+        if opens_clause {
+            clause += 1;
+            since_negator = usize::MAX;
         }
-        if ti + 1 < n {
-            sink.word(Tpl::R1, word(&toks[ti + 1]), 1.0);
-            if ti + 2 < n {
-                sink.pair(Tpl2::R2, word(&toks[ti + 1]), word(&toks[ti + 2]), 1.0);
-            }
-        } else {
-            sink.fixed(F::R1End as usize, 1.0);
-        }
-        if ti > 1 {
-            sink.pair(Tpl2::L2, word(&toks[ti - 2]), word(&toks[ti - 1]), 1.0);
-        }
-
-        // Agent / object: valence of the first valenced word of the predicate after the target
-        // (within its clause), and of the last one before it.
-        let mut agent = Acc::default();
-        for t in toks.iter().skip(ti + 1).take(WINDOW + 2) {
-            if t.clause != tt.clause {
-                break;
-            }
-            if t.valence != 0.0 {
-                agent.add(t.valence);
-                break;
-            }
-        }
-        put_valence(sink, F::VAgentPos, agent);
-        let mut object = Acc::default();
-        for t in toks[ti.saturating_sub(WINDOW)..ti].iter().rev() {
-            if t.clause != tt.clause {
-                break;
-            }
-            if t.valence != 0.0 {
-                object.add(t.valence);
-                break;
-            }
-        }
-        put_valence(sink, F::VObjectPos, object);
-        // Passive agent: "was criticised by TARGET".
-        if ti >= 2 && toks[ti - 1].flags & BY != 0 {
-            let p = &toks[ti - 2];
-            if p.flags & PARTICIPLE != 0 {
-                sink.fixed(F::RoleByAgent as usize, 1.0);
-                let mut a = Acc::default();
-                a.add(p.valence);
-                put_valence(sink, F::VByAgentPos, a);
-            }
-        }
-
-        // Quotes and speaker.
-        if tt.in_quote {
-            sink.fixed(F::QInside as usize, 1.0);
-        }
-        let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| t.flags & SPEECH != 0);
-        let speech_before =
-            ti > 0 && toks[ti - 1].flags & SPEECH != 0 || (ti > 1 && toks[ti - 2].flags & ACCORDING != 0);
-        if speech_after || speech_before {
-            sink.fixed(F::QSpeaker as usize, 1.0);
-            put_valence(sink, F::VSpkQuotePos, quoted);
-            let mut rest = Acc::default();
-            for t in toks {
-                if t.clause != tt.clause {
-                    rest.add(t.valence);
-                }
-            }
-            put_valence(sink, F::VSpkRestPos, rest);
-        } else {
-            put_valence(sink, F::VQuotedPos, quoted);
-        }
-
-        // Contrast.
-        if let Some(c) = contrast_at {
-            if c < ti {
-                sink.fixed(F::KTargetAfter as usize, 1.0);
-                put_valence(sink, F::VContrastTailPos, after_contrast);
+        let mut valence = 0.0;
+        if t.kind == Kind::Word {
+            if t.flags & NEGATOR != 0 {
+                since_negator = 0;
             } else {
-                sink.fixed(F::KTargetBefore as usize, 1.0);
-                put_valence(sink, F::VContrastTailOtherPos, after_contrast);
-            }
-        }
-
-        // Other actors and the valences between the target and the nearest one.
-        if n_actors > 0 {
-            sink.fixed(F::OAny as usize, 1.0);
-            if let Some(a) = nearest_actor {
-                let (from, to, first) =
-                    if a > ti { (ti + 1, a, F::OTargetFirst) } else { (a + 1, ti, F::OTargetSecond) };
-                sink.fixed(first as usize, 1.0);
-                let mut between = Acc::default();
-                for t in &toks[from..to] {
-                    between.add(t.valence);
+                if t.lex != 0.0 {
+                    valence = t.lex;
+                    if since_negator < NEGATION_SCOPE {
+                        valence *= NEGATION_FACTOR;
+                    }
                 }
-                put_valence(sink, if a > ti { F::VBetweenTfPos } else { F::VBetweenTsPos }, between);
+                since_negator = since_negator.saturating_add(1);
             }
         }
-        if ti == 0 {
-            sink.fixed(F::PFirst as usize, 1.0);
+        t.valence = valence;
+        t.clause = clause;
+        t.in_quote = in_quote;
+    }
+}
+
+/// Appends the token(s) of a sentence token that is no mention: a possessive word gives its stem
+/// and "'s".
+fn push_units(toks: &mut Vec<Tok>, raw: &Raw) {
+    let (start, end) = (raw.start, raw.end);
+    match &raw.split {
+        None => {
+            let kind = if raw.is_word { Kind::Word } else { Kind::Punct };
+            toks.push(Tok::unit(kind, start, end, &raw.full));
         }
+        Some((stem, s)) => {
+            toks.push(Tok::unit(Kind::Word, start, end.saturating_sub(2).max(start), stem));
+            toks.push(Tok::unit(Kind::Word, start, end, s));
+        }
+    }
+}
+
+/// What the feature pass needs besides the tokens.
+struct Ctx<'a> {
+    vader: &'a Vader,
+    sentence: &'a str,
+    sentence_compound: f64,
+    /// Normalised forms the tokens point into.
+    lower: &'a str,
+    /// Clause compounds of this sentence computed so far.
+    clauses: &'a mut Vec<(usize, usize, f64)>,
+}
+
+/// Reports the features of the mention whose token is `toks[ti]` (None: no token under its
+/// span) to `sink`; `target_words` are its words.
+fn features<S: Sink>(ctx: Ctx<'_>, toks: &[Tok], target_words: &[Unit], ti: Option<usize>, sink: &mut S) {
+    let Ctx { vader, sentence, sentence_compound, lower, clauses } = ctx;
+    sink.fixed(F::Bias as usize, 1.0);
+    let sc = sentence_compound;
+
+    sink.fixed(F::CSent as usize, sc);
+    sink.fixed(F::CbSentMM as usize + compound_bucket(sc), 1.0);
+
+    for u in target_words {
+        sink.word(Tpl::T, Word { id: u.id, text: &lower[u.lo..u.hi] }, 1.0);
+    }
+
+    let word = |t: &Tok| -> Word<'_> {
+        let text = match t.kind {
+            Kind::Actor => "<actor>",
+            Kind::Target => "<target>",
+            _ => &lower[t.lo..t.hi],
+        };
+        Word { id: t.id, text }
+    };
+
+    let Some(ti) = ti else {
+        // No token under the target span: only sentence-level evidence is available.
+        sink.fixed(F::TMissing as usize, 1.0);
+        let mut acc = Acc::default();
+        for t in toks {
+            if t.kind == Kind::Word {
+                sink.word(Tpl::S, word(t), 1.0);
+            }
+            acc.add(t.valence);
+        }
+        put_valence(sink, F::VSentPos, acc);
+        return;
+    };
+    let tt = toks[ti];
+    let n = toks.len();
+
+    // Sentence-level words and valence.
+    let mut sent = Acc::default();
+    let mut clause = Acc::default();
+    let mut left = Acc::default();
+    let mut right = Acc::default();
+    let mut near = Acc::default();
+    let mut quoted = Acc::default();
+    let mut after_contrast = Acc::default();
+    let mut contrast_at: Option<usize> = None;
+    let mut n_actors = 0usize;
+    let mut nearest_actor: Option<usize> = None;
+    let (mut clause_start, mut clause_end) = (tt.start, tt.end);
+    let nwords = toks.iter().filter(|t| t.kind == Kind::Word).count().max(1) as f64;
+    // Sentence words weigh 3/√n: a long sentence's many words should not outvote its few
+    // target-specific features.
+    let s_val = 3.0 / nwords.sqrt();
+    for (k, t) in toks.iter().enumerate() {
+        match t.kind {
+            Kind::Word => {
+                sink.word(Tpl::S, word(t), s_val);
+                if contrast_at.is_none() && t.flags & CONTRAST_WORD != 0 {
+                    contrast_at = Some(k);
+                }
+            }
+            Kind::Actor => {
+                n_actors += 1;
+                let closer = match nearest_actor {
+                    None => true,
+                    Some(a) => k.abs_diff(ti) < a.abs_diff(ti),
+                };
+                if closer {
+                    nearest_actor = Some(k);
+                }
+            }
+            _ => {}
+        }
+        if t.valence != 0.0 {
+            let v = t.valence;
+            sent.add(v);
+            let d = k.abs_diff(ti);
+            near.add(v / (1.0 + d as f64 / 3.0));
+            if t.clause == tt.clause {
+                clause.add(v);
+                if k < ti {
+                    left.add(v);
+                } else {
+                    right.add(v);
+                }
+            }
+            if t.in_quote {
+                quoted.add(v);
+            }
+            if contrast_at.is_some_and(|c| k > c) {
+                after_contrast.add(v);
+            }
+        }
+        if t.clause == tt.clause && t.kind != Kind::Punct {
+            clause_start = clause_start.min(t.start);
+            clause_end = clause_end.max(t.end);
+        }
+    }
+    put_valence(sink, F::VSentPos, sent);
+    put_valence(sink, F::VClausePos, clause);
+    put_valence(sink, F::VLeftPos, left);
+    put_valence(sink, F::VRightPos, right);
+    put_valence(sink, F::VNearPos, near);
+
+    // Clause compound: VADER on the clause around the target.
+    let cc = match clauses.iter().find(|c| c.0 == clause_start && c.1 == clause_end) {
+        Some(&(_, _, c)) => c,
+        None => {
+            let c = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
+            clauses.push((clause_start, clause_end, c));
+            c
+        }
+    };
+    sink.fixed(F::CClause as usize, cc);
+    sink.fixed(F::CbClauseMM as usize + compound_bucket(cc), 1.0);
+
+    // Words of the target's clause, by side: the clause is the window that matters ("X, who
+    // denied wrongdoing, ..." vs "..., which X praised"), wherever it starts.
+    for (k, t) in toks.iter().enumerate() {
+        if t.kind == Kind::Word && t.clause == tt.clause {
+            sink.word(if k < ti { Tpl::Cl } else { Tpl::Cr }, word(t), 1.0);
+        }
+    }
+    // Window and adjacent words.
+    if ti > 0 {
+        sink.word(Tpl::L1, word(&toks[ti - 1]), 1.0);
+    } else {
+        sink.fixed(F::L1Start as usize, 1.0);
+    }
+    if ti + 1 < n {
+        sink.word(Tpl::R1, word(&toks[ti + 1]), 1.0);
+        if ti + 2 < n {
+            sink.pair(Tpl2::R2, word(&toks[ti + 1]), word(&toks[ti + 2]), 1.0);
+        }
+    } else {
+        sink.fixed(F::R1End as usize, 1.0);
+    }
+    if ti > 1 {
+        sink.pair(Tpl2::L2, word(&toks[ti - 2]), word(&toks[ti - 1]), 1.0);
+    }
+
+    // Agent / object: valence of the first valenced word of the predicate after the target
+    // (within its clause), and of the last one before it.
+    let mut agent = Acc::default();
+    for t in toks.iter().skip(ti + 1).take(WINDOW + 2) {
+        if t.clause != tt.clause {
+            break;
+        }
+        if t.valence != 0.0 {
+            agent.add(t.valence);
+            break;
+        }
+    }
+    put_valence(sink, F::VAgentPos, agent);
+    let mut object = Acc::default();
+    for t in toks[ti.saturating_sub(WINDOW)..ti].iter().rev() {
+        if t.clause != tt.clause {
+            break;
+        }
+        if t.valence != 0.0 {
+            object.add(t.valence);
+            break;
+        }
+    }
+    put_valence(sink, F::VObjectPos, object);
+    // Passive agent: "was criticised by TARGET".
+    if ti >= 2 && toks[ti - 1].flags & BY != 0 {
+        let p = &toks[ti - 2];
+        if p.flags & PARTICIPLE != 0 {
+            sink.fixed(F::RoleByAgent as usize, 1.0);
+            let mut a = Acc::default();
+            a.add(p.valence);
+            put_valence(sink, F::VByAgentPos, a);
+        }
+    }
+
+    // Quotes and speaker.
+    if tt.in_quote {
+        sink.fixed(F::QInside as usize, 1.0);
+    }
+    let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| t.flags & SPEECH != 0);
+    let speech_before = ti > 0 && toks[ti - 1].flags & SPEECH != 0 || (ti > 1 && toks[ti - 2].flags & ACCORDING != 0);
+    if speech_after || speech_before {
+        sink.fixed(F::QSpeaker as usize, 1.0);
+        put_valence(sink, F::VSpkQuotePos, quoted);
+        let mut rest = Acc::default();
+        for t in toks {
+            if t.clause != tt.clause {
+                rest.add(t.valence);
+            }
+        }
+        put_valence(sink, F::VSpkRestPos, rest);
+    } else {
+        put_valence(sink, F::VQuotedPos, quoted);
+    }
+
+    // Contrast.
+    if let Some(c) = contrast_at {
+        if c < ti {
+            sink.fixed(F::KTargetAfter as usize, 1.0);
+            put_valence(sink, F::VContrastTailPos, after_contrast);
+        } else {
+            sink.fixed(F::KTargetBefore as usize, 1.0);
+            put_valence(sink, F::VContrastTailOtherPos, after_contrast);
+        }
+    }
+
+    // Other actors and the valences between the target and the nearest one.
+    if n_actors > 0 {
+        sink.fixed(F::OAny as usize, 1.0);
+        if let Some(a) = nearest_actor {
+            let (from, to, first) = if a > ti { (ti + 1, a, F::OTargetFirst) } else { (a + 1, ti, F::OTargetSecond) };
+            sink.fixed(first as usize, 1.0);
+            let mut between = Acc::default();
+            for t in &toks[from..to] {
+                between.add(t.valence);
+            }
+            put_valence(sink, if a > ti { F::VBetweenTfPos } else { F::VBetweenTsPos }, between);
+        }
+    }
+    if ti == 0 {
+        sink.fixed(F::PFirst as usize, 1.0);
     }
 }
 
@@ -1027,12 +1207,41 @@ pub(crate) fn extract(
     others: &[Range<usize>],
     emit: &mut dyn FnMut(&str, f64),
 ) {
-    let vocab = Vocab::default();
-    scratch.prepare(vader, &vocab, sentence);
+    let vocab = Vocab::rules_only();
+    scratch.prepare(vader, vocab, sentence);
     let sc = scratch.sentence_compound(vader, sentence);
     let mut key = std::mem::take(&mut scratch.key);
-    scratch.mention(vader, &vocab, sentence, sc, target, others, usize::MAX, &mut Names { key: &mut key, emit });
+    scratch.mention(vader, vocab, sentence, sc, target, others, usize::MAX, &mut Names { key: &mut key, emit });
     scratch.key = key;
+}
+
+/// Features of every mention of a sentence by name, through the batch path the pipeline uses
+/// (the shared view when [`Scratch::share`] allows it, which is reported too).
+#[cfg(test)]
+pub(crate) fn extract_sentence(
+    vader: &Vader,
+    sentence: &str,
+    mentions: &[Range<usize>],
+) -> (bool, Vec<Vec<(String, f64)>>) {
+    let vocab = Vocab::rules_only();
+    let mut scratch = Scratch::default();
+    scratch.prepare(vader, vocab, sentence);
+    let shared = scratch.share(sentence, mentions);
+    let sc = vader.polarity_scores(sentence).compound;
+    let mut all = Vec::new();
+    let mut key = String::new();
+    for (i, m) in mentions.iter().enumerate() {
+        let mut out = Vec::new();
+        let mut emit = |k: &str, v: f64| out.push((k.to_string(), v));
+        let mut sink = Names { key: &mut key, emit: &mut emit };
+        if shared {
+            scratch.mention_shared(vader, sentence, sc, i, &mut sink);
+        } else {
+            scratch.mention(vader, vocab, sentence, sc, m.clone(), mentions, i, &mut sink);
+        }
+        all.push(out);
+    }
+    (shared, all)
 }
 
 #[cfg(test)]

@@ -796,12 +796,27 @@ mod tests {
         out
     }
 
+    fn bits(f: &[(String, f64)]) -> Vec<(String, u64)> {
+        f.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect()
+    }
+
     fn same_features(vader: &Vader, sentence: &str, target: Range<usize>, others: &[Range<usize>]) {
         let old = features(vader, sentence, target.clone(), others);
         let new = new_features(vader, sentence, target.clone(), others);
         // Same names, same order, bit-identical values: training sees exactly the same data.
-        let bits = |f: &[(String, f64)]| f.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect::<Vec<_>>();
         assert_eq!(bits(&new), bits(&old), "{sentence:?} target {target:?} others {others:?}");
+    }
+
+    /// The batch path gives each mention of a sentence the reference's features; returns
+    /// whether it used the shared view.
+    fn same_sentence_features(vader: &Vader, sentence: &str, mentions: &[Range<usize>]) -> bool {
+        let (shared, all) = features::extract_sentence(vader, sentence, mentions);
+        for (i, new) in all.iter().enumerate() {
+            let others: Vec<_> = mentions.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, m)| m.clone()).collect();
+            let old = features(vader, sentence, mentions[i].clone(), &others);
+            assert_eq!(bits(new), bits(&old), "{sentence:?} mention {i} of {mentions:?} (shared view: {shared})");
+        }
+        shared
     }
 
     /// Loaded once for the property test's many cases.
@@ -854,16 +869,18 @@ mod tests {
                 expected.push(r);
             }
             let mut batch = Vec::new();
+            let mut shared = 0;
             for (sentence, mentions) in sentences(&examples) {
+                shared += usize::from(same_sentence_features(&vader, sentence, &mentions));
                 let sc = vader.polarity_scores(sentence).compound;
                 model.score_sentence(&vader, sentence, sc, &mentions, &mut batch);
             }
             assert_eq!(batch.len(), expected.len());
             for ((b, r), e) in batch.iter().zip(&expected).zip(&examples) {
-                assert_eq!(b.label, r.label, "{file}: {}", e.gid);
-                assert!(b.probs.iter().zip(&r.probs).all(|(x, y)| (x - y).abs() <= 1e-12), "{file}: {}", e.gid);
-                assert!((b.score - r.score).abs() <= 1e-12, "{file}: {}", e.gid);
+                assert_eq!(b, r, "{file}: {}", e.gid);
             }
+            // Most sentences take the shared view; the rest exercise the per-mention one.
+            println!("{file}: {shared} of {} sentences shared", sentences(&examples).len());
         }
     }
 
@@ -939,6 +956,9 @@ mod tests {
         ];
         for (s, t, o) in cases {
             same_features(&vader, s, t.clone(), o);
+            let mut all = vec![t.clone()];
+            all.extend(o.iter().cloned());
+            same_sentence_features(&vader, s, &all);
         }
     }
 
@@ -970,6 +990,7 @@ mod tests {
             let spans: Vec<Range<usize>> = spans.iter().map(|&(a, l)| a..a + l).collect();
             let (vader, model) = engines();
             same_features(vader, &s, spans[0].clone(), &spans[1..]);
+            same_sentence_features(vader, &s, &spans);
             // Batch scoring equals one-at-a-time scoring, whatever the spans.
             let mut batch = Vec::new();
             model.score_sentence(vader, &s, vader.polarity_scores(&s).compound, &spans, &mut batch);
