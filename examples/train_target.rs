@@ -127,7 +127,11 @@ fn profile(vader: &Vader, sentences: &[Sentence], rounds: usize) {
         }
     }
     let secs = cpu_time() - t;
-    println!("{} mentions in {secs:.2} s CPU: {:.0} mentions/s", out.len() * rounds, (out.len() * rounds) as f64 / secs);
+    println!(
+        "{} mentions in {secs:.2} s CPU: {:.0} mentions/s",
+        out.len() * rounds,
+        (out.len() * rounds) as f64 / secs
+    );
 }
 
 /// NewsMTSC examples grouped back into their sentences.

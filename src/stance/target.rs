@@ -29,6 +29,8 @@ use crate::tone::Vader;
 
 pub use train::{cross_validate, train, TrainParams};
 
+use features::NO_ROW;
+
 /// Sentiment toward a mention. Order (and [`Label::index`]) is negative, neutral, positive,
 /// the column order of the weights file and of [`TargetScore::probs`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,9 +97,6 @@ pub enum TargetModelError {
 /// The CSV header of a weights file.
 pub const HEADER: [&str; 4] = ["feature", "negative", "neutral", "positive"];
 
-/// Row index meaning "no such feature" in the lookup tables.
-const NO_ROW: u32 = u32::MAX;
-
 /// A trained linear model: one weight per (feature, label).
 #[derive(Debug, Clone)]
 pub struct TargetModel {
@@ -106,11 +105,8 @@ pub struct TargetModel {
     weights: Vec<[f64; 3]>,
     /// Feature name → row, for [`TargetModel::weights`].
     by_name: FxHashMap<Box<str>, u32>,
-    /// Every word of a one- or two-word feature name, with a dense id.
+    /// Every word of a one- or two-word feature name, with its one-word features.
     vocab: features::Vocab,
-    /// Per word id, the row of each one-word template's feature ([`features::Tpl`] order), or
-    /// [`NO_ROW`].
-    word_rows: Vec<[u32; 6]>,
     /// Two-word features per [`features::Tpl2`], by [`pair_key`] of the word ids.
     pair_rows: [FxHashMap<u64, u32>; 2],
     /// Per [`features::FIXED_NAMES`] entry, its row or [`NO_ROW`].
@@ -168,7 +164,18 @@ impl features::Sink for Logits<'_> {
 
     #[inline]
     fn word(&mut self, t: features::Tpl, w: features::Word<'_>, v: f64) {
-        self.add(self.model.word_row(t, w.id), v);
+        let Some(slot) = self.model.vocab.slot(w.id) else { return };
+        match t {
+            features::Tpl::S => {
+                if slot.has_s() {
+                    for (l, wk) in self.logits.iter_mut().zip(&slot.s) {
+                        *l += v * wk;
+                    }
+                }
+            }
+            features::Tpl::T => self.add(self.model.vocab.t_row(w.id), v),
+            _ => self.add(slot.rows[t as usize], v),
+        }
     }
 
     #[inline]
@@ -217,9 +224,8 @@ impl TargetModel {
         let mut by_name = FxHashMap::default();
         let mut names: Vec<Box<str>> = Vec::with_capacity(rows.len());
         let mut weights = Vec::with_capacity(rows.len());
-        let mut vocab = features::Vocab::new();
-        let mut word_rows: Vec<[u32; 6]> = Vec::new();
-        let mut pair_rows: [FxHashMap<u64, u32>; 2] = Default::default();
+        let mut words = features::VocabBuilder::new();
+        let mut pairs: Vec<(Tpl2, usize, usize, u32)> = Vec::new();
         let mut fixed_rows = vec![NO_ROW; FIXED_NAMES.len()];
         for (i, (name, w)) in rows.into_iter().enumerate() {
             let row = i as u32;
@@ -227,26 +233,24 @@ impl TargetModel {
                 fixed_rows[f] = row;
             } else if let Some((t, word)) = Tpl::ALL.iter().find_map(|&t| name.strip_prefix(t.prefix()).map(|w| (t, w)))
             {
-                let id = vocab.intern(word) as usize;
-                if word_rows.len() <= id {
-                    word_rows.resize(id + 1, [NO_ROW; 6]);
-                }
-                word_rows[id][t as usize] = row;
+                words.set(word, t, row, w);
             } else if let Some((t, rest)) =
                 Tpl2::ALL.iter().find_map(|&t| name.strip_prefix(t.prefix()).map(|w| (t, w)))
             {
                 for (p, _) in rest.match_indices('_') {
-                    let a = vocab.intern(&rest[..p]);
-                    let b = vocab.intern(&rest[p + 1..]);
-                    pair_rows[t as usize].insert(pair_key(a, b), row);
+                    pairs.push((t, words.add(&rest[..p]), words.add(&rest[p + 1..]), row));
                 }
             }
             by_name.insert(name.clone(), row);
             names.push(name);
             weights.push(w);
         }
-        word_rows.resize(vocab.len(), [NO_ROW; 6]);
-        TargetModel { names, weights, by_name, vocab, word_rows, pair_rows, fixed_rows }
+        let (vocab, ids) = words.build();
+        let mut pair_rows: [FxHashMap<u64, u32>; 2] = Default::default();
+        for (t, a, b, row) in pairs {
+            pair_rows[t as usize].insert(pair_key(ids[a], ids[b]), row);
+        }
+        TargetModel { names, weights, by_name, vocab, pair_rows, fixed_rows }
     }
 
     /// Row of a feature, if the model has it.
@@ -260,9 +264,14 @@ impl TargetModel {
         self.fixed_rows.get(f).copied().unwrap_or(NO_ROW)
     }
 
+    /// Row of a one-word feature.
     #[inline]
     fn word_row(&self, t: features::Tpl, id: u32) -> u32 {
-        self.word_rows.get(id as usize).map_or(NO_ROW, |r| r[t as usize])
+        match (t, self.vocab.slot(id)) {
+            (features::Tpl::T, _) => self.vocab.t_row(id),
+            (_, Some(slot)) => slot.rows[t as usize],
+            (_, None) => NO_ROW,
+        }
     }
 
     #[inline]

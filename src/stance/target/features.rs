@@ -171,92 +171,231 @@ impl Tpl2 {
     }
 }
 
+/// Row index meaning "no such feature" in the model's lookup tables.
+pub(crate) const NO_ROW: u32 = u32::MAX;
+
+/// Set in [`Slot::flags`] when the word has an `S:` feature, whose weights are then in
+/// [`Slot::s`].
+const HAS_S: u16 = 1 << 15;
+
+/// One word of a [`Vocab`]: what scoring needs about a token, in one cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+pub(crate) struct Slot {
+    /// [`short_key`] of the word (0 in an empty or long-word slot).
+    key: u128,
+    /// Weights of the word's `S:` feature when `flags & HAS_S`: every word of every sentence
+    /// looks it up, so they sit here rather than behind a row number.
+    pub(crate) s: [f64; 3],
+    /// Weights-file rows of the word's `S:`, `CL:`, `CR:`, `L1:`, `R1:` features ([`Tpl`]
+    /// order), [`NO_ROW`] when absent.
+    pub(crate) rows: [u32; 5],
+    /// Rule flags that depend on the whole word (see [`word_flags`]), and [`HAS_S`].
+    flags: u16,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot { key: 0, s: [0.0; 3], rows: [NO_ROW; 5], flags: 0 };
+
+    /// True when the word has an `S:` feature (weights in [`Slot::s`]).
+    #[inline]
+    pub(crate) fn has_s(&self) -> bool {
+        self.flags & HAS_S != 0
+    }
+}
+
+/// Collects the words of a [`Vocab`] with their feature rows, then lays them out.
+pub(crate) struct VocabBuilder {
+    /// Per word, in insertion order (so the layout is deterministic): one-word feature rows by
+    /// [`Tpl`], and the `S:` weights.
+    words: FxHashMap<Box<str>, usize>,
+    entries: Vec<WordEntry>,
+}
+
+/// A word being collected: its one-word feature rows by [`Tpl`] and its `S:` weights.
+struct WordEntry {
+    word: Box<str>,
+    rows: [u32; 6],
+    s: Option<[f64; 3]>,
+}
+
+impl VocabBuilder {
+    /// A builder holding the words the rules test.
+    pub(crate) fn new() -> VocabBuilder {
+        let mut b = VocabBuilder { words: FxHashMap::default(), entries: Vec::new() };
+        for list in [NEGATORS, CONTRAST, CLAUSE_WORDS, SPEECH_VERBS, BOUNDARY_PUNCT, &["by", "according"]] {
+            for w in list {
+                b.add(w);
+            }
+        }
+        b
+    }
+
+    /// Adds `word` (once).
+    pub(crate) fn add(&mut self, word: &str) -> usize {
+        if let Some(&i) = self.words.get(word) {
+            return i;
+        }
+        let i = self.entries.len();
+        self.words.insert(word.into(), i);
+        self.entries.push(WordEntry { word: word.into(), rows: [NO_ROW; 6], s: None });
+        i
+    }
+
+    /// Records that `word`'s feature for template `t` is row `row` with weights `w`.
+    pub(crate) fn set(&mut self, word: &str, t: Tpl, row: u32, w: [f64; 3]) {
+        let i = self.add(word);
+        let e = &mut self.entries[i];
+        e.rows[t as usize] = row;
+        if t == Tpl::S {
+            e.s = Some(w);
+        }
+    }
+
+    /// Lays the words out: words of up to [`SHORT`] bytes in an open-addressing table of at most
+    /// half load (linear probing; a probe reads one tag byte, and a hit one slot), longer ones
+    /// after it. Returns the vocabulary and the id of each word, by the index [`add`] gave it.
+    ///
+    /// [`add`]: VocabBuilder::add
+    pub(crate) fn build(self) -> (Vocab, Vec<u32>) {
+        let short = self.entries.iter().filter(|e| short_key(&e.word).is_some()).count();
+        let cap = (2 * short).next_power_of_two().max(16);
+        let mut v = Vocab {
+            ctrl: vec![0; cap],
+            slots: vec![Slot::EMPTY; cap],
+            mask: cap - 1,
+            long: FxHashMap::default(),
+            t_rows: FxHashMap::default(),
+        };
+        let mut ids = Vec::with_capacity(self.entries.len());
+        for WordEntry { word, rows, s } in self.entries {
+            let mut slot = Slot { key: 0, s: s.unwrap_or([0.0; 3]), rows: [NO_ROW; 5], flags: word_flags(&word) };
+            slot.rows.copy_from_slice(&rows[..5]);
+            if s.is_some() {
+                slot.flags |= HAS_S;
+            }
+            let id = match short_key(&word) {
+                Some(key) => {
+                    slot.key = key;
+                    let (tag, mut i) = probe_start(key, v.mask);
+                    while v.ctrl[i] != 0 {
+                        i = (i + 1) & v.mask;
+                    }
+                    v.ctrl[i] = tag;
+                    v.slots[i] = slot;
+                    i
+                }
+                None => {
+                    v.slots.push(slot);
+                    v.long.insert(word, v.slots.len() as u32 - 1);
+                    v.slots.len() - 1
+                }
+            };
+            if rows[Tpl::T as usize] != NO_ROW {
+                v.t_rows.insert(id as u32, rows[Tpl::T as usize]);
+            }
+            ids.push(id as u32);
+        }
+        (v, ids)
+    }
+}
+
 /// The words a model has features for, plus the words the rules test (negators, clause
-/// openers, speech verbs, ...), each with a dense id and the rule flags of its form, so that a
-/// token's id and flags come from one lookup. Built from the weights file's feature names when
-/// the model is loaded.
+/// openers, speech verbs, ...). A word's id is its [`Slot`]'s index, and the slot holds its rule
+/// flags, its `S:` weights and its other one-word feature rows: one lookup per token tells
+/// everything. Built by [`VocabBuilder`] from the weights file's feature names when the model is
+/// loaded; deterministic (no random hash seed).
 #[derive(Debug, Clone)]
 pub(crate) struct Vocab {
-    /// Words of up to [`SHORT`] bytes by [`short_key`]: the key sits in the table, so a lookup
-    /// compares two integers instead of following a pointer to compare strings.
-    short: FxHashMap<u128, u32>,
-    /// Longer words.
+    /// Per table slot: 0 when empty, else `0x80 | 7 hash bits` of its word.
+    ctrl: Vec<u8>,
+    /// The table (`mask + 1` slots), then the long words' slots.
+    slots: Vec<Slot>,
+    mask: usize,
+    /// Words over [`SHORT`] bytes → slot index.
     long: FxHashMap<Box<str>, u32>,
-    /// Per id, the rule flags that depend on the whole word (see [`word_flags`]).
-    flags: Vec<u16>,
+    /// Rows of `T:` features by word id.
+    t_rows: FxHashMap<u32, u32>,
 }
 
 /// Longest word kept inline in [`Vocab`]'s table (the last key byte holds the length).
 const SHORT: usize = 15;
 
-/// The bytes of a word of at most [`SHORT`] bytes, zero-padded, with its length in the last
-/// byte (so "a" and "a\0" differ).
+/// The bytes of a word of at most [`SHORT`] bytes, zero-padded, little-endian, with its length
+/// in the last byte (so "a" and "a\0" differ).
 #[inline]
 fn short_key(w: &str) -> Option<u128> {
     let b = w.as_bytes();
-    if b.len() > SHORT {
+    let n = b.len();
+    if n > SHORT {
         return None;
     }
-    let mut k = [0u8; 16];
-    k[..b.len()].copy_from_slice(b);
-    k[15] = b.len() as u8;
-    Some(u128::from_le_bytes(k))
+    let (lo, hi) = if n <= 8 { (le_bytes(b), 0) } else { (le_bytes(&b[..8]), le_bytes(&b[8..])) };
+    Some((u128::from(hi | ((n as u64) << 56)) << 64) | u128::from(lo))
+}
+
+/// Up to 8 bytes as a little-endian integer, zero-extended (overlapping loads, no loop).
+#[inline]
+fn le_bytes(b: &[u8]) -> u64 {
+    let n = b.len();
+    let u32_at = |k: usize| u64::from(u32::from_le_bytes([b[k], b[k + 1], b[k + 2], b[k + 3]]));
+    match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1))),
+        4..=7 => u32_at(0) | (u32_at(n - 4) << (8 * (n - 4))),
+        _ => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+    }
+}
+
+/// Tag byte and first table index of a key.
+#[inline]
+fn probe_start(key: u128, mask: usize) -> (u8, usize) {
+    let (lo, hi) = (key as u64, (key >> 64) as u64);
+    let mut h = (lo ^ hi.rotate_left(29).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 32;
+    (0x80 | (h >> 57) as u8, h as usize & mask)
 }
 
 impl Vocab {
-    /// A vocabulary holding only the rule words (feature words are added with
-    /// [`Vocab::intern`]).
-    pub(crate) fn new() -> Vocab {
-        let mut v = Vocab { short: FxHashMap::default(), long: FxHashMap::default(), flags: Vec::new() };
-        for list in [NEGATORS, CONTRAST, CLAUSE_WORDS, SPEECH_VERBS, BOUNDARY_PUNCT, &["by", "according"]] {
-            for w in list {
-                v.intern(w);
-            }
-        }
-        v
-    }
-
     /// The shared rule-words-only vocabulary, for extraction without a model.
     pub(crate) fn rules_only() -> &'static Vocab {
         static RULES: std::sync::OnceLock<Vocab> = std::sync::OnceLock::new();
-        RULES.get_or_init(Vocab::new)
-    }
-
-    /// The id of `word`, adding it if new.
-    pub(crate) fn intern(&mut self, word: &str) -> u32 {
-        let id = self.id(word);
-        if id != UNKNOWN {
-            return id;
-        }
-        let id = self.flags.len() as u32;
-        match short_key(word) {
-            Some(k) => self.short.insert(k, id),
-            None => self.long.insert(word.into(), id),
-        };
-        self.flags.push(word_flags(word));
-        id
+        RULES.get_or_init(|| VocabBuilder::new().build().0)
     }
 
     /// The id of `word`, or [`UNKNOWN`].
     #[inline]
     pub(crate) fn id(&self, word: &str) -> u32 {
-        match short_key(word) {
-            Some(k) => self.short.get(&k),
-            None => self.long.get(word),
+        let Some(key) = short_key(word) else {
+            return self.long.get(word).copied().unwrap_or(UNKNOWN);
+        };
+        let (tag, mut i) = probe_start(key, self.mask);
+        // The table is at most half full, so a probe meets an empty slot.
+        loop {
+            match self.ctrl.get(i) {
+                Some(&c) if c == tag && self.slots[i].key == key => return i as u32,
+                Some(0) | None => return UNKNOWN,
+                Some(_) => i = (i + 1) & self.mask,
+            }
         }
-        .copied()
-        .unwrap_or(UNKNOWN)
+    }
+
+    /// The slot of an id (None for [`UNKNOWN`]).
+    #[inline]
+    pub(crate) fn slot(&self, id: u32) -> Option<&Slot> {
+        self.slots.get(id as usize)
     }
 
     /// The whole-word rule flags of an id (0 for [`UNKNOWN`]).
     #[inline]
     fn flags(&self, id: u32) -> u16 {
-        self.flags.get(id as usize).copied().unwrap_or(0)
+        self.slot(id).map_or(0, |s| s.flags & !HAS_S)
     }
 
-    /// Number of words; ids are `0..len()`.
-    pub(crate) fn len(&self) -> usize {
-        self.flags.len()
+    /// Row of the word's `T:` feature.
+    #[inline]
+    pub(crate) fn t_row(&self, id: u32) -> u32 {
+        self.t_rows.get(&id).copied().unwrap_or(NO_ROW)
     }
 }
 
@@ -265,7 +404,22 @@ impl Vocab {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Word<'a> {
     pub(crate) id: u32,
-    pub(crate) text: &'a str,
+    /// The normalised forms the word points into, and its range there (`<actor>` and
+    /// `<target>` have `special` instead), so scoring never slices a string it does not read.
+    lower: &'a str,
+    lo: usize,
+    hi: usize,
+    special: Option<&'static str>,
+}
+
+impl<'a> Word<'a> {
+    /// The word as written in feature names.
+    pub(crate) fn text(&self) -> &'a str {
+        match self.special {
+            Some(s) => s,
+            None => self.lower.get(self.lo..self.hi).unwrap_or(""),
+        }
+    }
 }
 
 /// Receives the features of one mention. The same feature may be reported more than once
@@ -293,16 +447,16 @@ impl Sink for Names<'_> {
     fn word(&mut self, t: Tpl, w: Word<'_>, value: f64) {
         self.key.clear();
         self.key.push_str(t.prefix());
-        self.key.push_str(w.text);
+        self.key.push_str(w.text());
         (self.emit)(self.key, value);
     }
 
     fn pair(&mut self, t: Tpl2, a: Word<'_>, b: Word<'_>, value: f64) {
         self.key.clear();
         self.key.push_str(t.prefix());
-        self.key.push_str(a.text);
+        self.key.push_str(a.text());
         self.key.push('_');
-        self.key.push_str(b.text);
+        self.key.push_str(b.text());
         (self.emit)(self.key, value);
     }
 }
@@ -517,11 +671,17 @@ fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
 
 /// Appends the normalised form of `word` to `lower`: lowercase, curly apostrophes straightened,
 /// any word with a digit as `<num>`. Returns its range.
+#[inline]
 fn push_lower(lower: &mut String, word: &str) -> (usize, usize) {
     let lo = lower.len();
-    if word.bytes().any(|b| b.is_ascii_digit()) {
+    let (mut digit, mut ascii) = (false, true);
+    for &b in word.as_bytes() {
+        digit |= b.is_ascii_digit();
+        ascii &= b.is_ascii();
+    }
+    if digit {
         lower.push_str("<num>");
-    } else if word.is_ascii() {
+    } else if ascii {
         // Fast path for the common case: one byte in, one byte out.
         lower.push_str(word);
         lower[lo..].make_ascii_lowercase();
@@ -541,10 +701,24 @@ fn push_lower(lower: &mut String, word: &str) -> (usize, usize) {
     (lo, lower.len())
 }
 
+/// The character at byte `k` of `s` (a char boundary), if any.
+#[inline]
+fn char_at(s: &str, k: usize) -> Option<char> {
+    match s.as_bytes().get(k) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => s.get(k..).and_then(|r| r.chars().next()),
+        None => None,
+    }
+}
+
 /// True when the character at byte `k` of `s` exists and is alphanumeric.
 #[inline]
 fn alnum_at(s: &str, k: usize) -> bool {
-    s.get(k..).and_then(|r| r.chars().next()).is_some_and(|n| n.is_alphanumeric())
+    match s.as_bytes().get(k) {
+        Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => s.get(k..).and_then(|r| r.chars().next()).is_some_and(char::is_alphanumeric),
+        None => false,
+    }
 }
 
 /// The token that starts with `c` at byte `i` (not whitespace): its end and whether it is a word.
@@ -559,12 +733,19 @@ fn scan(s: &str, i: usize, c: char, prev_end: usize, edges: (usize, usize)) -> (
     if !is_word {
         return (end, false);
     }
-    while let Some(d) = s.get(end..).and_then(|r| r.chars().next()) {
+    let bytes = s.as_bytes();
+    while end < bytes.len() {
         if end == edges.0 || end == edges.1 {
             break;
         }
+        let b = bytes[end];
+        if b.is_ascii_alphanumeric() {
+            end += 1;
+            continue;
+        }
+        let Some(d) = char_at(s, end) else { break };
         let next = end + d.len_utf8();
-        if d.is_alphanumeric() || (matches!(d, '\'' | '’' | '-' | '.') && alnum_at(s, next)) {
+        if (!b.is_ascii() && d.is_alphanumeric()) || (matches!(d, '\'' | '’' | '-' | '.') && alnum_at(s, next)) {
             end = next;
         } else {
             break;
@@ -573,21 +754,12 @@ fn scan(s: &str, i: usize, c: char, prev_end: usize, edges: (usize, usize)) -> (
     (end, true)
 }
 
-/// Describes the normalised form `lower[lo..hi]` of a token whose text is `text`; looks its
-/// lexicon valence up when `lex` is set (words only).
-fn unit(
-    lower: &str,
-    vocab: &Vocab,
-    vader: &Vader,
-    (lo, hi): (usize, usize),
-    text: &str,
-    is_word: bool,
-    lex: bool,
-) -> Unit {
+/// Describes the normalised form `lower[lo..hi]` of a token whose text is `text`, with the
+/// flags that need no lookup; [`Unit::look_up`] completes it.
+#[inline]
+fn unit(lower: &str, (lo, hi): (usize, usize), text: &str, is_word: bool) -> Unit {
     let w = &lower[lo..hi];
-    let id = vocab.id(w);
-    // Every listed rule word is in the vocabulary, so an unknown word has no list flag.
-    let mut flags = vocab.flags(id);
+    let mut flags = 0;
     if w.ends_with("n't") {
         flags |= NEGATOR;
     }
@@ -602,8 +774,67 @@ fn unit(
             _ => 0,
         };
     }
-    let lex = if is_word && lex { vader.valence(w).unwrap_or(0.0) } else { 0.0 };
-    Unit { lo, hi, id, flags, lex }
+    Unit { lo, hi, id: UNKNOWN, flags, lex: 0.0 }
+}
+
+impl Unit {
+    /// Sets the vocabulary id and the rule flags of the word's list membership (every listed
+    /// rule word is in the vocabulary, so an unknown word has none).
+    #[inline]
+    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
+        self.id = vocab.id(&lower[self.lo..self.hi]);
+        self.flags |= vocab.flags(self.id);
+    }
+
+    /// Sets the lexicon valence of a word.
+    #[inline]
+    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
+        self.lex = vader.valence(&lower[self.lo..self.hi]).unwrap_or(0.0);
+    }
+}
+
+impl Raw {
+    /// A sentence token from its span, normalised form and lookup-free flags.
+    #[inline]
+    fn new(lower: &mut String, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
+        let form = push_lower(lower, &sentence[span.clone()]);
+        Raw::with_form(lower, sentence, span, form, is_word)
+    }
+
+    /// [`Raw::new`] for a token whose normalised form is already `lower[lo..hi]`.
+    #[inline]
+    fn with_form(lower: &str, sentence: &str, span: Range<usize>, (lo, hi): (usize, usize), is_word: bool) -> Raw {
+        let text = &sentence[span.clone()];
+        let l = &lower[lo..hi];
+        let possessive = is_word && l.len() > 2 && l.ends_with("'s");
+        let full = unit(lower, (lo, hi), text, is_word);
+        let split = possessive.then(|| (unit(lower, (lo, hi - 2), text, true), unit(lower, (hi - 2, hi), text, true)));
+        Raw { start: span.start, end: span.end, is_word, full, split }
+    }
+
+    /// Vocabulary lookups of the token's forms.
+    #[inline]
+    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
+        self.full.look_up(lower, vocab);
+        if let Some((stem, s)) = &mut self.split {
+            stem.look_up(lower, vocab);
+            s.look_up(lower, vocab);
+        }
+    }
+
+    /// Lexicon valences of the word forms that become tokens (a possessive's parts, else the
+    /// whole word).
+    #[inline]
+    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
+        match &mut self.split {
+            Some((stem, s)) => {
+                stem.look_up_valence(lower, vader);
+                s.look_up_valence(lower, vader);
+            }
+            None if self.is_word => self.full.look_up_valence(lower, vader),
+            None => {}
+        }
+    }
 }
 
 /// Snaps a byte index down to a char boundary of `s` (and into range), so any caller-supplied
@@ -675,35 +906,79 @@ impl Scratch {
         self.clauses.clear();
         self.actor_id = vocab.id("<actor>");
         self.target_id = vocab.id("<target>");
-        let mut prev_end = usize::MAX;
-        let mut i = 0;
-        while let Some(c) = sentence.get(i..).and_then(|r| r.chars().next()) {
-            if c.is_whitespace() {
-                i += c.len_utf8();
-                continue;
+        if sentence.is_ascii() {
+            self.tokenize_ascii(sentence);
+        } else {
+            let mut prev_end = usize::MAX;
+            let mut i = 0;
+            while let Some(c) = char_at(sentence, i) {
+                if c.is_whitespace() {
+                    i += c.len_utf8();
+                    continue;
+                }
+                let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
+                prev_end = end;
+                self.raws.push(Raw::new(&mut self.lower, sentence, i..end, is_word));
+                i = end;
             }
-            let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
-            prev_end = end;
-            let raw = self.raw(vader, vocab, sentence, i..end, is_word);
-            self.raws.push(raw);
-            i = end;
+        }
+        // The lookups run in tight loops of their own: they are independent of each other, so
+        // their cache misses overlap instead of waiting in turn behind the tokenizer.
+        let Scratch { raws, lower, .. } = self;
+        for r in raws.iter_mut() {
+            r.look_up(lower, vocab);
+        }
+        for r in raws.iter_mut() {
+            r.look_up_valence(lower, vader);
         }
         self.base_len = self.lower.len();
     }
 
+    /// The tokenizer of [`scan`] and the normalisation of [`push_lower`] for an all-ASCII
+    /// sentence (most news), on bytes: the whole sentence is lowercased once and each token's
+    /// form is a slice of it (or of one shared `<num>`).
+    fn tokenize_ascii(&mut self, sentence: &str) {
+        let b = sentence.as_bytes();
+        self.lower.push_str(sentence);
+        self.lower.make_ascii_lowercase();
+        let num = (self.lower.len(), self.lower.len() + 5);
+        self.lower.push_str("<num>");
+        let alnum = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphanumeric);
+        let mut prev_end = usize::MAX;
+        let mut i = 0;
+        while let Some(&c) = b.get(i) {
+            // `char::is_whitespace` on ASCII (which, unlike `u8::is_ascii_whitespace`, includes
+            // the vertical tab).
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                i += 1;
+                continue;
+            }
+            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum(i + 1));
+            let mut end = i + 1;
+            let mut digit = c.is_ascii_digit();
+            if is_word {
+                while let Some(&d) = b.get(end) {
+                    if d.is_ascii_alphanumeric() || (matches!(d, b'\'' | b'-' | b'.') && alnum(end + 1)) {
+                        digit |= d.is_ascii_digit();
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            prev_end = end;
+            let form = if digit { num } else { (i, end) };
+            self.raws.push(Raw::with_form(&self.lower, sentence, i..end, form, is_word));
+            i = end;
+        }
+    }
+
+    /// One token, with its lookups (for re-tokenized words).
     fn raw(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
-        let text = &sentence[span.clone()];
-        let (lo, hi) = push_lower(&mut self.lower, text);
-        let l = &self.lower[lo..hi];
-        let possessive = is_word && l.len() > 2 && l.ends_with("'s");
-        let full = unit(&self.lower, vocab, vader, (lo, hi), text, is_word, !possessive);
-        let split = possessive.then(|| {
-            (
-                unit(&self.lower, vocab, vader, (lo, hi - 2), text, true, true),
-                unit(&self.lower, vocab, vader, (hi - 2, hi), text, true, true),
-            )
-        });
-        Raw { start: span.start, end: span.end, is_word, full, split }
+        let mut r = Raw::new(&mut self.lower, sentence, span, is_word);
+        r.look_up(&self.lower, vocab);
+        r.look_up_valence(&self.lower, vader);
+        r
     }
 
     /// The sentence's whole-text VADER compound, cached while the same sentence comes back.
@@ -744,7 +1019,7 @@ impl Scratch {
             let mut prev_end = if r == 0 { usize::MAX } else { self.raws[r - 1].end };
             let mut i = raw.start;
             while i < raw.end {
-                let Some(c) = sentence.get(i..).and_then(|s| s.chars().next()) else { break };
+                let Some(c) = char_at(sentence, i) else { break };
                 let (end, is_word) = scan(sentence, i, c, prev_end, (target.start, target.end));
                 prev_end = end;
                 let piece = self.raw(vader, vocab, sentence, i..end, is_word);
@@ -981,16 +1256,16 @@ fn features<S: Sink>(ctx: Ctx<'_>, toks: &[Tok], target_words: &[Unit], ti: Opti
     sink.fixed(F::CbSentMM as usize + compound_bucket(sc), 1.0);
 
     for u in target_words {
-        sink.word(Tpl::T, Word { id: u.id, text: &lower[u.lo..u.hi] }, 1.0);
+        sink.word(Tpl::T, Word { id: u.id, lower, lo: u.lo, hi: u.hi, special: None }, 1.0);
     }
 
     let word = |t: &Tok| -> Word<'_> {
-        let text = match t.kind {
-            Kind::Actor => "<actor>",
-            Kind::Target => "<target>",
-            _ => &lower[t.lo..t.hi],
+        let special = match t.kind {
+            Kind::Actor => Some("<actor>"),
+            Kind::Target => Some("<target>"),
+            _ => None,
         };
-        Word { id: t.id, text }
+        Word { id: t.id, lower, lo: t.lo, hi: t.hi, special }
     };
 
     let Some(ti) = ti else {

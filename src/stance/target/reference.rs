@@ -933,11 +933,15 @@ mod tests {
         }
     }
 
+    /// A sentence, a target span and other spans.
+    type Case<'a> = (&'a str, Range<usize>, &'a [Range<usize>]);
+
     #[test]
     #[allow(clippy::reversed_empty_ranges)] // reversed spans are exactly the odd input tested
+    #[allow(clippy::single_range_in_vec_init)] // one-span lists of others are intended
     fn odd_spans_match_the_reference() {
         let vader = Vader::embedded();
-        let cases: &[(&str, Range<usize>, &[Range<usize>])] = &[
+        let cases: &[Case] = &[
             ("Trump's aides praised Obama's wife.", 0..5, &[22..27]),
             ("Trump’s aides praised Obama’s wife.", 0..5, &[24..29]),
             ("The pro-Russian rebels hate the anti-American U.S.-led coalition.", 8..15, &[32..40, 46..50]),
