@@ -366,9 +366,30 @@ impl Vocab {
     /// The id of `word`, or [`UNKNOWN`].
     #[inline]
     pub(crate) fn id(&self, word: &str) -> u32 {
-        let Some(key) = short_key(word) else {
-            return self.long.get(word).copied().unwrap_or(UNKNOWN);
-        };
+        match short_key(word) {
+            Some(key) => self.id_of_key(key),
+            None => self.long.get(word).copied().unwrap_or(UNKNOWN),
+        }
+    }
+
+    /// The id of the word `lower[lo..hi]`. When 16 bytes can be read from `lo` (the tokenizer
+    /// pads its buffer), the key is one load and a mask instead of a byte-wise assembly.
+    #[inline]
+    fn id_in(&self, lower: &str, lo: usize, hi: usize) -> u32 {
+        let n = hi.saturating_sub(lo);
+        match lower.as_bytes().get(lo..lo + 16) {
+            Some(chunk) if n <= SHORT => {
+                let mut k = [0u8; 16];
+                k.copy_from_slice(chunk);
+                let bytes = u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1);
+                self.id_of_key(bytes | ((n as u128) << 120))
+            }
+            _ => lower.get(lo..hi).map_or(UNKNOWN, |w| self.id(w)),
+        }
+    }
+
+    #[inline]
+    fn id_of_key(&self, key: u128) -> u32 {
         let (tag, mut i) = probe_start(key, self.mask);
         // The table is at most half full, so a probe meets an empty slot.
         loop {
@@ -782,7 +803,7 @@ impl Unit {
     /// rule word is in the vocabulary, so an unknown word has none).
     #[inline]
     fn look_up(&mut self, lower: &str, vocab: &Vocab) {
-        self.id = vocab.id(&lower[self.lo..self.hi]);
+        self.id = vocab.id_in(lower, self.lo, self.hi);
         self.flags |= vocab.flags(self.id);
     }
 
@@ -906,8 +927,15 @@ impl Scratch {
         self.clauses.clear();
         self.actor_id = vocab.id("<actor>");
         self.target_id = vocab.id("<target>");
+        // The sentence lowercased once (ASCII letters only, which is the whole normalisation of
+        // an ASCII token), one shared `<num>`, and room for `Vocab::id_in`'s 16-byte loads: an
+        // ASCII token's form is a slice of this; other tokens' forms are appended after it.
+        self.lower.push_str(sentence);
+        self.lower.make_ascii_lowercase();
+        let num = (self.lower.len(), self.lower.len() + 5);
+        self.lower.push_str("<num>\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
         if sentence.is_ascii() {
-            self.tokenize_ascii(sentence);
+            self.tokenize_ascii(sentence, num);
         } else {
             let mut prev_end = usize::MAX;
             let mut i = 0;
@@ -918,7 +946,15 @@ impl Scratch {
                 }
                 let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
                 prev_end = end;
-                self.raws.push(Raw::new(&mut self.lower, sentence, i..end, is_word));
+                let text = &sentence[i..end];
+                let raw = if text.bytes().any(|b| b.is_ascii_digit()) {
+                    Raw::with_form(&self.lower, sentence, i..end, num, is_word)
+                } else if text.is_ascii() {
+                    Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
+                } else {
+                    Raw::new(&mut self.lower, sentence, i..end, is_word)
+                };
+                self.raws.push(raw);
                 i = end;
             }
         }
@@ -934,15 +970,10 @@ impl Scratch {
         self.base_len = self.lower.len();
     }
 
-    /// The tokenizer of [`scan`] and the normalisation of [`push_lower`] for an all-ASCII
-    /// sentence (most news), on bytes: the whole sentence is lowercased once and each token's
-    /// form is a slice of it (or of one shared `<num>`).
-    fn tokenize_ascii(&mut self, sentence: &str) {
+    /// The tokenizer of [`scan`] for an all-ASCII sentence (most news), on bytes; each token's
+    /// form is a slice of the lowercased sentence at the start of `lower` (or `num`).
+    fn tokenize_ascii(&mut self, sentence: &str, num: (usize, usize)) {
         let b = sentence.as_bytes();
-        self.lower.push_str(sentence);
-        self.lower.make_ascii_lowercase();
-        let num = (self.lower.len(), self.lower.len() + 5);
-        self.lower.push_str("<num>");
         let alnum = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphanumeric);
         let mut prev_end = usize::MAX;
         let mut i = 0;
