@@ -136,34 +136,34 @@ pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
         .map(|p| p.sentences.iter().map(|s| engines.vader.polarity_scores(&text[s.clone()])).collect())
         .collect();
     let actors = engines.lexicon.find(text, &paragraphs, doc.date);
-    let sentiments = mention_sentiments(engines, text, &paragraphs, &actors);
+    let sentiments = mention_sentiments(engines, text, &paragraphs, &tones, &actors);
     let events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
     Analysis { paragraphs, tones, actors, sentiments, events, oversized }
 }
 
 /// The target-dependent sentiment toward each mention, from its sentence and the other
-/// mentions there.
+/// mentions there. Mentions are sorted by span, so those of one sentence are consecutive and are
+/// scored together, with the sentence's compound from the tone stage.
 fn mention_sentiments(
     engines: &Engines,
     text: &str,
     paragraphs: &[Paragraph],
+    tones: &[Vec<Polarity>],
     actors: &DocActors,
 ) -> Vec<stance::target::TargetScore> {
-    let mut out = Vec::with_capacity(actors.mentions.len());
-    let mut others: Vec<Range<usize>> = Vec::new();
-    for (i, m) in actors.mentions.iter().enumerate() {
-        let sent = paragraphs[m.paragraph as usize].sentences[m.sentence as usize].clone();
-        others.clear();
-        others.extend(
-            actors
-                .mentions
-                .iter()
-                .enumerate()
-                .filter(|(j, o)| *j != i && o.paragraph == m.paragraph && o.sentence == m.sentence)
-                .map(|(_, o)| o.span.start - sent.start..o.span.end - sent.start),
-        );
-        let target = m.span.start - sent.start..m.span.end - sent.start;
-        out.push(engines.target.score(&engines.vader, &text[sent], target, &others));
+    let mentions = &actors.mentions;
+    let mut out = Vec::with_capacity(mentions.len());
+    let mut spans: Vec<Range<usize>> = Vec::new();
+    let mut i = 0;
+    while i < mentions.len() {
+        let (p, s) = (mentions[i].paragraph, mentions[i].sentence);
+        let n = mentions[i..].iter().take_while(|m| m.paragraph == p && m.sentence == s).count();
+        let sent = paragraphs[p as usize].sentences[s as usize].clone();
+        spans.clear();
+        spans.extend(mentions[i..i + n].iter().map(|m| m.span.start - sent.start..m.span.end - sent.start));
+        let compound = tones[p as usize][s as usize].compound;
+        engines.target.score_sentence(&engines.vader, &text[sent], compound, &spans, &mut out);
+        i += n;
     }
     out
 }

@@ -7,11 +7,15 @@
 //! `lexicons/target_model.csv`, learned from NewsMTSC `train.jsonl` by [`train`] and readable by
 //! analysts (`feature,negative,neutral,positive`, one row per feature).
 //!
-//! A linear model keeps scoring cheap (one pass over the sentence's tokens, one hash lookup per
-//! feature, no allocation once the per-thread buffers have grown) and explainable: each feature's
-//! contribution is its value times its weight, which `explain` lists.
+//! A linear model keeps scoring cheap and explainable: each feature's contribution is its value
+//! times its weight, which `explain` lists. The pipeline scores all mentions of a sentence at once
+//! ([`TargetModel::score_sentence`]): the sentence is tokenized, lowercased and looked up once,
+//! and each feature is found by integer keys (template, word ids) in tables built when the model
+//! is loaded from the feature names of its weights file, never by formatting and hashing a name.
 
 mod features;
+#[doc(hidden)]
+pub mod reference;
 mod train;
 
 use std::cell::RefCell;
@@ -24,6 +28,8 @@ use rustc_hash::FxHashMap;
 use crate::tone::Vader;
 
 pub use train::{cross_validate, train, TrainParams};
+
+use features::NO_ROW;
 
 /// Sentiment toward a mention. Order (and [`Label::index`]) is negative, neutral, positive,
 /// the column order of the weights file and of [`TargetScore::probs`].
@@ -92,18 +98,26 @@ pub enum TargetModelError {
 pub const HEADER: [&str; 4] = ["feature", "negative", "neutral", "positive"];
 
 /// A trained linear model: one weight per (feature, label).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TargetModel {
-    /// 64-bit hash of the feature name → row in `weights`. Hashing the name once and probing
-    /// with an integer key avoids comparing strings on every feature of every mention; names
-    /// whose hashes collide are marked [`AMBIGUOUS`] and looked up by name instead.
-    /// The row's weights are stored inline so scoring touches one cache line per feature.
-    index: FxHashMap<u64, (u32, [f64; 3])>,
-    /// Rows whose name hash collides with another row's (normally none).
-    by_name: FxHashMap<Box<str>, u32>,
     /// Rows in the order of the weights file.
     names: Vec<Box<str>>,
     weights: Vec<[f64; 3]>,
+    /// Feature name → row, for [`TargetModel::weights`].
+    by_name: FxHashMap<Box<str>, u32>,
+    /// Every word of a one- or two-word feature name, with its one-word features.
+    vocab: features::Vocab,
+    /// Two-word features per [`features::Tpl2`], by [`pair_key`] of the word ids.
+    pair_rows: [FxHashMap<u64, u32>; 2],
+    /// Per [`features::FIXED_NAMES`] entry, its row or [`NO_ROW`].
+    fixed_rows: Vec<u32>,
+}
+
+/// Models are equal when their weights files are: the lookup tables derive from the rows.
+impl PartialEq for TargetModel {
+    fn eq(&self, other: &Self) -> bool {
+        self.names == other.names && self.weights == other.weights
+    }
 }
 
 thread_local! {
@@ -119,82 +133,153 @@ fn with_scratch<R>(f: impl FnOnce(&mut features::Scratch) -> R) -> R {
     })
 }
 
-/// Marks a hash shared by several feature names in [`TargetModel::index`].
-const AMBIGUOUS: u32 = u32::MAX;
+/// Key of a two-word feature: both word ids.
+#[inline]
+fn pair_key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
 
-/// 64-bit hash of a feature name: 8 bytes per step (rotate, xor, multiply, as FxHash does),
-/// then a final avalanche so that the low bits the hash table uses depend on every byte. It is
-/// deterministic across runs and platforms (little-endian reads) and spreads a few tens of
-/// thousands of short names with collisions practically impossible (and handled anyway). A
-/// feature that is not in the model but shares the hash of one that is would borrow its weights;
-/// with 2⁶⁴ hashes that is ~10⁻¹⁵ per lookup.
-fn feature_hash(name: &str) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let bytes = name.as_bytes();
-    let mut h: u64 = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+/// Adds a feature's value times its weights to the logits (the scoring sink).
+struct Logits<'m> {
+    model: &'m TargetModel,
+    logits: [f64; 3],
+}
+
+impl Logits<'_> {
+    #[inline]
+    fn add(&mut self, row: u32, v: f64) {
+        if let Some(w) = self.model.weights.get(row as usize) {
+            for (l, wk) in self.logits.iter_mut().zip(w) {
+                *l += v * wk;
+            }
+        }
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+}
+
+impl features::Sink for Logits<'_> {
+    #[inline]
+    fn fixed(&mut self, f: usize, v: f64) {
+        self.add(self.model.fixed_row(f), v);
     }
-    // murmur3 finaliser
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
+
+    #[inline]
+    fn word(&mut self, t: features::Tpl, w: features::Word<'_>, v: f64) {
+        let Some(slot) = self.model.vocab.slot(w.id) else { return };
+        match t {
+            features::Tpl::S => {
+                if slot.has_s() {
+                    for (l, wk) in self.logits.iter_mut().zip(&slot.s) {
+                        *l += v * wk;
+                    }
+                }
+            }
+            features::Tpl::T => self.add(self.model.vocab.t_row(w.id), v),
+            _ => self.add(slot.rows[t as usize], v),
+        }
+    }
+
+    #[inline]
+    fn pair(&mut self, t: features::Tpl2, a: features::Word<'_>, b: features::Word<'_>, v: f64) {
+        self.add(self.model.pair_row(t, a.id, b.id), v);
+    }
+}
+
+/// Sums the values of the features that have a row (the `explain` sink).
+struct Hits<'m> {
+    model: &'m TargetModel,
+    hits: FxHashMap<u32, f64>,
+}
+
+impl Hits<'_> {
+    fn add(&mut self, row: u32, v: f64) {
+        if row != NO_ROW {
+            *self.hits.entry(row).or_insert(0.0) += v;
+        }
+    }
+}
+
+impl features::Sink for Hits<'_> {
+    fn fixed(&mut self, f: usize, v: f64) {
+        self.add(self.model.fixed_row(f), v);
+    }
+
+    fn word(&mut self, t: features::Tpl, w: features::Word<'_>, v: f64) {
+        self.add(self.model.word_row(t, w.id), v);
+    }
+
+    fn pair(&mut self, t: features::Tpl2, a: features::Word<'_>, b: features::Word<'_>, v: f64) {
+        self.add(self.model.pair_row(t, a.id, b.id), v);
+    }
 }
 
 impl TargetModel {
-    /// Builds a model from rows; duplicate names are rejected by the callers.
+    /// Builds a model from rows; duplicate names are rejected by the callers. Each name is parsed
+    /// into the feature it denotes: a fixed feature (`bias`, `v:sent+`, ...), a one-word template
+    /// and its word (`S:said`), or a two-word template and its words (`L2:<actor>_said`; a name
+    /// whose words could be split at several `_` is registered under every split, since the pair
+    /// that spells it is the one that fires). Names of no known feature never fire.
     fn from_rows(rows: Vec<(Box<str>, [f64; 3])>) -> TargetModel {
-        let mut index: FxHashMap<u64, (u32, [f64; 3])> = FxHashMap::default();
+        use features::{Tpl, Tpl2, FIXED_NAMES};
+        let fixed_index: FxHashMap<&str, usize> = FIXED_NAMES.iter().enumerate().map(|(i, n)| (*n, i)).collect();
         let mut by_name = FxHashMap::default();
         let mut names: Vec<Box<str>> = Vec::with_capacity(rows.len());
         let mut weights = Vec::with_capacity(rows.len());
+        let mut words = features::VocabBuilder::new();
+        let mut pairs: Vec<(Tpl2, usize, usize, u32)> = Vec::new();
+        let mut fixed_rows = vec![NO_ROW; FIXED_NAMES.len()];
         for (i, (name, w)) in rows.into_iter().enumerate() {
-            let h = feature_hash(&name);
-            match index.get(&h).copied() {
-                None => {
-                    index.insert(h, (i as u32, w));
-                }
-                Some((prev, _)) => {
-                    if prev != AMBIGUOUS {
-                        by_name.insert(names[prev as usize].clone(), prev);
-                        index.insert(h, (AMBIGUOUS, [0.0; 3]));
-                    }
-                    by_name.insert(name.clone(), i as u32);
+            let row = i as u32;
+            if let Some(&f) = fixed_index.get(&*name) {
+                fixed_rows[f] = row;
+            } else if let Some((t, word)) = Tpl::ALL.iter().find_map(|&t| name.strip_prefix(t.prefix()).map(|w| (t, w)))
+            {
+                words.set(word, t, row, w);
+            } else if let Some((t, rest)) =
+                Tpl2::ALL.iter().find_map(|&t| name.strip_prefix(t.prefix()).map(|w| (t, w)))
+            {
+                for (p, _) in rest.match_indices('_') {
+                    pairs.push((t, words.add(&rest[..p]), words.add(&rest[p + 1..]), row));
                 }
             }
+            by_name.insert(name.clone(), row);
             names.push(name);
             weights.push(w);
         }
-        TargetModel { index, by_name, names, weights }
+        let (vocab, ids) = words.build();
+        let mut pair_rows: [FxHashMap<u64, u32>; 2] = Default::default();
+        for (t, a, b, row) in pairs {
+            pair_rows[t as usize].insert(pair_key(ids[a], ids[b]), row);
+        }
+        TargetModel { names, weights, by_name, vocab, pair_rows, fixed_rows }
     }
 
     /// Row of a feature, if the model has it.
     #[inline]
     fn row(&self, name: &str) -> Option<u32> {
-        match self.index.get(&feature_hash(name)) {
-            Some(&(AMBIGUOUS, _)) => self.by_name.get(name).copied(),
-            other => other.map(|e| e.0),
+        self.by_name.get(name).copied()
+    }
+
+    #[inline]
+    fn fixed_row(&self, f: usize) -> u32 {
+        self.fixed_rows.get(f).copied().unwrap_or(NO_ROW)
+    }
+
+    /// Row of a one-word feature.
+    #[inline]
+    fn word_row(&self, t: features::Tpl, id: u32) -> u32 {
+        match (t, self.vocab.slot(id)) {
+            (features::Tpl::T, _) => self.vocab.t_row(id),
+            (_, Some(slot)) => slot.rows[t as usize],
+            (_, None) => NO_ROW,
         }
     }
 
-    /// Weights of a feature, on the scoring hot path.
     #[inline]
-    fn lookup(&self, name: &str) -> Option<&[f64; 3]> {
-        match self.index.get(&feature_hash(name)) {
-            Some((AMBIGUOUS, _)) => self.by_name.get(name).map(|&i| &self.weights[i as usize]),
-            other => other.map(|e| &e.1),
+    fn pair_row(&self, t: features::Tpl2, a: u32, b: u32) -> u32 {
+        if a == features::UNKNOWN || b == features::UNKNOWN {
+            return NO_ROW;
         }
+        self.pair_rows[t as usize].get(&pair_key(a, b)).copied().unwrap_or(NO_ROW)
     }
 
     /// The model shipped in `lexicons/target_model.csv`, trained on NewsMTSC `train.jsonl`.
@@ -302,19 +387,49 @@ impl TargetModel {
 
     /// Scores the mention at byte span `target` of `sentence`; `others` are the byte spans of
     /// other actors' mentions in the sentence. Never panics: spans are clamped to the sentence
-    /// and snapped to character boundaries.
+    /// and snapped to character boundaries. To score several mentions of one sentence, use
+    /// [`TargetModel::score_sentence`], which shares the sentence-level work.
     pub fn score(&self, vader: &Vader, sentence: &str, target: Range<usize>, others: &[Range<usize>]) -> TargetScore {
-        let mut logits = [0.0f64; 3];
         with_scratch(|scratch| {
-            features::extract(scratch, vader, sentence, target, others, &mut |name, v| {
-                if let Some(w) = self.lookup(name) {
-                    for (l, wk) in logits.iter_mut().zip(w) {
-                        *l += v * wk;
-                    }
+            scratch.prepare(vader, &self.vocab, sentence);
+            let sc = scratch.sentence_compound(vader, sentence);
+            let mut sink = Logits { model: self, logits: [0.0; 3] };
+            scratch.mention(vader, &self.vocab, sentence, sc, target, others, usize::MAX, &mut sink);
+            score_from_logits(sink.logits)
+        })
+    }
+
+    /// Scores every mention of one sentence. `mentions` are byte spans in `sentence` (each one is
+    /// the target in turn, the others are `others`); `sentence_compound` is VADER's compound of
+    /// the whole sentence (as `vader.polarity_scores(sentence).compound`). Appends one
+    /// [`TargetScore`] per mention, in order: the same as [`TargetModel::score`] on each mention
+    /// with the other spans as `others`, but the sentence is tokenized and looked up once and
+    /// each clause's compound computed once.
+    pub fn score_sentence(
+        &self,
+        vader: &Vader,
+        sentence: &str,
+        sentence_compound: f64,
+        mentions: &[Range<usize>],
+        out: &mut Vec<TargetScore>,
+    ) {
+        if mentions.is_empty() {
+            return;
+        }
+        out.reserve(mentions.len());
+        with_scratch(|scratch| {
+            scratch.prepare(vader, &self.vocab, sentence);
+            let shared = scratch.share(sentence, mentions);
+            for (i, m) in mentions.iter().enumerate() {
+                let mut sink = Logits { model: self, logits: [0.0; 3] };
+                if shared {
+                    scratch.mention_shared(vader, sentence, sentence_compound, i, &mut sink);
+                } else {
+                    scratch.mention(vader, &self.vocab, sentence, sentence_compound, m.clone(), mentions, i, &mut sink);
                 }
-            })
+                out.push(score_from_logits(sink.logits));
+            }
         });
-        score_from_logits(logits)
     }
 
     /// The features that fired for this mention with their contribution to
@@ -328,15 +443,14 @@ impl TargetModel {
         target: Range<usize>,
         others: &[Range<usize>],
     ) -> Vec<(String, f64)> {
-        let mut hits: FxHashMap<u32, f64> = FxHashMap::default();
+        let mut sink = Hits { model: self, hits: FxHashMap::default() };
         with_scratch(|scratch| {
-            features::extract(scratch, vader, sentence, target, others, &mut |name, v| {
-                if let Some(i) = self.row(name) {
-                    *hits.entry(i).or_insert(0.0) += v;
-                }
-            })
+            scratch.prepare(vader, &self.vocab, sentence);
+            let sc = scratch.sentence_compound(vader, sentence);
+            scratch.mention(vader, &self.vocab, sentence, sc, target, others, usize::MAX, &mut sink);
         });
-        let mut out: Vec<(String, f64)> = hits
+        let mut out: Vec<(String, f64)> = sink
+            .hits
             .into_iter()
             .map(|(i, v)| {
                 let w = self.weights[i as usize];
@@ -478,20 +592,30 @@ mod tests {
     }
 
     #[test]
-    fn colliding_hashes_fall_back_to_names() {
-        // Force the ambiguous path by building a model whose index is then rewritten so that
-        // both names share one hash.
-        let mut m = TargetModel::from_rows(vec![("a".into(), [1.0, 0.0, 0.0]), ("b".into(), [0.0, 0.0, 1.0])]);
-        let (ha, hb) = (feature_hash("a"), feature_hash("b"));
-        m.index.remove(&hb);
-        m.index.insert(ha, (AMBIGUOUS, [0.0; 3]));
-        m.by_name.insert("a".into(), 0);
-        m.by_name.insert("b".into(), 1);
-        assert_eq!(m.weights("a"), Some([1.0, 0.0, 0.0]));
-        assert_eq!(m.weights("c"), None);
-        assert_ne!(ha, hb);
-        // Length is hashed, so zero padding cannot make "a" and "a\0" collide.
-        assert_ne!(feature_hash("a"), feature_hash("a\0"));
+    fn feature_names_are_parsed_into_templates_and_words() {
+        use features::{Tpl, Tpl2, F};
+        let m = TargetModel::from_rows(vec![
+            ("bias".into(), [1.0, 0.0, 0.0]),
+            ("S:said".into(), [0.0, 1.0, 0.0]),
+            ("L2:__x".into(), [0.0, 0.0, 1.0]),
+            ("R2:<actor>_said".into(), [2.0, 0.0, 0.0]),
+            ("L1:<start>".into(), [3.0, 0.0, 0.0]),
+            ("zz:unknown".into(), [4.0, 0.0, 0.0]),
+        ]);
+        assert_eq!(m.fixed_row(F::Bias as usize), 0);
+        assert_eq!(m.fixed_row(F::L1Start as usize), 4);
+        assert_eq!(m.fixed_row(F::R1End as usize), NO_ROW);
+        let id = |w: &str| m.vocab.id(w);
+        assert_eq!(m.word_row(Tpl::S, id("said")), 1);
+        assert_eq!(m.word_row(Tpl::Cl, id("said")), NO_ROW);
+        assert_eq!(m.word_row(Tpl::S, features::UNKNOWN), NO_ROW);
+        // "L2:__x" is "_" + "_" + "x" or "" + "_" + "_x"; the first is what tokens spell.
+        assert_eq!(m.pair_row(Tpl2::L2, id("_"), id("x")), 2);
+        assert_eq!(m.pair_row(Tpl2::R2, id("_"), id("x")), NO_ROW);
+        assert_eq!(m.pair_row(Tpl2::R2, id("<actor>"), id("said")), 3);
+        assert_eq!(m.pair_row(Tpl2::R2, id("said"), id("<actor>")), NO_ROW);
+        assert_eq!(m.weights("zz:unknown"), Some([4.0, 0.0, 0.0]));
+        assert_eq!(m.len(), 6);
     }
 
     #[test]

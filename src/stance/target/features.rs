@@ -1,9 +1,20 @@
 //! Feature extraction for the target-dependent sentiment model.
 //!
-//! One routine, [`extract`], serves training, scoring and `explain`, so the features a model was
-//! trained on are exactly those it is scored with. It tokenizes the sentence once into a reused
-//! [`Scratch`] (no allocation per token once the buffers have grown) and reports each feature as a
-//! `(name, value)` pair to a callback; the name is built in a reused `String`.
+//! One routine, [`Scratch::mention`], serves training, scoring and `explain`, so the features a
+//! model was trained on are exactly those it is scored with. It reports each feature to a
+//! [`Sink`] as a *template plus word ids*, not as a name: scoring looks the ids up in integer
+//! tables built when the model is loaded, while training and tests use [`extract`], whose sink
+//! spells the same features out as names (`S:said`, `L2:<actor>_said`, `v:clause-`, ...), the
+//! names of the weights file.
+//!
+//! The work is split by what it depends on. [`Scratch::prepare`] runs once per sentence: it
+//! tokenizes, lowercases, interns each word in the model's [`Vocab`] (unknown words get
+//! [`UNKNOWN`]), looks up VADER valences and classifies the words the rules test (negators,
+//! clause openers, speech verbs, ...). [`Scratch::mention`] then builds one mention's token view
+//! from those tokens (collapsing the target and the other mentions, and re-tokenizing only a
+//! word the target's span cuts through), and the caller passes the sentence's VADER compound in;
+//! the clause compound is cached per clause span. No string is built and nothing is allocated per
+//! token once the reused buffers have grown.
 //!
 //! Feature families (prefix before the first `:`), and why each is there:
 //! - `bias` — class prior.
@@ -26,6 +37,8 @@
 
 use std::ops::Range;
 
+use rustc_hash::FxHashMap;
+
 use crate::tone::Vader;
 
 /// How far (in tokens) to look for the predicate after / the verb before the target.
@@ -37,6 +50,438 @@ const NEGATION_FACTOR: f64 = -0.74;
 /// Valences are divided by this so that value features stay near [-1, 1] like binary ones.
 const VALENCE_SCALE: f64 = 4.0;
 
+/// Word id of a word that is not in the [`Vocab`] (no feature of the model has it).
+pub(crate) const UNKNOWN: u32 = u32::MAX;
+
+macro_rules! fixed_features {
+    ($($id:ident = $name:literal,)*) => {
+        /// Features without a word part. The discriminant indexes [`FIXED_NAMES`]; a valence
+        /// scope's `…Pos` feature is directly followed by its `…Neg` one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u8)]
+        #[allow(dead_code)] // buckets and `…Neg` features are reached by offset, not by name
+        pub(crate) enum F {
+            $($id,)*
+        }
+        /// Names of the [`F`] features, in discriminant order.
+        pub(crate) const FIXED_NAMES: &[&str] = &[$($name,)*];
+    };
+}
+
+fixed_features! {
+    Bias = "bias",
+    CSent = "c:sent",
+    CClause = "c:clause",
+    // compound buckets, in `compound_bucket` order
+    CbSentMM = "cb:sent--",
+    CbSentM = "cb:sent-",
+    CbSent0 = "cb:sent0",
+    CbSentP = "cb:sent+",
+    CbSentPP = "cb:sent++",
+    CbClauseMM = "cb:clause--",
+    CbClauseM = "cb:clause-",
+    CbClause0 = "cb:clause0",
+    CbClauseP = "cb:clause+",
+    CbClausePP = "cb:clause++",
+    TMissing = "t:missing",
+    L1Start = "L1:<start>",
+    R1End = "R1:<end>",
+    RoleByAgent = "role:by_agent",
+    QInside = "q:inside",
+    QSpeaker = "q:speaker",
+    KTargetAfter = "k:target_after",
+    KTargetBefore = "k:target_before",
+    OAny = "o:any",
+    OTargetFirst = "o:target_first",
+    OTargetSecond = "o:target_second",
+    PFirst = "p:first",
+    VSentPos = "v:sent+",
+    VSentNeg = "v:sent-",
+    VClausePos = "v:clause+",
+    VClauseNeg = "v:clause-",
+    VLeftPos = "v:left+",
+    VLeftNeg = "v:left-",
+    VRightPos = "v:right+",
+    VRightNeg = "v:right-",
+    VNearPos = "v:near+",
+    VNearNeg = "v:near-",
+    VAgentPos = "v:agent+",
+    VAgentNeg = "v:agent-",
+    VObjectPos = "v:object+",
+    VObjectNeg = "v:object-",
+    VByAgentPos = "v:by_agent+",
+    VByAgentNeg = "v:by_agent-",
+    VSpkQuotePos = "v:spk_quote+",
+    VSpkQuoteNeg = "v:spk_quote-",
+    VSpkRestPos = "v:spk_rest+",
+    VSpkRestNeg = "v:spk_rest-",
+    VQuotedPos = "v:quoted+",
+    VQuotedNeg = "v:quoted-",
+    VContrastTailPos = "v:contrast_tail+",
+    VContrastTailNeg = "v:contrast_tail-",
+    VContrastTailOtherPos = "v:contrast_tail_other+",
+    VContrastTailOtherNeg = "v:contrast_tail_other-",
+    VBetweenTfPos = "v:between_tf+",
+    VBetweenTfNeg = "v:between_tf-",
+    VBetweenTsPos = "v:between_ts+",
+    VBetweenTsNeg = "v:between_ts-",
+}
+
+/// Feature templates with one word: the name is the prefix followed by the word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tpl {
+    S,
+    Cl,
+    Cr,
+    L1,
+    R1,
+    T,
+}
+
+impl Tpl {
+    pub(crate) const ALL: [Tpl; 6] = [Tpl::S, Tpl::Cl, Tpl::Cr, Tpl::L1, Tpl::R1, Tpl::T];
+
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Tpl::S => "S:",
+            Tpl::Cl => "CL:",
+            Tpl::Cr => "CR:",
+            Tpl::L1 => "L1:",
+            Tpl::R1 => "R1:",
+            Tpl::T => "T:",
+        }
+    }
+}
+
+/// Feature templates with two words: prefix, first word, `_`, second word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tpl2 {
+    L2,
+    R2,
+}
+
+impl Tpl2 {
+    pub(crate) const ALL: [Tpl2; 2] = [Tpl2::L2, Tpl2::R2];
+
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Tpl2::L2 => "L2:",
+            Tpl2::R2 => "R2:",
+        }
+    }
+}
+
+/// Row index meaning "no such feature" in the model's lookup tables.
+pub(crate) const NO_ROW: u32 = u32::MAX;
+
+/// Set in [`Slot::flags`] when the word has an `S:` feature, whose weights are then in
+/// [`Slot::s`].
+const HAS_S: u16 = 1 << 15;
+
+/// One word of a [`Vocab`]: what scoring needs about a token, in one cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+pub(crate) struct Slot {
+    /// [`short_key`] of the word (0 in an empty or long-word slot).
+    key: u128,
+    /// Weights of the word's `S:` feature when `flags & HAS_S`: every word of every sentence
+    /// looks it up, so they sit here rather than behind a row number.
+    pub(crate) s: [f64; 3],
+    /// Weights-file rows of the word's `S:`, `CL:`, `CR:`, `L1:`, `R1:` features ([`Tpl`]
+    /// order), [`NO_ROW`] when absent.
+    pub(crate) rows: [u32; 5],
+    /// Rule flags that depend on the whole word (see [`word_flags`]), and [`HAS_S`].
+    flags: u16,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot { key: 0, s: [0.0; 3], rows: [NO_ROW; 5], flags: 0 };
+
+    /// True when the word has an `S:` feature (weights in [`Slot::s`]).
+    #[inline]
+    pub(crate) fn has_s(&self) -> bool {
+        self.flags & HAS_S != 0
+    }
+}
+
+/// Collects the words of a [`Vocab`] with their feature rows, then lays them out.
+pub(crate) struct VocabBuilder {
+    /// Per word, in insertion order (so the layout is deterministic): one-word feature rows by
+    /// [`Tpl`], and the `S:` weights.
+    words: FxHashMap<Box<str>, usize>,
+    entries: Vec<WordEntry>,
+}
+
+/// A word being collected: its one-word feature rows by [`Tpl`] and its `S:` weights.
+struct WordEntry {
+    word: Box<str>,
+    rows: [u32; 6],
+    s: Option<[f64; 3]>,
+}
+
+impl VocabBuilder {
+    /// A builder holding the words the rules test.
+    pub(crate) fn new() -> VocabBuilder {
+        let mut b = VocabBuilder { words: FxHashMap::default(), entries: Vec::new() };
+        for list in [NEGATORS, CONTRAST, CLAUSE_WORDS, SPEECH_VERBS, BOUNDARY_PUNCT, &["by", "according"]] {
+            for w in list {
+                b.add(w);
+            }
+        }
+        b
+    }
+
+    /// Adds `word` (once).
+    pub(crate) fn add(&mut self, word: &str) -> usize {
+        if let Some(&i) = self.words.get(word) {
+            return i;
+        }
+        let i = self.entries.len();
+        self.words.insert(word.into(), i);
+        self.entries.push(WordEntry { word: word.into(), rows: [NO_ROW; 6], s: None });
+        i
+    }
+
+    /// Records that `word`'s feature for template `t` is row `row` with weights `w`.
+    pub(crate) fn set(&mut self, word: &str, t: Tpl, row: u32, w: [f64; 3]) {
+        let i = self.add(word);
+        let e = &mut self.entries[i];
+        e.rows[t as usize] = row;
+        if t == Tpl::S {
+            e.s = Some(w);
+        }
+    }
+
+    /// Lays the words out: words of up to [`SHORT`] bytes in an open-addressing table of at most
+    /// half load (linear probing; a probe reads one tag byte, and a hit one slot), longer ones
+    /// after it. Returns the vocabulary and the id of each word, by the index [`add`] gave it.
+    ///
+    /// [`add`]: VocabBuilder::add
+    pub(crate) fn build(self) -> (Vocab, Vec<u32>) {
+        let short = self.entries.iter().filter(|e| short_key(&e.word).is_some()).count();
+        let cap = (2 * short).next_power_of_two().max(16);
+        let mut v = Vocab {
+            ctrl: vec![0; cap],
+            slots: vec![Slot::EMPTY; cap],
+            mask: cap - 1,
+            long: FxHashMap::default(),
+            t_rows: FxHashMap::default(),
+        };
+        let mut ids = Vec::with_capacity(self.entries.len());
+        for WordEntry { word, rows, s } in self.entries {
+            let mut slot = Slot { key: 0, s: s.unwrap_or([0.0; 3]), rows: [NO_ROW; 5], flags: word_flags(&word) };
+            slot.rows.copy_from_slice(&rows[..5]);
+            if s.is_some() {
+                slot.flags |= HAS_S;
+            }
+            let id = match short_key(&word) {
+                Some(key) => {
+                    slot.key = key;
+                    let (tag, mut i) = probe_start(key, v.mask);
+                    while v.ctrl[i] != 0 {
+                        i = (i + 1) & v.mask;
+                    }
+                    v.ctrl[i] = tag;
+                    v.slots[i] = slot;
+                    i
+                }
+                None => {
+                    v.slots.push(slot);
+                    v.long.insert(word, v.slots.len() as u32 - 1);
+                    v.slots.len() - 1
+                }
+            };
+            if rows[Tpl::T as usize] != NO_ROW {
+                v.t_rows.insert(id as u32, rows[Tpl::T as usize]);
+            }
+            ids.push(id as u32);
+        }
+        (v, ids)
+    }
+}
+
+/// The words a model has features for, plus the words the rules test (negators, clause
+/// openers, speech verbs, ...). A word's id is its [`Slot`]'s index, and the slot holds its rule
+/// flags, its `S:` weights and its other one-word feature rows: one lookup per token tells
+/// everything. Built by [`VocabBuilder`] from the weights file's feature names when the model is
+/// loaded; deterministic (no random hash seed).
+#[derive(Debug, Clone)]
+pub(crate) struct Vocab {
+    /// Per table slot: 0 when empty, else `0x80 | 7 hash bits` of its word.
+    ctrl: Vec<u8>,
+    /// The table (`mask + 1` slots), then the long words' slots.
+    slots: Vec<Slot>,
+    mask: usize,
+    /// Words over [`SHORT`] bytes → slot index.
+    long: FxHashMap<Box<str>, u32>,
+    /// Rows of `T:` features by word id.
+    t_rows: FxHashMap<u32, u32>,
+}
+
+/// Longest word kept inline in [`Vocab`]'s table (the last key byte holds the length).
+const SHORT: usize = 15;
+
+/// The bytes of a word of at most [`SHORT`] bytes, zero-padded, little-endian, with its length
+/// in the last byte (so "a" and "a\0" differ).
+#[inline]
+fn short_key(w: &str) -> Option<u128> {
+    let b = w.as_bytes();
+    let n = b.len();
+    if n > SHORT {
+        return None;
+    }
+    let (lo, hi) = if n <= 8 { (le_bytes(b), 0) } else { (le_bytes(&b[..8]), le_bytes(&b[8..])) };
+    Some((u128::from(hi | ((n as u64) << 56)) << 64) | u128::from(lo))
+}
+
+/// Up to 8 bytes as a little-endian integer, zero-extended (overlapping loads, no loop).
+#[inline]
+fn le_bytes(b: &[u8]) -> u64 {
+    let n = b.len();
+    let u32_at = |k: usize| u64::from(u32::from_le_bytes([b[k], b[k + 1], b[k + 2], b[k + 3]]));
+    match n {
+        0 => 0,
+        1..=3 => u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1))),
+        4..=7 => u32_at(0) | (u32_at(n - 4) << (8 * (n - 4))),
+        _ => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+    }
+}
+
+/// Tag byte and first table index of a key.
+#[inline]
+fn probe_start(key: u128, mask: usize) -> (u8, usize) {
+    let (lo, hi) = (key as u64, (key >> 64) as u64);
+    let mut h = (lo ^ hi.rotate_left(29).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 32;
+    (0x80 | (h >> 57) as u8, h as usize & mask)
+}
+
+impl Vocab {
+    /// The shared rule-words-only vocabulary, for extraction without a model.
+    pub(crate) fn rules_only() -> &'static Vocab {
+        static RULES: std::sync::OnceLock<Vocab> = std::sync::OnceLock::new();
+        RULES.get_or_init(|| VocabBuilder::new().build().0)
+    }
+
+    /// The id of `word`, or [`UNKNOWN`].
+    #[inline]
+    pub(crate) fn id(&self, word: &str) -> u32 {
+        match short_key(word) {
+            Some(key) => self.id_of_key(key),
+            None => self.long.get(word).copied().unwrap_or(UNKNOWN),
+        }
+    }
+
+    /// The id of the word `lower[lo..hi]`. When 16 bytes can be read from `lo` (the tokenizer
+    /// pads its buffer), the key is one load and a mask instead of a byte-wise assembly.
+    #[inline]
+    fn id_in(&self, lower: &str, lo: usize, hi: usize) -> u32 {
+        let n = hi.saturating_sub(lo);
+        match lower.as_bytes().get(lo..lo + 16) {
+            Some(chunk) if n <= SHORT => {
+                let mut k = [0u8; 16];
+                k.copy_from_slice(chunk);
+                let bytes = u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1);
+                self.id_of_key(bytes | ((n as u128) << 120))
+            }
+            _ => lower.get(lo..hi).map_or(UNKNOWN, |w| self.id(w)),
+        }
+    }
+
+    #[inline]
+    fn id_of_key(&self, key: u128) -> u32 {
+        let (tag, mut i) = probe_start(key, self.mask);
+        // The table is at most half full, so a probe meets an empty slot.
+        loop {
+            match self.ctrl.get(i) {
+                Some(&c) if c == tag && self.slots[i].key == key => return i as u32,
+                Some(0) | None => return UNKNOWN,
+                Some(_) => i = (i + 1) & self.mask,
+            }
+        }
+    }
+
+    /// The slot of an id (None for [`UNKNOWN`]).
+    #[inline]
+    pub(crate) fn slot(&self, id: u32) -> Option<&Slot> {
+        self.slots.get(id as usize)
+    }
+
+    /// The whole-word rule flags of an id (0 for [`UNKNOWN`]).
+    #[inline]
+    fn flags(&self, id: u32) -> u16 {
+        self.slot(id).map_or(0, |s| s.flags & !HAS_S)
+    }
+
+    /// Row of the word's `T:` feature.
+    #[inline]
+    pub(crate) fn t_row(&self, id: u32) -> u32 {
+        self.t_rows.get(&id).copied().unwrap_or(NO_ROW)
+    }
+}
+
+/// A word part of a feature: its [`Vocab`] id and its text (the normalised token, or
+/// `<actor>` / `<target>`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Word<'a> {
+    pub(crate) id: u32,
+    /// The normalised forms the word points into, and its range there (`<actor>` and
+    /// `<target>` have `special` instead), so scoring never slices a string it does not read.
+    lower: &'a str,
+    lo: usize,
+    hi: usize,
+    special: Option<&'static str>,
+}
+
+impl<'a> Word<'a> {
+    /// The word as written in feature names.
+    pub(crate) fn text(&self) -> &'a str {
+        match self.special {
+            Some(s) => s,
+            None => self.lower.get(self.lo..self.hi).unwrap_or(""),
+        }
+    }
+}
+
+/// Receives the features of one mention. The same feature may be reported more than once
+/// (values add up).
+pub(crate) trait Sink {
+    /// A feature without word part, `f` indexing [`FIXED_NAMES`].
+    fn fixed(&mut self, f: usize, value: f64);
+    /// `t.prefix()` + `w`.
+    fn word(&mut self, t: Tpl, w: Word<'_>, value: f64);
+    /// `t.prefix()` + `a` + `_` + `b`.
+    fn pair(&mut self, t: Tpl2, a: Word<'_>, b: Word<'_>, value: f64);
+}
+
+/// Spells features out as names for a callback (training, tests).
+struct Names<'a> {
+    key: &'a mut String,
+    emit: &'a mut dyn FnMut(&str, f64),
+}
+
+impl Sink for Names<'_> {
+    fn fixed(&mut self, f: usize, value: f64) {
+        (self.emit)(FIXED_NAMES[f], value);
+    }
+
+    fn word(&mut self, t: Tpl, w: Word<'_>, value: f64) {
+        self.key.clear();
+        self.key.push_str(t.prefix());
+        self.key.push_str(w.text());
+        (self.emit)(self.key, value);
+    }
+
+    fn pair(&mut self, t: Tpl2, a: Word<'_>, b: Word<'_>, value: f64) {
+        self.key.clear();
+        self.key.push_str(t.prefix());
+        self.key.push_str(a.text());
+        self.key.push('_');
+        self.key.push_str(b.text());
+        (self.emit)(self.key, value);
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Word,
@@ -47,31 +492,110 @@ enum Kind {
     Actor,
 }
 
+// What the rules need to know about a token's normalised form, computed once per sentence.
+const NEGATOR: u16 = 1;
+const OPENS_CLAUSE: u16 = 1 << 1;
+const BOUNDARY: u16 = 1 << 2;
+const CONTRAST_WORD: u16 = 1 << 3;
+const SPEECH: u16 = 1 << 4;
+const BY: u16 = 1 << 5;
+const ACCORDING: u16 = 1 << 6;
+/// Ends with "ed" or "en" (a participle before "by").
+const PARTICIPLE: u16 = 1 << 7;
+const QUOTE_OPEN: u16 = 1 << 8;
+const QUOTE_CLOSE: u16 = 1 << 9;
+const QUOTE_TOGGLE: u16 = 1 << 10;
+
+/// A word or punctuation mark of the sentence, as the rules see it.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    /// Range of the normalised (lowercase) form in `Scratch::lower`.
+    lo: usize,
+    hi: usize,
+    id: u32,
+    flags: u16,
+    /// Raw VADER lexicon valence of a word, 0 when none (or for punctuation).
+    lex: f64,
+}
+
+/// One token of the sentence, independent of which mention is the target.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    /// Byte range in the sentence.
+    start: usize,
+    end: usize,
+    is_word: bool,
+    /// The whole token (the form a target's `T:` feature uses).
+    full: Unit,
+    /// A possessive word split into its stem and "'s" (`Trump's` feeds `trump` and `'s`).
+    split: Option<(Unit, Unit)>,
+}
+
+/// One token as one mention sees it.
 #[derive(Debug, Clone, Copy)]
 struct Tok {
     kind: Kind,
     /// Byte range in the sentence.
     start: usize,
     end: usize,
-    /// Range of the normalised (lowercase) form in `Scratch::lower`.
+    /// Range of the normalised form in `Scratch::lower` (empty for the target and actors).
     lo: usize,
     hi: usize,
+    id: u32,
+    flags: u16,
+    lex: f64,
     /// VADER valence after negation, 0 when none.
     valence: f64,
     clause: u32,
     in_quote: bool,
 }
 
-/// Reusable buffers for one thread's feature extraction.
+impl Tok {
+    fn mention(kind: Kind, start: usize, end: usize, id: u32) -> Tok {
+        Tok { kind, start, end, lo: 0, hi: 0, id, flags: 0, lex: 0.0, valence: 0.0, clause: 0, in_quote: false }
+    }
+
+    fn unit(kind: Kind, start: usize, end: usize, u: &Unit) -> Tok {
+        Tok {
+            kind,
+            start,
+            end,
+            lo: u.lo,
+            hi: u.hi,
+            id: u.id,
+            flags: u.flags,
+            lex: u.lex,
+            valence: 0.0,
+            clause: 0,
+            in_quote: false,
+        }
+    }
+}
+
+/// Reusable buffers for one thread's feature extraction: the prepared sentence and the current
+/// mention's view of it.
 #[derive(Default)]
 pub(crate) struct Scratch {
+    /// Normalised forms: the sentence's tokens up to `base_len`, then those of the current
+    /// mention's re-tokenized word, if any.
     lower: String,
+    base_len: usize,
+    raws: Vec<Raw>,
+    actor_id: u32,
+    target_id: u32,
     toks: Vec<Tok>,
-    /// Normalised words of the target mention, as ranges into `lower`.
-    target_words: Vec<(usize, usize)>,
+    /// Normalised words of the target mention.
+    target_words: Vec<Unit>,
+    /// The view shared by all mentions of the sentence (see [`Scratch::share`]), their words,
+    /// and per mention its token and the range of its words.
+    shared: Vec<Tok>,
+    shared_words: Vec<Unit>,
+    shared_at: Vec<(Option<usize>, usize, usize)>,
+    /// Clause spans of this sentence whose VADER compound is known.
+    clauses: Vec<(usize, usize, f64)>,
     key: String,
-    /// Sentence whose compound is cached in `sentence_compound` (the pipeline scores every
-    /// mention of a sentence in a row, so the whole-sentence VADER runs once per sentence).
+    /// Sentence whose compound is cached in `sentence_compound`, for callers that score one
+    /// mention at a time (the pipeline passes the compound in instead).
     cached_sentence: String,
     sentence_compound: f64,
 }
@@ -125,12 +649,36 @@ const SPEECH_VERBS: &[&str] = &[
     "according",
 ];
 
-fn is_negator(w: &str) -> bool {
-    NEGATORS.contains(&w) || w.ends_with("n't")
-}
+/// Punctuation that opens a clause.
+const BOUNDARY_PUNCT: &[&str] = &[",", ";", ":", "(", ")", "—", "–", "-", "“", "”", "\"", "'", "?", "!", "."];
 
-fn is_boundary_punct(c: &str) -> bool {
-    matches!(c, "," | ";" | ":" | "(" | ")" | "—" | "–" | "-" | "“" | "”" | "\"" | "'" | "?" | "!" | ".")
+/// The rule flags that depend on list membership of the whole normalised form. The rules test
+/// each flag only on the token kinds they apply to (negators, clause words and contrast on words,
+/// boundaries on punctuation), so one set of flags serves both kinds.
+fn word_flags(w: &str) -> u16 {
+    let mut f = 0;
+    if NEGATORS.contains(&w) {
+        f |= NEGATOR;
+    }
+    if CLAUSE_WORDS.contains(&w) {
+        f |= OPENS_CLAUSE;
+    }
+    if CONTRAST.contains(&w) {
+        f |= CONTRAST_WORD;
+    }
+    if SPEECH_VERBS.contains(&w) {
+        f |= SPEECH;
+    }
+    if BOUNDARY_PUNCT.contains(&w) {
+        f |= BOUNDARY;
+    }
+    if w == "by" {
+        f |= BY;
+    }
+    if w == "according" {
+        f |= ACCORDING;
+    }
+    f
 }
 
 fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
@@ -142,231 +690,170 @@ fn overlaps(a: &Range<usize>, s: usize, e: usize) -> bool {
     a.start < e && s < a.end
 }
 
-impl Scratch {
-    fn push_lower(&mut self, word: &str) -> (usize, usize) {
-        let lo = self.lower.len();
-        if word.bytes().any(|b| b.is_ascii_digit()) {
-            self.lower.push_str("<num>");
-        } else if word.is_ascii() {
-            // Fast path for the common case: one byte in, one byte out.
-            self.lower.push_str(word);
-            self.lower[lo..].make_ascii_lowercase();
-            // Words hold only alphanumerics, '-', '.' and apostrophes, so there is no '`' to map.
-        } else {
-            for c in word.chars() {
-                match c {
-                    '’' | '‘' | '`' => self.lower.push('\''),
-                    _ => {
-                        for l in c.to_lowercase() {
-                            self.lower.push(l);
-                        }
-                    }
-                }
-            }
-        }
-        (lo, self.lower.len())
-    }
-
-    /// Splits `sentence` into words and punctuation, collapsing the target and other mentions
-    /// into single tokens. Returns the index of the target token, if any token overlaps it.
-    fn tokenize(
-        &mut self,
-        vader: &Vader,
-        sentence: &str,
-        target: &Range<usize>,
-        others: &[Range<usize>],
-    ) -> Option<usize> {
-        self.lower.clear();
-        self.toks.clear();
-        self.target_words.clear();
-        let mut target_tok: Option<usize> = None;
-        let mut last_other: Option<usize> = None;
-        let mut prev_end = usize::MAX;
-        let mut it = sentence.char_indices().peekable();
-        while let Some((i, c)) = it.next() {
-            if c.is_whitespace() {
-                continue;
-            }
-            // An apostrophe glued to the previous token starts a word ("Doe" | "'s" when the
-            // target span ends inside "Doe's").
-            let next_alnum =
-                |k: usize| sentence.get(k..).and_then(|r| r.chars().next()).is_some_and(|n| n.is_alphanumeric());
-            let is_word =
-                c.is_alphanumeric() || (matches!(c, '\'' | '’') && prev_end == i && next_alnum(i + c.len_utf8()));
-            let (start, end) = if is_word {
-                let mut end = i + c.len_utf8();
-                while let Some(&(j, d)) = it.peek() {
-                    if j == target.start || j == target.end {
-                        // Never let a token straddle the target's edges.
-                        break;
-                    }
-                    if d.is_alphanumeric() {
-                        end = j + d.len_utf8();
-                        it.next();
-                    } else if matches!(d, '\'' | '’' | '-' | '.') {
-                        // Keep "don't", "anti-war", "U.S" together; look one char further.
-                        if next_alnum(j + d.len_utf8()) {
-                            end = j + d.len_utf8();
-                            it.next();
-                        } else {
-                            break;
-                        }
-                    } else {
-                        break;
-                    }
-                }
-                (i, end)
-            } else {
-                (i, i + c.len_utf8())
-            };
-            prev_end = end;
-            if overlaps(target, start, end) {
-                if is_word {
-                    let w = self.push_lower(&sentence[start..end]);
-                    self.target_words.push(w);
-                }
-                match target_tok {
-                    Some(t) if t + 1 == self.toks.len() => {
-                        self.toks[t].end = end;
-                    }
-                    _ => {
-                        target_tok = Some(self.toks.len());
-                        self.toks.push(Tok {
-                            kind: Kind::Target,
-                            start,
-                            end,
-                            lo: 0,
-                            hi: 0,
-                            valence: 0.0,
-                            clause: 0,
-                            in_quote: false,
-                        });
-                    }
-                }
-                continue;
-            }
-            if let Some(k) = others.iter().position(|o| overlaps(o, start, end)) {
-                if last_other == Some(k) && self.toks.last().is_some_and(|t| t.kind == Kind::Actor) {
-                    if let Some(t) = self.toks.last_mut() {
-                        t.end = end;
-                    }
-                } else {
-                    last_other = Some(k);
-                    self.toks.push(Tok {
-                        kind: Kind::Actor,
-                        start,
-                        end,
-                        lo: 0,
-                        hi: 0,
-                        valence: 0.0,
-                        clause: 0,
-                        in_quote: false,
-                    });
-                }
-                continue;
-            }
-            last_other = None;
-            let word = &sentence[start..end];
-            let (mut lo, hi) = self.push_lower(word);
-            let mut kind = if is_word { Kind::Word } else { Kind::Punct };
-            // Split a possessive "'s" off so that "Trump's" feeds "trump" and "'s".
-            let l = &self.lower[lo..hi];
-            if is_word && l.len() > 2 && l.ends_with("'s") {
-                self.toks.push(Tok {
-                    kind,
-                    start,
-                    end: end.saturating_sub(2).max(start),
-                    lo,
-                    hi: hi - 2,
-                    valence: 0.0,
-                    clause: 0,
-                    in_quote: false,
-                });
-                lo = hi - 2;
-                kind = Kind::Word;
-            }
-            self.toks.push(Tok { kind, start, end, lo, hi, valence: 0.0, clause: 0, in_quote: false });
-        }
-        // Valences, negation, clauses and quotes in one pass.
-        let mut clause = 0u32;
-        let mut in_quote = false;
-        let mut since_negator = usize::MAX;
-        for k in 0..self.toks.len() {
-            let t = self.toks[k];
-            let w = &self.lower[t.lo..t.hi];
-            let mut opens_clause = false;
-            if t.kind == Kind::Punct {
-                match sentence.get(t.start..t.end).unwrap_or("") {
-                    "“" | "‘" => in_quote = true,
-                    "”" | "’" => in_quote = false,
-                    "\"" => in_quote = !in_quote,
-                    _ => {}
-                }
-                if is_boundary_punct(w) {
-                    opens_clause = true;
-                }
-            } else if t.kind == Kind::Word && CLAUSE_WORDS.contains(&w) {
-                opens_clause = true;
-            }
-            if opens_clause {
-                clause += 1;
-                since_negator = usize::MAX;
-            }
-            let mut valence = 0.0;
-            if t.kind == Kind::Word {
-                if is_negator(w) {
-                    since_negator = 0;
-                } else {
-                    if let Some(v) = vader.valence(w) {
-                        valence = v;
-                        if since_negator < NEGATION_SCOPE {
-                            valence *= NEGATION_FACTOR;
-                        }
-                    }
-                    since_negator = since_negator.saturating_add(1);
-                }
-            }
-            let tm = &mut self.toks[k];
-            tm.valence = valence;
-            tm.clause = clause;
-            tm.in_quote = in_quote;
-        }
-        target_tok
-    }
-}
-
-/// Emits `prefix` + `word` with `value`.
+/// Appends the normalised form of `word` to `lower`: lowercase, curly apostrophes straightened,
+/// any word with a digit as `<num>`. Returns its range.
 #[inline]
-fn put(key: &mut String, prefix: &str, word: &str, value: f64, emit: &mut dyn FnMut(&str, f64)) {
-    key.clear();
-    key.push_str(prefix);
-    key.push_str(word);
-    emit(key, value);
+fn push_lower(lower: &mut String, word: &str) -> (usize, usize) {
+    let lo = lower.len();
+    let (mut digit, mut ascii) = (false, true);
+    for &b in word.as_bytes() {
+        digit |= b.is_ascii_digit();
+        ascii &= b.is_ascii();
+    }
+    if digit {
+        lower.push_str("<num>");
+    } else if ascii {
+        // Fast path for the common case: one byte in, one byte out.
+        lower.push_str(word);
+        lower[lo..].make_ascii_lowercase();
+        // Words hold only alphanumerics, '-', '.' and apostrophes, so there is no '`' to map.
+    } else {
+        for c in word.chars() {
+            match c {
+                '’' | '‘' | '`' => lower.push('\''),
+                _ => {
+                    for l in c.to_lowercase() {
+                        lower.push(l);
+                    }
+                }
+            }
+        }
+    }
+    (lo, lower.len())
 }
 
-/// Emits the positive and negative parts of a valence sum as `name+` and `name-`.
+/// The character at byte `k` of `s` (a char boundary), if any.
 #[inline]
-fn put_valence(key: &mut String, name: &str, pos: f64, neg: f64, emit: &mut dyn FnMut(&str, f64)) {
-    if pos != 0.0 {
-        put(key, name, "+", pos / VALENCE_SCALE, emit);
-    }
-    if neg != 0.0 {
-        put(key, name, "-", neg / VALENCE_SCALE, emit);
+fn char_at(s: &str, k: usize) -> Option<char> {
+    match s.as_bytes().get(k) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => s.get(k..).and_then(|r| r.chars().next()),
+        None => None,
     }
 }
 
-#[derive(Default, Clone, Copy)]
-struct Acc {
-    pos: f64,
-    neg: f64,
+/// True when the character at byte `k` of `s` exists and is alphanumeric.
+#[inline]
+fn alnum_at(s: &str, k: usize) -> bool {
+    match s.as_bytes().get(k) {
+        Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => s.get(k..).and_then(|r| r.chars().next()).is_some_and(char::is_alphanumeric),
+        None => false,
+    }
 }
 
-impl Acc {
-    fn add(&mut self, v: f64) {
-        if v > 0.0 {
-            self.pos += v;
+/// The token that starts with `c` at byte `i` (not whitespace): its end and whether it is a word.
+/// A word is a run of alphanumerics, joined by `'`, `’`, `-` or `.` when an alphanumeric follows
+/// ("don't", "anti-war", "U.S"); an apostrophe glued to the previous token (`prev_end == i`)
+/// starts one ("Doe" | "'s"). Anything else is one punctuation character. A word never runs
+/// across a byte position in `edges` (the target's start and end).
+#[inline]
+fn scan(s: &str, i: usize, c: char, prev_end: usize, edges: (usize, usize)) -> (usize, bool) {
+    let mut end = i + c.len_utf8();
+    let is_word = c.is_alphanumeric() || (matches!(c, '\'' | '’') && prev_end == i && alnum_at(s, end));
+    if !is_word {
+        return (end, false);
+    }
+    let bytes = s.as_bytes();
+    while end < bytes.len() {
+        if end == edges.0 || end == edges.1 {
+            break;
+        }
+        let b = bytes[end];
+        if b.is_ascii_alphanumeric() {
+            end += 1;
+            continue;
+        }
+        let Some(d) = char_at(s, end) else { break };
+        let next = end + d.len_utf8();
+        if (!b.is_ascii() && d.is_alphanumeric()) || (matches!(d, '\'' | '’' | '-' | '.') && alnum_at(s, next)) {
+            end = next;
         } else {
-            self.neg += v;
+            break;
+        }
+    }
+    (end, true)
+}
+
+/// Describes the normalised form `lower[lo..hi]` of a token whose text is `text`, with the
+/// flags that need no lookup; [`Unit::look_up`] completes it.
+#[inline]
+fn unit(lower: &str, (lo, hi): (usize, usize), text: &str, is_word: bool) -> Unit {
+    let w = &lower[lo..hi];
+    let mut flags = 0;
+    if w.ends_with("n't") {
+        flags |= NEGATOR;
+    }
+    if w.ends_with("ed") || w.ends_with("en") {
+        flags |= PARTICIPLE;
+    }
+    if !is_word {
+        flags |= match text {
+            "“" | "‘" => QUOTE_OPEN,
+            "”" | "’" => QUOTE_CLOSE,
+            "\"" => QUOTE_TOGGLE,
+            _ => 0,
+        };
+    }
+    Unit { lo, hi, id: UNKNOWN, flags, lex: 0.0 }
+}
+
+impl Unit {
+    /// Sets the vocabulary id and the rule flags of the word's list membership (every listed
+    /// rule word is in the vocabulary, so an unknown word has none).
+    #[inline]
+    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
+        self.id = vocab.id_in(lower, self.lo, self.hi);
+        self.flags |= vocab.flags(self.id);
+    }
+
+    /// Sets the lexicon valence of a word.
+    #[inline]
+    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
+        self.lex = vader.valence(&lower[self.lo..self.hi]).unwrap_or(0.0);
+    }
+}
+
+impl Raw {
+    /// A sentence token from its span, normalised form and lookup-free flags.
+    #[inline]
+    fn new(lower: &mut String, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
+        let form = push_lower(lower, &sentence[span.clone()]);
+        Raw::with_form(lower, sentence, span, form, is_word)
+    }
+
+    /// [`Raw::new`] for a token whose normalised form is already `lower[lo..hi]`.
+    #[inline]
+    fn with_form(lower: &str, sentence: &str, span: Range<usize>, (lo, hi): (usize, usize), is_word: bool) -> Raw {
+        let text = &sentence[span.clone()];
+        let l = &lower[lo..hi];
+        let possessive = is_word && l.len() > 2 && l.ends_with("'s");
+        let full = unit(lower, (lo, hi), text, is_word);
+        let split = possessive.then(|| (unit(lower, (lo, hi - 2), text, true), unit(lower, (hi - 2, hi), text, true)));
+        Raw { start: span.start, end: span.end, is_word, full, split }
+    }
+
+    /// Vocabulary lookups of the token's forms.
+    #[inline]
+    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
+        self.full.look_up(lower, vocab);
+        if let Some((stem, s)) = &mut self.split {
+            stem.look_up(lower, vocab);
+            s.look_up(lower, vocab);
+        }
+    }
+
+    /// Lexicon valences of the word forms that become tokens (a possessive's parts, else the
+    /// whole word).
+    #[inline]
+    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
+        match &mut self.split {
+            Some((stem, s)) => {
+                stem.look_up_valence(lower, vader);
+                s.look_up_valence(lower, vader);
+            }
+            None if self.is_word => self.full.look_up_valence(lower, vader),
+            None => {}
         }
     }
 }
@@ -383,74 +870,446 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn compound_bucket(c: f64) -> &'static str {
+fn compound_bucket(c: f64) -> usize {
     if c <= -0.5 {
-        "--"
+        0
     } else if c <= -0.05 {
-        "-"
+        1
     } else if c < 0.05 {
-        "0"
+        2
     } else if c < 0.5 {
-        "+"
+        3
     } else {
-        "++"
+        4
     }
 }
 
-/// Runs feature extraction for one mention, reporting each `(feature, value)` to `emit`. The
-/// same feature may be reported more than once (values add up).
-pub(crate) fn extract(
-    scratch: &mut Scratch,
-    vader: &Vader,
-    sentence: &str,
-    target: Range<usize>,
-    others: &[Range<usize>],
-    emit: &mut dyn FnMut(&str, f64),
-) {
-    emit("bias", 1.0);
-    let target = {
-        let s = floor_boundary(sentence, target.start);
-        let e = floor_boundary(sentence, target.end.max(target.start));
-        s..e
-    };
-    let ti = scratch.tokenize(vader, sentence, &target, others);
-
-    // Whole-sentence compound, cached per sentence.
-    if scratch.cached_sentence != sentence {
-        scratch.cached_sentence.clear();
-        scratch.cached_sentence.push_str(sentence);
-        scratch.sentence_compound = vader.polarity_scores(sentence).compound;
+/// Reports the positive and negative parts of a valence sum as `pos` (`name+`) and `pos + 1`
+/// (`name-`).
+#[inline]
+fn put_valence<S: Sink>(sink: &mut S, pos_feature: F, acc: Acc) {
+    if acc.pos != 0.0 {
+        sink.fixed(pos_feature as usize, acc.pos / VALENCE_SCALE);
     }
-    let sc = scratch.sentence_compound;
+    if acc.neg != 0.0 {
+        sink.fixed(pos_feature as usize + 1, acc.neg / VALENCE_SCALE);
+    }
+}
 
-    let Scratch { lower, toks, target_words, key, .. } = scratch;
-    let word = |t: &Tok| -> &str {
-        match t.kind {
-            Kind::Actor => "<actor>",
-            Kind::Target => "<target>",
-            _ => &lower[t.lo..t.hi],
+#[derive(Default, Clone, Copy)]
+struct Acc {
+    pos: f64,
+    neg: f64,
+}
+
+impl Acc {
+    #[inline]
+    fn add(&mut self, v: f64) {
+        if v > 0.0 {
+            self.pos += v;
+        } else {
+            self.neg += v;
         }
-    };
-
-    emit("c:sent", sc);
-
-    put(key, "cb:sent", compound_bucket(sc), 1.0, emit);
-
-    for &(lo, hi) in target_words.iter() {
-        put(key, "T:", &lower[lo..hi], 1.0, emit);
     }
+}
+
+/// The mention's state while its tokens are built.
+struct Collapse {
+    target_tok: Option<usize>,
+    last_other: Option<usize>,
+}
+
+impl Scratch {
+    /// Tokenizes `sentence` once for all its mentions; `vocab` gives the word ids.
+    pub(crate) fn prepare(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str) {
+        self.lower.clear();
+        self.raws.clear();
+        self.clauses.clear();
+        self.actor_id = vocab.id("<actor>");
+        self.target_id = vocab.id("<target>");
+        // The sentence lowercased once (ASCII letters only, which is the whole normalisation of
+        // an ASCII token), one shared `<num>`, and room for `Vocab::id_in`'s 16-byte loads: an
+        // ASCII token's form is a slice of this; other tokens' forms are appended after it.
+        self.lower.push_str(sentence);
+        self.lower.make_ascii_lowercase();
+        let num = (self.lower.len(), self.lower.len() + 5);
+        self.lower.push_str("<num>\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+        if sentence.is_ascii() {
+            self.tokenize_ascii(sentence, num);
+        } else {
+            let mut prev_end = usize::MAX;
+            let mut i = 0;
+            while let Some(c) = char_at(sentence, i) {
+                if c.is_whitespace() {
+                    i += c.len_utf8();
+                    continue;
+                }
+                let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
+                prev_end = end;
+                let text = &sentence[i..end];
+                let raw = if text.bytes().any(|b| b.is_ascii_digit()) {
+                    Raw::with_form(&self.lower, sentence, i..end, num, is_word)
+                } else if text.is_ascii() {
+                    Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
+                } else {
+                    Raw::new(&mut self.lower, sentence, i..end, is_word)
+                };
+                self.raws.push(raw);
+                i = end;
+            }
+        }
+        // The lookups run in tight loops of their own: they are independent of each other, so
+        // their cache misses overlap instead of waiting in turn behind the tokenizer.
+        let Scratch { raws, lower, .. } = self;
+        for r in raws.iter_mut() {
+            r.look_up(lower, vocab);
+        }
+        for r in raws.iter_mut() {
+            r.look_up_valence(lower, vader);
+        }
+        self.base_len = self.lower.len();
+    }
+
+    /// The tokenizer of [`scan`] for an all-ASCII sentence (most news), on bytes; each token's
+    /// form is a slice of the lowercased sentence at the start of `lower` (or `num`).
+    fn tokenize_ascii(&mut self, sentence: &str, num: (usize, usize)) {
+        let b = sentence.as_bytes();
+        let alnum = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphanumeric);
+        let mut prev_end = usize::MAX;
+        let mut i = 0;
+        while let Some(&c) = b.get(i) {
+            // `char::is_whitespace` on ASCII (which, unlike `u8::is_ascii_whitespace`, includes
+            // the vertical tab).
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                i += 1;
+                continue;
+            }
+            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum(i + 1));
+            let mut end = i + 1;
+            let mut digit = c.is_ascii_digit();
+            if is_word {
+                while let Some(&d) = b.get(end) {
+                    if d.is_ascii_alphanumeric() || (matches!(d, b'\'' | b'-' | b'.') && alnum(end + 1)) {
+                        digit |= d.is_ascii_digit();
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            prev_end = end;
+            let form = if digit { num } else { (i, end) };
+            self.raws.push(Raw::with_form(&self.lower, sentence, i..end, form, is_word));
+            i = end;
+        }
+    }
+
+    /// One token, with its lookups (for re-tokenized words).
+    fn raw(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
+        let mut r = Raw::new(&mut self.lower, sentence, span, is_word);
+        r.look_up(&self.lower, vocab);
+        r.look_up_valence(&self.lower, vader);
+        r
+    }
+
+    /// The sentence's whole-text VADER compound, cached while the same sentence comes back.
+    pub(crate) fn sentence_compound(&mut self, vader: &Vader, sentence: &str) -> f64 {
+        if self.cached_sentence != sentence {
+            self.cached_sentence.clear();
+            self.cached_sentence.push_str(sentence);
+            self.sentence_compound = vader.polarity_scores(sentence).compound;
+        }
+        self.sentence_compound
+    }
+
+    /// Builds the current mention's tokens from the prepared sentence: the target and each other
+    /// mention collapsed into one token. `others[skip]` (when in range) is the target itself and
+    /// is ignored. Returns the index of the target token, if any token overlaps the target.
+    fn view(
+        &mut self,
+        vader: &Vader,
+        vocab: &Vocab,
+        sentence: &str,
+        target: &Range<usize>,
+        others: &[Range<usize>],
+        skip: usize,
+    ) -> Option<usize> {
+        self.toks.clear();
+        self.target_words.clear();
+        self.lower.truncate(self.base_len);
+        let mut st = Collapse { target_tok: None, last_other: None };
+        for r in 0..self.raws.len() {
+            let raw = self.raws[r];
+            let cuts = |e: usize| raw.start < e && e < raw.end;
+            if !(cuts(target.start) || cuts(target.end)) {
+                self.place(&raw, target, others, skip, &mut st);
+                continue;
+            }
+            // The target's span cuts through this word, and words never straddle the target's
+            // edges: tokenize it again with the edges as stops (the pieces end where it ends).
+            let mut prev_end = if r == 0 { usize::MAX } else { self.raws[r - 1].end };
+            let mut i = raw.start;
+            while i < raw.end {
+                let Some(c) = char_at(sentence, i) else { break };
+                let (end, is_word) = scan(sentence, i, c, prev_end, (target.start, target.end));
+                prev_end = end;
+                let piece = self.raw(vader, vocab, sentence, i..end, is_word);
+                self.place(&piece, target, others, skip, &mut st);
+                i = end;
+            }
+        }
+        st.target_tok
+    }
+
+    /// Appends one sentence token to the mention's view.
+    fn place(&mut self, raw: &Raw, target: &Range<usize>, others: &[Range<usize>], skip: usize, st: &mut Collapse) {
+        let (start, end) = (raw.start, raw.end);
+        if overlaps(target, start, end) {
+            if raw.is_word {
+                self.target_words.push(raw.full);
+            }
+            match st.target_tok {
+                Some(t) if t + 1 == self.toks.len() => self.toks[t].end = end,
+                _ => {
+                    st.target_tok = Some(self.toks.len());
+                    self.toks.push(Tok::mention(Kind::Target, start, end, self.target_id));
+                }
+            }
+            return;
+        }
+        if let Some(k) = others.iter().enumerate().position(|(k, o)| k != skip && overlaps(o, start, end)) {
+            match self.toks.last_mut() {
+                Some(t) if st.last_other == Some(k) && t.kind == Kind::Actor => t.end = end,
+                _ => {
+                    st.last_other = Some(k);
+                    self.toks.push(Tok::mention(Kind::Actor, start, end, self.actor_id));
+                }
+            }
+            return;
+        }
+        st.last_other = None;
+        push_units(&mut self.toks, raw);
+    }
+
+    /// Reports the features of the mention at byte span `target` of the sentence last given to
+    /// [`Scratch::prepare`] (with the same `vocab`) to `sink`. `others` are the other mentions'
+    /// spans, except `others[skip]` which is ignored (pass `usize::MAX` to keep all);
+    /// `sentence_compound` is VADER's compound of the whole sentence.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mention<S: Sink>(
+        &mut self,
+        vader: &Vader,
+        vocab: &Vocab,
+        sentence: &str,
+        sentence_compound: f64,
+        target: Range<usize>,
+        others: &[Range<usize>],
+        skip: usize,
+        sink: &mut S,
+    ) {
+        let target = {
+            let s = floor_boundary(sentence, target.start);
+            let e = floor_boundary(sentence, target.end.max(target.start));
+            s..e
+        };
+        let ti = self.view(vader, vocab, sentence, &target, others, skip);
+        annotate(&mut self.toks);
+        let ctx = Ctx { vader, sentence, sentence_compound, lower: &self.lower, clauses: &mut self.clauses };
+        features(ctx, &self.toks, &self.target_words, ti, sink);
+    }
+
+    /// Builds the view of the sentence shared by all its `mentions` (byte spans, each the target
+    /// in turn with the others as `others`), when one view serves them all: every span is a
+    /// valid range of the sentence, no span edge cuts through a token and no token overlaps two
+    /// mentions (the rule for news mentions). Then each mention's view only differs in which
+    /// mention token is the target, and [`Scratch::mention_shared`] scores it without rebuilding
+    /// or re-annotating the tokens. Returns false, leaving [`Scratch::mention`] to do the work,
+    /// otherwise.
+    pub(crate) fn share(&mut self, sentence: &str, mentions: &[Range<usize>]) -> bool {
+        self.shared.clear();
+        self.shared_words.clear();
+        self.shared_at.clear();
+        let exact = |m: &Range<usize>| {
+            m.start <= m.end
+                && m.end <= sentence.len()
+                && sentence.is_char_boundary(m.start)
+                && sentence.is_char_boundary(m.end)
+        };
+        if !mentions.iter().all(exact) {
+            return false;
+        }
+        self.shared_at.resize(mentions.len(), (None, 0, 0));
+        let mut last: Option<usize> = None;
+        for raw in &self.raws {
+            let mut hit = None;
+            for (k, m) in mentions.iter().enumerate() {
+                let cuts = |e: usize| raw.start < e && e < raw.end;
+                if cuts(m.start) || cuts(m.end) {
+                    return false;
+                }
+                if overlaps(m, raw.start, raw.end) {
+                    if hit.is_some() {
+                        return false;
+                    }
+                    hit = Some(k);
+                }
+            }
+            let Some(k) = hit else {
+                last = None;
+                push_units(&mut self.shared, raw);
+                continue;
+            };
+            // A mention's tokens are consecutive (its span is), so its words are too.
+            let at = &mut self.shared_at[k];
+            if raw.is_word {
+                if at.1 == at.2 {
+                    at.1 = self.shared_words.len();
+                    at.2 = at.1;
+                }
+                self.shared_words.push(raw.full);
+                at.2 += 1;
+            }
+            match self.shared.last_mut() {
+                Some(t) if last == Some(k) && t.kind == Kind::Actor => t.end = raw.end,
+                _ => {
+                    at.0 = Some(self.shared.len());
+                    self.shared.push(Tok::mention(Kind::Actor, raw.start, raw.end, self.actor_id));
+                }
+            }
+            last = Some(k);
+        }
+        annotate(&mut self.shared);
+        true
+    }
+
+    /// [`Scratch::mention`] for `mentions[i]` after [`Scratch::share`] returned true for them.
+    pub(crate) fn mention_shared<S: Sink>(
+        &mut self,
+        vader: &Vader,
+        sentence: &str,
+        sentence_compound: f64,
+        i: usize,
+        sink: &mut S,
+    ) {
+        let Some(&(ti, w0, w1)) = self.shared_at.get(i) else { return };
+        let target = ti.and_then(|t| self.shared.get_mut(t));
+        if let Some(t) = target {
+            t.kind = Kind::Target;
+            t.id = self.target_id;
+        }
+        let ctx = Ctx { vader, sentence, sentence_compound, lower: &self.lower, clauses: &mut self.clauses };
+        features(ctx, &self.shared, self.shared_words.get(w0..w1).unwrap_or(&[]), ti, sink);
+        if let Some(t) = ti.and_then(|t| self.shared.get_mut(t)) {
+            t.kind = Kind::Actor;
+            t.id = self.actor_id;
+        }
+    }
+}
+
+/// Valences (negated), clauses and quotes of the mention's tokens, in one pass.
+fn annotate(toks: &mut [Tok]) {
+    let mut clause = 0u32;
+    let mut in_quote = false;
+    let mut since_negator = usize::MAX;
+    for t in toks.iter_mut() {
+        let mut opens_clause = false;
+        if t.kind == Kind::Punct {
+            if t.flags & QUOTE_OPEN != 0 {
+                in_quote = true;
+            } else if t.flags & QUOTE_CLOSE != 0 {
+                in_quote = false;
+            } else if t.flags & QUOTE_TOGGLE != 0 {
+                in_quote = !in_quote;
+            }
+            opens_clause = t.flags & BOUNDARY != 0;
+        } else if t.kind == Kind::Word && t.flags & OPENS_CLAUSE != 0 {
+            opens_clause = true;
+        }
+        if opens_clause {
+            clause += 1;
+            since_negator = usize::MAX;
+        }
+        let mut valence = 0.0;
+        if t.kind == Kind::Word {
+            if t.flags & NEGATOR != 0 {
+                since_negator = 0;
+            } else {
+                if t.lex != 0.0 {
+                    valence = t.lex;
+                    if since_negator < NEGATION_SCOPE {
+                        valence *= NEGATION_FACTOR;
+                    }
+                }
+                since_negator = since_negator.saturating_add(1);
+            }
+        }
+        t.valence = valence;
+        t.clause = clause;
+        t.in_quote = in_quote;
+    }
+}
+
+/// Appends the token(s) of a sentence token that is no mention: a possessive word gives its stem
+/// and "'s".
+fn push_units(toks: &mut Vec<Tok>, raw: &Raw) {
+    let (start, end) = (raw.start, raw.end);
+    match &raw.split {
+        None => {
+            let kind = if raw.is_word { Kind::Word } else { Kind::Punct };
+            toks.push(Tok::unit(kind, start, end, &raw.full));
+        }
+        Some((stem, s)) => {
+            toks.push(Tok::unit(Kind::Word, start, end.saturating_sub(2).max(start), stem));
+            toks.push(Tok::unit(Kind::Word, start, end, s));
+        }
+    }
+}
+
+/// What the feature pass needs besides the tokens.
+struct Ctx<'a> {
+    vader: &'a Vader,
+    sentence: &'a str,
+    sentence_compound: f64,
+    /// Normalised forms the tokens point into.
+    lower: &'a str,
+    /// Clause compounds of this sentence computed so far.
+    clauses: &'a mut Vec<(usize, usize, f64)>,
+}
+
+/// Reports the features of the mention whose token is `toks[ti]` (None: no token under its
+/// span) to `sink`; `target_words` are its words.
+fn features<S: Sink>(ctx: Ctx<'_>, toks: &[Tok], target_words: &[Unit], ti: Option<usize>, sink: &mut S) {
+    let Ctx { vader, sentence, sentence_compound, lower, clauses } = ctx;
+    sink.fixed(F::Bias as usize, 1.0);
+    let sc = sentence_compound;
+
+    sink.fixed(F::CSent as usize, sc);
+    sink.fixed(F::CbSentMM as usize + compound_bucket(sc), 1.0);
+
+    for u in target_words {
+        sink.word(Tpl::T, Word { id: u.id, lower, lo: u.lo, hi: u.hi, special: None }, 1.0);
+    }
+
+    let word = |t: &Tok| -> Word<'_> {
+        let special = match t.kind {
+            Kind::Actor => Some("<actor>"),
+            Kind::Target => Some("<target>"),
+            _ => None,
+        };
+        Word { id: t.id, lower, lo: t.lo, hi: t.hi, special }
+    };
 
     let Some(ti) = ti else {
         // No token under the target span: only sentence-level evidence is available.
-        emit("t:missing", 1.0);
+        sink.fixed(F::TMissing as usize, 1.0);
         let mut acc = Acc::default();
-        for t in toks.iter() {
+        for t in toks {
             if t.kind == Kind::Word {
-                put(key, "S:", word(t), 1.0, emit);
+                sink.word(Tpl::S, word(t), 1.0);
             }
             acc.add(t.valence);
         }
-        put_valence(key, "v:sent", acc.pos, acc.neg, emit);
+        put_valence(sink, F::VSentPos, acc);
         return;
     };
     let tt = toks[ti];
@@ -475,9 +1334,8 @@ pub(crate) fn extract(
     for (k, t) in toks.iter().enumerate() {
         match t.kind {
             Kind::Word => {
-                let w = word(t);
-                put(key, "S:", w, s_val, emit);
-                if contrast_at.is_none() && CONTRAST.contains(&w) {
+                sink.word(Tpl::S, word(t), s_val);
+                if contrast_at.is_none() && t.flags & CONTRAST_WORD != 0 {
                     contrast_at = Some(k);
                 }
             }
@@ -518,50 +1376,47 @@ pub(crate) fn extract(
             clause_end = clause_end.max(t.end);
         }
     }
-    put_valence(key, "v:sent", sent.pos, sent.neg, emit);
-    put_valence(key, "v:clause", clause.pos, clause.neg, emit);
-    put_valence(key, "v:left", left.pos, left.neg, emit);
-    put_valence(key, "v:right", right.pos, right.neg, emit);
-    put_valence(key, "v:near", near.pos, near.neg, emit);
+    put_valence(sink, F::VSentPos, sent);
+    put_valence(sink, F::VClausePos, clause);
+    put_valence(sink, F::VLeftPos, left);
+    put_valence(sink, F::VRightPos, right);
+    put_valence(sink, F::VNearPos, near);
 
     // Clause compound: VADER on the clause around the target.
-    let cc = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
-    emit("c:clause", cc);
-    put(key, "cb:clause", compound_bucket(cc), 1.0, emit);
+    let cc = match clauses.iter().find(|c| c.0 == clause_start && c.1 == clause_end) {
+        Some(&(_, _, c)) => c,
+        None => {
+            let c = vader.polarity_scores(sentence.get(clause_start..clause_end).unwrap_or("")).compound;
+            clauses.push((clause_start, clause_end, c));
+            c
+        }
+    };
+    sink.fixed(F::CClause as usize, cc);
+    sink.fixed(F::CbClauseMM as usize + compound_bucket(cc), 1.0);
 
     // Words of the target's clause, by side: the clause is the window that matters ("X, who
     // denied wrongdoing, ..." vs "..., which X praised"), wherever it starts.
     for (k, t) in toks.iter().enumerate() {
         if t.kind == Kind::Word && t.clause == tt.clause {
-            put(key, if k < ti { "CL:" } else { "CR:" }, word(t), 1.0, emit);
+            sink.word(if k < ti { Tpl::Cl } else { Tpl::Cr }, word(t), 1.0);
         }
     }
     // Window and adjacent words.
     if ti > 0 {
-        put(key, "L1:", word(&toks[ti - 1]), 1.0, emit);
+        sink.word(Tpl::L1, word(&toks[ti - 1]), 1.0);
     } else {
-        emit("L1:<start>", 1.0);
+        sink.fixed(F::L1Start as usize, 1.0);
     }
     if ti + 1 < n {
-        put(key, "R1:", word(&toks[ti + 1]), 1.0, emit);
+        sink.word(Tpl::R1, word(&toks[ti + 1]), 1.0);
         if ti + 2 < n {
-            key.clear();
-            key.push_str("R2:");
-            key.push_str(word(&toks[ti + 1]));
-            key.push('_');
-            key.push_str(word(&toks[ti + 2]));
-            emit(key, 1.0);
+            sink.pair(Tpl2::R2, word(&toks[ti + 1]), word(&toks[ti + 2]), 1.0);
         }
     } else {
-        emit("R1:<end>", 1.0);
+        sink.fixed(F::R1End as usize, 1.0);
     }
     if ti > 1 {
-        key.clear();
-        key.push_str("L2:");
-        key.push_str(word(&toks[ti - 2]));
-        key.push('_');
-        key.push_str(word(&toks[ti - 1]));
-        emit(key, 1.0);
+        sink.pair(Tpl2::L2, word(&toks[ti - 2]), word(&toks[ti - 1]), 1.0);
     }
 
     // Agent / object: valence of the first valenced word of the predicate after the target
@@ -576,7 +1431,7 @@ pub(crate) fn extract(
             break;
         }
     }
-    put_valence(key, "v:agent", agent.pos, agent.neg, emit);
+    put_valence(sink, F::VAgentPos, agent);
     let mut object = Acc::default();
     for t in toks[ti.saturating_sub(WINDOW)..ti].iter().rev() {
         if t.clause != tt.clause {
@@ -587,67 +1442,112 @@ pub(crate) fn extract(
             break;
         }
     }
-    put_valence(key, "v:object", object.pos, object.neg, emit);
+    put_valence(sink, F::VObjectPos, object);
     // Passive agent: "was criticised by TARGET".
-    if ti >= 2 && word(&toks[ti - 1]) == "by" {
+    if ti >= 2 && toks[ti - 1].flags & BY != 0 {
         let p = &toks[ti - 2];
-        if word(p).ends_with("ed") || word(p).ends_with("en") {
-            emit("role:by_agent", 1.0);
+        if p.flags & PARTICIPLE != 0 {
+            sink.fixed(F::RoleByAgent as usize, 1.0);
             let mut a = Acc::default();
             a.add(p.valence);
-            put_valence(key, "v:by_agent", a.pos, a.neg, emit);
+            put_valence(sink, F::VByAgentPos, a);
         }
     }
 
     // Quotes and speaker.
     if tt.in_quote {
-        emit("q:inside", 1.0);
+        sink.fixed(F::QInside as usize, 1.0);
     }
-    let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| SPEECH_VERBS.contains(&word(t)));
-    let speech_before =
-        ti > 0 && SPEECH_VERBS.contains(&word(&toks[ti - 1])) || (ti > 1 && word(&toks[ti - 2]) == "according");
+    let speech_after = toks.iter().skip(ti + 1).take(3).any(|t| t.flags & SPEECH != 0);
+    let speech_before = ti > 0 && toks[ti - 1].flags & SPEECH != 0 || (ti > 1 && toks[ti - 2].flags & ACCORDING != 0);
     if speech_after || speech_before {
-        emit("q:speaker", 1.0);
-        put_valence(key, "v:spk_quote", quoted.pos, quoted.neg, emit);
+        sink.fixed(F::QSpeaker as usize, 1.0);
+        put_valence(sink, F::VSpkQuotePos, quoted);
         let mut rest = Acc::default();
-        for t in toks.iter() {
+        for t in toks {
             if t.clause != tt.clause {
                 rest.add(t.valence);
             }
         }
-        put_valence(key, "v:spk_rest", rest.pos, rest.neg, emit);
+        put_valence(sink, F::VSpkRestPos, rest);
     } else {
-        put_valence(key, "v:quoted", quoted.pos, quoted.neg, emit);
+        put_valence(sink, F::VQuotedPos, quoted);
     }
 
     // Contrast.
     if let Some(c) = contrast_at {
         if c < ti {
-            emit("k:target_after", 1.0);
-            put_valence(key, "v:contrast_tail", after_contrast.pos, after_contrast.neg, emit);
+            sink.fixed(F::KTargetAfter as usize, 1.0);
+            put_valence(sink, F::VContrastTailPos, after_contrast);
         } else {
-            emit("k:target_before", 1.0);
-            put_valence(key, "v:contrast_tail_other", after_contrast.pos, after_contrast.neg, emit);
+            sink.fixed(F::KTargetBefore as usize, 1.0);
+            put_valence(sink, F::VContrastTailOtherPos, after_contrast);
         }
     }
 
-    // Other actors and the words between the target and the nearest one.
+    // Other actors and the valences between the target and the nearest one.
     if n_actors > 0 {
-        emit("o:any", 1.0);
+        sink.fixed(F::OAny as usize, 1.0);
         if let Some(a) = nearest_actor {
-            let (from, to, first) = if a > ti { (ti + 1, a, "o:target_first") } else { (a + 1, ti, "o:target_second") };
-            emit(first, 1.0);
+            let (from, to, first) = if a > ti { (ti + 1, a, F::OTargetFirst) } else { (a + 1, ti, F::OTargetSecond) };
+            sink.fixed(first as usize, 1.0);
             let mut between = Acc::default();
             for t in &toks[from..to] {
                 between.add(t.valence);
             }
-            let name = if a > ti { "v:between_tf" } else { "v:between_ts" };
-            put_valence(key, name, between.pos, between.neg, emit);
+            put_valence(sink, if a > ti { F::VBetweenTfPos } else { F::VBetweenTsPos }, between);
         }
     }
     if ti == 0 {
-        emit("p:first", 1.0);
+        sink.fixed(F::PFirst as usize, 1.0);
     }
+}
+
+/// Runs feature extraction for one mention without a model, reporting each feature by name to
+/// `emit` (training and tests). The same feature may be reported more than once (values add up).
+pub(crate) fn extract(
+    scratch: &mut Scratch,
+    vader: &Vader,
+    sentence: &str,
+    target: Range<usize>,
+    others: &[Range<usize>],
+    emit: &mut dyn FnMut(&str, f64),
+) {
+    let vocab = Vocab::rules_only();
+    scratch.prepare(vader, vocab, sentence);
+    let sc = scratch.sentence_compound(vader, sentence);
+    let mut key = std::mem::take(&mut scratch.key);
+    scratch.mention(vader, vocab, sentence, sc, target, others, usize::MAX, &mut Names { key: &mut key, emit });
+    scratch.key = key;
+}
+
+/// Features of every mention of a sentence by name, through the batch path the pipeline uses
+/// (the shared view when [`Scratch::share`] allows it, which is reported too).
+#[cfg(test)]
+pub(crate) fn extract_sentence(
+    vader: &Vader,
+    sentence: &str,
+    mentions: &[Range<usize>],
+) -> (bool, Vec<Vec<(String, f64)>>) {
+    let vocab = Vocab::rules_only();
+    let mut scratch = Scratch::default();
+    scratch.prepare(vader, vocab, sentence);
+    let shared = scratch.share(sentence, mentions);
+    let sc = vader.polarity_scores(sentence).compound;
+    let mut all = Vec::new();
+    let mut key = String::new();
+    for (i, m) in mentions.iter().enumerate() {
+        let mut out = Vec::new();
+        let mut emit = |k: &str, v: f64| out.push((k.to_string(), v));
+        let mut sink = Names { key: &mut key, emit: &mut emit };
+        if shared {
+            scratch.mention_shared(vader, sentence, sc, i, &mut sink);
+        } else {
+            scratch.mention(vader, vocab, sentence, sc, m.clone(), mentions, i, &mut sink);
+        }
+        all.push(out);
+    }
+    (shared, all)
 }
 
 #[cfg(test)]
