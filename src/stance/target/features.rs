@@ -8,12 +8,15 @@
 //! names of the weights file.
 //!
 //! The work is split by what it depends on. [`Scratch::prepare`] runs once per sentence: it
-//! tokenizes, lowercases, interns each word in the model's [`Vocab`] (unknown words get
-//! [`UNKNOWN`]), looks up VADER valences and classifies the words the rules test (negators,
-//! clause openers, speech verbs, ...). [`Scratch::mention`] then builds one mention's token view
-//! from those tokens (collapsing the target and the other mentions, and re-tokenizing only a
-//! word the target's span cuts through), and the caller passes the sentence's VADER compound in;
-//! the clause compound is cached per clause span. No string is built and nothing is allocated per
+//! tokenizes, lowercases, finds each word's [`Slot`] in the model's [`Vocab`] (its id, the rule
+//! flags of its form — negator, clause opener, speech verb, ... — and its one-word features;
+//! unknown words get [`UNKNOWN`]) and looks up VADER valences. [`Scratch::share`] then builds the
+//! token view all mentions of the sentence can use (every mention collapsed into one token, and
+//! valences negated, clauses and quotes marked), so [`Scratch::mention_shared`] only marks which
+//! mention is the target; when a mention's span cuts through a word, [`Scratch::mention`] builds
+//! that mention's own view instead (re-tokenizing only that word), which is also the path of
+//! single-mention callers. The caller passes the sentence's VADER compound in, and the clause
+//! compound is computed once per clause span. No string is built and nothing is allocated per
 //! token once the reused buffers have grown.
 //!
 //! Feature families (prefix before the first `:`), and why each is there:
