@@ -301,6 +301,14 @@ impl CsvFile {
         self.raw(&date_cell(d))
     }
 
+    /// The leading `doc_id, date, paragraph, sentence` columns of the per-sentence files.
+    fn location(&mut self, doc_id: &str, date: Option<Date>, paragraph: u32, sentence: u32) -> Result<(), ReportError> {
+        self.text(doc_id)?;
+        self.date(date)?;
+        self.int(paragraph.into())?;
+        self.int(sentence.into())
+    }
+
     fn end(&mut self) -> Result<(), ReportError> {
         self.rows += 1;
         self.writer.write_record(None::<&[u8]>).map_err(|e| self.err(e))
@@ -399,10 +407,7 @@ impl ReportWriter {
 
     pub fn mention(&mut self, r: &MentionRow) -> Result<(), ReportError> {
         let f = &mut self.mentions;
-        f.text(&r.doc_id)?;
-        f.date(r.date)?;
-        f.int(r.paragraph.into())?;
-        f.int(r.sentence.into())?;
+        f.location(&r.doc_id, r.date, r.paragraph, r.sentence)?;
         f.text(&r.actor.id)?;
         f.text(&r.actor.country)?;
         f.text(&r.alias)?;
@@ -416,10 +421,7 @@ impl ReportWriter {
 
     pub fn stance(&mut self, r: &StanceRow) -> Result<(), ReportError> {
         let f = &mut self.stances;
-        f.text(&r.doc_id)?;
-        f.date(r.date)?;
-        f.int(r.paragraph.into())?;
-        f.int(r.sentence.into())?;
+        f.location(&r.doc_id, r.date, r.paragraph, r.sentence)?;
         f.text(&r.source.id)?;
         f.text(&r.source.country)?;
         f.text(&r.target.id)?;
