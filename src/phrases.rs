@@ -1,107 +1,110 @@
 //! Phrase matching at word starts, shared by the actor and cue lexicons.
 //!
-//! Both lexicons hold thousands of phrases that only ever start at the beginning of a word.
-//! Running an Aho-Corasick automaton over every byte of a 100 MB corpus costs more than all the
-//! rest of the matching, so [`PhraseMatcher`] jumps from word start to word start and runs the
-//! automaton (a DFA, anchored) only where a one-bit prefix filter says some phrase may begin.
+//! Both lexicons hold thousands of phrases that only ever start at the beginning of a word and
+//! end at the end of one. Running an Aho-Corasick automaton over every byte of a 100 MB corpus
+//! costs more than all the rest of the matching, and so does walking a large automaton from its
+//! start at every word: a full DFA of the actor aliases is tens of MB, and each step is a cache
+//! miss. So [`PhraseMatcher`] jumps from word start to word start and looks the word up in a
+//! table of the phrases' *first words*, which holds the automaton state reached after that word.
+//! Most words are rejected by a one-bit filter and a hash probe; a hit needs no automaton step
+//! at all for one-word phrases, and only the steps after the first word for longer ones (the
+//! automaton, anchored, continues from the stored state).
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, Match, MatchKind, StartKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, Match, MatchKind, PatternID};
 
 /// Leftmost-longest phrase matcher anchored at word starts.
 pub struct PhraseMatcher {
-    automaton: DFA,
-    /// Bytes that begin some phrase (both cases when folding).
-    first_bytes: [bool; 256],
-    prefixes: PrefixFilter,
+    /// Continues phrases past their first word. A contiguous NFA rather than a DFA: a tenth of
+    /// the memory and build time, and the walk after a first word is a step or two.
+    automaton: NFA,
+    words: FirstWords,
     /// Whether matching ignores ASCII case.
     fold_case: bool,
 }
 
 impl PhraseMatcher {
-    /// Compiles `patterns` into a full DFA (a few MB, built once per run; each probe is then a
-    /// handful of table lookups); `fold_case` makes matching ASCII case-insensitive.
+    /// Compiles `patterns` (built once per run); `fold_case` makes matching ASCII
+    /// case-insensitive. A pattern that does not start with a letter or digit can never match,
+    /// since phrases start at word starts.
     pub fn new<I, P>(patterns: I, fold_case: bool) -> Result<PhraseMatcher, aho_corasick::BuildError>
     where
         I: IntoIterator<Item = P> + Clone,
         P: AsRef<[u8]>,
     {
-        let automaton = DFA::builder()
+        let automaton = NFA::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
             .ascii_case_insensitive(fold_case)
             .build(patterns.clone())?;
-        let mut first_bytes = [false; 256];
-        for p in patterns.clone() {
-            if let Some(&b) = p.as_ref().first() {
-                first_bytes[b as usize] = true;
-                if fold_case {
-                    first_bytes[b.to_ascii_lowercase() as usize] = true;
-                    first_bytes[b.to_ascii_uppercase() as usize] = true;
-                }
+        let mut words = FirstWords::default();
+        let mut seen = std::collections::HashSet::new();
+        for p in patterns {
+            let p = p.as_ref();
+            let n = word_len(p);
+            let folded = if fold_case { p[..n].to_ascii_lowercase() } else { p[..n].to_vec() };
+            if n == 0 || !seen.insert(folded) {
+                continue;
             }
+            words.insert(&p[..n], fold_case, &automaton);
         }
-        let prefixes = PrefixFilter::new(patterns, fold_case);
-        Ok(PhraseMatcher { automaton, first_bytes, prefixes, fold_case })
+        words.finish(fold_case);
+        Ok(PhraseMatcher { automaton, words, fold_case })
     }
 
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
     pub fn at(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
-        let bytes = &text.as_bytes()[..end];
-        if pos >= end || !self.first_bytes[bytes[pos] as usize] {
+        let bytes = &text.as_bytes()[..end.min(text.len())];
+        if pos >= bytes.len() || !self.words.may_start(bytes[pos]) {
             return None;
         }
         let word = word_len(&bytes[pos..]);
-        self.walk(text, pos, end, word)
+        self.walk(text, pos, bytes.len(), word)
     }
 
     /// [`PhraseMatcher::at`] for a word start whose first word is `word` bytes long.
     fn walk(&self, text: &str, pos: usize, end: usize, word: usize) -> Option<Match> {
         let bytes = &text.as_bytes()[..end];
-        if !self.prefixes.may_start_word(&bytes[pos..pos + word], self.fold_case) {
-            return None;
+        let entry = self.words.get(&bytes[pos..pos + word], self.fold_case)?;
+        // The word itself ends on a word boundary (it is a maximal run of letters and digits).
+        let mut found = entry.pattern.map(|pid| Match::new(pid, pos..pos + word));
+        if !entry.continues || pos + word == end {
+            return found;
         }
-        // An anchored leftmost-longest walk of the DFA: keep the last match until the
-        // automaton dies. This is the search loop of `aho_corasick::automaton::Automaton`'s
-        // documentation without the per-call setup of a general search.
-        let dfa = &self.automaton;
-        let mut sid = dfa.start_state(Anchored::Yes).ok()?;
-        let mut found = None;
-        for (at, &b) in bytes.iter().enumerate().skip(pos) {
-            sid = dfa.next_state(Anchored::Yes, sid, b);
-            if dfa.is_special(sid) {
-                if dfa.is_dead(sid) {
+        // An anchored leftmost-longest walk from the state after the first word: keep the last
+        // match that ends on a word boundary until the automaton dies.
+        let nfa = &self.automaton;
+        let mut sid = entry.state;
+        for (at, &b) in bytes.iter().enumerate().skip(pos + word) {
+            sid = nfa.next_state(Anchored::Yes, sid, b);
+            if nfa.is_special(sid) {
+                if nfa.is_dead(sid) {
                     break;
                 }
-                if dfa.is_match(sid) {
-                    let pid = dfa.match_pattern(sid, 0);
-                    let len = dfa.pattern_len(pid);
-                    found = Some(Match::new(pid, (at + 1 - len)..(at + 1)));
+                if nfa.is_match(sid) && ends_word(text, at + 1, end) {
+                    if let Some(pid) = whole_match(nfa, sid, at + 1 - pos) {
+                        found = Some(Match::new(pid, pos..at + 1));
+                    }
                 }
             }
         }
-        let m = found?;
-        text[m.end()..].chars().next().is_none_or(|c| !c.is_alphanumeric()).then_some(m)
+        found
     }
 
     /// The next phrase in `text[pos..end]` that starts at a word start and ends at a word end.
     pub fn next(&self, text: &str, mut pos: usize, end: usize) -> Option<Match> {
         let bytes = text.as_bytes();
         let end = end.min(text.len());
-        let mut prev_alnum = prev_is_alphanumeric(text, pos);
+        let mut prev_alnum = pos > 0 && prev_is_alphanumeric(text, pos);
         while pos < end {
             let b = bytes[pos];
             if b.is_ascii() {
                 if b.is_ascii_alphanumeric() {
-                    // Find the end of the ASCII word: no phrase starts inside it, and the filter
-                    // needs its length.
+                    // Find the end of the ASCII word: no phrase starts inside it, and the table
+                    // is keyed by whole words.
                     let start = pos;
-                    pos += 1;
-                    while pos < end && bytes[pos].is_ascii_alphanumeric() {
-                        pos += 1;
-                    }
-                    if !prev_alnum && self.first_bytes[b as usize] {
+                    pos = ascii_word_end(bytes, pos + 1, end);
+                    if !prev_alnum && self.words.may_start(b) {
                         let word =
                             if pos < end && bytes[pos] >= 0x80 { word_len(&bytes[start..end]) } else { pos - start };
                         if let Some(m) = self.walk(text, start, end, word) {
@@ -115,12 +118,13 @@ impl PhraseMatcher {
                 }
             } else {
                 let c = text[pos..].chars().next().unwrap_or('\u{fffd}');
-                if !prev_alnum && c.is_alphanumeric() {
+                let alnum = is_alphanumeric(c);
+                if !prev_alnum && alnum {
                     if let Some(m) = self.at(text, pos, end) {
                         return Some(m);
                     }
                 }
-                prev_alnum = c.is_alphanumeric();
+                prev_alnum = alnum;
                 pos += c.len_utf8();
             }
         }
@@ -128,21 +132,75 @@ impl PhraseMatcher {
     }
 }
 
+/// The pattern of `len` bytes that matches in state `sid`: a state also carries the matches of
+/// its suffixes ("European Council" in the state after "President of the European Council"),
+/// which do not start where the anchored walk started.
+fn whole_match(nfa: &NFA, sid: StateID, len: usize) -> Option<PatternID> {
+    (0..nfa.match_len(sid)).map(|i| nfa.match_pattern(sid, i)).find(|&pid| nfa.pattern_len(pid) == len)
+}
+
+/// The end of the run of ASCII letters and digits in `bytes[pos..end]` that starts at `pos`.
+/// Eight bytes at a time: a byte loop mispredicts its exit at nearly every word end.
+#[inline]
+fn ascii_word_end(bytes: &[u8], mut pos: usize, end: usize) -> usize {
+    while pos + 8 <= end {
+        let chunk: [u8; 8] = bytes[pos..pos + 8].try_into().unwrap_or([0; 8]);
+        let other = !ascii_alnum_bytes(u64::from_le_bytes(chunk)) & HIGH_BITS;
+        if other != 0 {
+            return pos + (other.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while pos < end && bytes[pos].is_ascii_alphanumeric() {
+        pos += 1;
+    }
+    pos
+}
+
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+const fn repeat(b: u8) -> u64 {
+    b as u64 * 0x0101_0101_0101_0101
+}
+
+/// The high bit of each byte of `x` set where that byte is an ASCII letter or digit.
+#[inline]
+fn ascii_alnum_bytes(x: u64) -> u64 {
+    let ascii = !x & HIGH_BITS;
+    let y = x & !HIGH_BITS;
+    // For 7-bit bytes, `y + (0x80 - lo)` sets the byte's high bit iff y >= lo, with no carry
+    // into the next byte; `y + (0x7f - hi)` sets it iff y > hi.
+    let at_least = |v: u64, lo: u8| v.wrapping_add(repeat(0x80 - lo));
+    let above = |v: u64, hi: u8| v.wrapping_add(repeat(0x7f - hi));
+    let digit = at_least(y, b'0') & !above(y, b'9');
+    let folded = y | repeat(0x20);
+    let letter = at_least(folded, b'a') & !above(folded, b'z');
+    (digit | letter) & ascii
+}
+
+/// `char::is_alphanumeric`, with a fast answer for the punctuation news is full of (curly
+/// quotes, dashes, ellipses: the General Punctuation block), which otherwise costs a table search.
+#[inline]
+fn is_alphanumeric(c: char) -> bool {
+    !('\u{2000}'..='\u{206f}').contains(&c) && c.is_alphanumeric()
+}
+
+/// Whether `text[..at]` ends a word within `text[..end]`: the next character, if any, is not a
+/// letter or digit.
+fn ends_word(text: &str, at: usize, end: usize) -> bool {
+    match text.as_bytes()[..end].get(at) {
+        None => true,
+        Some(&b) if b.is_ascii() => !b.is_ascii_alphanumeric(),
+        Some(_) => text.get(at..).and_then(|r| r.chars().next()).is_none_or(|c| !is_alphanumeric(c)),
+    }
+}
+
 fn prev_is_alphanumeric(text: &str, pos: usize) -> bool {
     match text.as_bytes()[..pos].last() {
         None => false,
         Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric(),
-        Some(_) => text[..pos].chars().next_back().is_some_and(char::is_alphanumeric),
+        Some(_) => text[..pos].chars().next_back().is_some_and(is_alphanumeric),
     }
-}
-
-/// A Bloom-style filter of the patterns' first words (their first run of letters and digits):
-/// one bit test rejects most word starts ("said", "Press", "Presidential") without running the
-/// automaton. False positives are possible, false negatives are not.
-struct PrefixFilter {
-    bits: Vec<u64>,
-    /// Some pattern does not start with a letter or digit: every position must be tried.
-    any: bool,
 }
 
 /// Length in bytes of the run of letters and digits at the start of `s`.
@@ -161,7 +219,7 @@ fn word_len(s: &[u8]) -> usize {
                 Err(e) => std::str::from_utf8(&s[n..n + e.valid_up_to()]).unwrap_or(""),
             };
             match rest.chars().next() {
-                Some(c) if c.is_alphanumeric() => n += c.len_utf8(),
+                Some(c) if is_alphanumeric(c) => n += c.len_utf8(),
                 _ => break,
             }
         }
@@ -169,46 +227,160 @@ fn word_len(s: &[u8]) -> usize {
     n
 }
 
-impl PrefixFilter {
-    // 32 Kbit: 4 KB stays in L1 cache; with ~5k distinct first words about 1 in 7 of other
-    // words is a false positive.
+/// What the matcher knows about one first word of the phrases.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// The automaton state after the word, from the anchored start.
+    state: StateID,
+    /// The phrase that is the word alone, if any.
+    pattern: Option<PatternID>,
+    /// Some phrase is longer than the word.
+    continues: bool,
+    /// The word (ASCII-lowercased when folding case) in [`FirstWords::keys`].
+    key: (u32, u32),
+}
+
+/// The phrases' first words, behind two cheap filters, because most words of a text start no
+/// phrase ("said", "Press", "Presidential"): a table of the word lengths each first byte starts
+/// (1 KB), then a one-bit filter of the words' hashes (4 KB; both stay in L1 cache), then an
+/// exact open-addressing table.
+#[derive(Default)]
+struct FirstWords {
+    /// Bit `n` of `lengths[b]`: some first word starts with byte `b` and is `n` bytes long
+    /// (bit 31: 31 bytes or more).
+    lengths: Vec<u32>,
+    bits: Vec<u64>,
+    /// (hash, entry index) pairs; index [`FirstWords::EMPTY`] marks a free slot.
+    slots: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+    keys: Vec<u8>,
+}
+
+/// Bytes of a word as one integer, ASCII-lowercased when folding (`| 0x20` maps `A`–`Z` to
+/// `a`–`z` and leaves digits alone; other bytes may collide, which only costs a key compare).
+#[inline]
+fn word_bits(word: &[u8], fold_case: bool) -> u64 {
+    let n = word.len();
+    let x = if n >= 8 {
+        // Long words: the first and last eight bytes (with the length, enough to spread them).
+        let head = u64::from_le_bytes(word[..8].try_into().unwrap_or([0; 8]));
+        let tail = u64::from_le_bytes(word[n - 8..].try_into().unwrap_or([0; 8]));
+        head ^ tail.rotate_left(23)
+    } else if n >= 4 {
+        let head = u32::from_le_bytes(word[..4].try_into().unwrap_or([0; 4]));
+        let tail = u32::from_le_bytes(word[n - 4..].try_into().unwrap_or([0; 4]));
+        u64::from(head) | (u64::from(tail) << 32)
+    } else if n > 0 {
+        u64::from(word[0]) | (u64::from(word[n / 2]) << 8) | (u64::from(word[n - 1]) << 16)
+    } else {
+        0
+    };
+    if fold_case {
+        x | 0x2020_2020_2020_2020
+    } else {
+        x
+    }
+}
+
+impl FirstWords {
+    // 32 Kbit: with ~5k distinct first words about 1 in 7 of other words passes the filter.
     const BITS: usize = 1 << 15;
+    const EMPTY: u32 = u32::MAX;
 
-    fn key(word: &[u8], fold_case: bool) -> usize {
-        let mut h: u32 = 0x811c_9dc5;
-        for &b in word {
-            let b = if fold_case { b.to_ascii_lowercase() } else { b };
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-        (h as usize ^ (h as usize >> 15)) & (Self::BITS - 1)
+    #[inline]
+    fn hash(word: &[u8], fold_case: bool) -> u32 {
+        let h = (word_bits(word, fold_case) ^ (word.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd);
+        (h ^ (h >> 32)) as u32
     }
 
-    fn new<I, P>(patterns: I, fold_case: bool) -> PrefixFilter
-    where
-        I: IntoIterator<Item = P>,
-        P: AsRef<[u8]>,
-    {
-        let mut f = PrefixFilter { bits: vec![0; Self::BITS / 64], any: false };
-        for p in patterns {
-            let b = p.as_ref();
-            let n = word_len(b);
-            if n == 0 {
-                f.any = true;
-                continue;
+    #[inline]
+    fn length_bit(len: usize) -> u32 {
+        1 << len.min(31)
+    }
+
+    /// Whether some first word starts with byte `b`.
+    #[inline]
+    fn may_start(&self, b: u8) -> bool {
+        self.lengths[b as usize] != 0
+    }
+
+    fn key(&self, e: &Entry) -> &[u8] {
+        &self.keys[e.key.0 as usize..e.key.1 as usize]
+    }
+
+    /// Adds the first word of a pattern; each word is added once.
+    fn insert(&mut self, word: &[u8], fold_case: bool, nfa: &NFA) {
+        let folded: Vec<u8> = if fold_case { word.to_ascii_lowercase() } else { word.to_vec() };
+        let Ok(mut sid) = nfa.start_state(Anchored::Yes) else { return };
+        for &b in &folded {
+            sid = nfa.next_state(Anchored::Yes, sid, b);
+        }
+        if nfa.is_dead(sid) {
+            return;
+        }
+        let pattern = if nfa.is_match(sid) { whole_match(nfa, sid, folded.len()) } else { None };
+        // Whether any byte leads on from here: phrases only go on with a non-word byte.
+        let continues = (0..=255u8).any(|b| !nfa.is_dead(nfa.next_state(Anchored::Yes, sid, b)));
+        let start = self.keys.len() as u32;
+        self.keys.extend_from_slice(&folded);
+        self.entries.push(Entry { state: sid, pattern, continues, key: (start, self.keys.len() as u32) });
+    }
+
+    /// Builds the filters and the table once every word is in.
+    fn finish(&mut self, fold_case: bool) {
+        self.lengths = vec![0; 256];
+        self.bits = vec![0; Self::BITS / 64];
+        let size = (self.entries.len() * 2).next_power_of_two().max(16);
+        self.slots = vec![(0, Self::EMPTY); size];
+        for (i, e) in self.entries.iter().enumerate() {
+            let key = &self.keys[e.key.0 as usize..e.key.1 as usize];
+            let first = key[0];
+            for b in [first, first.to_ascii_uppercase()] {
+                if fold_case || b == first {
+                    self.lengths[b as usize] |= Self::length_bit(key.len());
+                }
             }
-            let k = Self::key(&b[..n], fold_case);
-            f.bits[k / 64] |= 1 << (k % 64);
+            let hash = Self::hash(key, fold_case);
+            let k = hash as usize & (Self::BITS - 1);
+            self.bits[k / 64] |= 1 << (k % 64);
+            let mut s = hash as usize & (size - 1);
+            while self.slots[s].1 != Self::EMPTY {
+                s = (s + 1) & (size - 1);
+            }
+            self.slots[s] = (hash, i as u32);
         }
-        f
     }
 
-    /// Whether a phrase may start with this first word.
-    fn may_start_word(&self, word: &[u8], fold_case: bool) -> bool {
-        if self.any {
-            return true;
+    /// The entry of a text word, compared exactly (ASCII case folded when `fold_case`).
+    #[inline]
+    fn get(&self, word: &[u8], fold_case: bool) -> Option<&Entry> {
+        let &first = word.first()?;
+        if self.lengths[first as usize] & Self::length_bit(word.len()) == 0 {
+            return None;
         }
-        let k = Self::key(word, fold_case);
-        !word.is_empty() && self.bits[k / 64] & (1 << (k % 64)) != 0
+        let hash = Self::hash(word, fold_case);
+        let k = hash as usize & (Self::BITS - 1);
+        if self.bits[k / 64] & (1 << (k % 64)) == 0 {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut s = hash as usize & mask;
+        loop {
+            let (h, i) = self.slots[s];
+            if i == Self::EMPTY {
+                return None;
+            }
+            if h == hash {
+                let e = &self.entries[i as usize];
+                let key = self.key(e);
+                let same = if fold_case { key.eq_ignore_ascii_case(word) } else { key == word };
+                if same {
+                    return Some(e);
+                }
+            }
+            s = (s + 1) & mask;
+        }
     }
 }
 
@@ -240,6 +412,60 @@ mod tests {
     fn folds_ascii_case_when_asked() {
         let m = PhraseMatcher::new(["pushed back", "not", "aid"], true).unwrap();
         assert_eq!(all(&m, "Kirby Pushed back; another said NOT aid."), ["Pushed back", "NOT", "aid"]);
+    }
+
+    #[test]
+    fn reports_only_phrases_that_start_where_the_walk_started() {
+        // The automaton's state after "President of the European Council" also carries the
+        // match of its suffix "European Council"; a walk from "President" must not report it.
+        let m =
+            PhraseMatcher::new(["European Council", "President of the European Council Donald Tusk"], false).unwrap();
+        assert_eq!(all(&m, "The President of the European Council, Donald Tusk"), ["European Council"]);
+        let x = m.at("President of the European Council, Donald", 0, 41);
+        assert!(x.is_none(), "{x:?}");
+    }
+
+    #[test]
+    fn a_longer_phrase_cut_inside_a_word_falls_back_to_the_shorter_one() {
+        let m = PhraseMatcher::new(
+            ["Pentagon", "Pentagon spokesman Jonathan Hoffman", "Serbian", "Serbian language"],
+            false,
+        )
+        .unwrap();
+        assert_eq!(all(&m, "Pentagon spokesman Jonathan Hoffmann said; Serbian languages"), ["Pentagon", "Serbian"]);
+        assert_eq!(all(&m, "the Serbian language."), ["Serbian language"]);
+    }
+
+    #[test]
+    fn first_words_shared_by_many_phrases() {
+        let m = PhraseMatcher::new(["the West", "the Kremlin", "the White House", "White House"], false).unwrap();
+        assert_eq!(
+            all(&m, "the Westerners, the Kremlin and the White House; the White Housekeeper; White House-led"),
+            ["the Kremlin", "the White House", "White House"]
+        );
+        let folded = PhraseMatcher::new(["pushed back", "push"], true).unwrap();
+        assert_eq!(all(&folded, "PUSHED BACK, Push, pushed"), ["PUSHED BACK", "Push"]);
+    }
+
+    #[test]
+    fn eight_byte_word_scan_agrees_with_the_byte_test() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                let mut chunk = [b'a'; 8];
+                chunk[lane] = b;
+                let mask = ascii_alnum_bytes(u64::from_le_bytes(chunk));
+                let expected = b.is_ascii_alphanumeric();
+                assert_eq!(mask & (0x80 << (8 * lane)) != 0, expected, "byte {b:#x} in lane {lane}");
+            }
+        }
+        let text = b"Presidential candidates, 12345678901x y";
+        for start in 0..text.len() {
+            let mut naive = start;
+            while naive < text.len() && text[naive].is_ascii_alphanumeric() {
+                naive += 1;
+            }
+            assert_eq!(ascii_word_end(text, start, text.len()), naive.max(start), "from {start}");
+        }
     }
 
     #[test]
