@@ -234,16 +234,253 @@ pub fn evidence_cell(s: &str) -> String {
     }
 }
 
-fn date_cell(d: Option<Date>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
+/// An ISO 8601 date (`YYYY-MM-DD`) without going through `format!`; empty when undated.
+fn date_cell(d: Option<Date>) -> ([u8; 10], usize) {
+    let mut buf = [0u8; 10];
+    let Some(d) = d else { return (buf, 0) };
+    let y = d.year.min(9999);
+    for (i, v) in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10].into_iter().enumerate() {
+        buf[i] = b'0' + v as u8;
+    }
+    buf[4] = b'-';
+    buf[5] = b'0' + d.month / 10 % 10;
+    buf[6] = b'0' + d.month % 10;
+    buf[7] = b'-';
+    buf[8] = b'0' + d.day / 10 % 10;
+    buf[9] = b'0' + d.day % 10;
+    (buf, 10)
 }
 
-/// One CSV file being written in the staging folder.
-struct CsvFile {
-    path: PathBuf,
-    writer: csv::Writer<BufWriter<File>>,
+/// The cells of one CSV file over any byte sink: a file, or a document's rows in memory.
+struct Cells<W: Write> {
+    writer: csv::Writer<W>,
     rows: u64,
     cell: String,
+}
+
+impl<W: Write> Cells<W> {
+    fn new(sink: W) -> Cells<W> {
+        // A small buffer: in-memory cells are made per document.
+        let writer =
+            csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).buffer_capacity(1 << 12).from_writer(sink);
+        Cells { writer, rows: 0, cell: String::new() }
+    }
+
+    fn text(&mut self, s: &str) -> csv::Result<()> {
+        let g = guard_text(s);
+        self.writer.write_field(g.as_bytes())
+    }
+
+    fn raw(&mut self, s: &str) -> csv::Result<()> {
+        self.writer.write_field(s.as_bytes())
+    }
+
+    fn num(&mut self, x: f64) -> csv::Result<()> {
+        let mut cell = std::mem::take(&mut self.cell);
+        cell.clear();
+        push_fixed4(&mut cell, x);
+        let r = self.raw(&cell);
+        self.cell = cell;
+        r
+    }
+
+    fn opt(&mut self, x: Option<f64>) -> csv::Result<()> {
+        match x {
+            Some(x) => self.num(x),
+            None => self.raw(""),
+        }
+    }
+
+    fn int(&mut self, n: u64) -> csv::Result<()> {
+        let b = itoa_buf(n);
+        self.raw(b.as_str())
+    }
+
+    fn date(&mut self, d: Option<Date>) -> csv::Result<()> {
+        let (buf, n) = date_cell(d);
+        self.writer.write_field(&buf[..n])
+    }
+
+    /// The leading `doc_id, date, paragraph, sentence` columns of the per-sentence files.
+    fn location(&mut self, doc_id: &str, date: Option<Date>, paragraph: u32, sentence: u32) -> csv::Result<()> {
+        self.text(doc_id)?;
+        self.date(date)?;
+        self.int(paragraph.into())?;
+        self.int(sentence.into())
+    }
+
+    fn end(&mut self) -> csv::Result<()> {
+        self.rows += 1;
+        self.writer.write_record(None::<&[u8]>)
+    }
+
+    fn paragraph(&mut self, r: &ParagraphRow) -> csv::Result<()> {
+        self.text(&r.doc_id)?;
+        self.date(r.date)?;
+        self.text(&r.source)?;
+        self.int(r.paragraph.into())?;
+        self.int(r.sentences.into())?;
+        self.num(r.tone)?;
+        self.num(r.positive)?;
+        self.num(r.neutral)?;
+        self.num(r.negative)?;
+        self.text(&r.actors)?;
+        self.end()
+    }
+
+    fn mention(&mut self, r: &MentionRow) -> csv::Result<()> {
+        self.location(&r.doc_id, r.date, r.paragraph, r.sentence)?;
+        self.text(&r.actor.id)?;
+        self.text(&r.actor.country)?;
+        self.text(&r.alias)?;
+        self.num(r.sentiment)?;
+        self.text(&r.actor.name)?;
+        self.text(&r.actor.kind)?;
+        self.text(r.label)?;
+        self.text(r.found_by)?;
+        self.end()
+    }
+
+    fn stance(&mut self, r: &StanceRow) -> csv::Result<()> {
+        self.location(&r.doc_id, r.date, r.paragraph, r.sentence)?;
+        self.text(&r.source.id)?;
+        self.text(&r.source.country)?;
+        self.text(&r.target.id)?;
+        self.text(&r.target.country)?;
+        self.num(r.score)?;
+        self.text(&r.cue)?;
+        self.raw(&evidence_cell(&r.evidence))?;
+        self.text(r.source_rule)?;
+        self.end()
+    }
+
+    fn error(&mut self, r: &ErrorRow) -> csv::Result<()> {
+        self.text(&r.input)?;
+        self.int(r.line)?;
+        self.text(&r.record_id)?;
+        self.raw(&evidence_cell(&r.error))?;
+        self.end()
+    }
+}
+
+impl Cells<Vec<u8>> {
+    /// The bytes written since the last call, and their row count; starts a new buffer.
+    fn take(&mut self) -> (Vec<u8>, u64) {
+        let writer = std::mem::replace(&mut self.writer, Self::new(Vec::new()).writer);
+        // Flushing into a Vec cannot fail.
+        let bytes = writer.into_inner().unwrap_or_default();
+        (bytes, std::mem::take(&mut self.rows))
+    }
+}
+
+/// One document's rows of each per-sentence file, already CSV-encoded. Encoding is the costly
+/// part of writing rows, so `score` does it on the worker threads, and the writer thread only
+/// appends bytes in input order.
+#[derive(Debug, Default)]
+pub struct EncodedRows {
+    /// (bytes, rows) per file, in the order paragraphs, mentions, stances, errors.
+    files: [(Vec<u8>, u64); 4],
+}
+
+impl EncodedRows {
+    /// Rows per file, in the order paragraphs, mentions, stances, errors.
+    pub fn rows(&self) -> [u64; 4] {
+        [self.files[0].1, self.files[1].1, self.files[2].1, self.files[3].1]
+    }
+}
+
+/// CSV-encodes rows into memory, with the same dialect as the report files. Reusable: one per
+/// worker keeps its buffers.
+pub struct RowEncoder {
+    files: [Cells<Vec<u8>>; 4],
+}
+
+impl Default for RowEncoder {
+    fn default() -> RowEncoder {
+        RowEncoder { files: std::array::from_fn(|_| Cells::new(Vec::new())) }
+    }
+}
+
+impl RowEncoder {
+    /// Encodes one document's rows.
+    pub fn encode(
+        &mut self,
+        paragraphs: &[ParagraphRow],
+        mentions: &[MentionRow],
+        stances: &[StanceRow],
+        errors: &[ErrorRow],
+    ) -> EncodedRows {
+        // Writes into a Vec cannot fail, and the csv writer is not in a state that refuses
+        // fields (flexible records are on), so errors are impossible here.
+        let [p, m, s, e] = &mut self.files;
+        for r in paragraphs {
+            let _ = p.paragraph(r);
+        }
+        for r in mentions {
+            let _ = m.mention(r);
+        }
+        for r in stances {
+            let _ = s.stance(r);
+        }
+        for r in errors {
+            let _ = e.error(r);
+        }
+        EncodedRows { files: [p.take(), m.take(), s.take(), e.take()] }
+    }
+}
+
+/// A per-sentence CSV file in the staging folder: its header, then rows appended as encoded
+/// bytes.
+struct RowFile {
+    path: PathBuf,
+    out: BufWriter<File>,
+    rows: u64,
+}
+
+impl RowFile {
+    fn create(path: PathBuf, header: &[&str], bom: bool) -> Result<RowFile, ReportError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ReportError::Io { path, source }
+        };
+        let file = File::create(&path).map_err(io(&path))?;
+        let mut out = BufWriter::with_capacity(1 << 16, file);
+        if bom {
+            out.write_all("\u{feff}".as_bytes()).map_err(io(&path))?;
+        }
+        let mut head = Cells::new(Vec::new());
+        for h in header {
+            let _ = head.text(h);
+        }
+        let _ = head.end();
+        out.write_all(&head.take().0).map_err(io(&path))?;
+        Ok(RowFile { path, out, rows: 0 })
+    }
+
+    fn append(&mut self, (bytes, rows): &(Vec<u8>, u64)) -> Result<(), ReportError> {
+        self.rows += rows;
+        self.out.write_all(bytes).map_err(|source| ReportError::Io { path: self.path.clone(), source })
+    }
+
+    /// Encodes and appends one row.
+    fn row(&mut self, f: impl FnOnce(&mut Cells<Vec<u8>>) -> csv::Result<()>) -> Result<(), ReportError> {
+        let mut cells = Cells::new(Vec::new());
+        f(&mut cells).map_err(|source| ReportError::Csv { path: self.path.clone(), source })?;
+        self.append(&cells.take())
+    }
+
+    fn finish(self) -> Result<u64, ReportError> {
+        let path = self.path;
+        let file = self.out.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
+        file.sync_all().map_err(|source| ReportError::Io { path, source })?;
+        Ok(self.rows)
+    }
+}
+
+/// An aggregate CSV file being written in the staging folder.
+struct CsvFile {
+    path: PathBuf,
+    cells: Cells<BufWriter<File>>,
 }
 
 impl CsvFile {
@@ -253,74 +490,33 @@ impl CsvFile {
         if bom {
             buf.write_all("\u{feff}".as_bytes()).map_err(|source| ReportError::Io { path: path.clone(), source })?;
         }
-        let writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(buf);
-        let mut f = CsvFile { path, writer, rows: 0, cell: String::new() };
-        for h in header {
-            f.text(h)?;
-        }
-        f.end()?;
-        f.rows = 0;
+        let mut f = CsvFile { path, cells: Cells::new(buf) };
+        f.with(|c| {
+            for h in header {
+                c.text(h)?;
+            }
+            c.end()
+        })?;
+        f.cells.rows = 0;
         Ok(f)
     }
 
-    fn err(&self, source: csv::Error) -> ReportError {
-        ReportError::Csv { path: self.path.clone(), source }
-    }
-
-    fn text(&mut self, s: &str) -> Result<(), ReportError> {
-        let g = guard_text(s);
-        self.writer.write_field(g.as_bytes()).map_err(|e| self.err(e))
-    }
-
-    fn raw(&mut self, s: &str) -> Result<(), ReportError> {
-        self.writer.write_field(s.as_bytes()).map_err(|e| self.err(e))
-    }
-
-    fn num(&mut self, x: f64) -> Result<(), ReportError> {
-        let mut cell = std::mem::take(&mut self.cell);
-        cell.clear();
-        push_fixed4(&mut cell, x);
-        let r = self.raw(&cell);
-        self.cell = cell;
-        r
-    }
-
-    fn opt(&mut self, x: Option<f64>) -> Result<(), ReportError> {
-        match x {
-            Some(x) => self.num(x),
-            None => self.raw(""),
-        }
-    }
-
-    fn int(&mut self, n: u64) -> Result<(), ReportError> {
-        let b = itoa_buf(n);
-        self.raw(b.as_str())
-    }
-
-    fn date(&mut self, d: Option<Date>) -> Result<(), ReportError> {
-        self.raw(&date_cell(d))
-    }
-
-    /// The leading `doc_id, date, paragraph, sentence` columns of the per-sentence files.
-    fn location(&mut self, doc_id: &str, date: Option<Date>, paragraph: u32, sentence: u32) -> Result<(), ReportError> {
-        self.text(doc_id)?;
-        self.date(date)?;
-        self.int(paragraph.into())?;
-        self.int(sentence.into())
-    }
-
-    fn end(&mut self) -> Result<(), ReportError> {
-        self.rows += 1;
-        self.writer.write_record(None::<&[u8]>).map_err(|e| self.err(e))
+    /// Runs cell writes, naming this file in any error.
+    fn with(&mut self, f: impl FnOnce(&mut Cells<BufWriter<File>>) -> csv::Result<()>) -> Result<(), ReportError> {
+        f(&mut self.cells).map_err(|source| ReportError::Csv { path: self.path.clone(), source })
     }
 
     fn finish(self) -> Result<u64, ReportError> {
         let path = self.path.clone();
-        let buf =
-            self.writer.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
+        let rows = self.cells.rows;
+        let buf = self
+            .cells
+            .writer
+            .into_inner()
+            .map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
         let file = buf.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
         file.sync_all().map_err(|source| ReportError::Io { path, source })?;
-        Ok(self.rows)
+        Ok(rows)
     }
 }
 
@@ -330,10 +526,10 @@ impl CsvFile {
 pub struct ReportWriter {
     out: PathBuf,
     staging: StagingGuard,
-    paragraphs: CsvFile,
-    mentions: CsvFile,
-    stances: CsvFile,
-    errors: CsvFile,
+    paragraphs: RowFile,
+    mentions: RowFile,
+    stances: RowFile,
+    errors: RowFile,
     bom: bool,
 }
 
@@ -374,7 +570,7 @@ impl ReportWriter {
             fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
         fs::create_dir_all(&staging).map_err(io(&staging))?;
-        let f = |file: &str, header: &[&str]| CsvFile::create(staging.join(file), header, bom);
+        let f = |file: &str, header: &[&str]| RowFile::create(staging.join(file), header, bom);
         Ok(ReportWriter {
             paragraphs: f("paragraphs.csv", PARAGRAPHS_HEADER)?,
             mentions: f("mentions.csv", MENTIONS_HEADER)?,
@@ -390,56 +586,32 @@ impl ReportWriter {
         &self.staging.path
     }
 
+    /// Appends one document's encoded rows (from any [`RowEncoder`]) to the per-sentence files.
+    pub fn append(&mut self, rows: &EncodedRows) -> Result<(), ReportError> {
+        for (f, chunk) in
+            [&mut self.paragraphs, &mut self.mentions, &mut self.stances, &mut self.errors].into_iter().zip(&rows.files)
+        {
+            if chunk.1 > 0 {
+                f.append(chunk)?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn paragraph(&mut self, r: &ParagraphRow) -> Result<(), ReportError> {
-        let f = &mut self.paragraphs;
-        f.text(&r.doc_id)?;
-        f.date(r.date)?;
-        f.text(&r.source)?;
-        f.int(r.paragraph.into())?;
-        f.int(r.sentences.into())?;
-        f.num(r.tone)?;
-        f.num(r.positive)?;
-        f.num(r.neutral)?;
-        f.num(r.negative)?;
-        f.text(&r.actors)?;
-        f.end()
+        self.paragraphs.row(|c| c.paragraph(r))
     }
 
     pub fn mention(&mut self, r: &MentionRow) -> Result<(), ReportError> {
-        let f = &mut self.mentions;
-        f.location(&r.doc_id, r.date, r.paragraph, r.sentence)?;
-        f.text(&r.actor.id)?;
-        f.text(&r.actor.country)?;
-        f.text(&r.alias)?;
-        f.num(r.sentiment)?;
-        f.text(&r.actor.name)?;
-        f.text(&r.actor.kind)?;
-        f.text(r.label)?;
-        f.text(r.found_by)?;
-        f.end()
+        self.mentions.row(|c| c.mention(r))
     }
 
     pub fn stance(&mut self, r: &StanceRow) -> Result<(), ReportError> {
-        let f = &mut self.stances;
-        f.location(&r.doc_id, r.date, r.paragraph, r.sentence)?;
-        f.text(&r.source.id)?;
-        f.text(&r.source.country)?;
-        f.text(&r.target.id)?;
-        f.text(&r.target.country)?;
-        f.num(r.score)?;
-        f.text(&r.cue)?;
-        f.raw(&evidence_cell(&r.evidence))?;
-        f.text(r.source_rule)?;
-        f.end()
+        self.stances.row(|c| c.stance(r))
     }
 
     pub fn error(&mut self, r: &ErrorRow) -> Result<(), ReportError> {
-        let f = &mut self.errors;
-        f.text(&r.input)?;
-        f.int(r.line)?;
-        f.text(&r.record_id)?;
-        f.raw(&evidence_cell(&r.error))?;
-        f.end()
+        self.errors.row(|c| c.error(r))
     }
 
     /// Writes the aggregate reports and closes every CSV file; returns row counts per file.
@@ -457,53 +629,62 @@ impl ReportWriter {
             counts.push((name, f.finish()?));
         }
         let mut f = CsvFile::create(staging.join("actors.csv"), ACTORS_HEADER, bom)?;
-        for ((date, key), v) in &agg.actors {
-            f.date(*date)?;
-            f.text(&key.id)?;
-            f.text(&key.name)?;
-            f.text(&key.country)?;
-            f.text(&key.kind)?;
-            f.int(v.documents)?;
-            f.int(v.sentiment.count)?;
-            write_sums(&mut f, &v.sentiment, &v.stance_out, &v.stance_in)?;
-            f.end()?;
-        }
+        f.with(|c| {
+            for ((date, key), v) in &agg.actors {
+                c.date(*date)?;
+                c.text(&key.id)?;
+                c.text(&key.name)?;
+                c.text(&key.country)?;
+                c.text(&key.kind)?;
+                c.int(v.documents)?;
+                c.int(v.sentiment.count)?;
+                write_sums(c, &v.sentiment, &v.stance_out, &v.stance_in)?;
+                c.end()?;
+            }
+            Ok(())
+        })?;
         counts.push(("actors.csv".into(), f.finish()?));
         let mut f = CsvFile::create(staging.join("countries.csv"), COUNTRIES_HEADER, bom)?;
-        for ((date, code), v) in &agg.countries {
-            f.date(*date)?;
-            f.text(code)?;
-            f.int(v.documents)?;
-            f.int(v.sentiment.count)?;
-            write_sums(&mut f, &v.sentiment, &v.stance_out, &v.stance_in)?;
-            f.text(&country_name(code))?;
-            f.end()?;
-        }
+        f.with(|c| {
+            for ((date, code), v) in &agg.countries {
+                c.date(*date)?;
+                c.text(code)?;
+                c.int(v.documents)?;
+                c.int(v.sentiment.count)?;
+                write_sums(c, &v.sentiment, &v.stance_out, &v.stance_in)?;
+                c.text(&country_name(code))?;
+                c.end()?;
+            }
+            Ok(())
+        })?;
         counts.push(("countries.csv".into(), f.finish()?));
         let mut f = CsvFile::create(staging.join("dyads.csv"), DYADS_HEADER, bom)?;
-        for ((date, s, t), d) in &agg.dyads {
-            f.date(*date)?;
-            f.text(s)?;
-            f.text(t)?;
-            f.int(d.stance.count)?;
-            f.int(d.documents)?;
-            f.opt(d.stance.mean())?;
-            let n = d.stance.count.max(1) as f64;
-            f.num(d.negative as f64 / n)?;
-            f.num(d.positive as f64 / n)?;
-            f.end()?;
-        }
+        f.with(|c| {
+            for ((date, s, t), d) in &agg.dyads {
+                c.date(*date)?;
+                c.text(s)?;
+                c.text(t)?;
+                c.int(d.stance.count)?;
+                c.int(d.documents)?;
+                c.opt(d.stance.mean())?;
+                let n = d.stance.count.max(1) as f64;
+                c.num(d.negative as f64 / n)?;
+                c.num(d.positive as f64 / n)?;
+                c.end()?;
+            }
+            Ok(())
+        })?;
         counts.push(("dyads.csv".into(), f.finish()?));
         Ok((finished, counts))
     }
 }
 
-fn write_sums(f: &mut CsvFile, sentiment: &Sum, out: &Sum, inn: &Sum) -> Result<(), ReportError> {
-    f.opt(sentiment.mean())?;
-    f.opt(out.mean())?;
-    f.int(out.count)?;
-    f.opt(inn.mean())?;
-    f.int(inn.count)
+fn write_sums<W: Write>(c: &mut Cells<W>, sentiment: &Sum, out: &Sum, inn: &Sum) -> csv::Result<()> {
+    c.opt(sentiment.mean())?;
+    c.opt(out.mean())?;
+    c.int(out.count)?;
+    c.opt(inn.mean())?;
+    c.int(inn.count)
 }
 
 /// Complete reports in the staging folder, waiting for the manifest and publication.
@@ -681,6 +862,97 @@ mod tests {
         assert_eq!(evidence_cell(&long).chars().count(), MAX_CELL_CHARS);
         let emoji = "😀".repeat(40_000);
         assert_eq!(evidence_cell(&emoji).encode_utf16().count(), MAX_CELL_CHARS);
+    }
+
+    #[test]
+    fn dates_are_iso_8601() {
+        let cell = |d| {
+            let (b, n) = date_cell(d);
+            String::from_utf8(b[..n].to_vec()).unwrap()
+        };
+        assert_eq!(cell(Some(Date { year: 2024, month: 3, day: 7 })), "2024-03-07");
+        assert_eq!(cell(Some(Date { year: 987, month: 12, day: 31 })), "0987-12-31");
+        assert_eq!(cell(None), "");
+    }
+
+    #[test]
+    fn encoded_rows_are_the_bytes_the_row_methods_write() {
+        let key =
+            Arc::new(ActorKey { id: "rus".into(), name: "Russia".into(), country: "RUS".into(), kind: "state".into() });
+        let date = Some(Date { year: 2023, month: 2, day: 24 });
+        let paragraph = ParagraphRow {
+            doc_id: "a,1".into(),
+            date,
+            source: "=src".into(),
+            paragraph: 1,
+            sentences: 2,
+            tone: -0.5,
+            positive: 0.1,
+            neutral: 0.2,
+            negative: 0.7,
+            actors: "RUS;UKR".into(),
+        };
+        let mention = MentionRow {
+            doc_id: "a,1".into(),
+            date: None,
+            paragraph: 1,
+            sentence: 1,
+            actor: Arc::clone(&key),
+            alias: "the \"Kremlin\"".into(),
+            sentiment: 0.25,
+            label: "positive",
+            found_by: "lexicon",
+        };
+        let stance = StanceRow {
+            doc_id: "a,1".into(),
+            date,
+            paragraph: 1,
+            sentence: 1,
+            source: Arc::clone(&key),
+            target: key,
+            score: -1.0,
+            cue: "hostile".into(),
+            evidence: "line\nbreak".into(),
+            source_rule: "speaker",
+        };
+        let error = ErrorRow { input: "x.jsonl".into(), line: 3, record_id: String::new(), error: "bad".into() };
+        let write = |encoded: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut w = ReportWriter::create(&dir.path().join("r"), false).unwrap();
+            if encoded {
+                let mut enc = RowEncoder::default();
+                let rows = enc.encode(std::slice::from_ref(&paragraph), &[], &[], &[]);
+                assert_eq!(rows.rows(), [1, 0, 0, 0]);
+                w.append(&rows).unwrap();
+                let rows = enc.encode(&[], &[mention.clone()], &[stance.clone()], &[error.clone()]);
+                assert_eq!(rows.rows(), [0, 1, 1, 1]);
+                w.append(&rows).unwrap();
+            } else {
+                w.paragraph(&paragraph).unwrap();
+                w.mention(&mention).unwrap();
+                w.stance(&stance).unwrap();
+                w.error(&error).unwrap();
+            }
+            let staging = w.staging().to_path_buf();
+            let (fin, counts) = w.finish(&Aggregate::default(), &|c| c.to_string()).unwrap();
+            let files: Vec<String> = ["paragraphs.csv", "mentions.csv", "stances.csv", "errors.csv"]
+                .iter()
+                .map(|f| fs::read_to_string(staging.join(f)).unwrap())
+                .collect();
+            drop(fin);
+            (files, counts)
+        };
+        let (direct, direct_counts) = write(false);
+        let (encoded, encoded_counts) = write(true);
+        assert_eq!(direct, encoded);
+        assert_eq!(direct_counts, encoded_counts);
+        assert!(
+            direct[0].ends_with("\"a,1\",2023-02-24,'=src,1,2,-0.5000,0.1000,0.2000,0.7000,RUS;UKR\r\n"),
+            "{}",
+            direct[0]
+        );
+        assert!(direct[1].contains(",\"the \"\"Kremlin\"\"\",0.2500,"), "{}", direct[1]);
+        assert!(direct[2].contains(",line break,speaker\r\n"), "{}", direct[2]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::corpus::{self, Record, RecordError};
 use crate::document::Document;
 use crate::lexicon::LexiconError;
 use crate::pipeline::{self, DocResult, Engines};
-use crate::report::{ErrorRow, ReportError, ReportWriter};
+use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowEncoder};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -157,7 +157,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let progress = Reporter::new(opts);
     let (files, discover_errors) = corpus::discover(&opts.inputs);
     let (batch_tx, batch_rx) = sync_channel::<Msg>(2);
-    let (result_tx, result_rx) = sync_channel::<(Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>)>(2);
+    let (result_tx, result_rx) = sync_channel::<ResultBatch>(2);
 
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
         let reader = scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
@@ -167,8 +167,11 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             match msg {
                 Msg::InputDone(s) => pending_inputs.push(s),
                 Msg::Batch(docs, errors) => {
-                    let results: Vec<DocResult> =
-                        pool.install(|| docs.par_iter().map(|d| pipeline::process(&engines, d)).collect());
+                    let results: Vec<Scored> = pool.install(|| {
+                        docs.par_iter()
+                            .map_init(RowEncoder::default, |enc, d| Scored::new(enc, pipeline::process(&engines, d)))
+                            .collect()
+                    });
                     let bytes: u64 = docs.iter().map(|d| d.text.len() as u64).sum();
                     progress.advance(docs.len() as u64, bytes);
                     if result_tx.send((results, errors, std::mem::take(&mut pending_inputs))).is_err() {
@@ -331,7 +334,21 @@ struct WriterState {
     inputs: Vec<corpus::InputSummary>,
 }
 
-type ResultBatch = (Vec<DocResult>, Vec<RecordError>, Vec<corpus::InputSummary>);
+type ResultBatch = (Vec<Scored>, Vec<RecordError>, Vec<corpus::InputSummary>);
+
+/// A document's result as the writer thread needs it: rows already encoded (on the worker),
+/// and the aggregate to merge.
+struct Scored {
+    rows: EncodedRows,
+    aggregate: Aggregate,
+}
+
+impl Scored {
+    fn new(encoder: &mut RowEncoder, r: DocResult) -> Scored {
+        let rows = encoder.encode(&r.paragraphs, &r.mentions, &r.stances, &r.errors);
+        Scored { rows, aggregate: r.aggregate }
+    }
+}
 
 /// The writer thread: rows in input order, aggregates merged in input order.
 fn write_results(
@@ -352,21 +369,11 @@ fn write_results(
             })?;
         }
         for r in results {
+            let [paragraphs, _, _, errors] = r.rows.rows();
             st.documents += 1;
-            st.paragraphs += r.paragraphs.len() as u64;
-            for p in &r.paragraphs {
-                writer.paragraph(p)?;
-            }
-            for m in &r.mentions {
-                writer.mention(m)?;
-            }
-            for s in &r.stances {
-                writer.stance(s)?;
-            }
-            for e in &r.errors {
-                st.error_rows += 1;
-                writer.error(e)?;
-            }
+            st.paragraphs += paragraphs;
+            st.error_rows += errors;
+            writer.append(&r.rows)?;
             st.aggregate.merge(r.aggregate);
         }
         st.inputs.extend(inputs);
