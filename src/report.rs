@@ -924,7 +924,8 @@ mod tests {
                 let rows = enc.encode(std::slice::from_ref(&paragraph), &[], &[], &[]);
                 assert_eq!(rows.rows(), [1, 0, 0, 0]);
                 w.append(&rows).unwrap();
-                let rows = enc.encode(&[], &[mention.clone()], &[stance.clone()], &[error.clone()]);
+                let one = std::slice::from_ref;
+                let rows = enc.encode(&[], one(&mention), one(&stance), one(&error));
                 assert_eq!(rows.rows(), [0, 1, 1, 1]);
                 w.append(&rows).unwrap();
             } else {
