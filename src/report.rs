@@ -924,8 +924,9 @@ mod tests {
                 let rows = enc.encode(std::slice::from_ref(&paragraph), &[], &[], &[]);
                 assert_eq!(rows.rows(), [1, 0, 0, 0]);
                 w.append(&rows).unwrap();
-                let one = std::slice::from_ref;
-                let rows = enc.encode(&[], one(&mention), one(&stance), one(&error));
+                let (m, s, e) =
+                    (std::slice::from_ref(&mention), std::slice::from_ref(&stance), std::slice::from_ref(&error));
+                let rows = enc.encode(&[], m, s, e);
                 assert_eq!(rows.rows(), [0, 1, 1, 1]);
                 w.append(&rows).unwrap();
             } else {
