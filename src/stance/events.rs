@@ -389,20 +389,22 @@ fn inherit_quote_speakers(text: &str, sentences: &mut [SentenceInfo]) {
         let mut inside = open_since.is_some();
         let mut closed_here = false;
         let mut has_quote = inside;
-        for c in s.chars() {
-            match c {
-                '“' => {
+        // Quotation marks are `"` and the three-byte “ ”: jump between candidate bytes.
+        let b = s.as_bytes();
+        for at in memchr::memchr2_iter(b'"', 0xE2, b) {
+            match (b[at], b.get(at + 1..at + 3)) {
+                (b'"', _) => {
+                    closed_here |= inside;
+                    inside = !inside;
+                    has_quote = true;
+                }
+                (_, Some([0x80, 0x9C])) => {
                     inside = true;
                     has_quote = true;
                 }
-                '”' => {
+                (_, Some([0x80, 0x9D])) => {
                     closed_here |= inside;
                     inside = false;
-                    has_quote = true;
-                }
-                '"' => {
-                    closed_here |= inside;
-                    inside = !inside;
                     has_quote = true;
                 }
                 _ => {}
@@ -468,14 +470,16 @@ impl Ctx<'_> {
 
     /// Where the sentence's clause breaks are: (start, end) of each break phrase. Computed once
     /// per sentence with stance cues.
+    /// Every occurrence of every [`CLAUSE_BREAKS`] phrase in the sentence, overlaps included,
+    /// found in one pass.
     fn clause_breaks(&self) -> Vec<(usize, usize)> {
+        static BREAKS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
         let sent = &self.info.span;
         let s = &self.text[sent.clone()];
-        let mut out = Vec::new();
-        for b in CLAUSE_BREAKS {
-            out.extend(s.match_indices(b).map(|(i, _)| (sent.start + i, sent.start + i + b.len())));
-        }
-        out
+        let Some(ac) = BREAKS.get_or_init(|| aho_corasick::AhoCorasick::new(CLAUSE_BREAKS).ok()) else {
+            return Vec::new();
+        };
+        ac.find_overlapping_iter(s).map(|m| (sent.start + m.start(), sent.start + m.end())).collect()
     }
 
     fn clause_of(&self, at: usize, breaks: &[(usize, usize)]) -> Range<usize> {
