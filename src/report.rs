@@ -163,43 +163,31 @@ fn push_fixed4(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
         return;
     }
-    let scaled = (x * 10_000.0).round();
-    let v = scaled as i64;
+    let v = (x * 10_000.0).round() as i64;
     if v < 0 {
         out.push(b'-');
     }
     let a = v.unsigned_abs();
-    out.extend_from_slice(itoa_buf(a / 10_000).as_str().as_bytes());
-    out.push(b'.');
-    let frac = a % 10_000;
-    for d in [1000, 100, 10, 1] {
-        out.push(b'0' + ((frac / d) % 10) as u8);
+    push_int(out, a / 10_000);
+    let f = (a % 10_000) as u16;
+    let digit = |d: u16| b'0' + (d % 10) as u8;
+    out.extend_from_slice(&[b'.', digit(f / 1000), digit(f / 100), digit(f / 10), digit(f)]);
+}
+
+/// Writes an integer in decimal without going through `format!`.
+fn push_int(out: &mut Vec<u8>, mut n: u64) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
     }
-}
-
-/// A tiny integer formatter into a stack buffer.
-struct IntBuf {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl IntBuf {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
-    }
-}
-
-fn itoa_buf(mut n: u64) -> IntBuf {
-    let mut b = IntBuf { buf: [0; 20], start: 20 };
-    loop {
-        b.start -= 1;
-        b.buf[b.start] = b'0' + (n % 10) as u8;
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    while n > 0 {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
-    b
+    out.extend_from_slice(&buf[start..]);
 }
 
 /// Neutralises spreadsheet formulas in a text cell.
@@ -317,13 +305,22 @@ impl Cells {
     }
 
     fn int(&mut self, n: u64) {
-        let b = itoa_buf(n);
-        self.field(b.as_str().as_bytes());
+        // Digits never need quotes.
+        if self.in_row {
+            self.out.push(b',');
+        }
+        self.in_row = true;
+        push_int(&mut self.out, n);
     }
 
     fn date(&mut self, d: Option<Date>) {
         let (buf, n) = date_cell(d);
-        self.field(&buf[..n]);
+        // Digits and dashes never need quotes.
+        if self.in_row {
+            self.out.push(b',');
+        }
+        self.in_row = true;
+        self.out.extend_from_slice(&buf[..n]);
     }
 
     /// The leading `doc_id, date, paragraph, sentence` columns of the per-sentence files.
@@ -823,6 +820,12 @@ mod tests {
         assert_eq!(fixed(1.0), "1.0000");
         assert_eq!(fixed(123.45678), "123.4568");
         assert_eq!(fixed(f64::NAN), "");
+        assert_eq!(fixed(-12345.00005), "-12345.0001");
+        for n in [0, 9, 10, 99, 100, 1_234_567, u64::MAX] {
+            let mut s = Vec::new();
+            push_int(&mut s, n);
+            assert_eq!(String::from_utf8(s).unwrap(), n.to_string());
+        }
     }
 
     #[test]
