@@ -19,6 +19,9 @@ use std::sync::Arc;
 /// run time.
 pub const MAX_PARAGRAPH_BYTES: usize = 1 << 20;
 
+/// One loaded part of the engines: the part (None when it failed), its problems, its files.
+type Part<T> = (Option<T>, Vec<crate::lexicon::Problem>, Vec<LexiconFile>);
+
 /// Everything loaded once per run and shared by all workers.
 pub struct Engines {
     pub vader: Vader,
@@ -32,25 +35,54 @@ pub struct Engines {
 impl Engines {
     /// Loads and validates every lexicon from `dir` (embedded copies for absent files).
     pub fn load(dir: Option<&Path>) -> Result<Engines, LexiconError> {
-        let mut problems = Vec::new();
-        let mut files = Vec::new();
-        let vader = match dir.map_or_else(|| Ok(Vader::embedded()), Vader::load_dir) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                problems.push(crate::lexicon::Problem { file: "vader".into(), line: 0, message: e.to_string() });
-                None
-            }
-        };
+        // The actor lexicon (its automaton) and the target model take most of the start-up
+        // time; they are built on two threads while this one loads the rest.
+        std::thread::scope(|scope| {
+            let actors = scope.spawn(|| actors::load(dir));
+            let target = scope.spawn(|| {
+                dir.map_or_else(|| Ok(stance::target::TargetModel::embedded()), stance::target::TargetModel::load_dir)
+            });
+            let rest = Self::load_rest(dir);
+            // The loaders do not panic on any input; a panic is a bug, and is passed on.
+            let actors = actors.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let target = target.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            Self::assemble(dir, rest, actors, target)
+        })
+    }
+
+    /// VADER and the cue lexicon, each with its problems and files.
+    fn load_rest(dir: Option<&Path>) -> (Part<Vader>, Part<Cues>) {
+        let mut vader: Part<Vader> = (None, Vec::new(), Vec::new());
+        match dir.map_or_else(|| Ok(Vader::embedded()), Vader::load_dir) {
+            Ok(v) => vader.0 = Some(v),
+            Err(e) => vader.1.push(crate::lexicon::Problem { file: "vader".into(), line: 0, message: e.to_string() }),
+        }
         for name in ["vader/vader_lexicon.txt", "vader/emoji_utf8_lexicon.txt"] {
             let embedded = match name {
                 "vader/vader_lexicon.txt" => include_str!("../lexicons/vader/vader_lexicon.txt"),
                 _ => include_str!("../lexicons/vader/emoji_utf8_lexicon.txt"),
             };
             if let Ok(f) = LexiconFile::read(dir, name, embedded) {
-                files.push(f);
+                vader.2.push(f);
             }
         }
-        let lexicon = match actors::load(dir) {
+        let cues = match Cues::load(dir) {
+            Ok((c, f)) => (Some(c), Vec::new(), vec![f]),
+            Err(e) => (None, e.problems, Vec::new()),
+        };
+        (vader, cues)
+    }
+
+    /// Puts the loaded parts together (files and problems in the order vader, actors, cues,
+    /// target), or reports every problem found in any of them.
+    fn assemble(
+        dir: Option<&Path>,
+        (vader, cues): (Part<Vader>, Part<Cues>),
+        actors: Result<actors::LoadedLexicon, LexiconError>,
+        target: Result<stance::target::TargetModel, stance::target::TargetModelError>,
+    ) -> Result<Engines, LexiconError> {
+        let (vader, mut problems, mut files) = vader;
+        let lexicon = match actors {
             Ok(l) => {
                 files.extend(l.files);
                 Some(l.lexicon)
@@ -60,19 +92,10 @@ impl Engines {
                 None
             }
         };
-        let cues = match Cues::load(dir) {
-            Ok((c, f)) => {
-                files.push(f);
-                Some(c)
-            }
-            Err(e) => {
-                problems.extend(e.problems);
-                None
-            }
-        };
-        let target = match dir
-            .map_or_else(|| Ok(stance::target::TargetModel::embedded()), stance::target::TargetModel::load_dir)
-        {
+        let (cues, cue_problems, cue_files) = cues;
+        problems.extend(cue_problems);
+        files.extend(cue_files);
+        let target = match target {
             Ok(t) => Some(t),
             Err(e) => {
                 problems.push(crate::lexicon::Problem {
