@@ -62,10 +62,18 @@ impl PhraseMatcher {
         self.walk(text, pos, bytes.len(), word)
     }
 
-    /// [`PhraseMatcher::at`] for a word start whose first word is `word` bytes long.
+    /// [`PhraseMatcher::at`] for a word start whose first word is `word` bytes long: the
+    /// filters inline, the rest of the walk (for the few words that pass) out of line.
+    #[inline]
     fn walk(&self, text: &str, pos: usize, end: usize, word: usize) -> Option<Match> {
+        let hash = self.words.filter(&text.as_bytes()[pos..pos + word], self.fold_case)?;
+        self.walk_from(text, pos, end, word, hash)
+    }
+
+    #[inline(never)]
+    fn walk_from(&self, text: &str, pos: usize, end: usize, word: usize, hash: u32) -> Option<Match> {
         let bytes = &text.as_bytes()[..end];
-        let entry = self.words.get(&bytes[pos..pos + word], self.fold_case)?;
+        let entry = self.words.get(&bytes[pos..pos + word], hash, self.fold_case)?;
         // The word itself ends on a word boundary (it is a maximal run of letters and digits).
         let mut found = entry.pattern.map(|pid| Match::new(pid, pos..pos + word));
         if !entry.continues || pos + word == end {
@@ -352,18 +360,21 @@ impl FirstWords {
         }
     }
 
-    /// The entry of a text word, compared exactly (ASCII case folded when `fold_case`).
+    /// The word's hash if it passes both filters (it may be a first word).
     #[inline]
-    fn get(&self, word: &[u8], fold_case: bool) -> Option<&Entry> {
+    fn filter(&self, word: &[u8], fold_case: bool) -> Option<u32> {
         let &first = word.first()?;
         if self.lengths[first as usize] & Self::length_bit(word.len()) == 0 {
             return None;
         }
         let hash = Self::hash(word, fold_case);
         let k = hash as usize & (Self::BITS - 1);
-        if self.bits[k / 64] & (1 << (k % 64)) == 0 {
-            return None;
-        }
+        (self.bits[k / 64] & (1 << (k % 64)) != 0).then_some(hash)
+    }
+
+    /// The entry of a text word whose [`FirstWords::filter`] hash is `hash`, compared exactly
+    /// (ASCII case folded when `fold_case`).
+    fn get(&self, word: &[u8], hash: u32, fold_case: bool) -> Option<&Entry> {
         let mask = self.slots.len() - 1;
         let mut s = hash as usize & mask;
         loop {
