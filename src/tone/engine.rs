@@ -40,12 +40,13 @@ struct Tok {
 pub struct Scratch {
     /// The text after emoji replacement, when the input had any emoji.
     text: String,
-    /// `token.lower()` of the current token when it is not ASCII.
+    /// `token.lower()` of the current token when it is not ASCII or longer than 16 bytes (ASCII
+    /// tokens up to 16 bytes are lowercased in registers).
     lower: String,
     toks: Vec<Tok>,
     /// Positions of the tokens with a lexicon valence that are not boosters, ascending: the only
     /// positions whose sentiment can be non-zero.
-    lexical: Vec<u32>,
+    lexical: Vec<usize>,
     sentiments: Vec<f64>,
     but: ButScratch,
 }
@@ -146,7 +147,7 @@ impl Tables {
         check_emoji: bool,
         lower: &mut String,
         toks: &mut Vec<Tok>,
-        lexical: &mut Vec<u32>,
+        lexical: &mut Vec<usize>,
     ) -> Pass {
         toks.clear();
         lexical.clear();
@@ -214,7 +215,7 @@ impl Tables {
                 pass.but = Some(k);
             }
             if flags & (LEX | BOOST) == LEX {
-                lexical.push(k as u32);
+                lexical.push(k);
             }
             toks.push(Tok { word: index, id: word.id, flags });
         }
@@ -506,7 +507,6 @@ impl Tables {
         sentiments.clear();
         sentiments.resize(n, 0.0);
         for &i in lexical.iter() {
-            let i = i as usize;
             // Boosters are not in `lexical`; "kind" before "of" is 0 like them.
             if s.toks[i].id == w::KIND && i + 1 < n && s.toks[i + 1].id == w::OF {
                 continue;
@@ -776,19 +776,19 @@ fn punctuation_emphasis(text: &str) -> f64 {
 ///
 /// Leaving the zeros out changes no bit: the sum starts at +0.0, and adding ±0.0 to a non-zero
 /// value or to +0.0 returns it unchanged; the zeros only count as neutral.
-fn score_valence(sentiments: &[f64], lexical: &[u32], text: &str) -> Polarity {
+fn score_valence(sentiments: &[f64], lexical: &[usize], text: &str) -> Polarity {
     // Python 3.11's `sum` adds floats left to right from 0 (3.12 switched to compensated
     // summation, which is why the reference is pinned to 3.11).
     let mut sum_s = 0.0;
     for &k in lexical {
-        sum_s += sentiments[k as usize];
+        sum_s += sentiments[k];
     }
 
     let mut pos_sum = 0.0;
     let mut neg_sum = 0.0;
     let mut neu_count = (sentiments.len() - lexical.len()) as u64;
     for &k in lexical {
-        let s = sentiments[k as usize];
+        let s = sentiments[k];
         if s > 0.0 {
             pos_sum += s + 1.0;
         }
