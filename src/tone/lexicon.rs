@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 
 use super::pyunicode::is_py_space;
 use super::rules::{w, BOOSTER_DICT, NEGATE, RULE_WORDS, SPECIAL_CASES};
+use super::words::WordTable;
 use super::ToneError;
 
 /// Largest accepted |valence|. VADER's scale is ±4; the bound keeps every intermediate sum
@@ -47,6 +48,8 @@ impl Phrase {
 #[derive(Debug)]
 pub(crate) struct Tables {
     pub(crate) words: FxHashMap<Box<str>, Entry>,
+    /// The same words in the table that scoring looks tokens up in.
+    pub(crate) index: WordTable,
     /// Single-code-point emoji keys and their descriptions. Longer keys never match because the
     /// reference tests `chr in self.emojis` one code point at a time.
     pub(crate) emoji: FxHashMap<char, Box<str>>,
@@ -56,6 +59,9 @@ pub(crate) struct Tables {
     pub(crate) any_ascii_emoji: bool,
     pub(crate) special_cases: Vec<Phrase>,
     pub(crate) booster_phrases: Vec<Phrase>,
+    /// Rule-word ids that some phrase of either list starts with, so the idiom check rejects
+    /// nearly every token sequence on its first id.
+    pub(crate) phrase_first: [bool; 256],
 }
 
 /// Python's `line.strip().split('\t')[0:2]` for one line, `None` when there are fewer than two
@@ -146,9 +152,13 @@ impl Tables {
             // A one-word key can never equal a joined sequence of two or three tokens.
             (p.len >= 2).then_some(p)
         };
-        let special_cases = SPECIAL_CASES.iter().filter_map(|&(k, v)| phrase(k, v)).collect();
-        let booster_phrases =
+        let special_cases: Vec<Phrase> = SPECIAL_CASES.iter().filter_map(|&(k, v)| phrase(k, v)).collect();
+        let booster_phrases: Vec<Phrase> =
             BOOSTER_DICT.iter().filter(|(k, _)| k.contains(' ')).filter_map(|&(k, v)| phrase(k, v)).collect();
+        let mut phrase_first = [false; 256];
+        for p in special_cases.iter().chain(&booster_phrases) {
+            phrase_first[usize::from(p.ids[0])] = true;
+        }
 
         let mut emoji_map = FxHashMap::default();
         let mut ascii_emoji = [false; 128];
@@ -162,12 +172,14 @@ impl Tables {
             }
         }
         Tables {
+            index: WordTable::new(words.iter().map(|(k, e)| (&**k, e))),
             words,
             emoji: emoji_map,
             any_ascii_emoji: ascii_emoji.contains(&true),
             ascii_emoji,
             special_cases,
             booster_phrases,
+            phrase_first,
         }
     }
 }

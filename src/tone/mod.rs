@@ -19,6 +19,7 @@ mod pyunicode;
 mod rules;
 #[allow(clippy::all)]
 mod unicode_tables;
+mod words;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -155,7 +156,8 @@ impl Vader {
     /// Raw lexicon valence of an already lowercased word (`lexicon[word]`), for other stages'
     /// features. Rule words that are not in the lexicon (e.g. "very") return `None`.
     pub fn valence(&self, lowercase_word: &str) -> Option<f64> {
-        self.tables.words.get(lowercase_word)?.valence
+        let word = self.tables.index.word(self.tables.index.find(lowercase_word.as_bytes()));
+        (word.flags & words::LEX != 0).then_some(word.valence)
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn is_py_space(c: char) -> bool {
 
 /// Same as [`is_py_space`] for an ASCII byte (a byte below 0x80 is always a whole character).
 #[inline]
-pub(crate) fn is_py_space_ascii(b: u8) -> bool {
+pub(crate) const fn is_py_space_ascii(b: u8) -> bool {
     matches!(b, b'\t'..=b'\r' | 0x1c..=0x20)
 }
 
