@@ -64,7 +64,7 @@ impl PhraseMatcher {
 
     /// [`PhraseMatcher::at`] for a word start whose first word is `word` bytes long: the
     /// filters inline, the rest of the walk (for the few words that pass) out of line.
-    #[inline]
+    #[inline(always)]
     fn walk(&self, text: &str, pos: usize, end: usize, word: usize) -> Option<Match> {
         let hash = self.words.filter(&text.as_bytes()[pos..pos + word], self.fold_case)?;
         self.walk_from(text, pos, end, word, hash)
@@ -266,7 +266,7 @@ struct FirstWords {
 
 /// Bytes of a word as one integer, ASCII-lowercased when folding (`| 0x20` maps `A`–`Z` to
 /// `a`–`z` and leaves digits alone; other bytes may collide, which only costs a key compare).
-#[inline]
+#[inline(always)]
 fn word_bits(word: &[u8], fold_case: bool) -> u64 {
     let n = word.len();
     let x = if n >= 8 {
@@ -295,7 +295,7 @@ impl FirstWords {
     const BITS: usize = 1 << 15;
     const EMPTY: u32 = u32::MAX;
 
-    #[inline]
+    #[inline(always)]
     fn hash(word: &[u8], fold_case: bool) -> u32 {
         let h = (word_bits(word, fold_case) ^ (word.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
             .wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -361,7 +361,7 @@ impl FirstWords {
     }
 
     /// The word's hash if it passes both filters (it may be a first word).
-    #[inline]
+    #[inline(always)]
     fn filter(&self, word: &[u8], fold_case: bool) -> Option<u32> {
         let &first = word.first()?;
         if self.lengths[first as usize] & Self::length_bit(word.len()) == 0 {
