@@ -599,56 +599,80 @@ impl ReportWriter {
         let ReportWriter { out, staging: guard, paragraphs, mentions, stances, errors, bom } = self;
         let staging = guard.path.clone();
         let finished = FinishedReports { out, staging: guard };
-        for f in [paragraphs, mentions, stances, errors] {
-            let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            counts.push((name, f.finish()?));
-        }
-        let mut f = CsvFile::create(staging.join("actors.csv"), ACTORS_HEADER, bom)?;
-        for ((date, key), v) in &agg.actors {
-            let c = &mut f.cells;
-            c.date(*date);
-            c.text(&key.id);
-            c.text(&key.name);
-            c.text(&key.country);
-            c.text(&key.kind);
-            c.int(v.documents);
-            c.int(v.sentiment.count);
-            write_sums(c, &v.sentiment, &v.stance_out, &v.stance_in);
-            c.end();
-            f.row_done()?;
-        }
-        counts.push(("actors.csv".into(), f.finish()?));
-        let mut f = CsvFile::create(staging.join("countries.csv"), COUNTRIES_HEADER, bom)?;
-        for ((date, code), v) in &agg.countries {
-            let c = &mut f.cells;
-            c.date(*date);
-            c.text(code);
-            c.int(v.documents);
-            c.int(v.sentiment.count);
-            write_sums(c, &v.sentiment, &v.stance_out, &v.stance_in);
-            c.text(&country_name(code));
-            c.end();
-            f.row_done()?;
-        }
-        counts.push(("countries.csv".into(), f.finish()?));
-        let mut f = CsvFile::create(staging.join("dyads.csv"), DYADS_HEADER, bom)?;
-        for ((date, s, t), d) in &agg.dyads {
-            let c = &mut f.cells;
-            c.date(*date);
-            c.text(s);
-            c.text(t);
-            c.int(d.stance.count);
-            c.int(d.documents);
-            c.opt(d.stance.mean());
-            let n = d.stance.count.max(1) as f64;
-            c.num(d.negative as f64 / n);
-            c.num(d.positive as f64 / n);
-            c.end();
-            f.row_done()?;
-        }
-        counts.push(("dyads.csv".into(), f.finish()?));
-        Ok((finished, counts))
+        std::thread::scope(|scope| {
+            // The row files are large: their fsyncs (disk time, not CPU) run while the aggregate
+            // files are written.
+            let syncs: Vec<_> = [paragraphs, mentions, stances, errors]
+                .into_iter()
+                .map(|f| {
+                    let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    (name, scope.spawn(move || f.finish()))
+                })
+                .collect();
+            let aggregates = write_aggregates(&staging, agg, country_name, bom);
+            for (name, sync) in syncs {
+                let rows = sync.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
+                counts.push((name, rows));
+            }
+            counts.extend(aggregates?);
+            Ok((finished, counts))
+        })
     }
+}
+
+/// Writes `actors.csv`, `countries.csv` and `dyads.csv` into `staging`; returns their row counts.
+fn write_aggregates(
+    staging: &Path,
+    agg: &Aggregate,
+    country_name: &dyn Fn(&str) -> String,
+    bom: bool,
+) -> Result<RowCounts, ReportError> {
+    let mut counts = Vec::new();
+    let mut f = CsvFile::create(staging.join("actors.csv"), ACTORS_HEADER, bom)?;
+    for ((date, key), v) in &agg.actors {
+        let c = &mut f.cells;
+        c.date(*date);
+        c.text(&key.id);
+        c.text(&key.name);
+        c.text(&key.country);
+        c.text(&key.kind);
+        c.int(v.documents);
+        c.int(v.sentiment.count);
+        write_sums(c, &v.sentiment, &v.stance_out, &v.stance_in);
+        c.end();
+        f.row_done()?;
+    }
+    counts.push(("actors.csv".into(), f.finish()?));
+    let mut f = CsvFile::create(staging.join("countries.csv"), COUNTRIES_HEADER, bom)?;
+    for ((date, code), v) in &agg.countries {
+        let c = &mut f.cells;
+        c.date(*date);
+        c.text(code);
+        c.int(v.documents);
+        c.int(v.sentiment.count);
+        write_sums(c, &v.sentiment, &v.stance_out, &v.stance_in);
+        c.text(&country_name(code));
+        c.end();
+        f.row_done()?;
+    }
+    counts.push(("countries.csv".into(), f.finish()?));
+    let mut f = CsvFile::create(staging.join("dyads.csv"), DYADS_HEADER, bom)?;
+    for ((date, s, t), d) in &agg.dyads {
+        let c = &mut f.cells;
+        c.date(*date);
+        c.text(s);
+        c.text(t);
+        c.int(d.stance.count);
+        c.int(d.documents);
+        c.opt(d.stance.mean());
+        let n = d.stance.count.max(1) as f64;
+        c.num(d.negative as f64 / n);
+        c.num(d.positive as f64 / n);
+        c.end();
+        f.row_done()?;
+    }
+    counts.push(("dyads.csv".into(), f.finish()?));
+    Ok(counts)
 }
 
 fn write_sums(c: &mut Cells, sentiment: &Sum, out: &Sum, inn: &Sum) {
