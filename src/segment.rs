@@ -139,7 +139,8 @@ pub fn sentences(text: &str, span: Range<usize>, out: &mut Vec<Range<usize>>) {
         return;
     }
     let mut i = sent;
-    while let Some(p) = find_candidate(bytes, i, end) {
+    let mut candidates = Candidates::new(end);
+    while let Some(p) = candidates.next(bytes, i) {
         if bytes[p] == b'\n' {
             // `end` is trimmed and `p` is whitespace, so `next < end`.
             let next = skip_ws(text, p + 1, end);
@@ -629,19 +630,37 @@ fn merge_trailer(text: &str, first_out: usize, out: &mut Vec<Range<usize>>) {
 /// How far back the straight-quote parity of a glued boundary is counted.
 const QUOTE_PARITY_WINDOW: usize = 512;
 
-/// Bytes that can end a sentence or start one: `.`, `?`, `!`, `\n`, and 0xE2 (lead byte of `…`).
-static CANDIDATE: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'.' as usize] = true;
-    t[b'?' as usize] = true;
-    t[b'!' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[0xE2] = true;
-    t
-};
+/// Finds the bytes that can end a sentence or start one: `.`, `?`, `!` (one SIMD search) and
+/// `\n`, 0xE2 (the lead byte of `…`; another). Each search's last answer is kept until the scan
+/// passes it, so every byte of a paragraph is searched at most once per kind instead of being
+/// tested one by one.
+struct Candidates {
+    end: usize,
+    /// (searched from, next `.?!`) and (searched from, next `\n`/0xE2).
+    punct: (usize, Option<usize>),
+    other: (usize, Option<usize>),
+}
 
-fn find_candidate(bytes: &[u8], i: usize, end: usize) -> Option<usize> {
-    bytes.get(i..end)?.iter().position(|&b| CANDIDATE[b as usize]).map(|o| i + o)
+impl Candidates {
+    fn new(end: usize) -> Candidates {
+        Candidates { end, punct: (usize::MAX, None), other: (usize::MAX, None) }
+    }
+
+    /// The first candidate at or after `i` (before the end given to [`Candidates::new`]).
+    fn next(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        let hay = bytes.get(i..self.end)?;
+        let stale = |(from, at): (usize, Option<usize>)| from > i || at.is_some_and(|a| a < i);
+        if stale(self.punct) {
+            self.punct = (i, memchr::memchr3(b'.', b'?', b'!', hay).map(|o| i + o));
+        }
+        if stale(self.other) {
+            self.other = (i, memchr::memchr2(b'\n', 0xE2, hay).map(|o| i + o));
+        }
+        match (self.punct.1, self.other.1) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// Byte length of a sentence terminator at `i` (`.`, `?`, `!`, `…`), if there is one.
