@@ -154,7 +154,7 @@ impl Lexicon {
             }
             if let Some(rule) = alias.rule {
                 let rule = &self.rules[rule];
-                let says = |scope: &str, phrases: &[String]| phrases.iter().any(|p| contains_phrase(scope, p));
+                let says = |scope: &str, phrases: &super::Phrases| phrases.found_in(scope);
                 let sentence_text = &text[sent.clone()];
                 let para_text = &text[para.span.clone()];
                 let drop_here = says(sentence_text, &rule.unless) && !says(sentence_text, &rule.keep);
@@ -514,29 +514,13 @@ fn locate(paragraphs: &[Paragraph], span: Range<usize>) -> Option<(u32, u32)> {
     (sent.start <= span.start && span.end <= sent.end).then_some((p as u32, s as u32))
 }
 
-fn is_boundary(text: &str, start: usize, end: usize) -> bool {
+pub(crate) fn is_boundary(text: &str, start: usize, end: usize) -> bool {
     let before_ok = text[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
     let after_ok = text[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
     before_ok && after_ok
 }
 
 /// Whole-word, case-sensitive containment.
-fn contains_phrase(hay: &str, phrase: &str) -> bool {
-    let finder = memchr::memmem::Finder::new(phrase.as_bytes());
-    let mut from = 0;
-    while let Some(off) = finder.find(&hay.as_bytes()[from..]) {
-        let start = from + off;
-        if is_boundary(hay, start, start + phrase.len()) {
-            return true;
-        }
-        from = start + 1;
-        while !hay.is_char_boundary(from) {
-            from += 1;
-        }
-    }
-    false
-}
-
 /// A sentence mostly in capitals (at least three words of two or more letters, 60 % of them
 /// all-caps): its capitalisation carries no information.
 fn is_shouting(sentence: &str) -> bool {
@@ -670,8 +654,11 @@ mod tests {
     fn helpers() {
         assert_eq!(slug("Wang Wenbin"), "wang-wenbin");
         assert_eq!(slug("José Ángel  O'Neil"), "josé-ángel-o-neil");
-        assert!(contains_phrase("in Seattle, Wash.", "Seattle"));
-        assert!(!contains_phrase("in Seattleish", "Seattle"));
+        let seattle = super::super::Phrases::new(&["Seattle".to_string(), "Wash".to_string()]);
+        assert!(seattle.found_in("in Seattle, Wash."));
+        assert!(seattle.found_in("Seattleish, Wash."));
+        assert!(!seattle.found_in("in Seattleish Washes"));
+        assert!(!super::super::Phrases::new(&[]).found_in("anything"));
         assert!(is_shouting("BREAKING: US AND UK SIGN DEAL"));
         assert!(!is_shouting("The US and UK sign a deal"));
     }

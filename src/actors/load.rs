@@ -1,6 +1,6 @@
 //! Loading and validating the actor lexicon files.
 
-use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, RoleWord};
+use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
 use crate::phrases::PhraseMatcher;
@@ -238,7 +238,7 @@ fn build(
         if unless.is_empty() {
             problems.push(rules_file.problem(line, "unless_context is empty"));
         }
-        rules.push(ContextRule { unless, keep: list(&r[3]) });
+        rules.push(ContextRule { unless: Phrases::new(&unless), keep: Phrases::new(&list(&r[3])) });
     }
 
     // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")

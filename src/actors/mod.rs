@@ -108,8 +108,39 @@ pub enum RoleWord {
 /// phrase ("Georgia" next to "Atlanta" is the US state; next to "Tbilisi" the country).
 #[derive(Debug, Clone)]
 pub(crate) struct ContextRule {
-    pub unless: Vec<String>,
-    pub keep: Vec<String>,
+    pub unless: Phrases,
+    pub keep: Phrases,
+}
+
+/// A rule's list of context phrases, each with its searcher built once: "Washington" is among
+/// the most frequent aliases, and each of its mentions looks for some twenty phrases in its
+/// paragraph.
+#[derive(Debug, Clone)]
+pub(crate) struct Phrases(Vec<memchr::memmem::Finder<'static>>);
+
+impl Phrases {
+    pub(crate) fn new(phrases: &[String]) -> Phrases {
+        Phrases(phrases.iter().map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned()).collect())
+    }
+
+    /// Whether `hay` contains one of the phrases as whole words.
+    pub(crate) fn found_in(&self, hay: &str) -> bool {
+        self.0.iter().any(|finder| {
+            // Every occurrence, overlapping ones included: the first may fail the boundary test.
+            let mut from = 0;
+            while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
+                let start = from + off;
+                if find::is_boundary(hay, start, start + finder.needle().len()) {
+                    return true;
+                }
+                from = start + 1;
+                while !hay.is_char_boundary(from) {
+                    from += 1;
+                }
+            }
+            false
+        })
+    }
 }
 
 /// The loaded, validated actor lexicon with its compiled matcher.
