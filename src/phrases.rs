@@ -79,6 +79,12 @@ impl PhraseMatcher {
         if !entry.continues || pos + word == end {
             return found;
         }
+        let b0 = bytes[pos + word];
+        if !entry.next1.contains(b0)
+            || (!entry.ends1.contains(b0) && bytes.get(pos + word + 1).is_some_and(|&b1| !entry.next2.contains(b1)))
+        {
+            return found;
+        }
         // An anchored leftmost-longest walk from the state after the first word: keep the last
         // match that ends on a word boundary until the automaton dies.
         let nfa = &self.automaton;
@@ -268,6 +274,30 @@ struct Entry {
     continues: bool,
     /// The word (ASCII-lowercased when folding case) in [`FirstWords::keys`].
     key: (u32, u32),
+    /// [`word_bits`] of a word of at most 7 ASCII bytes, which then identify it: compared
+    /// without a call to `memcmp`.
+    short: Option<u64>,
+    /// Bytes that can come right after the word in some phrase, bytes after which a phrase
+    /// ends, and bytes that can come second after it: most continuations ("the president")
+    /// are ruled out by two bit tests before any automaton step.
+    next1: ByteSet,
+    ends1: ByteSet,
+    next2: ByteSet,
+}
+
+/// A set of bytes.
+#[derive(Clone, Copy, Default)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn insert(&mut self, b: u8) {
+        self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+    }
+
+    #[inline(always)]
+    fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
 }
 
 /// The phrases' first words, behind two cheap filters, because most words of a text start no
@@ -350,11 +380,37 @@ impl FirstWords {
             return;
         }
         let pattern = if nfa.is_match(sid) { whole_match(nfa, sid, folded.len()) } else { None };
-        // Whether any byte leads on from here: phrases only go on with a non-word byte.
-        let continues = (0..=255u8).any(|b| !nfa.is_dead(nfa.next_state(Anchored::Yes, sid, b)));
+        // Which bytes lead on from here, and which second bytes after them.
+        let (mut next1, mut ends1, mut next2) = (ByteSet::default(), ByteSet::default(), ByteSet::default());
+        for b0 in 0..=255u8 {
+            let s1 = nfa.next_state(Anchored::Yes, sid, b0);
+            if nfa.is_dead(s1) {
+                continue;
+            }
+            next1.insert(b0);
+            if nfa.is_match(s1) {
+                ends1.insert(b0);
+            }
+            for b1 in 0..=255u8 {
+                if !nfa.is_dead(nfa.next_state(Anchored::Yes, s1, b1)) {
+                    next2.insert(b1);
+                }
+            }
+        }
+        let continues = next1.0 != [0; 4];
+        let short = (folded.len() <= 7 && folded.is_ascii()).then(|| word_bits(&folded, fold_case));
         let start = self.keys.len() as u32;
         self.keys.extend_from_slice(&folded);
-        self.entries.push(Entry { state: sid, pattern, continues, key: (start, self.keys.len() as u32) });
+        self.entries.push(Entry {
+            state: sid,
+            pattern,
+            continues,
+            key: (start, self.keys.len() as u32),
+            short,
+            next1,
+            ends1,
+            next2,
+        });
     }
 
     /// Builds the filters and the table once every word is in.
@@ -406,8 +462,11 @@ impl FirstWords {
             }
             if h == hash {
                 let e = &self.entries[i as usize];
-                let key = self.key(e);
-                let same = if fold_case { key.eq_ignore_ascii_case(word) } else { key == word };
+                let same = match e.short {
+                    Some(bits) => (e.key.1 - e.key.0) as usize == word.len() && word_bits(word, fold_case) == bits,
+                    None if fold_case => self.key(e).eq_ignore_ascii_case(word),
+                    None => self.key(e) == word,
+                };
                 if same {
                     return Some(e);
                 }
