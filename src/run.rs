@@ -264,6 +264,9 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
     let mut docs = Vec::new();
     let mut errors = discover_errors;
     let mut bytes = 0;
+    // The first batches are small, so the workers start after a few documents rather than after
+    // 8 MB of parsing; the size then doubles up to the full batch.
+    let mut batch_docs = 16;
     for file in &files {
         let mut reader = corpus::open(file);
         let mut rows = 0;
@@ -281,11 +284,12 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
                     }
                     bytes += d.text.len();
                     docs.push(d);
-                    if docs.len() >= BATCH_DOCS || bytes >= BATCH_BYTES {
+                    if docs.len() >= batch_docs || bytes >= BATCH_BYTES {
                         if tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
                             return unlisted;
                         }
                         bytes = 0;
+                        batch_docs = (batch_docs * 2).min(BATCH_DOCS);
                     }
                 }
                 Record::Error(e) => {
