@@ -19,8 +19,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Documents per parallel batch, and a cap on their text bytes: enough work to keep every core
 /// busy, small enough that memory does not grow with the corpus.
-const BATCH_DOCS: usize = 512;
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_DOCS: usize = 256;
+const BATCH_BYTES: usize = 4 << 20;
 
 /// Exit codes, documented in `--help` and the README.
 pub mod exit {
