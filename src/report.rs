@@ -288,13 +288,18 @@ impl Cells {
         self.field(s.as_bytes());
     }
 
-    fn num(&mut self, x: f64) {
-        // Digits, a dot and a sign never need quotes.
+    /// Starts a field that never needs quotes (digits, a dot, a sign, dashes) and returns the
+    /// buffer to write it into.
+    fn bare(&mut self) -> &mut Vec<u8> {
         if self.in_row {
             self.out.push(b',');
         }
         self.in_row = true;
-        push_fixed4(&mut self.out, x);
+        &mut self.out
+    }
+
+    fn num(&mut self, x: f64) {
+        push_fixed4(self.bare(), x);
     }
 
     fn opt(&mut self, x: Option<f64>) {
@@ -305,22 +310,12 @@ impl Cells {
     }
 
     fn int(&mut self, n: u64) {
-        // Digits never need quotes.
-        if self.in_row {
-            self.out.push(b',');
-        }
-        self.in_row = true;
-        push_int(&mut self.out, n);
+        push_int(self.bare(), n);
     }
 
     fn date(&mut self, d: Option<Date>) {
         let (buf, n) = date_cell(d);
-        // Digits and dashes never need quotes.
-        if self.in_row {
-            self.out.push(b',');
-        }
-        self.in_row = true;
-        self.out.extend_from_slice(&buf[..n]);
+        self.bare().extend_from_slice(&buf[..n]);
     }
 
     /// The leading `doc_id, date, paragraph, sentence` columns of the per-sentence files.

@@ -378,16 +378,12 @@ fn char_at(text: &str, i: usize) -> char {
 fn load8(bytes: &[u8], at: usize) -> u64 {
     match bytes.get(at..at + 8) {
         Some(chunk) => u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])),
-        None => {
-            let mut chunk = [b' '; 8];
-            let rest = bytes.get(at..).unwrap_or_default();
-            chunk[..rest.len()].copy_from_slice(rest);
-            u64::from_le_bytes(chunk)
-        }
+        // The low half of the padded sixteen bytes.
+        None => load16(bytes, at) as u64,
     }
 }
 
-/// Sixteen bytes of `bytes` from `at`, like [`load8`].
+/// Sixteen bytes of `bytes` from `at` as a little-endian word, padded with spaces past the end.
 #[inline]
 fn load16(bytes: &[u8], at: usize) -> u128 {
     match bytes.get(at..at + 16) {
