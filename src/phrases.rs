@@ -117,11 +117,23 @@ impl PhraseMatcher {
                 let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0x80; 8]));
                 if x & HIGH_BITS == 0 {
                     let alnum = ascii_alnum_bytes(x);
+                    let other = !alnum & HIGH_BITS;
                     let mut starts = alnum & !((alnum << 8) | u64::from(prev_alnum) << 7);
                     while starts != 0 {
-                        let start = pos + (starts.trailing_zeros() / 8) as usize;
+                        let lane = starts.trailing_zeros() / 8;
                         starts &= starts - 1;
-                        if let Some(m) = self.try_word(text, start, end) {
+                        let start = pos + lane as usize;
+                        if !self.words.may_start(bytes[start]) {
+                            continue;
+                        }
+                        // The word's end from the same mask, unless it runs past the chunk.
+                        let ends = other & (u64::MAX << (8 * lane));
+                        let run = if ends != 0 {
+                            pos + (ends.trailing_zeros() / 8) as usize
+                        } else {
+                            ascii_word_end(bytes, pos + 8, end)
+                        };
+                        if let Some(m) = self.try_word_ending(text, start, run, end) {
                             return Some(m);
                         }
                     }
@@ -162,7 +174,14 @@ impl PhraseMatcher {
             return None;
         }
         // The table is keyed by whole words: find where this one ends.
-        let run = ascii_word_end(bytes, start + 1, end);
+        self.try_word_ending(text, start, ascii_word_end(bytes, start + 1, end), end)
+    }
+
+    /// [`PhraseMatcher::try_word`] once the end of the word's ASCII letters and digits (`run`)
+    /// is known.
+    #[inline(always)]
+    fn try_word_ending(&self, text: &str, start: usize, run: usize, end: usize) -> Option<Match> {
+        let bytes = text.as_bytes();
         let word = if run < end && bytes[run] >= 0x80 { word_len(&bytes[start..end]) } else { run - start };
         self.walk(text, start, end, word)
     }
