@@ -340,11 +340,13 @@ struct FirstWords {
 #[inline(always)]
 fn word_bits(word: &[u8], fold_case: bool) -> u64 {
     let n = word.len();
+    let fold = |x: u64| if fold_case { x | 0x2020_2020_2020_2020 } else { x };
     let x = if n >= 8 {
-        // Long words: the first and last eight bytes (with the length, enough to spread them).
+        // Long words: the first and last eight bytes (with the length, enough to spread them),
+        // each folded before they are mixed, so that case cannot leak through the rotation.
         let head = u64::from_le_bytes(word[..8].try_into().unwrap_or([0; 8]));
         let tail = u64::from_le_bytes(word[n - 8..].try_into().unwrap_or([0; 8]));
-        head ^ tail.rotate_left(23)
+        fold(head) ^ fold(tail).rotate_left(23)
     } else if n >= 4 {
         let head = u32::from_le_bytes(word[..4].try_into().unwrap_or([0; 4]));
         let tail = u32::from_le_bytes(word[n - 4..].try_into().unwrap_or([0; 4]));
@@ -354,11 +356,8 @@ fn word_bits(word: &[u8], fold_case: bool) -> u64 {
     } else {
         0
     };
-    if fold_case {
-        x | 0x2020_2020_2020_2020
-    } else {
-        x
-    }
+    // Shorter words: one byte a lane, so folding the whole word folds each byte.
+    fold(x)
 }
 
 impl FirstWords {
@@ -523,6 +522,12 @@ mod tests {
     fn folds_ascii_case_when_asked() {
         let m = PhraseMatcher::new(["pushed back", "not", "aid"], true).unwrap();
         assert_eq!(all(&m, "Kirby Pushed back; another said NOT aid."), ["Pushed back", "NOT", "aid"]);
+        // First words of eight bytes or more, capitalised (a long word's hash mixes its bytes).
+        let m = PhraseMatcher::new(["criticised", "condemned the", "european council"], true).unwrap();
+        assert_eq!(
+            all(&m, "Criticised. CONDEMNED THE plan; European Council"),
+            ["Criticised", "CONDEMNED THE", "European Council"]
+        );
     }
 
     #[test]
@@ -576,6 +581,71 @@ mod tests {
                 naive += 1;
             }
             assert_eq!(ascii_word_end(text, start, text.len()), naive.max(start), "from {start}");
+        }
+    }
+
+    /// The specification, spelled out slowly: at every word start, the longest pattern (ASCII
+    /// case folded when asked) that ends on a word boundary; the scan resumes after a match.
+    fn reference(patterns: &[&str], fold_case: bool, text: &str) -> Vec<(usize, usize)> {
+        let alnum_before = |i: usize| text[..i].chars().next_back().is_some_and(is_alphanumeric);
+        let alnum_at = |i: usize| text[i..].chars().next().is_some_and(is_alphanumeric);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            let mut best: Option<usize> = None;
+            if text.is_char_boundary(i) && alnum_at(i) && !alnum_before(i) {
+                for p in patterns {
+                    let Some(candidate) = text.get(i..i + p.len()) else { continue };
+                    let same = if fold_case { candidate.eq_ignore_ascii_case(p) } else { candidate == *p };
+                    if same && !alnum_at(i + p.len()) && best.is_none_or(|b| p.len() > b) {
+                        best = Some(p.len());
+                    }
+                }
+            }
+            match best {
+                Some(n) => {
+                    out.push((i, i + n));
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_reference(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    // Whole patterns, patterns cut short or run on, and the words between.
+                    "the West", "The West", "the Westerners", "the White House", "the White", "White House",
+                    "US", "USA", "us", "U.S.", "U.S", "New Mexico", "New", "Mexico", "Kyiv", "Côte d'Ivoire", "Côte",
+                    "President of the European Council", "President of the European Council Donald Tusk",
+                    "President of the European Council Donald", "European Council", "pushed back", "PUSHED",
+                    "é", "-", " ", " ", " ", ",", ".", "'s", "’", "“", "x", "1", "of", "the",
+                ]),
+                0..40,
+            ),
+            fold_case in proptest::bool::ANY,
+        ) {
+            let patterns = [
+                "the West", "The West", "the White House", "White House", "US", "USA", "U.S.", "New Mexico",
+                "Mexico", "Kyiv", "Côte d'Ivoire", "European Council", "President of the European Council Donald Tusk",
+                "pushed back", "West",
+            ];
+            let text: String = parts.concat();
+            let m = PhraseMatcher::new(patterns, fold_case).unwrap();
+            let got: Vec<(usize, usize)> = {
+                let mut v = Vec::new();
+                let mut pos = 0;
+                while let Some(x) = m.next(&text, pos, text.len()) {
+                    v.push((x.start(), x.end()));
+                    pos = x.end();
+                }
+                v
+            };
+            proptest::prop_assert_eq!(got, reference(&patterns, fold_case, &text), "{:?}", text);
         }
     }
 

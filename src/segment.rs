@@ -1288,6 +1288,20 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
+        /// The cached memchr searches give the first candidate byte at or after any position
+        /// the scan asks about, in any order it asks.
+        #[test]
+        fn candidates_are_the_first_candidate_bytes(text in newsy(), asks in prop::collection::vec(0usize..400, 1..20)) {
+            let bytes = text.as_bytes();
+            let naive = |i: usize| bytes.get(i..).and_then(|r| r.iter().position(|&b| matches!(b, b'.' | b'?' | b'!' | b'\n' | 0xE2))).map(|o| i + o);
+            let mut c = Candidates::new(bytes.len());
+            let mut asks = asks;
+            asks.sort_unstable();
+            for i in asks {
+                prop_assert_eq!(c.next(bytes, i), naive(i), "at {}", i);
+            }
+        }
+
         #[test]
         fn invariants_hold_for_arbitrary_strings(text in any::<String>()) {
             check_invariants(&text)?;
