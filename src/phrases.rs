@@ -76,7 +76,7 @@ impl PhraseMatcher {
         let entry = self.words.get(&bytes[pos..pos + word], hash, self.fold_case)?;
         // The word itself ends on a word boundary (it is a maximal run of letters and digits).
         let mut found = entry.pattern.map(|pid| Match::new(pid, pos..pos + word));
-        if !entry.continues || pos + word == end {
+        if pos + word == end {
             return found;
         }
         let b0 = bytes[pos + word];
@@ -289,8 +289,6 @@ struct Entry {
     state: StateID,
     /// The phrase that is the word alone, if any.
     pattern: Option<PatternID>,
-    /// Some phrase is longer than the word.
-    continues: bool,
     /// The word (ASCII-lowercased when folding case) in [`FirstWords::keys`].
     key: (u32, u32),
     /// [`word_bits`] of a word of at most 7 ASCII bytes, which then identify it: compared
@@ -415,14 +413,12 @@ impl FirstWords {
                 }
             }
         }
-        let continues = next1.0 != [0; 4];
         let short = (folded.len() <= 7 && folded.is_ascii()).then(|| word_bits(&folded, fold_case));
         let start = self.keys.len() as u32;
         self.keys.extend_from_slice(&folded);
         self.entries.push(Entry {
             state: sid,
             pattern,
-            continues,
             key: (start, self.keys.len() as u32),
             short,
             next1,
