@@ -8,20 +8,78 @@
 //! table of the phrases' *first words*, which holds the automaton state reached after that word.
 //! Most words are rejected by a one-bit filter and a hash probe; a hit needs no automaton step
 //! at all for one-word phrases, and only the steps after the first word for longer ones (the
-//! automaton, anchored, continues from the stored state).
+//! automaton, anchored, continues from the stored state). A case-sensitive matcher keys phrases
+//! on their first capitalised word instead and skips lowercase words without looking them up
+//! (see [`PhraseMatcher`]).
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, Match, MatchKind, PatternID};
+use aho_corasick::{AhoCorasick, Anchored, Input, Match, MatchKind, PatternID};
+use std::collections::HashMap;
 
 /// Leftmost-longest phrase matcher anchored at word starts.
+///
+/// Case-sensitive matchers go one step further: most words of running text start with a
+/// lowercase letter, and most phrases of a case-sensitive lexicon (names) start with a capital.
+/// Such a matcher keys each phrase on its *anchor*, the first word that does not start with an
+/// ASCII lowercase letter ("West" in "the West", "Hague" in "in The Hague" is "The"), and checks
+/// the lowercase words before it (the phrase's *head*, "the ") backwards once the anchor is found.
+/// Then the scan can skip every lowercase word with a mask, eight bytes at a time. Phrases with
+/// no such word ("western nations") are found by a separate small searcher.
 pub struct PhraseMatcher {
     /// Continues phrases past their first word. A contiguous NFA rather than a DFA: a tenth of
-    /// the memory and build time, and the walk after a first word is a step or two.
+    /// the memory and build time, and the walk after a first word is a step or two. Its patterns
+    /// are the phrases' *tails*, from the anchor word on (the whole phrase when folding case).
     automaton: NFA,
     words: FirstWords,
     /// Whether matching ignores ASCII case.
     fold_case: bool,
+    /// Whether no tail starts with an ASCII lowercase letter: the scan skips those words.
+    skip_lowercase: bool,
+    /// What each tail of the automaton stands for.
+    tails: Vec<Tail>,
+    /// Heads of the tails (see [`Tail::heads`]): the bytes before the anchor and the phrase.
+    heads: Vec<(Box<[u8]>, PatternID)>,
+    /// Phrases with no anchor word, found apart.
+    lowercase: Option<Box<Lowercase>>,
+}
+
+/// The phrases that end with one tail.
+struct Tail {
+    /// The phrase that is the tail itself, if any.
+    pattern: Option<PatternID>,
+    /// Phrases that are a head followed by the tail, in [`PhraseMatcher::heads`], longest head
+    /// first (the leftmost phrase wins).
+    heads: (u32, u32),
+}
+
+/// Phrases of a case-sensitive matcher made of lowercase words only ("western nations"):
+/// candidates from a substring search, each checked by a plain word-start matcher.
+struct Lowercase {
+    search: Search,
+    /// The longest phrase's length in bytes: how far past a candidate start the search looks.
+    max_len: usize,
+    matcher: PhraseMatcher,
+    /// The caller's pattern ID of each of `matcher`'s patterns.
+    patterns: Vec<PatternID>,
+}
+
+/// Byte offset of the first word of `p` that starts with neither an ASCII lowercase letter nor
+/// a non-word character: the phrase's anchor.
+fn anchor_of(p: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while at < p.len() {
+        let n = word_len(&p[at..]);
+        if n == 0 {
+            at += std::str::from_utf8(&p[at..]).ok().and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+            continue;
+        }
+        if !p[at].is_ascii_lowercase() {
+            return Some(at);
+        }
+        at += n;
+    }
+    None
 }
 
 impl PhraseMatcher {
@@ -30,17 +88,60 @@ impl PhraseMatcher {
     /// since phrases start at word starts.
     pub fn new<I, P>(patterns: I, fold_case: bool) -> Result<PhraseMatcher, aho_corasick::BuildError>
     where
-        I: IntoIterator<Item = P> + Clone,
+        I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
     {
+        let patterns: Vec<Vec<u8>> = patterns.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        PhraseMatcher::build(&patterns, fold_case, !fold_case)
+    }
+
+    /// `anchored`: key phrases on their anchor words (case-sensitive matchers only).
+    fn build(patterns: &[Vec<u8>], fold_case: bool, anchored: bool) -> Result<PhraseMatcher, aho_corasick::BuildError> {
+        let mut tail_bytes: Vec<&[u8]> = Vec::new();
+        let mut tails: Vec<Tail> = Vec::new();
+        let mut heads: Vec<(Box<[u8]>, PatternID)> = Vec::new();
+        let mut lowercase: Vec<(usize, &[u8])> = Vec::new();
+        if anchored {
+            // Tails are deduplicated ("West" alone and in "the West" is one automaton pattern).
+            let mut index: HashMap<&[u8], usize> = HashMap::new();
+            let mut by_tail: Vec<Vec<(&[u8], PatternID)>> = Vec::new();
+            for (i, p) in patterns.iter().enumerate() {
+                let pid = PatternID::new_unchecked(i);
+                let Some(at) = anchor_of(p) else {
+                    lowercase.push((i, p));
+                    continue;
+                };
+                let t = *index.entry(&p[at..]).or_insert_with(|| {
+                    tail_bytes.push(&p[at..]);
+                    tails.push(Tail { pattern: None, heads: (0, 0) });
+                    by_tail.push(Vec::new());
+                    tails.len() - 1
+                });
+                if at == 0 {
+                    tails[t].pattern.get_or_insert(pid);
+                } else if !by_tail[t].iter().any(|&(h, _)| h == &p[..at]) {
+                    by_tail[t].push((&p[..at], pid));
+                }
+            }
+            for (tail, mut hs) in tails.iter_mut().zip(by_tail) {
+                hs.sort_by_key(|&(h, _)| std::cmp::Reverse(h.len()));
+                let first = heads.len() as u32;
+                heads.extend(hs.into_iter().map(|(h, pid)| (Box::from(h), pid)));
+                tail.heads = (first, heads.len() as u32);
+            }
+        } else {
+            for (i, p) in patterns.iter().enumerate() {
+                tail_bytes.push(p);
+                tails.push(Tail { pattern: Some(PatternID::new_unchecked(i)), heads: (0, 0) });
+            }
+        }
         let automaton = NFA::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .ascii_case_insensitive(fold_case)
-            .build(patterns.clone())?;
+            .build(&tail_bytes)?;
         let mut words = FirstWords::default();
         let mut seen = std::collections::HashSet::new();
-        for p in patterns {
-            let p = p.as_ref();
+        for p in &tail_bytes {
             let n = word_len(p);
             let folded = if fold_case { p[..n].to_ascii_lowercase() } else { p[..n].to_vec() };
             if n == 0 || !seen.insert(folded) {
@@ -49,33 +150,60 @@ impl PhraseMatcher {
             words.insert(&p[..n], fold_case, &automaton);
         }
         words.finish(fold_case);
-        Ok(PhraseMatcher { automaton, words, fold_case })
+        let skip_lowercase = (b'a'..=b'z').all(|b| !words.may_start(b));
+        let lowercase = if lowercase.is_empty() {
+            None
+        } else {
+            let texts: Vec<Vec<u8>> = lowercase.iter().map(|&(_, p)| p.to_vec()).collect();
+            Some(Box::new(Lowercase {
+                search: Search::new(&texts)?,
+                max_len: texts.iter().map(Vec::len).max().unwrap_or(0),
+                matcher: PhraseMatcher::build(&texts, false, false)?,
+                patterns: lowercase.iter().map(|&(i, _)| PatternID::new_unchecked(i)).collect(),
+            }))
+        };
+        Ok(PhraseMatcher { automaton, words, fold_case, skip_lowercase, tails, heads, lowercase })
     }
 
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
     pub fn at(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
-        let bytes = &text.as_bytes()[..end.min(text.len())];
-        if pos >= bytes.len() || !self.words.may_start(bytes[pos]) {
-            return None;
+        let end = end.min(text.len());
+        if self.lowercase.is_none() && self.heads.is_empty() {
+            // Every phrase starts with its anchor: look at this word only.
+            let bytes = &text.as_bytes()[..end];
+            if pos >= bytes.len() || !self.words.may_start(bytes[pos]) {
+                return None;
+            }
+            return self.walk(text, pos, pos, end, word_len(&bytes[pos..]));
         }
-        let word = word_len(&bytes[pos..]);
-        self.walk(text, pos, bytes.len(), word)
+        // The phrase at `pos`, if any, is the leftmost from `pos` on.
+        self.next(text, pos, end).filter(|m| m.start() == pos)
     }
 
-    /// [`PhraseMatcher::at`] for a word start whose first word is `word` bytes long: the
-    /// filters inline, the rest of the walk (for the few words that pass) out of line.
+    /// The next phrase in `text[pos..end]` that starts at a word start and ends at a word end.
+    pub fn next(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
+        let end = end.min(text.len());
+        let found = self.scan(text, pos, end);
+        match &self.lowercase {
+            None => found,
+            Some(lower) => lower.next_before(text, pos, end, found),
+        }
+    }
+
+    /// [`PhraseMatcher::next`] for phrases with anchor words: a phrase found at the first word
+    /// start (anchor) `at` that begins at `at` or, with its head, at or after `lo`.
     #[inline(always)]
-    fn walk(&self, text: &str, pos: usize, end: usize, word: usize) -> Option<Match> {
-        let hash = self.words.filter(&text.as_bytes()[pos..pos + word], self.fold_case)?;
-        self.walk_from(text, pos, end, word, hash)
+    fn walk(&self, text: &str, lo: usize, at: usize, end: usize, word: usize) -> Option<Match> {
+        let hash = self.words.filter(&text.as_bytes()[at..at + word], self.fold_case)?;
+        self.walk_from(text, lo, at, end, word, hash)
     }
 
     #[inline(never)]
-    fn walk_from(&self, text: &str, pos: usize, end: usize, word: usize, hash: u32) -> Option<Match> {
+    fn walk_from(&self, text: &str, lo: usize, pos: usize, end: usize, word: usize, hash: u32) -> Option<Match> {
         let bytes = &text.as_bytes()[..end];
         let entry = self.words.get(&bytes[pos..pos + word], hash, self.fold_case)?;
         // The word itself ends on a word boundary (it is a maximal run of letters and digits).
-        let mut found = entry.pattern.map(|pid| Match::new(pid, pos..pos + word));
+        let mut found = entry.pattern.and_then(|tail| self.resolve(text, lo, pos, pos + word, tail, None));
         if pos + word == end {
             return found;
         }
@@ -85,7 +213,7 @@ impl PhraseMatcher {
         {
             return found;
         }
-        // An anchored leftmost-longest walk from the state after the first word: keep the last
+        // An anchored leftmost-longest walk from the state after the first word: keep the best
         // match that ends on a word boundary until the automaton dies.
         let nfa = &self.automaton;
         let mut sid = entry.state;
@@ -96,8 +224,8 @@ impl PhraseMatcher {
                     break;
                 }
                 if nfa.is_match(sid) && ends_word(text, at + 1, end) {
-                    if let Some(pid) = whole_match(nfa, sid, at + 1 - pos) {
-                        found = Some(Match::new(pid, pos..at + 1));
+                    if let Some(tail) = whole_match(nfa, sid, at + 1 - pos) {
+                        found = self.resolve(text, lo, pos, at + 1, tail, found);
                     }
                 }
             }
@@ -105,11 +233,45 @@ impl PhraseMatcher {
         found
     }
 
-    /// The next phrase in `text[pos..end]` that starts at a word start and ends at a word end.
-    pub fn next(&self, text: &str, mut pos: usize, end: usize) -> Option<Match> {
+    /// The better of `best` and the phrases of `tail` found from `anchor` to `end`: the one that
+    /// starts first (a head that the text has before the anchor), then the longer.
+    #[inline(always)]
+    fn resolve(
+        &self,
+        text: &str,
+        lo: usize,
+        anchor: usize,
+        end: usize,
+        tail: PatternID,
+        best: Option<Match>,
+    ) -> Option<Match> {
+        let t = &self.tails[tail.as_usize()];
+        let mut candidate = t.pattern.map(|pid| Match::new(pid, anchor..end));
+        for (head, pid) in &self.heads[t.heads.0 as usize..t.heads.1 as usize] {
+            let Some(start) = anchor.checked_sub(head.len()).filter(|&s| s >= lo) else { continue };
+            if text.as_bytes()[start..anchor] == head[..] && !prev_is_alphanumeric(text, start) {
+                candidate = Some(Match::new(*pid, start..end));
+                break;
+            }
+        }
+        match (candidate, best) {
+            (Some(c), Some(b))
+                if (b.start(), std::cmp::Reverse(b.end())) <= (c.start(), std::cmp::Reverse(c.end())) =>
+            {
+                Some(b)
+            }
+            (None, b) => b,
+            (c, _) => c,
+        }
+    }
+
+    /// The first phrase with an anchor word in `text[pos..end]`.
+    fn scan(&self, text: &str, mut pos: usize, end: usize) -> Option<Match> {
+        let lo = pos;
         let bytes = text.as_bytes();
-        let end = end.min(text.len());
         let mut prev_alnum = pos > 0 && prev_is_alphanumeric(text, pos);
+        // Word starts whose first byte is a lowercase letter are dropped by this mask.
+        let keep = if self.skip_lowercase { u64::MAX } else { 0 };
         while pos < end {
             // Eight ASCII bytes at a time: their word starts come out of one mask, so the scan
             // costs a few instructions per byte, not a branch per byte.
@@ -119,6 +281,7 @@ impl PhraseMatcher {
                     let alnum = ascii_alnum_bytes(x);
                     let other = !alnum & HIGH_BITS;
                     let mut starts = alnum & !((alnum << 8) | u64::from(prev_alnum) << 7);
+                    starts &= !(ascii_lowercase_bytes(x) & keep);
                     while starts != 0 {
                         let lane = starts.trailing_zeros() / 8;
                         starts &= starts - 1;
@@ -133,7 +296,7 @@ impl PhraseMatcher {
                         } else {
                             ascii_word_end(bytes, pos + 8, end)
                         };
-                        if let Some(m) = self.try_word_ending(text, start, run, end) {
+                        if let Some(m) = self.try_word_ending(text, lo, start, run, end) {
                             return Some(m);
                         }
                     }
@@ -144,8 +307,10 @@ impl PhraseMatcher {
             }
             let b = bytes[pos];
             if b.is_ascii() {
-                if b.is_ascii_alphanumeric() && !prev_alnum {
-                    if let Some(m) = self.try_word(text, pos, end) {
+                if b.is_ascii_alphanumeric() && !prev_alnum && self.words.may_start(b) {
+                    // The table is keyed by whole words: find where this one ends.
+                    let run = ascii_word_end(bytes, pos + 1, end);
+                    if let Some(m) = self.try_word_ending(text, lo, pos, run, end) {
                         return Some(m);
                     }
                 }
@@ -154,8 +319,8 @@ impl PhraseMatcher {
             } else {
                 let c = text[pos..].chars().next().unwrap_or('\u{fffd}');
                 let alnum = is_alphanumeric(c);
-                if !prev_alnum && alnum {
-                    if let Some(m) = self.at(text, pos, end) {
+                if !prev_alnum && alnum && self.words.may_start(b) {
+                    if let Some(m) = self.walk(text, lo, pos, end, word_len(&bytes[pos..end])) {
                         return Some(m);
                     }
                 }
@@ -166,24 +331,76 @@ impl PhraseMatcher {
         None
     }
 
-    /// A phrase at the word start `start`, whose first byte is an ASCII letter or digit.
+    /// A phrase at the word start `start` once the end of the word's ASCII letters and digits
+    /// (`run`) is known.
     #[inline(always)]
-    fn try_word(&self, text: &str, start: usize, end: usize) -> Option<Match> {
-        let bytes = text.as_bytes();
-        if !self.words.may_start(bytes[start]) {
-            return None;
-        }
-        // The table is keyed by whole words: find where this one ends.
-        self.try_word_ending(text, start, ascii_word_end(bytes, start + 1, end), end)
-    }
-
-    /// [`PhraseMatcher::try_word`] once the end of the word's ASCII letters and digits (`run`)
-    /// is known.
-    #[inline(always)]
-    fn try_word_ending(&self, text: &str, start: usize, run: usize, end: usize) -> Option<Match> {
+    fn try_word_ending(&self, text: &str, lo: usize, start: usize, run: usize, end: usize) -> Option<Match> {
         let bytes = text.as_bytes();
         let word = if run < end && bytes[run] >= 0x80 { word_len(&bytes[start..end]) } else { run - start };
-        self.walk(text, start, end, word)
+        self.walk(text, lo, start, end, word)
+    }
+}
+
+/// Where the next of a few substrings starts.
+enum Search {
+    /// SIMD (Teddy) for up to a few dozen patterns: no per-call set-up, which matters because
+    /// the search runs once per [`PhraseMatcher::next`].
+    Packed(aho_corasick::packed::Searcher),
+    /// Without SIMD or with many patterns.
+    Automaton(AhoCorasick),
+}
+
+impl Search {
+    fn new(patterns: &[Vec<u8>]) -> Result<Search, aho_corasick::BuildError> {
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(patterns)
+            .build();
+        Ok(match packed {
+            Some(p) => Search::Packed(p),
+            None => Search::Automaton(AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(patterns)?),
+        })
+    }
+
+    /// The start of the leftmost occurrence of a pattern within `haystack[pos..stop]`.
+    fn find(&self, haystack: &[u8], pos: usize, stop: usize) -> Option<usize> {
+        let m = match self {
+            Search::Packed(p) => p.find_in(haystack, aho_corasick::Span::from(pos..stop)),
+            Search::Automaton(a) => a.find(Input::new(haystack).range(pos..stop)),
+        };
+        m.map(|m| m.start())
+    }
+}
+
+impl Lowercase {
+    /// The leftmost-longest of `found` and the first lowercase phrase in `text[pos..end]`.
+    fn next_before(&self, text: &str, mut pos: usize, end: usize, found: Option<Match>) -> Option<Match> {
+        // Only a phrase that starts no later than `found` can come first.
+        let (limit, stop) = match found {
+            Some(m) => (m.start() + 1, (m.start() + self.max_len).min(end)),
+            None => (end, end),
+        };
+        while pos < limit {
+            let Some(s) = self.search.find(text.as_bytes(), pos, stop) else { break };
+            if s > found.map_or(usize::MAX, |m| m.start()) {
+                break;
+            }
+            if let Some(m) = self.matcher.at(text, s, end).filter(|_| !prev_is_alphanumeric(text, s)) {
+                let m = Match::new(self.patterns[m.pattern().as_usize()], m.span());
+                return match found {
+                    Some(f) if (f.start(), std::cmp::Reverse(f.end())) <= (m.start(), std::cmp::Reverse(m.end())) => {
+                        Some(f)
+                    }
+                    _ => Some(m),
+                };
+            }
+            pos = s + 1;
+            while !text.is_char_boundary(pos) {
+                pos += 1;
+            }
+        }
+        found
     }
 }
 
@@ -231,6 +448,14 @@ fn ascii_alnum_bytes(x: u64) -> u64 {
     let folded = y | repeat(0x20);
     let letter = at_least(folded, b'a') & !above(folded, b'z');
     (digit | letter) & ascii
+}
+
+/// The high bit of each byte of `x` set where that byte is an ASCII lowercase letter.
+#[inline]
+fn ascii_lowercase_bytes(x: u64) -> u64 {
+    let y = x & !HIGH_BITS;
+    let lower = y.wrapping_add(repeat(0x80 - b'a')) & !y.wrapping_add(repeat(0x7f - b'z'));
+    lower & !x & HIGH_BITS
 }
 
 /// `char::is_alphanumeric`, with a fast answer for the punctuation news is full of (curly
@@ -568,6 +793,8 @@ mod tests {
                 let mask = ascii_alnum_bytes(u64::from_le_bytes(chunk));
                 let expected = b.is_ascii_alphanumeric();
                 assert_eq!(mask & (0x80 << (8 * lane)) != 0, expected, "byte {b:#x} in lane {lane}");
+                let lower = ascii_lowercase_bytes(u64::from_le_bytes(chunk));
+                assert_eq!(lower & (0x80 << (8 * lane)) != 0, b.is_ascii_lowercase(), "byte {b:#x} in lane {lane}");
             }
         }
         let text = b"Presidential candidates, 12345678901x y";
@@ -582,11 +809,11 @@ mod tests {
 
     /// The specification, spelled out slowly: at every word start, the longest pattern (ASCII
     /// case folded when asked) that ends on a word boundary; the scan resumes after a match.
-    fn reference(patterns: &[&str], fold_case: bool, text: &str) -> Vec<(usize, usize)> {
+    fn reference(patterns: &[&str], fold_case: bool, text: &str, from: usize) -> Vec<(usize, usize)> {
         let alnum_before = |i: usize| text[..i].chars().next_back().is_some_and(is_alphanumeric);
         let alnum_at = |i: usize| text[i..].chars().next().is_some_and(is_alphanumeric);
         let mut out = Vec::new();
-        let mut i = 0;
+        let mut i = from;
         while i < text.len() {
             let mut best: Option<usize> = None;
             if text.is_char_boundary(i) && alnum_at(i) && !alnum_before(i) {
@@ -620,28 +847,48 @@ mod tests {
                     "President of the European Council", "President of the European Council Donald Tusk",
                     "President of the European Council Donald", "European Council", "pushed back", "PUSHED",
                     "é", "-", " ", " ", " ", ",", ".", "'s", "’", "“", "x", "1", "of", "the",
+                    // Heads before an anchor word, and phrases of lowercase words only.
+                    "in The Hague", "The Hague", "in", "al-Jubeir", "al-", "Jubeir", "inter-Korean", "Korean",
+                    "mayor of London", "London", "mayor", "western nations", "western", "nations", "the pope",
+                    "pope", "Western", "the pope's", "ethnic", "ethnic Russians", "Russian",
                 ]),
                 0..40,
             ),
             fold_case in proptest::bool::ANY,
+            from in 0usize..12,
         ) {
             let patterns = [
                 "the West", "The West", "the White House", "White House", "US", "USA", "U.S.", "New Mexico",
                 "Mexico", "Kyiv", "Côte d'Ivoire", "European Council", "President of the European Council Donald Tusk",
-                "pushed back", "West",
+                "pushed back", "West", "in The Hague", "The Hague", "al-Jubeir", "Jubeir", "inter-Korean",
+                "mayor of London", "of London", "London", "western nations", "Western nations", "the pope", "ethnic Russians",
+                "Russians", "ethnic Russian",
             ];
             let text: String = parts.concat();
             let m = PhraseMatcher::new(patterns, fold_case).unwrap();
+            // The scan may start anywhere, also inside a word or a head.
+            let mut from = from.min(text.len());
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
             let got: Vec<(usize, usize)> = {
                 let mut v = Vec::new();
-                let mut pos = 0;
+                let mut pos = from;
                 while let Some(x) = m.next(&text, pos, text.len()) {
                     v.push((x.start(), x.end()));
+                    // The reported pattern is the text found.
+                    let (found, pattern) = (&text[x.start()..x.end()], patterns[x.pattern().as_usize()]);
+                    proptest::prop_assert!(found == pattern || (fold_case && found.eq_ignore_ascii_case(pattern)));
                     pos = x.end();
                 }
                 v
             };
-            proptest::prop_assert_eq!(got, reference(&patterns, fold_case, &text), "{:?}", text);
+            let want = reference(&patterns, fold_case, &text, from);
+            proptest::prop_assert_eq!(&got, &want, "{:?} from {}", text, from);
+            // `at` finds the same phrase at each word start the reference reports.
+            for &(s, e) in &want {
+                proptest::prop_assert_eq!(m.at(&text, s, text.len()).map(|x| (x.start(), x.end())), Some((s, e)));
+            }
         }
     }
 
