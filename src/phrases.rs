@@ -14,7 +14,7 @@
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{AhoCorasick, Anchored, Input, Match, MatchKind, PatternID};
+use aho_corasick::{Anchored, Match, MatchKind, PatternID};
 use std::collections::HashMap;
 
 /// Leftmost-longest phrase matcher anchored at word starts.
@@ -24,8 +24,11 @@ use std::collections::HashMap;
 /// Such a matcher keys each phrase on its *anchor*, the first word that does not start with an
 /// ASCII lowercase letter ("West" in "the West", "Hague" in "in The Hague" is "The"), and checks
 /// the lowercase words before it (the phrase's *head*, "the ") backwards once the anchor is found.
-/// Then the scan can skip every lowercase word with a mask, eight bytes at a time. Phrases with
-/// no such word ("western nations") are found by a separate small searcher.
+/// Then the scan can skip lowercase words with a mask, eight bytes at a time. Phrases with no
+/// such word ("western nations", "the pope") keep their first word as anchor; the mask then
+/// lets through the lowercase words that start with those anchors' first letters (up to
+/// [`MAX_LOWER_FIRSTS`] letters; beyond that, every word is looked up as in a case-folding
+/// matcher).
 pub struct PhraseMatcher {
     /// Continues phrases past their first word. A contiguous NFA rather than a DFA: a tenth of
     /// the memory and build time, and the walk after a first word is a step or two. Its patterns
@@ -34,15 +37,19 @@ pub struct PhraseMatcher {
     words: FirstWords,
     /// Whether matching ignores ASCII case.
     fold_case: bool,
-    /// Whether no tail starts with an ASCII lowercase letter: the scan skips those words.
+    /// Whether the scan skips words that start with an ASCII lowercase letter other than those
+    /// in `lower_firsts`.
     skip_lowercase: bool,
+    /// The lowercase letters that start some tail.
+    lower_firsts: Vec<u8>,
     /// What each tail of the automaton stands for.
     tails: Vec<Tail>,
     /// Heads of the tails (see [`Tail::heads`]): the bytes before the anchor and the phrase.
     heads: Vec<(Box<[u8]>, PatternID)>,
-    /// Phrases with no anchor word, found apart.
-    lowercase: Option<Box<Lowercase>>,
 }
+
+/// How many lowercase first letters of anchors the scan's mask lets through.
+const MAX_LOWER_FIRSTS: usize = 4;
 
 /// The phrases that end with one tail.
 struct Tail {
@@ -53,20 +60,9 @@ struct Tail {
     heads: (u32, u32),
 }
 
-/// Phrases of a case-sensitive matcher made of lowercase words only ("western nations"):
-/// candidates from a substring search, each checked by a plain word-start matcher.
-struct Lowercase {
-    search: Search,
-    /// The longest phrase's length in bytes: how far past a candidate start the search looks.
-    max_len: usize,
-    matcher: PhraseMatcher,
-    /// The caller's pattern ID of each of `matcher`'s patterns.
-    patterns: Vec<PatternID>,
-}
-
-/// Byte offset of the first word of `p` that starts with neither an ASCII lowercase letter nor
-/// a non-word character: the phrase's anchor.
-fn anchor_of(p: &[u8]) -> Option<usize> {
+/// Byte offset of the first word of `p` that does not start with an ASCII lowercase letter: the
+/// phrase's anchor (the first word if every word is lowercase).
+fn anchor_of(p: &[u8]) -> usize {
     let mut at = 0;
     while at < p.len() {
         let n = word_len(&p[at..]);
@@ -75,11 +71,11 @@ fn anchor_of(p: &[u8]) -> Option<usize> {
             continue;
         }
         if !p[at].is_ascii_lowercase() {
-            return Some(at);
+            return at;
         }
         at += n;
     }
-    None
+    0
 }
 
 impl PhraseMatcher {
@@ -100,17 +96,13 @@ impl PhraseMatcher {
         let mut tail_bytes: Vec<&[u8]> = Vec::new();
         let mut tails: Vec<Tail> = Vec::new();
         let mut heads: Vec<(Box<[u8]>, PatternID)> = Vec::new();
-        let mut lowercase: Vec<(usize, &[u8])> = Vec::new();
         if anchored {
             // Tails are deduplicated ("West" alone and in "the West" is one automaton pattern).
             let mut index: HashMap<&[u8], usize> = HashMap::new();
             let mut by_tail: Vec<Vec<(&[u8], PatternID)>> = Vec::new();
             for (i, p) in patterns.iter().enumerate() {
                 let pid = PatternID::new_unchecked(i);
-                let Some(at) = anchor_of(p) else {
-                    lowercase.push((i, p));
-                    continue;
-                };
+                let at = anchor_of(p);
                 let t = *index.entry(&p[at..]).or_insert_with(|| {
                     tail_bytes.push(&p[at..]);
                     tails.push(Tail { pattern: None, heads: (0, 0) });
@@ -150,25 +142,18 @@ impl PhraseMatcher {
             words.insert(&p[..n], fold_case, &automaton);
         }
         words.finish(fold_case);
-        let skip_lowercase = (b'a'..=b'z').all(|b| !words.may_start(b));
-        let lowercase = if lowercase.is_empty() {
-            None
-        } else {
-            let texts: Vec<Vec<u8>> = lowercase.iter().map(|&(_, p)| p.to_vec()).collect();
-            Some(Box::new(Lowercase {
-                search: Search::new(&texts)?,
-                max_len: texts.iter().map(Vec::len).max().unwrap_or(0),
-                matcher: PhraseMatcher::build(&texts, false, false)?,
-                patterns: lowercase.iter().map(|&(i, _)| PatternID::new_unchecked(i)).collect(),
-            }))
-        };
-        Ok(PhraseMatcher { automaton, words, fold_case, skip_lowercase, tails, heads, lowercase })
+        let mut lower_firsts: Vec<u8> = (b'a'..=b'z').filter(|&b| words.may_start(b)).collect();
+        let skip_lowercase = lower_firsts.len() <= MAX_LOWER_FIRSTS;
+        if !skip_lowercase {
+            lower_firsts.clear();
+        }
+        Ok(PhraseMatcher { automaton, words, fold_case, skip_lowercase, lower_firsts, tails, heads })
     }
 
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
     pub fn at(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
         let end = end.min(text.len());
-        if self.lowercase.is_none() && self.heads.is_empty() {
+        if self.heads.is_empty() {
             // Every phrase starts with its anchor: look at this word only.
             let bytes = &text.as_bytes()[..end];
             if pos >= bytes.len() || !self.words.may_start(bytes[pos]) {
@@ -182,12 +167,7 @@ impl PhraseMatcher {
 
     /// The next phrase in `text[pos..end]` that starts at a word start and ends at a word end.
     pub fn next(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
-        let end = end.min(text.len());
-        let found = self.scan(text, pos, end);
-        match &self.lowercase {
-            None => found,
-            Some(lower) => lower.next_before(text, pos, end, found),
-        }
+        self.scan(text, pos, end.min(text.len()))
     }
 
     /// [`PhraseMatcher::next`] for phrases with anchor words: a phrase found at the first word
@@ -270,9 +250,39 @@ impl PhraseMatcher {
         let lo = pos;
         let bytes = text.as_bytes();
         let mut prev_alnum = pos > 0 && prev_is_alphanumeric(text, pos);
-        // Word starts whose first byte is a lowercase letter are dropped by this mask.
-        let keep = if self.skip_lowercase { u64::MAX } else { 0 };
+        // Word starts whose first byte is a lowercase letter that starts no anchor are dropped.
+        let skip = if self.skip_lowercase { u64::MAX } else { 0 };
         while pos < end {
+            // Sixteen ASCII bytes at a time where SIMD is at hand (x86_64 always has SSE2): the
+            // word starts that may begin an anchor come out of one mask.
+            #[cfg(target_arch = "x86_64")]
+            if let Some(block) = bytes.get(pos..pos + 16).filter(|_| pos + 16 <= end) {
+                let block: &[u8; 16] = block.try_into().unwrap_or(&[0x80; 16]);
+                let (alnum, may, non_ascii) = block16(block, &self.lower_firsts, !self.skip_lowercase);
+                if non_ascii == 0 {
+                    let mut starts = alnum & !((alnum << 1) | u32::from(prev_alnum)) & may;
+                    while starts != 0 {
+                        let lane = starts.trailing_zeros();
+                        starts &= starts - 1;
+                        let start = pos + lane as usize;
+                        if !self.words.may_start(bytes[start]) {
+                            continue;
+                        }
+                        let ends = !alnum & (0xffff << lane) & 0xffff;
+                        let run = if ends != 0 {
+                            pos + ends.trailing_zeros() as usize
+                        } else {
+                            ascii_word_end(bytes, pos + 16, end)
+                        };
+                        if let Some(m) = self.try_word_ending(text, lo, start, run, end) {
+                            return Some(m);
+                        }
+                    }
+                    prev_alnum = alnum & 0x8000 != 0;
+                    pos += 16;
+                    continue;
+                }
+            }
             // Eight ASCII bytes at a time: their word starts come out of one mask, so the scan
             // costs a few instructions per byte, not a branch per byte.
             if let Some(chunk) = bytes.get(pos..pos + 8).filter(|_| pos + 8 <= end) {
@@ -281,7 +291,11 @@ impl PhraseMatcher {
                     let alnum = ascii_alnum_bytes(x);
                     let other = !alnum & HIGH_BITS;
                     let mut starts = alnum & !((alnum << 8) | u64::from(prev_alnum) << 7);
-                    starts &= !(ascii_lowercase_bytes(x) & keep);
+                    let mut lower = ascii_lowercase_bytes(x) & skip;
+                    for &b in &self.lower_firsts {
+                        lower &= !equal_bytes(x, repeat(b));
+                    }
+                    starts &= !lower;
                     while starts != 0 {
                         let lane = starts.trailing_zeros() / 8;
                         starts &= starts - 1;
@@ -341,69 +355,6 @@ impl PhraseMatcher {
     }
 }
 
-/// Where the next of a few substrings starts.
-enum Search {
-    /// SIMD (Teddy) for up to a few dozen patterns: no per-call set-up, which matters because
-    /// the search runs once per [`PhraseMatcher::next`].
-    Packed(aho_corasick::packed::Searcher),
-    /// Without SIMD or with many patterns.
-    Automaton(AhoCorasick),
-}
-
-impl Search {
-    fn new(patterns: &[Vec<u8>]) -> Result<Search, aho_corasick::BuildError> {
-        let packed = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(patterns)
-            .build();
-        Ok(match packed {
-            Some(p) => Search::Packed(p),
-            None => Search::Automaton(AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(patterns)?),
-        })
-    }
-
-    /// The start of the leftmost occurrence of a pattern within `haystack[pos..stop]`.
-    fn find(&self, haystack: &[u8], pos: usize, stop: usize) -> Option<usize> {
-        let m = match self {
-            Search::Packed(p) => p.find_in(haystack, aho_corasick::Span::from(pos..stop)),
-            Search::Automaton(a) => a.find(Input::new(haystack).range(pos..stop)),
-        };
-        m.map(|m| m.start())
-    }
-}
-
-impl Lowercase {
-    /// The leftmost-longest of `found` and the first lowercase phrase in `text[pos..end]`.
-    fn next_before(&self, text: &str, mut pos: usize, end: usize, found: Option<Match>) -> Option<Match> {
-        // Only a phrase that starts no later than `found` can come first.
-        let (limit, stop) = match found {
-            Some(m) => (m.start() + 1, (m.start() + self.max_len).min(end)),
-            None => (end, end),
-        };
-        while pos < limit {
-            let Some(s) = self.search.find(text.as_bytes(), pos, stop) else { break };
-            if s > found.map_or(usize::MAX, |m| m.start()) {
-                break;
-            }
-            if let Some(m) = self.matcher.at(text, s, end).filter(|_| !prev_is_alphanumeric(text, s)) {
-                let m = Match::new(self.patterns[m.pattern().as_usize()], m.span());
-                return match found {
-                    Some(f) if (f.start(), std::cmp::Reverse(f.end())) <= (m.start(), std::cmp::Reverse(m.end())) => {
-                        Some(f)
-                    }
-                    _ => Some(m),
-                };
-            }
-            pos = s + 1;
-            while !text.is_char_boundary(pos) {
-                pos += 1;
-            }
-        }
-        found
-    }
-}
-
 /// The pattern of `len` bytes that matches in state `sid`: a state also carries the matches of
 /// its suffixes ("European Council" in the state after "President of the European Council"),
 /// which do not start where the anchored walk started.
@@ -456,6 +407,51 @@ fn ascii_lowercase_bytes(x: u64) -> u64 {
     let y = x & !HIGH_BITS;
     let lower = y.wrapping_add(repeat(0x80 - b'a')) & !y.wrapping_add(repeat(0x7f - b'z'));
     lower & !x & HIGH_BITS
+}
+
+/// Bit masks of sixteen bytes (bit `i` for byte `i`): ASCII letters and digits; bytes that may
+/// start an anchor (capital letters, digits and the lowercase letters `firsts`, or every letter
+/// and digit when `all`); non-ASCII bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block16(block: &[u8; 16], firsts: &[u8], all: bool) -> (u32, u32, u32) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86_64 target, so these instructions exist; the unaligned
+    // load reads exactly the sixteen bytes of `block`.
+    unsafe {
+        let x = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        // Signed compares: non-ASCII bytes are negative, so in no range.
+        let range = |lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(x, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let capital_or_digit = _mm_or_si128(range(b'A', b'Z'), range(b'0', b'9'));
+        let alnum = _mm_movemask_epi8(_mm_or_si128(capital_or_digit, range(b'a', b'z'))) as u32;
+        let may = if all {
+            alnum
+        } else {
+            let mut m = capital_or_digit;
+            for &b in firsts {
+                m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
+            }
+            _mm_movemask_epi8(m) as u32
+        };
+        (alnum, may, _mm_movemask_epi8(x) as u32)
+    }
+}
+
+/// The high bit of each byte of `x` set where that byte equals the byte repeated in `b`.
+#[inline]
+fn equal_bytes(x: u64, b: u64) -> u64 {
+    let t = x ^ b;
+    // A byte of `t` is zero iff adding 0x7f to its low seven bits leaves its high bit clear and
+    // its own high bit is clear (no carry crosses bytes).
+    !(((t & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | t) & HIGH_BITS
 }
 
 /// `char::is_alphanumeric`, with a fast answer for the punctuation news is full of (curly
@@ -795,6 +791,12 @@ mod tests {
                 assert_eq!(mask & (0x80 << (8 * lane)) != 0, expected, "byte {b:#x} in lane {lane}");
                 let lower = ascii_lowercase_bytes(u64::from_le_bytes(chunk));
                 assert_eq!(lower & (0x80 << (8 * lane)) != 0, b.is_ascii_lowercase(), "byte {b:#x} in lane {lane}");
+                for probe in [0u8, b'a', b't', 0x80, 0xff] {
+                    let equal = equal_bytes(u64::from_le_bytes(chunk), repeat(probe));
+                    for (l, &c) in chunk.iter().enumerate() {
+                        assert_eq!(equal & (0x80 << (8 * l)) != 0, c == probe, "{probe:#x} in {chunk:?} lane {l}");
+                    }
+                }
             }
         }
         let text = b"Presidential candidates, 12345678901x y";

@@ -13,6 +13,7 @@ use crate::tone::{Polarity, Vader};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Paragraphs longer than this (bytes) are reported in `errors.csv` and skipped: real dumps
 /// contain megabytes of boilerplate in one "paragraph", which is not news and would dominate the
@@ -126,6 +127,82 @@ pub struct DocResult {
     pub stances: Vec<StanceRow>,
     pub errors: Vec<ErrorRow>,
     pub aggregate: Aggregate,
+    /// Where this document's time went.
+    pub times: StageTimes,
+}
+
+/// Time spent per stage, in nanoseconds of the thread that ran it; summed over documents, it
+/// shows where a run's CPU time goes (the manifest's `stage_seconds`). Two clock reads per stage
+/// and document: far below the noise of the figures it reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    pub segment: u64,
+    pub tone: u64,
+    /// Actor matching, role and surname learning included.
+    pub actors: u64,
+    /// Target-dependent sentiment of each mention.
+    pub target: u64,
+    /// Directed stance events.
+    pub events: u64,
+    /// Report rows and the document's aggregate.
+    pub rows: u64,
+    /// CSV encoding of the rows.
+    pub encode: u64,
+}
+
+/// Seconds per stage, in pipeline order, rounded to the millisecond.
+impl serde::Serialize for StageTimes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let named = self.named();
+        let mut map = serializer.serialize_map(Some(named.len()))?;
+        for (stage, ns) in named {
+            map.serialize_entry(stage, &((ns as f64 / 1e6).round() / 1e3))?;
+        }
+        map.end()
+    }
+}
+
+impl StageTimes {
+    /// The stages' names and times, in pipeline order.
+    pub fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("segment", self.segment),
+            ("tone", self.tone),
+            ("actors", self.actors),
+            ("target", self.target),
+            ("events", self.events),
+            ("rows", self.rows),
+            ("encode", self.encode),
+        ]
+    }
+
+    pub fn add(&mut self, other: &StageTimes) {
+        let StageTimes { segment, tone, actors, target, events, rows, encode } = other;
+        self.segment += segment;
+        self.tone += tone;
+        self.actors += actors;
+        self.target += target;
+        self.events += events;
+        self.rows += rows;
+        self.encode += encode;
+    }
+}
+
+/// Nanoseconds since the last lap.
+pub struct Lap(Instant);
+
+impl Lap {
+    pub fn start() -> Lap {
+        Lap(Instant::now())
+    }
+
+    pub fn lap(&mut self) -> u64 {
+        let now = Instant::now();
+        let ns = now.duration_since(self.0).as_nanos() as u64;
+        self.0 = now;
+        ns
+    }
 }
 
 /// Everything the stages found in one document, before it becomes report rows; `explain`
@@ -140,11 +217,14 @@ pub struct Analysis {
     pub events: Vec<StanceEvent>,
     /// Paragraphs skipped for their size: (span, bytes).
     pub oversized: Vec<Range<usize>>,
+    pub times: StageTimes,
 }
 
 /// Runs the stages on one document's text.
 pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
     let text = doc.text.as_str();
+    let mut times = StageTimes::default();
+    let mut clock = Lap::start();
     let mut paragraphs = segment::segment(text);
     let mut oversized = Vec::new();
     paragraphs.retain(|p| {
@@ -154,14 +234,19 @@ pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
         }
         ok
     });
+    times.segment = clock.lap();
     let tones: Vec<Vec<Polarity>> = paragraphs
         .iter()
         .map(|p| p.sentences.iter().map(|s| engines.vader.polarity_scores(&text[s.clone()])).collect())
         .collect();
+    times.tone = clock.lap();
     let actors = engines.lexicon.find(text, &paragraphs, doc.date);
+    times.actors = clock.lap();
     let sentiments = mention_sentiments(engines, text, &paragraphs, &tones, &actors);
+    times.target = clock.lap();
     let events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
-    Analysis { paragraphs, tones, actors, sentiments, events, oversized }
+    times.events = clock.lap();
+    Analysis { paragraphs, tones, actors, sentiments, events, oversized, times }
 }
 
 /// The target-dependent sentiment toward each mention, from its sentence and the other
@@ -218,6 +303,7 @@ impl Keys<'_> {
 /// Runs one document through every stage and builds its rows.
 pub fn process(engines: &Engines, doc: &Document) -> DocResult {
     let a = analyse(engines, doc);
+    let mut clock = Lap::start();
     let text = doc.text.as_str();
     let mut r = DocResult::default();
     for span in &a.oversized {
@@ -306,5 +392,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         });
     }
     r.aggregate = agg.finish();
+    r.times = a.times;
+    r.times.rows = clock.lap();
     r
 }

@@ -6,7 +6,7 @@ use crate::aggregate::Aggregate;
 use crate::corpus::{self, Record, RecordError};
 use crate::document::Document;
 use crate::lexicon::LexiconError;
-use crate::pipeline::{self, DocResult, Engines};
+use crate::pipeline::{self, DocResult, Engines, Lap, StageTimes};
 use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowEncoder};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -106,6 +106,8 @@ struct Manifest<'a> {
     threads: usize,
     exit_code: i32,
     records: Counts,
+    /// CPU seconds per pipeline stage, summed over the worker threads (not deterministic).
+    stage_seconds: StageTimes,
     inputs: Vec<InputEntry>,
     lexicons: Vec<LexiconEntry>,
     outputs: Vec<OutputEntry>,
@@ -214,6 +216,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
         elapsed_seconds: (elapsed * 1000.0).round() / 1000.0,
         threads: opts.threads,
         exit_code,
+        stage_seconds: state.times,
         records: Counts {
             read: state.documents + failed,
             scored: state.documents,
@@ -336,6 +339,7 @@ struct WriterState {
     paragraphs: u64,
     text_bytes: u64,
     inputs: Vec<corpus::InputSummary>,
+    times: StageTimes,
 }
 
 type ResultBatch = (Vec<Scored>, Vec<RecordError>, Vec<corpus::InputSummary>);
@@ -345,12 +349,16 @@ type ResultBatch = (Vec<Scored>, Vec<RecordError>, Vec<corpus::InputSummary>);
 struct Scored {
     rows: EncodedRows,
     aggregate: Aggregate,
+    times: StageTimes,
 }
 
 impl Scored {
     fn new(encoder: &mut RowEncoder, r: DocResult) -> Scored {
+        let mut clock = Lap::start();
         let rows = encoder.encode(&r.paragraphs, &r.mentions, &r.stances, &r.errors);
-        Scored { rows, aggregate: r.aggregate }
+        let mut times = r.times;
+        times.encode = clock.lap();
+        Scored { rows, aggregate: r.aggregate, times }
     }
 }
 
@@ -379,6 +387,7 @@ fn write_results(
             st.error_rows += errors;
             writer.append(&r.rows)?;
             st.aggregate.merge(r.aggregate);
+            st.times.add(&r.times);
         }
         st.inputs.extend(inputs);
         progress.errors(st.error_rows);

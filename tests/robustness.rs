@@ -590,6 +590,18 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     let (started, finished) = (t("started"), t("finished"));
     let sec = Duration::from_secs(1);
     assert!(before - sec <= started && started <= finished && finished <= after + sec);
+
+    // CPU seconds per stage, in pipeline order, each within the run's time on two threads.
+    let stages = m["stage_seconds"].as_object().unwrap();
+    let order = ["segment", "tone", "actors", "target", "events", "rows", "encode"];
+    assert_eq!(stages.len(), order.len(), "{stages:?}");
+    let raw = fs::read_to_string(out.join("manifest.json")).unwrap();
+    let block = &raw[raw.find("\"stage_seconds\"").unwrap()..];
+    let at: Vec<usize> = order.iter().map(|k| block.find(&format!("\"{k}\":")).unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "stages out of order: {block}");
+    let elapsed = m["elapsed_seconds"].as_f64().unwrap();
+    let total: f64 = stages.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!(stages.values().all(|v| v.as_f64().unwrap() >= 0.0) && total <= 2.0 * elapsed + 0.01, "{stages:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
