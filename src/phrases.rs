@@ -781,6 +781,24 @@ mod tests {
     }
 
     #[test]
+    fn lowercase_words_are_skipped_only_when_few_letters_start_anchors() {
+        // Anchors "pope" and "western" start with two lowercase letters: the mask lets words
+        // starting with "t" and "w" through and skips the rest.
+        let few = PhraseMatcher::new(["the pope", "western nations", "The West", "in The Hague"], false).unwrap();
+        assert!(few.skip_lowercase && few.lower_firsts == b"tw");
+        assert_eq!(
+            all(&few, "the pope met western nations in The Hague; The West and the popes, westerners"),
+            ["the pope", "western nations", "in The Hague", "The West"]
+        );
+        // Five lowercase first letters: every word is looked up, with the same results.
+        let many = PhraseMatcher::new(["alpha one", "bravo", "charlie", "delta", "echo", "Foxtrot", "the Golf"], false)
+            .unwrap();
+        assert!(!many.skip_lowercase && many.lower_firsts.is_empty());
+        let text = "alpha one, Alpha one, bravo charlie; delta echo Foxtrot the Golf. alphabet";
+        assert_eq!(all(&many, text), ["alpha one", "bravo", "charlie", "delta", "echo", "Foxtrot", "the Golf"]);
+    }
+
+    #[test]
     fn eight_byte_word_scan_agrees_with_the_byte_test() {
         for b in 0..=255u8 {
             for lane in 0..8 {
