@@ -5,35 +5,41 @@
 //! costs more than all the rest of the matching, and so does walking a large automaton from its
 //! start at every word: a full DFA of the actor aliases is tens of MB, and each step is a cache
 //! miss. So [`PhraseMatcher`] jumps from word start to word start and looks the word up in a
-//! table of the phrases' *first words*, which holds the automaton state reached after that word.
-//! Most words are rejected by a one-bit filter and a hash probe; a hit needs no automaton step
-//! at all for one-word phrases, and only the steps after the first word for longer ones (the
-//! automaton, anchored, continues from the stored state). A case-sensitive matcher keys phrases
-//! on their first capitalised word instead and skips lowercase words without looking them up
-//! (see [`PhraseMatcher`]).
+//! table of the phrases' *first words*, which holds the trie state reached after that word.
+//! Most words are rejected by a one-bit filter and a hash probe; a hit needs no trie step at all
+//! for one-word phrases, and only the steps after the first word for longer ones. A
+//! case-sensitive matcher keys phrases on their first capitalised word instead and skips
+//! lowercase words without looking them up (see [`PhraseMatcher`]).
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, Match, MatchKind, PatternID};
+use aho_corasick::{Match, PatternID};
 use std::collections::HashMap;
+
+/// Why a matcher could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("too many phrases: {states} trie states, more than {max}", max = u32::MAX - 1)]
+pub struct BuildError {
+    states: usize,
+}
 
 /// Leftmost-longest phrase matcher anchored at word starts.
 ///
 /// Case-sensitive matchers go one step further: most words of running text start with a
 /// lowercase letter, and most phrases of a case-sensitive lexicon (names) start with a capital.
 /// Such a matcher keys each phrase on its *anchor*, the first word that does not start with an
-/// ASCII lowercase letter ("West" in "the West", "Hague" in "in The Hague" is "The"), and checks
-/// the lowercase words before it (the phrase's *head*, "the ") backwards once the anchor is found.
+/// ASCII lowercase letter ("West" in "the West", "The" in "in The Hague"), and checks the
+/// lowercase words before it (the phrase's *head*: "the ", "in ") backwards once the anchor is
+/// found.
 /// Then the scan can skip lowercase words with a mask, eight bytes at a time. Phrases with no
 /// such word ("western nations", "the pope") keep their first word as anchor; the mask then
 /// lets through the lowercase words that start with those anchors' first letters (up to
 /// [`MAX_LOWER_FIRSTS`] letters; beyond that, every word is looked up as in a case-folding
 /// matcher).
 pub struct PhraseMatcher {
-    /// Continues phrases past their first word. A contiguous NFA rather than a DFA: a tenth of
-    /// the memory and build time, and the walk after a first word is a step or two. Its patterns
-    /// are the phrases' *tails*, from the anchor word on (the whole phrase when folding case).
-    automaton: NFA,
+    /// Continues phrases past their first word: the walk after a first word is a step or two,
+    /// and anchored walks need no failure links, so a plain trie (built in a few milliseconds,
+    /// unlike an Aho-Corasick automaton) serves. It holds the phrases' *tails*, from the anchor
+    /// word on (the whole phrase when folding case), ASCII-lowercased when folding.
+    trie: Trie,
     words: FirstWords,
     /// Whether matching ignores ASCII case.
     fold_case: bool,
@@ -42,7 +48,7 @@ pub struct PhraseMatcher {
     skip_lowercase: bool,
     /// The lowercase letters that start some tail.
     lower_firsts: Vec<u8>,
-    /// What each tail of the automaton stands for.
+    /// What each tail of the trie stands for.
     tails: Vec<Tail>,
     /// Heads of the tails (see [`Tail::heads`]): the bytes before the anchor and the phrase.
     heads: Vec<(Box<[u8]>, PatternID)>,
@@ -82,7 +88,7 @@ impl PhraseMatcher {
     /// Compiles `patterns` (built once per run); `fold_case` makes matching ASCII
     /// case-insensitive. A pattern that does not start with a letter or digit can never match,
     /// since phrases start at word starts.
-    pub fn new<I, P>(patterns: I, fold_case: bool) -> Result<PhraseMatcher, aho_corasick::BuildError>
+    pub fn new<I, P>(patterns: I, fold_case: bool) -> Result<PhraseMatcher, BuildError>
     where
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
@@ -92,12 +98,12 @@ impl PhraseMatcher {
     }
 
     /// `anchored`: key phrases on their anchor words (case-sensitive matchers only).
-    fn build(patterns: &[Vec<u8>], fold_case: bool, anchored: bool) -> Result<PhraseMatcher, aho_corasick::BuildError> {
+    fn build(patterns: &[Vec<u8>], fold_case: bool, anchored: bool) -> Result<PhraseMatcher, BuildError> {
         let mut tail_bytes: Vec<&[u8]> = Vec::new();
         let mut tails: Vec<Tail> = Vec::new();
         let mut heads: Vec<(Box<[u8]>, PatternID)> = Vec::new();
         if anchored {
-            // Tails are deduplicated ("West" alone and in "the West" is one automaton pattern).
+            // Tails are deduplicated ("West" alone and in "the West" is one trie entry).
             let mut index: HashMap<&[u8], usize> = HashMap::new();
             let mut by_tail: Vec<Vec<(&[u8], PatternID)>> = Vec::new();
             for (i, p) in patterns.iter().enumerate() {
@@ -127,10 +133,7 @@ impl PhraseMatcher {
                 tails.push(Tail { pattern: Some(PatternID::new_unchecked(i)), heads: (0, 0) });
             }
         }
-        let automaton = NFA::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(fold_case)
-            .build(&tail_bytes)?;
+        let trie = Trie::new(&tail_bytes, fold_case)?;
         let mut words = FirstWords::default();
         let mut seen = std::collections::HashSet::new();
         for p in &tail_bytes {
@@ -139,7 +142,7 @@ impl PhraseMatcher {
             if n == 0 || !seen.insert(folded) {
                 continue;
             }
-            words.insert(&p[..n], fold_case, &automaton);
+            words.insert(&p[..n], fold_case, &trie);
         }
         words.finish(fold_case);
         let mut lower_firsts: Vec<u8> = (b'a'..=b'z').filter(|&b| words.may_start(b)).collect();
@@ -147,7 +150,7 @@ impl PhraseMatcher {
         if !skip_lowercase {
             lower_firsts.clear();
         }
-        Ok(PhraseMatcher { automaton, words, fold_case, skip_lowercase, lower_firsts, tails, heads })
+        Ok(PhraseMatcher { trie, words, fold_case, skip_lowercase, lower_firsts, tails, heads })
     }
 
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
@@ -193,20 +196,17 @@ impl PhraseMatcher {
         {
             return found;
         }
-        // An anchored leftmost-longest walk from the state after the first word: keep the best
-        // match that ends on a word boundary until the automaton dies.
-        let nfa = &self.automaton;
-        let mut sid = entry.state;
+        // A walk from the state after the first word: keep the best match that ends on a word
+        // boundary until the trie has no way on.
+        let trie = &self.trie;
+        let mut state = entry.state;
         for (at, &b) in bytes.iter().enumerate().skip(pos + word) {
-            sid = nfa.next_state(Anchored::Yes, sid, b);
-            if nfa.is_special(sid) {
-                if nfa.is_dead(sid) {
-                    break;
-                }
-                if nfa.is_match(sid) && ends_word(text, at + 1, end) {
-                    if let Some(tail) = whole_match(nfa, sid, at + 1 - pos) {
-                        found = self.resolve(text, lo, pos, at + 1, tail, found);
-                    }
+            let b = if self.fold_case { b.to_ascii_lowercase() } else { b };
+            let Some(next) = trie.step(state, b) else { break };
+            state = next;
+            if let Some(tail) = trie.tail(state) {
+                if ends_word(text, at + 1, end) {
+                    found = self.resolve(text, lo, pos, at + 1, tail, found);
                 }
             }
         }
@@ -355,13 +355,6 @@ impl PhraseMatcher {
     }
 }
 
-/// The pattern of `len` bytes that matches in state `sid`: a state also carries the matches of
-/// its suffixes ("European Council" in the state after "President of the European Council"),
-/// which do not start where the anchored walk started.
-fn whole_match(nfa: &NFA, sid: StateID, len: usize) -> Option<PatternID> {
-    (0..nfa.match_len(sid)).map(|i| nfa.match_pattern(sid, i)).find(|&pid| nfa.pattern_len(pid) == len)
-}
-
 /// The end of the run of ASCII letters and digits in `bytes[pos..end]` that starts at `pos`.
 /// Eight bytes at a time: a byte loop mispredicts its exit at nearly every word end.
 #[inline]
@@ -503,11 +496,82 @@ fn word_len(s: &[u8]) -> usize {
     n
 }
 
+/// A byte trie of the tails: each state is one prefix of some tail, its children sorted by byte.
+struct Trie {
+    /// Per state: its children in `edges` (start, end) and the tail that ends here.
+    states: Vec<TrieState>,
+    edges: Vec<(u8, u32)>,
+}
+
+#[derive(Clone, Copy)]
+struct TrieState {
+    edges: (u32, u32),
+    tail: Option<PatternID>,
+}
+
+impl Trie {
+    const ROOT: u32 = 0;
+
+    /// The trie of `tails` (ASCII-lowercased when `fold_case`); of tails that are equal, the first
+    /// one is kept.
+    fn new(tails: &[&[u8]], fold_case: bool) -> Result<Trie, BuildError> {
+        // Built with per-state child lists, then laid out flat.
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
+        let mut ends: Vec<Option<PatternID>> = vec![None];
+        for (i, tail) in tails.iter().enumerate() {
+            let mut s = 0usize;
+            for &b in *tail {
+                let b = if fold_case { b.to_ascii_lowercase() } else { b };
+                s = match children[s].iter().find(|&&(c, _)| c == b) {
+                    Some(&(_, next)) => next as usize,
+                    None => {
+                        let next = children.len();
+                        if next >= u32::MAX as usize {
+                            return Err(BuildError { states: next });
+                        }
+                        children[s].push((b, next as u32));
+                        children.push(Vec::new());
+                        ends.push(None);
+                        next
+                    }
+                };
+            }
+            ends[s].get_or_insert(PatternID::new_unchecked(i));
+        }
+        let mut trie = Trie { states: Vec::with_capacity(children.len()), edges: Vec::new() };
+        for (mut kids, tail) in children.into_iter().zip(ends) {
+            kids.sort_unstable_by_key(|&(b, _)| b);
+            let start = trie.edges.len() as u32;
+            trie.edges.extend(kids);
+            trie.states.push(TrieState { edges: (start, trie.edges.len() as u32), tail });
+        }
+        Ok(trie)
+    }
+
+    fn children(&self, state: u32) -> &[(u8, u32)] {
+        let (start, end) = self.states[state as usize].edges;
+        &self.edges[start as usize..end as usize]
+    }
+
+    /// The state after byte `b`, if some tail goes on with it. Most states past a first word
+    /// have one or two children: a linear search beats a binary one.
+    #[inline]
+    fn step(&self, state: u32, b: u8) -> Option<u32> {
+        self.children(state).iter().find(|&&(c, _)| c == b).map(|&(_, next)| next)
+    }
+
+    /// The tail that ends at `state`.
+    #[inline]
+    fn tail(&self, state: u32) -> Option<PatternID> {
+        self.states[state as usize].tail
+    }
+}
+
 /// What the matcher knows about one first word of the phrases.
 #[derive(Clone, Copy)]
 struct Entry {
-    /// The automaton state after the word, from the anchored start.
-    state: StateID,
+    /// The trie state after the word.
+    state: u32,
     /// The phrase that is the word alone, if any.
     pattern: Option<PatternID>,
     /// The word (ASCII-lowercased when folding case) in [`FirstWords::keys`].
@@ -517,7 +581,7 @@ struct Entry {
     short: Option<u64>,
     /// Bytes that can come right after the word in some phrase, bytes after which a phrase
     /// ends, and bytes that can come second after it: most continuations ("the president")
-    /// are ruled out by two bit tests before any automaton step.
+    /// are ruled out by two bit tests before any trie step.
     next1: ByteSet,
     ends1: ByteSet,
     next2: ByteSet,
@@ -607,45 +671,32 @@ impl FirstWords {
     }
 
     /// Adds the first word of a pattern; each word is added once.
-    fn insert(&mut self, word: &[u8], fold_case: bool, nfa: &NFA) {
+    fn insert(&mut self, word: &[u8], fold_case: bool, trie: &Trie) {
         let folded: Vec<u8> = if fold_case { word.to_ascii_lowercase() } else { word.to_vec() };
-        let Ok(mut sid) = nfa.start_state(Anchored::Yes) else { return };
-        for &b in &folded {
-            sid = nfa.next_state(Anchored::Yes, sid, b);
-        }
-        if nfa.is_dead(sid) {
-            return;
-        }
-        let pattern = if nfa.is_match(sid) { whole_match(nfa, sid, folded.len()) } else { None };
-        // Which bytes lead on from here, and which second bytes after them.
+        let Some(state) = folded.iter().try_fold(Trie::ROOT, |s, &b| trie.step(s, b)) else { return };
+        let pattern = trie.tail(state);
+        // Which bytes lead on from here (both cases when folding), and which second bytes after
+        // them.
         let (mut next1, mut ends1, mut next2) = (ByteSet::default(), ByteSet::default(), ByteSet::default());
-        for b0 in 0..=255u8 {
-            let s1 = nfa.next_state(Anchored::Yes, sid, b0);
-            if nfa.is_dead(s1) {
-                continue;
+        let both = |set: &mut ByteSet, b: u8| {
+            set.insert(b);
+            if fold_case {
+                set.insert(b.to_ascii_uppercase());
             }
-            next1.insert(b0);
-            if nfa.is_match(s1) {
-                ends1.insert(b0);
+        };
+        for &(b0, s1) in trie.children(state) {
+            both(&mut next1, b0);
+            if trie.tail(s1).is_some() {
+                both(&mut ends1, b0);
             }
-            for b1 in 0..=255u8 {
-                if !nfa.is_dead(nfa.next_state(Anchored::Yes, s1, b1)) {
-                    next2.insert(b1);
-                }
+            for &(b1, _) in trie.children(s1) {
+                both(&mut next2, b1);
             }
         }
         let short = (folded.len() <= 7 && folded.is_ascii()).then(|| word_bits(&folded, fold_case));
         let start = self.keys.len() as u32;
         self.keys.extend_from_slice(&folded);
-        self.entries.push(Entry {
-            state: sid,
-            pattern,
-            key: (start, self.keys.len() as u32),
-            short,
-            next1,
-            ends1,
-            next2,
-        });
+        self.entries.push(Entry { state, pattern, key: (start, self.keys.len() as u32), short, next1, ends1, next2 });
     }
 
     /// Builds the filters and the table once every word is in.
@@ -749,7 +800,7 @@ mod tests {
 
     #[test]
     fn reports_only_phrases_that_start_where_the_walk_started() {
-        // The automaton's state after "President of the European Council" also carries the
+        // An Aho-Corasick state after "President of the European Council" also carries the
         // match of its suffix "European Council"; a walk from "President" must not report it.
         let m =
             PhraseMatcher::new(["European Council", "President of the European Council Donald Tusk"], false).unwrap();
