@@ -520,7 +520,6 @@ pub(crate) fn is_boundary(text: &str, start: usize, end: usize) -> bool {
     before_ok && after_ok
 }
 
-/// Whole-word, case-sensitive containment.
 /// A sentence mostly in capitals (at least three words of two or more letters, 60 % of them
 /// all-caps): its capitalisation carries no information.
 fn is_shouting(sentence: &str) -> bool {
