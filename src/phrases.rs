@@ -28,9 +28,8 @@ pub struct BuildError {
 /// Such a matcher keys each phrase on its *anchor*, the first word that does not start with an
 /// ASCII lowercase letter ("West" in "the West", "The" in "in The Hague"), and checks the
 /// lowercase words before it (the phrase's *head*: "the ", "in ") backwards once the anchor is
-/// found.
-/// Then the scan can skip lowercase words with a mask, eight bytes at a time. Phrases with no
-/// such word ("western nations", "the pope") keep their first word as anchor; the mask then
+/// found. Then the scan skips lowercase words with a mask over sixteen (or eight) bytes at a
+/// time. Phrases with no such word ("western nations", "the pope") keep their first word as anchor; the mask then
 /// lets through the lowercase words that start with those anchors' first letters (up to
 /// [`MAX_LOWER_FIRSTS`] letters; beyond that, every word is looked up as in a case-folding
 /// matcher).
@@ -93,20 +92,17 @@ impl PhraseMatcher {
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
     {
-        let patterns: Vec<Vec<u8>> = patterns.into_iter().map(|p| p.as_ref().to_vec()).collect();
-        PhraseMatcher::build(&patterns, fold_case, !fold_case)
-    }
-
-    /// `anchored`: key phrases on their anchor words (case-sensitive matchers only).
-    fn build(patterns: &[Vec<u8>], fold_case: bool, anchored: bool) -> Result<PhraseMatcher, BuildError> {
+        let patterns: Vec<P> = patterns.into_iter().collect();
         let mut tail_bytes: Vec<&[u8]> = Vec::new();
         let mut tails: Vec<Tail> = Vec::new();
         let mut heads: Vec<(Box<[u8]>, PatternID)> = Vec::new();
-        if anchored {
+        // Only a case-sensitive matcher keys phrases on their anchor words.
+        if !fold_case {
             // Tails are deduplicated ("West" alone and in "the West" is one trie entry).
             let mut index: HashMap<&[u8], usize> = HashMap::new();
             let mut by_tail: Vec<Vec<(&[u8], PatternID)>> = Vec::new();
             for (i, p) in patterns.iter().enumerate() {
+                let p = p.as_ref();
                 let pid = PatternID::new_unchecked(i);
                 let at = anchor_of(p);
                 let t = *index.entry(&p[at..]).or_insert_with(|| {
@@ -129,7 +125,7 @@ impl PhraseMatcher {
             }
         } else {
             for (i, p) in patterns.iter().enumerate() {
-                tail_bytes.push(p);
+                tail_bytes.push(p.as_ref());
                 tails.push(Tail { pattern: Some(PatternID::new_unchecked(i)), heads: (0, 0) });
             }
         }
