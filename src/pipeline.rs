@@ -132,7 +132,7 @@ pub struct DocResult {
 }
 
 /// Time spent per stage, in nanoseconds of the thread that ran it; summed over documents, it
-/// shows where a run's CPU time goes (the manifest's `stage_seconds`). Two clock reads per stage
+/// shows where a run's CPU time goes (the manifest's `stage_seconds`). One clock read per stage
 /// and document: far below the noise of the figures it reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageTimes {
