@@ -15,7 +15,7 @@
 #      stay unique): peak RSS and its ratio to the single-corpus run;
 #   3. Python vaderSentiment 3.3.2 per sentence on the first SLICE_MB MB of text, against
 #      `score` on the same slice;
-#   4. where the workers' CPU time goes, per stage (manifest `stage_seconds` of the corpus run),
+#   4. where the workers' time goes, per stage (manifest `stage_seconds` of the corpus run),
 #      and the share of actor matching.
 #
 # Units: MB = 10^6 bytes. "Input text" = the bytes of the articles' `text` fields, as counted by
@@ -245,14 +245,14 @@ if f"x{copies}_j{jobs}.rss_kb" in r:
     print(f"peak RSS corpus x{copies} / corpus (-j {jobs}): "
           f"{f(f'x{copies}_j{jobs}.rss_kb') / f(f'full_j{jobs}.rss_kb'):.3f}")
 if f"full_j{jobs}.stages" in r:
-    # Per-stage CPU time of the workers (manifest stage_seconds; the last -j run on the corpus).
+    # Per-stage time of the workers (manifest stage_seconds; the last -j run on the corpus).
     stages = [(k, float(v)) for k, v in (kv.split("=") for kv in r[f"full_j{jobs}.stages"].split())]
     total = sum(v for _, v in stages)
-    print(f"worker CPU time per stage, corpus -j {jobs} (manifest stage_seconds, {total:.2f} s in all): "
+    print(f"worker time per stage, corpus -j {jobs} (manifest stage_seconds, {total:.2f} s in all): "
           + ", ".join(f"{k} {v:.2f} s ({100 * v / total:.1f}%)" for k, v in stages))
     actors, wall = dict(stages)["actors"], f(f"full_j{jobs}.elapsed_internal")
     # Spread over the workers, matching lengthens the run by about its CPU time / -j.
-    print(f"actor matching (stage 'actors'): {100 * actors / total:.1f}% of the stages' CPU time; "
+    print(f"actor matching (stage 'actors'): {100 * actors / total:.1f}% of the workers' time in the stages; "
           f"{actors:.2f} s / {jobs} threads = {100 * actors / int(jobs) / wall:.1f}% of that run's {wall:.2f} s wall time")
 print(f"reports of the corpus run: {r[f'full_j{jobs}.rows']}; failed records {r[f'full_j{jobs}.failed']}")
 EOF

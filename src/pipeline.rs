@@ -131,9 +131,10 @@ pub struct DocResult {
     pub times: StageTimes,
 }
 
-/// Time spent per stage, in nanoseconds of the thread that ran it; summed over documents, it
-/// shows where a run's CPU time goes (the manifest's `stage_seconds`). One clock read per stage
-/// and document: far below the noise of the figures it reports.
+/// Time spent per stage, in nanoseconds on the thread that ran it (CPU time unless the thread
+/// waited for a core); summed over documents, it shows where a run's time goes (the manifest's
+/// `stage_seconds`). One clock read per stage and document: far below the noise of the figures
+/// it reports.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageTimes {
     pub segment: u64,

@@ -106,7 +106,7 @@ struct Manifest<'a> {
     threads: usize,
     exit_code: i32,
     records: Counts,
-    /// CPU seconds per pipeline stage, summed over the worker threads (not deterministic).
+    /// Seconds the workers spent per pipeline stage, summed over documents (not deterministic).
     stage_seconds: StageTimes,
     inputs: Vec<InputEntry>,
     lexicons: Vec<LexiconEntry>,

@@ -591,7 +591,7 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     let sec = Duration::from_secs(1);
     assert!(before - sec <= started && started <= finished && finished <= after + sec);
 
-    // CPU seconds per stage, in pipeline order, each within the run's time on two threads.
+    // Worker seconds per stage, in pipeline order, together within the run's time on two threads.
     let stages = m["stage_seconds"].as_object().unwrap();
     let order = ["segment", "tone", "actors", "target", "events", "rows", "encode"];
     assert_eq!(stages.len(), order.len(), "{stages:?}");
