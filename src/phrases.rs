@@ -45,8 +45,13 @@ pub struct PhraseMatcher {
     /// Whether the scan skips words that start with an ASCII lowercase letter other than those
     /// in `lower_firsts`.
     skip_lowercase: bool,
-    /// The lowercase letters that start some tail.
-    lower_firsts: Vec<u8>,
+    /// The lowercase letters that start some tail, padded with NUL (never a word start): a
+    /// fixed array, so that the scan's compares unroll and their constants leave the loop.
+    lower_firsts: [u8; MAX_LOWER_FIRSTS],
+    /// The first (up to) eight bytes of each phrase made of lowercase words only, as (bytes,
+    /// mask, length), when there are few: a word starting with one of `lower_firsts` ("the",
+    /// "with") is looked up only if the text there starts like such a phrase ("the pope").
+    lower_prefixes: Option<Vec<(u64, u64, usize)>>,
     /// What each tail of the trie stands for.
     tails: Vec<Tail>,
     /// Heads of the tails (see [`Tail::heads`]): the bytes before the anchor and the phrase.
@@ -55,6 +60,9 @@ pub struct PhraseMatcher {
 
 /// How many lowercase first letters of anchors the scan's mask lets through.
 const MAX_LOWER_FIRSTS: usize = 4;
+
+/// How many distinct prefixes of lowercase phrases the scan compares before a look-up.
+const MAX_LOWER_PREFIXES: usize = 8;
 
 /// The phrases that end with one tail.
 struct Tail {
@@ -141,12 +149,27 @@ impl PhraseMatcher {
             words.insert(&p[..n], fold_case, &trie);
         }
         words.finish(fold_case);
-        let mut lower_firsts: Vec<u8> = (b'a'..=b'z').filter(|&b| words.may_start(b)).collect();
-        let skip_lowercase = lower_firsts.len() <= MAX_LOWER_FIRSTS;
-        if !skip_lowercase {
-            lower_firsts.clear();
+        let firsts: Vec<u8> = (b'a'..=b'z').filter(|&b| words.may_start(b)).collect();
+        let skip_lowercase = firsts.len() <= MAX_LOWER_FIRSTS;
+        let mut lower_firsts = [0; MAX_LOWER_FIRSTS];
+        if skip_lowercase {
+            lower_firsts[..firsts.len()].copy_from_slice(&firsts);
         }
-        Ok(PhraseMatcher { trie, words, fold_case, skip_lowercase, lower_firsts, tails, heads })
+        let lower_prefixes = if fold_case {
+            None
+        } else {
+            let mut prefixes: Vec<(u64, u64, usize)> = Vec::new();
+            for t in tail_bytes.iter().filter(|t| t.first().is_some_and(u8::is_ascii_lowercase)) {
+                let len = t.len().min(8);
+                let mask = if len == 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 };
+                let prefix = (load8(t, 0, len), mask, len);
+                if !prefixes.contains(&prefix) {
+                    prefixes.push(prefix);
+                }
+            }
+            (prefixes.len() <= MAX_LOWER_PREFIXES).then_some(prefixes)
+        };
+        Ok(PhraseMatcher { trie, words, fold_case, skip_lowercase, lower_firsts, lower_prefixes, tails, heads })
     }
 
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
@@ -346,8 +369,30 @@ impl PhraseMatcher {
     #[inline(always)]
     fn try_word_ending(&self, text: &str, lo: usize, start: usize, run: usize, end: usize) -> Option<Match> {
         let bytes = text.as_bytes();
+        if let Some(prefixes) = &self.lower_prefixes {
+            if bytes[start].is_ascii_lowercase() {
+                let x = load8(bytes, start, end);
+                if !prefixes.iter().any(|&(p, mask, len)| len <= end - start && x & mask == p) {
+                    return None;
+                }
+            }
+        }
         let word = if run < end && bytes[run] >= 0x80 { word_len(&bytes[start..end]) } else { run - start };
         self.walk(text, lo, start, end, word)
+    }
+}
+
+/// Up to eight bytes of `bytes[at..end]` as a little-endian integer, zero-padded.
+#[inline(always)]
+fn load8(bytes: &[u8], at: usize, end: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(b) if at + 8 <= end => u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+        _ => {
+            let mut buf = [0u8; 8];
+            let n = end.saturating_sub(at).min(8);
+            buf[..n].copy_from_slice(&bytes[at..at + n]);
+            u64::from_le_bytes(buf)
+        }
     }
 }
 
@@ -403,7 +448,7 @@ fn ascii_lowercase_bytes(x: u64) -> u64 {
 /// and digit when `all`); non-ASCII bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn block16(block: &[u8; 16], firsts: &[u8], all: bool) -> (u32, u32, u32) {
+fn block16(block: &[u8; 16], firsts: &[u8; MAX_LOWER_FIRSTS], all: bool) -> (u32, u32, u32) {
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
         _mm_or_si128, _mm_set1_epi8,
@@ -832,7 +877,7 @@ mod tests {
         // Anchors "pope" and "western" start with two lowercase letters: the mask lets words
         // starting with "t" and "w" through and skips the rest.
         let few = PhraseMatcher::new(["the pope", "western nations", "The West", "in The Hague"], false).unwrap();
-        assert!(few.skip_lowercase && few.lower_firsts == b"tw");
+        assert!(few.skip_lowercase && few.lower_firsts == *b"tw\0\0");
         assert_eq!(
             all(&few, "the pope met western nations in The Hague; The West and the popes, westerners"),
             ["the pope", "western nations", "in The Hague", "The West"]
@@ -840,7 +885,7 @@ mod tests {
         // Five lowercase first letters: every word is looked up, with the same results.
         let many = PhraseMatcher::new(["alpha one", "bravo", "charlie", "delta", "echo", "Foxtrot", "the Golf"], false)
             .unwrap();
-        assert!(!many.skip_lowercase && many.lower_firsts.is_empty());
+        assert!(!many.skip_lowercase && many.lower_firsts == [0; MAX_LOWER_FIRSTS]);
         let text = "alpha one, Alpha one, bravo charlie; delta echo Foxtrot the Golf. alphabet";
         assert_eq!(all(&many, text), ["alpha one", "bravo", "charlie", "delta", "echo", "Foxtrot", "the Golf"]);
     }
