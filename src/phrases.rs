@@ -882,6 +882,10 @@ mod tests {
             all(&few, "the pope met western nations in The Hague; The West and the popes, westerners"),
             ["the pope", "western nations", "in The Hague", "The West"]
         );
+        // A lowercase phrase that ends exactly where the text (or the range) does.
+        assert_eq!(all(&few, "they met the pope"), ["the pope"]);
+        assert_eq!(few.next("the pope", 0, 8).map(|m| m.range()), Some(0..8));
+        assert_eq!(few.next("the popes", 0, 8).map(|m| m.range()), Some(0..8));
         // Five lowercase first letters: every word is looked up, with the same results.
         let many = PhraseMatcher::new(["alpha one", "bravo", "charlie", "delta", "echo", "Foxtrot", "the Golf"], false)
             .unwrap();
