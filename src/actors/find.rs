@@ -521,17 +521,45 @@ pub(crate) fn is_boundary(text: &str, start: usize, end: usize) -> bool {
 }
 
 /// A sentence mostly in capitals (at least three words of two or more letters, 60 % of them
-/// all-caps): its capitalisation carries no information.
+/// all-caps): its capitalisation carries no information. Words are runs of alphabetic
+/// characters; a word is all-caps when none of its letters is lowercase. It runs for most
+/// sentences that name the US, the UN or the EU, so ASCII bytes are classified without decoding.
 fn is_shouting(sentence: &str) -> bool {
-    let (mut words, mut caps) = (0u32, 0u32);
-    for w in sentence.split(|c: char| !c.is_alphabetic()) {
-        if w.chars().nth(1).is_none() {
-            continue;
+    let bytes = sentence.as_bytes();
+    // An all-caps word has two or more letters, each an ASCII capital or a non-ASCII character
+    // of two or more bytes, and shouting needs non-caps words ≤ 2/3 of the caps words; so more
+    // than (capitals + non-ASCII bytes) / 3 non-caps words rule it out, usually within the first
+    // few words (one vectorised count first, then the word loop stops early).
+    let capital_bytes = bytes.iter().filter(|&&b| b.wrapping_sub(b'A') < 26 || b >= 0x80).count() as u32;
+    let (mut words, mut caps, mut len, mut lower) = (0u32, 0u32, 0u32, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (alphabetic, is_lower, n) = if b < 0x80 {
+            ((b | 0x20).wrapping_sub(b'a') < 26, b.is_ascii_lowercase(), 1)
+        } else {
+            let c = sentence[i..].chars().next().unwrap_or(' ');
+            (c.is_alphabetic(), !c.is_uppercase(), c.len_utf8())
+        };
+        if alphabetic {
+            len += 1;
+            lower |= is_lower;
+        } else {
+            if len >= 2 {
+                words += 1;
+                caps += u32::from(!lower);
+                if 3 * (words - caps) > capital_bytes {
+                    return false;
+                }
+            }
+            len = 0;
+            lower = false;
         }
+        i += n;
+    }
+    if len >= 2 {
         words += 1;
-        if w.chars().all(char::is_uppercase) {
-            caps += 1;
-        }
+        caps += u32::from(!lower);
     }
     caps >= 3 && caps * 5 >= words * 3
 }
@@ -612,6 +640,37 @@ mod tests {
         assert_eq!(found("China Foreign Ministry said.", None), pairs(&[("China", "CHN")]));
     }
 
+    /// [`is_shouting`] spelled out on characters.
+    fn shouting_reference(sentence: &str) -> bool {
+        let (mut words, mut caps) = (0u32, 0u32);
+        for w in sentence.split(|c: char| !c.is_alphabetic()) {
+            if w.chars().nth(1).is_none() {
+                continue;
+            }
+            words += 1;
+            if w.chars().all(char::is_uppercase) {
+                caps += 1;
+            }
+        }
+        caps >= 3 && caps * 5 >= words * 3
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shouting_agrees_with_the_character_definition(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "A", "B", "a", "b", "z", "Z", "US", "UN", "the", " ", " ", "-", "'", "1", "@", "[", "`", "{",
+                    "É", "é", "’", "中", "ª", "ǅ", "Σ",
+                ]),
+                0..30,
+            ),
+        ) {
+            let s: String = parts.concat();
+            proptest::prop_assert_eq!(is_shouting(&s), shouting_reference(&s), "{:?}", s);
+        }
+    }
+
     #[test]
     fn shouting_sentences_do_not_trust_caps_aliases() {
         assert_eq!(found("JOIN US FOR THE BIG SALE", None), pairs(&[]));
@@ -660,5 +719,9 @@ mod tests {
         assert!(!super::super::Phrases::new(&[]).found_in("anything"));
         assert!(is_shouting("BREAKING: US AND UK SIGN DEAL"));
         assert!(!is_shouting("The US and UK sign a deal"));
+        // At the threshold: three all-caps words and two others is 60 %; a third other is not.
+        assert!(is_shouting("US UN EU of to."));
+        assert!(!is_shouting("US UN EU of to in."));
+        assert!(is_shouting("ÉTATS-UNIS, ÉGYPTE et OTAN"));
     }
 }
