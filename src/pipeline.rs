@@ -151,14 +151,15 @@ pub struct StageTimes {
     pub encode: u64,
 }
 
-/// Seconds per stage, in pipeline order, rounded to the millisecond.
+/// Seconds per stage, in pipeline order, rounded to the microsecond (a small run takes less than
+/// a millisecond in some stages).
 impl serde::Serialize for StageTimes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let named = self.named();
         let mut map = serializer.serialize_map(Some(named.len()))?;
         for (stage, ns) in named {
-            map.serialize_entry(stage, &((ns as f64 / 1e6).round() / 1e3))?;
+            map.serialize_entry(stage, &((ns as f64 / 1e3).round() / 1e6))?;
         }
         map.end()
     }
