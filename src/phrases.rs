@@ -279,23 +279,10 @@ impl PhraseMatcher {
                 let block: &[u8; 16] = block.try_into().unwrap_or(&[0x80; 16]);
                 let (alnum, may, non_ascii) = block16(block, &self.lower_firsts, !self.skip_lowercase);
                 if non_ascii == 0 {
-                    let mut starts = alnum & !((alnum << 1) | u32::from(prev_alnum)) & may;
-                    while starts != 0 {
-                        let lane = starts.trailing_zeros();
-                        starts &= starts - 1;
-                        let start = pos + lane as usize;
-                        if !self.words.may_start(bytes[start]) {
-                            continue;
-                        }
-                        let ends = !alnum & (0xffff << lane) & 0xffff;
-                        let run = if ends != 0 {
-                            pos + ends.trailing_zeros() as usize
-                        } else {
-                            ascii_word_end(bytes, pos + 16, end)
-                        };
-                        if let Some(m) = self.try_word_ending(text, lo, start, run, end) {
-                            return Some(m);
-                        }
+                    let starts = alnum & !((alnum << 1) | u32::from(prev_alnum)) & may;
+                    let ends = !alnum & 0xffff;
+                    if let Some(m) = self.words_in_block::<16, 1>(text, lo, pos, end, starts.into(), ends.into()) {
+                        return Some(m);
                     }
                     prev_alnum = alnum & 0x8000 != 0;
                     pos += 16;
@@ -315,23 +302,8 @@ impl PhraseMatcher {
                         lower &= !equal_bytes(x, repeat(b));
                     }
                     starts &= !lower;
-                    while starts != 0 {
-                        let lane = starts.trailing_zeros() / 8;
-                        starts &= starts - 1;
-                        let start = pos + lane as usize;
-                        if !self.words.may_start(bytes[start]) {
-                            continue;
-                        }
-                        // The word's end from the same mask, unless it runs past the chunk.
-                        let ends = other & (u64::MAX << (8 * lane));
-                        let run = if ends != 0 {
-                            pos + (ends.trailing_zeros() / 8) as usize
-                        } else {
-                            ascii_word_end(bytes, pos + 8, end)
-                        };
-                        if let Some(m) = self.try_word_ending(text, lo, start, run, end) {
-                            return Some(m);
-                        }
+                    if let Some(m) = self.words_in_block::<8, 8>(text, lo, pos, end, starts, other) {
+                        return Some(m);
                     }
                     prev_alnum = alnum >> 63 != 0;
                     pos += 8;
@@ -359,6 +331,41 @@ impl PhraseMatcher {
                 }
                 prev_alnum = alnum;
                 pos += c.len_utf8();
+            }
+        }
+        None
+    }
+
+    /// The first phrase at the word starts of the ASCII block `text[pos..pos + N]`, given as
+    /// masks with `BITS` bits a byte (1 from SSE2, 8 from the eight-byte scan, where the flag is
+    /// a byte's high bit): `starts` where a candidate word starts, `ends` at each byte that is
+    /// not a letter or digit (a word's end, unless it runs past the block).
+    #[inline(always)]
+    fn words_in_block<const N: usize, const BITS: u32>(
+        &self,
+        text: &str,
+        lo: usize,
+        pos: usize,
+        end: usize,
+        mut starts: u64,
+        ends: u64,
+    ) -> Option<Match> {
+        let bytes = text.as_bytes();
+        while starts != 0 {
+            let lane = starts.trailing_zeros() / BITS;
+            starts &= starts - 1;
+            let start = pos + lane as usize;
+            if !self.words.may_start(bytes[start]) {
+                continue;
+            }
+            let after = ends & (u64::MAX << (BITS * lane));
+            let run = if after != 0 {
+                pos + (after.trailing_zeros() / BITS) as usize
+            } else {
+                ascii_word_end(bytes, pos + N, end)
+            };
+            if let Some(m) = self.try_word_ending(text, lo, start, run, end) {
+                return Some(m);
             }
         }
         None
