@@ -522,7 +522,7 @@ pub(crate) fn is_boundary(text: &str, start: usize, end: usize) -> bool {
 
 /// A sentence mostly in capitals (at least three words of two or more letters, 60 % of them
 /// all-caps): its capitalisation carries no information. Words are runs of alphabetic
-/// characters; a word is all-caps when none of its letters is lowercase. It runs for most
+/// characters; a word is all-caps when every letter is uppercase. It runs for most
 /// sentences that name the US, the UN or the EU, so ASCII bytes are classified without decoding.
 fn is_shouting(sentence: &str) -> bool {
     let bytes = sentence.as_bytes();
