@@ -8,7 +8,8 @@
 use newsstance::pipeline::Engines;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let e = Engines::load(None).unwrap();
+    let dir = std::env::var_os("LEX").map(std::path::PathBuf::from);
+    let e = Engines::load(dir.as_deref()).unwrap();
     let data = std::fs::read_to_string(&args[1]).unwrap();
     let mut docs = Vec::new();
     for line in data.lines() {

@@ -56,6 +56,14 @@ pub struct PhraseMatcher {
     tails: Vec<Tail>,
     /// Heads of the tails (see [`Tail::heads`]): the bytes before the anchor and the phrase.
     heads: Vec<(Box<[u8]>, PatternID)>,
+    /// Per phrase, the byte offset of its anchor.
+    anchor_at: Vec<u32>,
+    /// The longest head, when some head holds a word that anchors a phrase of lowercase words
+    /// ("the pope" anchored on "pope", and "the pope Francis" on "Francis"): a phrase found at
+    /// such an anchor may then lie inside the head of one that starts earlier or at the same
+    /// place and is anchored further on. Zero otherwise (the shipped lexicons), when the first
+    /// phrase found is the leftmost.
+    reach_back: usize,
 }
 
 /// How many lowercase first letters of anchors the scan's mask lets through.
@@ -74,9 +82,11 @@ struct Tail {
 }
 
 /// Byte offset of the first word of `p` that does not start with an ASCII lowercase letter: the
-/// phrase's anchor (the first word if every word is lowercase).
-fn anchor_of(p: &[u8]) -> usize {
+/// phrase's anchor. A phrase of lowercase words only is anchored on its first word whose first
+/// letter is in `cover` (see [`lowercase_cover`]), or on its first word.
+fn anchor_of(p: &[u8], cover: u32) -> usize {
     let mut at = 0;
+    let mut covered = None;
     while at < p.len() {
         let n = word_len(&p[at..]);
         if n == 0 {
@@ -86,9 +96,77 @@ fn anchor_of(p: &[u8]) -> usize {
         if !p[at].is_ascii_lowercase() {
             return at;
         }
+        if covered.is_none() && cover & letter_bit(p[at]) != 0 {
+            covered = Some(at);
+        }
         at += n;
     }
-    0
+    covered.unwrap_or(0)
+}
+
+/// Bit `i` for the ASCII lowercase letter `b'a' + i`.
+fn letter_bit(b: u8) -> u32 {
+    1 << (b - b'a')
+}
+
+/// How often English words start with each letter, a to z, in tenths of a percent (the
+/// first-letter column of Wikipedia's "Letter frequency" article): "t" starts one word in six
+/// ("the", "to", "that"), "p" one in twenty-five.
+const FIRST_LETTER_FREQUENCY: [u32; 26] =
+    [117, 44, 52, 32, 28, 40, 16, 42, 73, 5, 9, 24, 38, 23, 76, 43, 2, 28, 67, 160, 12, 8, 55, 1, 8, 1];
+
+/// The set of lowercase letters (bit `i` for `b'a' + i`) that the scan lets through for phrases
+/// of lowercase words only: each such phrase needs one word starting with a letter of the set,
+/// which becomes its anchor, and the set is the one whose words are rarest in running text,
+/// of at most [`MAX_LOWER_FIRSTS`] letters ("the pope" and "western nations" are anchored on
+/// "pope" and "western": the scan then stops at words starting with "p" or "w", not at every
+/// "the"). `None` when no such set exists: the scan then looks every word up.
+fn lowercase_cover<P: AsRef<[u8]>>(patterns: &[P]) -> Option<u32> {
+    // Per phrase of lowercase words only, the first letters of its words.
+    let mut needs: Vec<u32> = Vec::new();
+    for p in patterns {
+        let p = p.as_ref();
+        let mut letters = 0;
+        let mut at = 0;
+        let mut lowercase_only = true;
+        while at < p.len() {
+            let n = word_len(&p[at..]);
+            if n == 0 {
+                at += 1;
+                continue;
+            }
+            if !p[at].is_ascii_lowercase() {
+                lowercase_only = false;
+                break;
+            }
+            letters |= letter_bit(p[at]);
+            at += n;
+        }
+        if lowercase_only && letters != 0 && !needs.contains(&letters) {
+            needs.push(letters);
+        }
+    }
+    // A bounded search: take a phrase the set misses, try each of its letters (phrases have
+    // few words, and the set at most four letters).
+    fn search(needs: &[u32], chosen: u32, depth: usize) -> Option<(u32, u32)> {
+        let Some(&missed) = needs.iter().find(|&&n| n & chosen == 0) else {
+            let cost = (0..26).filter(|i| chosen & (1 << i) != 0).map(|i| FIRST_LETTER_FREQUENCY[i]).sum();
+            return Some((cost, chosen));
+        };
+        if depth == MAX_LOWER_FIRSTS {
+            return None;
+        }
+        let mut best: Option<(u32, u32)> = None;
+        for i in (0..26).filter(|i| missed & (1 << i) != 0) {
+            if let Some(found) = search(needs, chosen | 1 << i, depth + 1) {
+                if best.is_none_or(|b| found < b) {
+                    best = Some(found);
+                }
+            }
+        }
+        best
+    }
+    search(&needs, 0, 0).map(|(_, set)| set)
 }
 
 impl PhraseMatcher {
@@ -104,15 +182,18 @@ impl PhraseMatcher {
         let mut tail_bytes: Vec<&[u8]> = Vec::new();
         let mut tails: Vec<Tail> = Vec::new();
         let mut heads: Vec<(Box<[u8]>, PatternID)> = Vec::new();
+        let mut anchor_at = vec![0; patterns.len()];
         // Only a case-sensitive matcher keys phrases on their anchor words.
         if !fold_case {
+            let cover = lowercase_cover(&patterns).unwrap_or(0);
             // Tails are deduplicated ("West" alone and in "the West" is one trie entry).
             let mut index: HashMap<&[u8], usize> = HashMap::new();
             let mut by_tail: Vec<Vec<(&[u8], PatternID)>> = Vec::new();
             for (i, p) in patterns.iter().enumerate() {
                 let p = p.as_ref();
                 let pid = PatternID::new_unchecked(i);
-                let at = anchor_of(p);
+                let at = anchor_of(p, cover);
+                anchor_at[i] = at as u32;
                 let t = *index.entry(&p[at..]).or_insert_with(|| {
                     tail_bytes.push(&p[at..]);
                     tails.push(Tail { pattern: None, heads: (0, 0) });
@@ -169,7 +250,39 @@ impl PhraseMatcher {
             }
             (prefixes.len() <= MAX_LOWER_PREFIXES).then_some(prefixes)
         };
-        Ok(PhraseMatcher { trie, words, fold_case, skip_lowercase, lower_firsts, lower_prefixes, tails, heads })
+        let lower_anchors: Vec<&[u8]> = tail_bytes
+            .iter()
+            .filter(|t| t.first().is_some_and(u8::is_ascii_lowercase))
+            .map(|t| &t[..word_len(t)])
+            .collect();
+        let holds_lower_anchor = |head: &[u8]| {
+            let mut at = 0;
+            while at < head.len() {
+                let n = word_len(&head[at..]);
+                if n > 0 && lower_anchors.contains(&&head[at..at + n]) {
+                    return true;
+                }
+                at += n.max(1);
+            }
+            false
+        };
+        let reach_back = if heads.iter().any(|(h, _)| holds_lower_anchor(h)) {
+            heads.iter().map(|(h, _)| h.len()).max().unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(PhraseMatcher {
+            trie,
+            words,
+            fold_case,
+            skip_lowercase,
+            lower_firsts,
+            lower_prefixes,
+            tails,
+            heads,
+            anchor_at,
+            reach_back,
+        })
     }
 
     /// The longest phrase starting exactly at `pos` and ending before `end` on a word boundary.
@@ -189,7 +302,40 @@ impl PhraseMatcher {
 
     /// The next phrase in `text[pos..end]` that starts at a word start and ends at a word end.
     pub fn next(&self, text: &str, pos: usize, end: usize) -> Option<Match> {
-        self.scan(text, pos, end.min(text.len()))
+        let end = end.min(text.len());
+        let found = self.scan(text, pos, end)?;
+        if self.reach_back == 0 {
+            return Some(found);
+        }
+        Some(self.leftmost(text, pos, end, found))
+    }
+
+    /// The leftmost-longest of `found` and the phrases anchored after it whose heads reach back
+    /// to it (see [`PhraseMatcher::reach_back`]); a plain walk over the words within reach.
+    #[cold]
+    fn leftmost(&self, text: &str, lo: usize, end: usize, found: Match) -> Match {
+        let bytes = &text.as_bytes()[..end];
+        let anchor = found.start() + self.anchor_at[found.pattern().as_usize()] as usize;
+        if !bytes[anchor].is_ascii_lowercase() {
+            return found;
+        }
+        let limit = found.start() + self.reach_back;
+        let mut best = found;
+        let mut at = anchor + word_len(&bytes[anchor..]);
+        while at < end && at <= limit {
+            let n = word_len(&bytes[at..]);
+            if n == 0 || prev_is_alphanumeric(text, at) {
+                at += text[at..].chars().next().map_or(1, char::len_utf8).max(n);
+                continue;
+            }
+            if let Some(m) = self.walk(text, lo, at, end, n) {
+                if (m.start(), std::cmp::Reverse(m.end())) < (best.start(), std::cmp::Reverse(best.end())) {
+                    best = m;
+                }
+            }
+            at += n;
+        }
+        best
     }
 
     /// [`PhraseMatcher::next`] for phrases with anchor words: a phrase found at the first word
@@ -881,10 +1027,12 @@ mod tests {
 
     #[test]
     fn lowercase_words_are_skipped_only_when_few_letters_start_anchors() {
-        // Anchors "pope" and "western" start with two lowercase letters: the mask lets words
-        // starting with "t" and "w" through and skips the rest.
+        // "the pope" and "western nations" are anchored on their words with the rarest first
+        // letters, "pope" and "nations": the mask lets words starting with "n" and "p" through
+        // and skips the rest (every "the" and "western" among them).
         let few = PhraseMatcher::new(["the pope", "western nations", "The West", "in The Hague"], false).unwrap();
-        assert!(few.skip_lowercase && few.lower_firsts == *b"tw\0\0");
+        assert!(few.skip_lowercase && few.lower_firsts == *b"np\0\0");
+        assert_eq!(few.reach_back, 0);
         assert_eq!(
             all(&few, "the pope met western nations in The Hague; The West and the popes, westerners"),
             ["the pope", "western nations", "in The Hague", "The West"]
@@ -899,6 +1047,44 @@ mod tests {
         assert!(!many.skip_lowercase && many.lower_firsts == [0; MAX_LOWER_FIRSTS]);
         let text = "alpha one, Alpha one, bravo charlie; delta echo Foxtrot the Golf. alphabet";
         assert_eq!(all(&many, text), ["alpha one", "bravo", "charlie", "delta", "echo", "Foxtrot", "the Golf"]);
+    }
+
+    #[test]
+    fn lowercase_phrases_are_anchored_on_the_rarest_letters() {
+        // The shipped lexicon's case: "western" must be in (twelve "western X" phrases with nine
+        // second letters), and "pope" and "pontiff" share "p", rarer than "the".
+        let western = ["nations", "leaders", "countries", "powers", "allies", "officials", "democracies", "backers"];
+        let mut phrases: Vec<String> = western.iter().map(|w| format!("western {w}")).collect();
+        phrases.extend(["the pope", "the pontiff", "The Kremlin", "the West"].map(String::from));
+        assert_eq!(lowercase_cover(&phrases), Some(letter_bit(b'p') | letter_bit(b'w')));
+        assert_eq!(anchor_of(b"the pope", letter_bit(b'p') | letter_bit(b'w')), 4);
+        assert_eq!(anchor_of(b"the West", letter_bit(b'p')), 4);
+        // A set of four letters at most: five one-word phrases with five letters have none.
+        assert_eq!(lowercase_cover(&["alpha", "bravo", "charlie", "delta", "echo"]), None);
+        assert_eq!(lowercase_cover(&["alpha", "bravo", "charlie", "delta", "Echo"]).map(u32::count_ones), Some(4));
+        assert_eq!(lowercase_cover(&["The Hague", "US"]), Some(0));
+    }
+
+    #[test]
+    fn a_phrase_anchored_further_on_can_start_first() {
+        // "the pope" is found at "pope"; "the pope Francis" (anchored on "Francis") and "western
+        // nations Alliance" start at the same place or earlier and are longer.
+        let m = PhraseMatcher::new(
+            ["the pope", "the pope Francis", "nations", "western nations Alliance", "Alliance"],
+            false,
+        )
+        .unwrap();
+        assert!(m.reach_back > 0);
+        assert_eq!(
+            all(&m, "the pope Francis and the pope met western nations Alliance, nations Alliance"),
+            ["the pope Francis", "the pope", "western nations Alliance", "nations", "Alliance"]
+        );
+        assert_eq!(m.at("the pope Francis", 0, 16).map(|x| x.range()), Some(0..16));
+        // The longest head reaches exactly from the phrase found to the further anchor.
+        let m = PhraseMatcher::new(["the pope", "the pope Francis"], false).unwrap();
+        assert_eq!(m.reach_back, "the pope ".len());
+        assert_eq!(all(&m, "the pope Francis"), ["the pope Francis"]);
+        assert_eq!(m.next("the pope Francis", 1, 16).map(|x| x.range()), None);
     }
 
     #[test]
@@ -974,21 +1160,27 @@ mod tests {
                     "in The Hague", "The Hague", "in", "al-Jubeir", "al-", "Jubeir", "inter-Korean", "Korean",
                     "mayor of London", "London", "mayor", "western nations", "western", "nations", "the pope",
                     "pope", "Western", "the pope's", "ethnic", "ethnic Russians", "Russian",
+                    // Phrases anchored further on than a lowercase phrase inside them.
+                    "the pope Francis", "Francis", "western nations Alliance", "Alliance", "pushed back hard",
                 ]),
                 0..40,
             ),
             fold_case in proptest::bool::ANY,
+            reaching_back in proptest::bool::ANY,
             from in 0usize..12,
         ) {
-            let patterns = [
+            let mut patterns = vec![
                 "the West", "The West", "the White House", "White House", "US", "USA", "U.S.", "New Mexico",
                 "Mexico", "Kyiv", "Côte d'Ivoire", "European Council", "President of the European Council Donald Tusk",
                 "pushed back", "West", "in The Hague", "The Hague", "al-Jubeir", "Jubeir", "inter-Korean",
                 "mayor of London", "of London", "London", "western nations", "Western nations", "the pope", "ethnic Russians",
                 "Russians", "ethnic Russian",
             ];
+            if reaching_back {
+                patterns.extend(["the pope Francis", "nations", "western nations Alliance", "pushed back hard Alliance"]);
+            }
             let text: String = parts.concat();
-            let m = PhraseMatcher::new(patterns, fold_case).unwrap();
+            let m = PhraseMatcher::new(&patterns, fold_case).unwrap();
             // The scan may start anywhere, also inside a word or a head.
             let mut from = from.min(text.len());
             while !text.is_char_boundary(from) {
