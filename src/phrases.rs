@@ -29,8 +29,9 @@ pub struct BuildError {
 /// ASCII lowercase letter ("West" in "the West", "The" in "in The Hague"), and checks the
 /// lowercase words before it (the phrase's *head*: "the ", "in ") backwards once the anchor is
 /// found. Then the scan skips lowercase words with a mask over sixteen (or eight) bytes at a
-/// time. Phrases with no such word ("western nations", "the pope") keep their first word as anchor; the mask then
-/// lets through the lowercase words that start with those anchors' first letters (up to
+/// time. Phrases with no such word ("western nations", "the pope") are anchored on a word whose
+/// first letter is rare in running text ("western", "pope"; see [`lowercase_cover`]); the mask
+/// then lets through the lowercase words that start with those letters (up to
 /// [`MAX_LOWER_FIRSTS`] letters; beyond that, every word is looked up as in a case-folding
 /// matcher).
 pub struct PhraseMatcher {
@@ -48,9 +49,9 @@ pub struct PhraseMatcher {
     /// The lowercase letters that start some tail, padded with NUL (never a word start): a
     /// fixed array, so that the scan's compares unroll and their constants leave the loop.
     lower_firsts: [u8; MAX_LOWER_FIRSTS],
-    /// The first (up to) eight bytes of each phrase made of lowercase words only, as (bytes,
-    /// mask, length), when there are few: a word starting with one of `lower_firsts` ("the",
-    /// "with") is looked up only if the text there starts like such a phrase ("the pope").
+    /// The first (up to) eight bytes of each tail that starts with a lowercase word, as (bytes,
+    /// mask, length), when there are few: a word starting with one of `lower_firsts` ("people",
+    /// "with") is looked up only if the text there starts like such a tail ("pope", "western ").
     lower_prefixes: Option<Vec<(u64, u64, usize)>>,
     /// What each tail of the trie stands for.
     tails: Vec<Tail>,
