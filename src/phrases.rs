@@ -421,18 +421,25 @@ impl PhraseMatcher {
         while pos < end {
             // Sixteen ASCII bytes at a time where SIMD is at hand (x86_64 always has SSE2): the
             // word starts that may begin an anchor come out of one mask.
+            // The block's lanes up to `end` and to its first non-ASCII byte (a character the
+            // byte path below decodes) go through the mask. A block that runs past `end` (most
+            // sentences end inside one) is read whole when the text goes on, its bytes from
+            // `end` on counted as non-word bytes: the word running into `end` ends there, as the
+            // range cuts it.
             #[cfg(target_arch = "x86_64")]
-            if let Some(block) = bytes.get(pos..pos + 16).filter(|_| pos + 16 <= end) {
+            if let Some(block) = bytes.get(pos..pos + 16) {
                 let block: &[u8; 16] = block.try_into().unwrap_or(&[0x80; 16]);
                 let (alnum, may, non_ascii) = block16(block, &self.lower_firsts, !self.skip_lowercase);
-                if non_ascii == 0 {
+                let n = (non_ascii | 1 << 16).trailing_zeros().min((end - pos) as u32);
+                if n > 0 {
+                    let alnum = alnum & ((1 << n) - 1);
                     let starts = alnum & !((alnum << 1) | u32::from(prev_alnum)) & may;
                     let ends = !alnum & 0xffff;
                     if let Some(m) = self.words_in_block::<16, 1>(text, lo, pos, end, starts.into(), ends.into()) {
                         return Some(m);
                     }
-                    prev_alnum = alnum & 0x8000 != 0;
-                    pos += 16;
+                    prev_alnum = alnum >> (n - 1) & 1 != 0;
+                    pos += n as usize;
                     continue;
                 }
             }
@@ -1169,6 +1176,7 @@ mod tests {
             fold_case in proptest::bool::ANY,
             reaching_back in proptest::bool::ANY,
             from in 0usize..12,
+            cut_back in 0usize..24,
         ) {
             let mut patterns = vec![
                 "the West", "The West", "the White House", "White House", "US", "USA", "U.S.", "New Mexico",
@@ -1201,6 +1209,19 @@ mod tests {
             };
             let want = reference(&patterns, fold_case, &text, from);
             proptest::prop_assert_eq!(&got, &want, "{:?} from {}", text, from);
+            // A range that ends before the text does: as if the text ended there (the scan
+            // reads past the range's end, but must not match past it).
+            let mut cut = text.len().saturating_sub(cut_back).max(from);
+            while !text.is_char_boundary(cut) {
+                cut += 1;
+            }
+            let mut in_range = Vec::new();
+            let mut pos = from;
+            while let Some(x) = m.next(&text, pos, cut) {
+                in_range.push((x.start(), x.end()));
+                pos = x.end();
+            }
+            proptest::prop_assert_eq!(in_range, reference(&patterns, fold_case, &text[..cut], from), "{:?} from {} to {}", text, from, cut);
             // `at` finds the same phrase at each word start the reference reports.
             for &(s, e) in &want {
                 proptest::prop_assert_eq!(m.at(&text, s, text.len()).map(|x| (x.start(), x.end())), Some((s, e)));
