@@ -45,7 +45,56 @@ pub struct Tokens<'a> {
 impl Iterator for Tokens<'_> {
     type Item = Token;
 
+    /// ASCII text (most of it) is tokenized byte by byte; a token that meets a non-ASCII
+    /// character, which may be a letter, a joiner ("’") or a space, is tokenized by characters.
     fn next(&mut self) -> Option<Token> {
+        let bytes = self.text.as_bytes();
+        if self.pos >= self.end || !self.text.is_char_boundary(self.pos) || !self.text.is_char_boundary(self.end) {
+            return None;
+        }
+        let mut start = self.pos;
+        // `char::is_whitespace` for ASCII: space and U+0009 to U+000D.
+        while start < self.end && matches!(bytes[start], b' ' | b'\t'..=b'\r') {
+            start += 1;
+        }
+        let &first = bytes[..self.end].get(start)?;
+        if first.is_ascii() {
+            if !first.is_ascii_alphanumeric() {
+                self.pos = start + 1;
+                return Some(Token { span: start..start + 1, kind: TokKind::Punct });
+            }
+            let mut end = start + 1;
+            loop {
+                while end < self.end && bytes[end].is_ascii_alphanumeric() {
+                    end += 1;
+                }
+                match bytes[..self.end].get(end) {
+                    // A joiner joins only when a letter or digit follows it.
+                    Some(b'-' | b'\'' | b'.') => match bytes[..self.end].get(end + 1) {
+                        Some(b) if b.is_ascii_alphanumeric() => end += 2,
+                        Some(b) if !b.is_ascii() => break,
+                        _ => {
+                            self.pos = end;
+                            return Some(Token { span: start..end, kind: TokKind::Word });
+                        }
+                    },
+                    Some(b) if !b.is_ascii() => break,
+                    _ => {
+                        self.pos = end;
+                        return Some(Token { span: start..end, kind: TokKind::Word });
+                    }
+                }
+            }
+        }
+        // The token meets a non-ASCII character: start it again by characters.
+        self.pos = start;
+        self.next_by_chars()
+    }
+}
+
+impl Tokens<'_> {
+    /// [`Tokens::next`] by characters, the definition.
+    fn next_by_chars(&mut self) -> Option<Token> {
         let s = self.text.get(self.pos..self.end)?;
         let mut chars = s.char_indices().peekable();
         // Skip whitespace.
@@ -130,6 +179,34 @@ mod tests {
         let s = "one two three";
         let t: Vec<_> = tokens(s, 4..7).collect();
         assert_eq!(t, [Token { span: 4..7, kind: TokKind::Word }]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bytes_and_characters_agree(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Kyiv", "O", "1", "-", "'", ".", "’", "‑", "é", "É", "中", " ", "\t", "\n", "\r", "\u{b}", "\u{a0}",
+                    "\u{85}", "\u{2003}", ",", "“", "—", "x-", "-y", "U.S.", "s", "\u{0}", "\u{7f}",
+                ]),
+                0..24,
+            ),
+            from in 0usize..8,
+            cut in 0usize..8,
+        ) {
+            let text: String = parts.concat();
+            let (mut from, mut end) = (from.min(text.len()), text.len().saturating_sub(cut).max(from.min(text.len())));
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let fast: Vec<Token> = tokens(&text, from..end).collect();
+            let mut by_chars = tokens(&text, from..end);
+            let slow: Vec<Token> = std::iter::from_fn(|| by_chars.next_by_chars()).collect();
+            proptest::prop_assert_eq!(fast, slow, "{:?} {}..{}", text, from, end);
+        }
     }
 
     #[test]
