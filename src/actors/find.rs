@@ -261,10 +261,12 @@ impl Lexicon {
                 break;
             }
         }
-        let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
-        let Some((role_end_tok, role_span)) = self.role_phrase(text, &toks) else {
+        // Most of those are no role phrase either ("China Daily", "Russian forces"): decided
+        // on the few words it reads before the tokens for the name are collected.
+        let Some((role_end_tok, role_span)) = self.role_phrase(text, text::tokens(text, after..sent.end)) else {
             return;
         };
+        let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
         // Pattern A: a name follows the role.
         let mut i = role_end_tok + 1;
         if toks.get(i).is_some_and(|t| &text[t.span.clone()] == ",") {
@@ -293,15 +295,17 @@ impl Lexicon {
     /// A role phrase at the start of `toks`: role words and capitalised office words ending with a
     /// head ("foreign ministry spokesman", "National Security Council spokesman", "Secretary of
     /// State"). Returns the index of the last head token and the phrase's byte span.
-    fn role_phrase(&self, text: &str, toks: &[Token]) -> Option<(usize, Range<usize>)> {
+    fn role_phrase(&self, text: &str, toks: impl Iterator<Item = Token>) -> Option<(usize, Range<usize>)> {
         let mut last_head = None;
-        for (i, t) in toks.iter().enumerate().take(8) {
+        let mut start = None;
+        for (i, t) in toks.enumerate().take(8) {
             if t.kind != TokKind::Word {
                 break;
             }
+            start.get_or_insert(t.span.start);
             let w = &text[t.span.clone()];
             match self.role_word(w) {
-                Some(RoleWord::Head) => last_head = Some(i),
+                Some(RoleWord::Head) => last_head = Some((i, t.span.end)),
                 Some(RoleWord::Modifier) => {}
                 Some(RoleWord::Institution) => {}
                 None if w == "of" || w == "for" => {}
@@ -309,8 +313,8 @@ impl Lexicon {
                 None => break,
             }
         }
-        let h = last_head?;
-        Some((h, toks[0].span.start..toks[h].span.end))
+        let (h, end) = last_head?;
+        Some((h, start?..end))
     }
 
     /// A person's name at the start of `toks`: 1–4 capitalised words (initials and particles

@@ -1,6 +1,6 @@
 //! Loading and validating the actor lexicon files.
 
-use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord};
+use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord, RoleWords};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
 use crate::phrases::PhraseMatcher;
@@ -265,7 +265,17 @@ fn build(
         }
     };
     let ids = actors.iter().enumerate().map(|(i, a)| (a.id.clone(), i as u32)).collect();
-    Some(Lexicon { actors, countries, country_index, roles, rules, ids, pattern_alias, aliases, matcher })
+    Some(Lexicon {
+        actors,
+        countries,
+        country_index,
+        roles: RoleWords::new(roles),
+        rules,
+        ids,
+        pattern_alias,
+        aliases,
+        matcher,
+    })
 }
 
 #[cfg(test)]

@@ -148,7 +148,7 @@ pub struct Lexicon {
     actors: Vec<Actor>,
     countries: Vec<Country>,
     country_index: FxHashMap<String, usize>,
-    roles: FxHashMap<String, RoleWord>,
+    roles: RoleWords,
     rules: Vec<ContextRule>,
     /// Actor id → row.
     ids: FxHashMap<String, u32>,
@@ -187,15 +187,81 @@ impl Lexicon {
 
     /// The role type of a word (ASCII case-insensitive), if it is in `roles.csv`.
     pub fn role_word(&self, word: &str) -> Option<RoleWord> {
-        if word.len() > 32 {
+        self.roles.get(word)
+    }
+}
+
+/// The words of `roles.csv`. Role phrases are looked for after most actor mentions, so most
+/// words looked up are not role words ("said", "has"): a table of the lengths each first letter
+/// starts rejects most of them before the word is lowercased and hashed.
+struct RoleWords {
+    words: FxHashMap<String, RoleWord>,
+    /// Bit `n - 1` of `lengths[b]`: some word starts with byte `b` (either ASCII case) and is
+    /// `n` bytes long.
+    lengths: [u32; 256],
+}
+
+impl RoleWords {
+    /// Longest role word, in bytes (the loader rejects longer ones).
+    const MAX_LEN: usize = 32;
+
+    fn new(words: FxHashMap<String, RoleWord>) -> RoleWords {
+        let mut lengths = [0u32; 256];
+        for w in words.keys().filter(|w| (1..=Self::MAX_LEN).contains(&w.len())) {
+            let first = w.as_bytes()[0];
+            for b in [first, first.to_ascii_uppercase()] {
+                lengths[usize::from(b)] |= 1 << (w.len() - 1);
+            }
+        }
+        RoleWords { words, lengths }
+    }
+
+    fn get(&self, word: &str) -> Option<RoleWord> {
+        let &first = word.as_bytes().first()?;
+        if word.len() > Self::MAX_LEN || self.lengths[usize::from(first)] & (1 << (word.len() - 1)) == 0 {
             return None;
         }
-        let mut buf = [0u8; 32];
+        let mut buf = [0u8; Self::MAX_LEN];
         let lower = &mut buf[..word.len()];
         lower.copy_from_slice(word.as_bytes());
         lower.make_ascii_lowercase();
-        std::str::from_utf8(lower).ok().and_then(|w| self.roles.get(w).copied())
+        std::str::from_utf8(lower).ok().and_then(|w| self.words.get(w).copied())
     }
 }
 
 pub use load::{load, LoadedLexicon};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles() -> RoleWords {
+        let words = [("spokesman", RoleWord::Head), ("foreign", RoleWord::Modifier), ("army", RoleWord::Institution)];
+        RoleWords::new(words.into_iter().map(|(w, t)| (w.to_string(), t)).collect())
+    }
+
+    #[test]
+    fn role_words_are_found_in_any_ascii_case() {
+        let r = roles();
+        assert_eq!(r.get("spokesman"), Some(RoleWord::Head));
+        assert_eq!(r.get("Spokesman"), Some(RoleWord::Head));
+        assert_eq!(r.get("SPOKESMAN"), Some(RoleWord::Head));
+        assert_eq!(r.get("Army"), Some(RoleWord::Institution));
+        for miss in ["spokesmen", "spokesma", "said", "", "s", "Armée", &"a".repeat(40)] {
+            assert_eq!(r.get(miss), None, "{miss}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The length filter only ever rejects words the table does not hold.
+        #[test]
+        fn the_filter_agrees_with_the_table(word in "[a-zA-Zé]{0,12}", pick in 0usize..3, upper in proptest::bool::ANY) {
+            let r = roles();
+            let known = ["spokesman", "foreign", "army"][pick];
+            for w in [word.clone(), if upper { known.to_ascii_uppercase() } else { known.to_string() }] {
+                let want = r.words.get(&w.to_ascii_lowercase()).copied();
+                proptest::prop_assert_eq!(r.get(&w), want, "{}", w);
+            }
+        }
+    }
+}
