@@ -534,7 +534,7 @@ fn is_shouting(sentence: &str) -> bool {
     // of two or more bytes, and shouting needs non-caps words ≤ 2/3 of the caps words; so more
     // than (capitals + non-ASCII bytes) / 3 non-caps words rule it out, usually within the first
     // few words (one vectorised count first, then the word loop stops early).
-    let capital_bytes = bytes.iter().filter(|&&b| b.wrapping_sub(b'A') < 26 || b >= 0x80).count() as u32;
+    let capital_bytes: u32 = bytes.iter().map(|&b| u32::from((b.wrapping_sub(b'A') < 26) | (b >= 0x80))).sum();
     let (mut words, mut caps, mut len, mut lower) = (0u32, 0u32, 0u32, false);
     let mut i = 0;
     while i < bytes.len() {
