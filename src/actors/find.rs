@@ -470,43 +470,77 @@ impl Lexicon {
     /// Later mentions of learned people by full name or surname (whole words), and lexicon
     /// mentions of an overridden person, resolve to the learned actor.
     fn add_learned_names(&self, text: &str, paragraphs: &[Paragraph], learned: &[Learned], doc: &mut DocActors) {
+        let (mut full_hits, mut surname_hits) = (Vec::new(), Vec::new());
         for l in learned {
-            let full = &text[l.name.clone()];
-            let surname = &text[l.surname.clone()];
-            for needle in [full, surname] {
-                let finder = memchr::memmem::Finder::new(needle.as_bytes());
-                let mut from = l.name.end;
-                while let Some(off) = finder.find(&text.as_bytes()[from..]) {
-                    let start = from + off;
-                    let end = start + needle.len();
-                    from = end;
-                    if !is_boundary(text, start, end) {
-                        continue;
+            occurrences(text, l, &mut full_hits, &mut surname_hits);
+            for span in full_hits.iter().chain(&surname_hits) {
+                let (start, end) = (span.start, span.end);
+                if !is_boundary(text, start, end) {
+                    continue;
+                }
+                if let Some(existing) = doc.mentions.iter_mut().find(|m| m.span.start < end && start < m.span.end) {
+                    // An overridden lexicon person: the text's role wins.
+                    if existing.via == Via::Alias
+                        && matches!(l.actor, ActorRef::Learned(_))
+                        && matches!(existing.actor, ActorRef::Lexicon(a) if self.actors[a as usize].kind == Kind::Person)
+                    {
+                        existing.actor = l.actor;
+                        existing.via = Via::Name;
                     }
-                    if let Some(existing) = doc.mentions.iter_mut().find(|m| m.span.start < end && start < m.span.end) {
-                        // An overridden lexicon person: the text's role wins.
-                        if existing.via == Via::Alias
-                            && matches!(l.actor, ActorRef::Learned(_))
-                            && matches!(existing.actor, ActorRef::Lexicon(a) if self.actors[a as usize].kind == Kind::Person)
-                        {
-                            existing.actor = l.actor;
-                            existing.via = Via::Name;
-                        }
-                        continue;
-                    }
-                    if let Some((p, s)) = locate(paragraphs, start..end) {
-                        doc.mentions.push(Mention {
-                            span: start..end,
-                            paragraph: p,
-                            sentence: s,
-                            actor: l.actor,
-                            via: Via::Name,
-                        });
-                    }
+                    continue;
+                }
+                if let Some((p, s)) = locate(paragraphs, start..end) {
+                    doc.mentions.push(Mention {
+                        span: start..end,
+                        paragraph: p,
+                        sentence: s,
+                        actor: l.actor,
+                        via: Via::Name,
+                    });
                 }
             }
         }
     }
+}
+
+/// The occurrences of a learned person's full name and of their surname after the name's
+/// introduction, left to right and not overlapping (whole words or not: the caller checks),
+/// into `full` and `surname`.
+///
+/// One search for the surname finds both where it can: every full name holds the surname at
+/// the same offset, so when neither string overlaps itself (no proper prefix is also a suffix:
+/// "Wang Yi", not "Kim Kim"), the full names are exactly the surname's occurrences that the
+/// rest of the name surrounds. Otherwise each is searched for.
+fn occurrences(text: &str, l: &Learned, full: &mut Vec<Range<usize>>, surname: &mut Vec<Range<usize>>) {
+    full.clear();
+    surname.clear();
+    let bytes = text.as_bytes();
+    let (name, sur) = (&bytes[l.name.clone()], &bytes[l.surname.clone()]);
+    let all = |needle: &[u8], out: &mut Vec<Range<usize>>| {
+        out.extend(memchr::memmem::find_iter(&bytes[l.name.end..], needle).map(|at| {
+            let start = l.name.end + at;
+            start..start + needle.len()
+        }));
+    };
+    let inside = l.name.start <= l.surname.start && l.surname.end <= l.name.end;
+    if !inside || overlaps_itself(name) || overlaps_itself(sur) {
+        all(name, full);
+        all(sur, surname);
+        return;
+    }
+    all(sur, surname);
+    let (before, after) = (l.surname.start - l.name.start, l.name.end - l.surname.end);
+    full.extend(
+        surname
+            .iter()
+            .filter(|s| s.start >= l.name.end + before && bytes[s.start - before..].starts_with(name))
+            .map(|s| s.start - before..s.end + after),
+    );
+}
+
+/// Whether a proper prefix of `s` is also a suffix: two occurrences of `s` could overlap.
+fn overlaps_itself(s: &[u8]) -> bool {
+    (1..s.len()).any(|d| s[d..] == s[..s.len() - d])
 }
 
 /// The paragraph and sentence containing `span`, if one does.
@@ -642,6 +676,41 @@ mod tests {
             pairs(&[("Russian", "RUS"), ("President Putin", "RUS")])
         );
         assert_eq!(found("China Foreign Ministry said.", None), pairs(&[("China", "CHN")]));
+    }
+
+    proptest::proptest! {
+        /// One search for the surname finds what a search for each of the two names finds.
+        #[test]
+        fn learned_names_are_found_as_by_two_searches(
+            names in proptest::sample::select(vec![
+                ("Wang Wenbin", 0usize, 4usize), ("Abbas Araghchi", 6, 14), ("Kim Kim", 4, 7), ("Kim Kim", 0, 3),
+                ("Nana Nana", 5, 9), ("Ali", 0, 3), ("Ursula von der Leyen", 15, 20), ("Jin-young Park", 10, 14),
+            ]),
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Wang", "Wenbin", "Abbas", "Araghchi", "Kim", "Nana", "Na", "Ali", "Leyen", "von der", "Park",
+                    "Jin-young", " ", " ", ",", "x", "'s", "é", " Kim Kim", " Kim", "Nana Nana", "na",
+                ]),
+                0..30,
+            ),
+        ) {
+            let (name, s0, s1) = names;
+            let text = format!("{name}{}", parts.concat());
+            let l = Learned { name: 0..name.len(), surname: s0..s1, actor: ActorRef::Learned(0) };
+            let (mut full, mut surname) = (Vec::new(), Vec::new());
+            occurrences(&text, &l, &mut full, &mut surname);
+            let search = |needle: &str| -> Vec<Range<usize>> {
+                let mut out = Vec::new();
+                let mut from = l.name.end;
+                while let Some(at) = text[from..].find(needle) {
+                    out.push(from + at..from + at + needle.len());
+                    from += at + needle.len();
+                }
+                out
+            };
+            proptest::prop_assert_eq!(full, search(name), "{:?}", text);
+            proptest::prop_assert_eq!(surname, search(&name[s0..s1]), "{:?}", text);
+        }
     }
 
     /// [`is_shouting`] spelled out on characters.
