@@ -236,36 +236,16 @@ impl Lexicon {
         if anchor_actor.kind == Kind::Person {
             return;
         }
-        // Most mentions ("Russia", "Chinese troops") start no role phrase: decide on the next
-        // word before collecting anything.
-        let mut probe = anchor.span.end;
-        for p in ["'s", "’s", "'", "’"] {
-            if text[probe..sent.end].starts_with(p) {
-                probe += p.len();
-                break;
-            }
-        }
-        match text::tokens(text, probe..sent.end).next() {
-            Some(t)
-                if t.is_word()
-                    && (self.role_word(&text[t.span.clone()]).is_some()
-                        || text::is_capitalized(&text[t.span.clone()])) => {}
-            _ => return,
-        }
-        let country = anchor_actor.country.clone();
         // Tokens after the anchor, skipping a possessive.
-        let mut after = anchor.span.end;
-        for p in ["'s", "’s", "'", "’"] {
-            if text[after..sent.end].starts_with(p) {
-                after += p.len();
-                break;
-            }
-        }
-        // Most of those are no role phrase either ("China Daily", "Russian forces"): decided
-        // on the few words it reads before the tokens for the name are collected.
+        let rest = &text[anchor.span.end..sent.end];
+        let after =
+            anchor.span.end + ["'s", "’s", "'", "’"].iter().find(|p| rest.starts_with(**p)).map_or(0, |p| p.len());
+        // Most mentions ("Russia", "Chinese troops", "China Daily") start no role phrase: it is
+        // decided on the few words it reads, before anything is collected.
         let Some((role_end_tok, role_span)) = self.role_phrase(text, text::tokens(text, after..sent.end)) else {
             return;
         };
+        let country = anchor_actor.country.clone();
         let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
         // Pattern A: a name follows the role.
         let mut i = role_end_tok + 1;
@@ -294,7 +274,8 @@ impl Lexicon {
 
     /// A role phrase at the start of `toks`: role words and capitalised office words ending with a
     /// head ("foreign ministry spokesman", "National Security Council spokesman", "Secretary of
-    /// State"). Returns the index of the last head token and the phrase's byte span.
+    /// State"), starting with a role word or a capitalised word ("of" and "for" only inside).
+    /// Returns the index of the last head token and the phrase's byte span.
     fn role_phrase(&self, text: &str, toks: impl Iterator<Item = Token>) -> Option<(usize, Range<usize>)> {
         let mut last_head = None;
         let mut start = None;
@@ -308,7 +289,7 @@ impl Lexicon {
                 Some(RoleWord::Head) => last_head = Some((i, t.span.end)),
                 Some(RoleWord::Modifier) => {}
                 Some(RoleWord::Institution) => {}
-                None if w == "of" || w == "for" => {}
+                None if (w == "of" || w == "for") && i > 0 => {}
                 None if text::is_capitalized(w) && last_head.is_none() => {}
                 None => break,
             }
@@ -773,6 +754,9 @@ mod tests {
         assert_eq!(got, pairs(&[("Chinese", "CHN"), ("Wang Wenbin", "CHN"), ("Wang", "CHN")]));
         let got = found("Russia's foreign minister, Ivan Petrovsky, said so. Petrovsky left.", None);
         assert_eq!(got, pairs(&[("Russia", "RUS"), ("Ivan Petrovsky", "RUS"), ("Petrovsky", "RUS")]));
+        // "of" and "for" continue a role phrase ("Secretary of State") but do not start one.
+        let got = found("Funds from Russia for spokesman Ivan Petrovsky ran out. Petrovsky left.", None);
+        assert_eq!(got, pairs(&[("Russia", "RUS")]));
     }
 
     #[test]
