@@ -202,6 +202,10 @@ impl Lexicon {
             return false;
         };
         let next_start = limit - after_space.len();
+        // Most next words start with a lowercase letter (or are no word): no name.
+        if after_space.as_bytes().first().is_none_or(|&b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            return false;
+        }
         let Some(tok) = text::tokens(text, next_start..limit).next() else {
             return false;
         };
