@@ -455,7 +455,11 @@ impl Lexicon {
     /// Later mentions of learned people by full name or surname (whole words), and lexicon
     /// mentions of an overridden person, resolve to the learned actor.
     fn add_learned_names(&self, text: &str, paragraphs: &[Paragraph], learned: &[Learned], doc: &mut DocActors) {
+        if learned.is_empty() {
+            return;
+        }
         let (mut full_hits, mut surname_hits) = (Vec::new(), Vec::new());
+        let mut overlaps = Overlaps::new(&doc.mentions);
         for l in learned {
             occurrences(text, l, &mut full_hits, &mut surname_hits);
             for span in full_hits.iter().chain(&surname_hits) {
@@ -463,7 +467,7 @@ impl Lexicon {
                 if !is_boundary(text, start, end) {
                     continue;
                 }
-                if let Some(existing) = doc.mentions.iter_mut().find(|m| m.span.start < end && start < m.span.end) {
+                if let Some(existing) = overlaps.first(&doc.mentions, start..end).map(|i| &mut doc.mentions[i]) {
                     // An overridden lexicon person: the text's role wins.
                     if existing.via == Via::Alias
                         && matches!(l.actor, ActorRef::Learned(_))
@@ -475,6 +479,7 @@ impl Lexicon {
                     continue;
                 }
                 if let Some((p, s)) = locate(paragraphs, start..end) {
+                    overlaps.add(start..end, doc.mentions.len());
                     doc.mentions.push(Mention {
                         span: start..end,
                         paragraph: p,
@@ -485,6 +490,42 @@ impl Lexicon {
                 }
             }
         }
+    }
+}
+
+/// Which mention a span overlaps, the first in the mention list if several do, without a
+/// scan of the whole list per look-up (a long article has hundreds of mentions and of later
+/// surname mentions). Mentions do not overlap one another (each sentence's matches are
+/// disjoint, and a role's name replaces the mention it overlaps), so those a span overlaps
+/// are neighbours in order of position; should that ever not hold, each look-up scans the list.
+struct Overlaps {
+    /// (start, end, index in the mention list), by start.
+    by_start: Vec<(usize, usize, usize)>,
+    disjoint: bool,
+}
+
+impl Overlaps {
+    fn new(mentions: &[Mention]) -> Overlaps {
+        let mut by_start: Vec<_> = mentions.iter().enumerate().map(|(i, m)| (m.span.start, m.span.end, i)).collect();
+        by_start.sort_unstable();
+        let disjoint = by_start.windows(2).all(|w| w[0].1 <= w[1].0);
+        Overlaps { by_start, disjoint }
+    }
+
+    /// The index of the first mention (in list order) that overlaps `span`.
+    fn first(&self, mentions: &[Mention], span: Range<usize>) -> Option<usize> {
+        if !self.disjoint {
+            return mentions.iter().position(|m| m.span.start < span.end && span.start < m.span.end);
+        }
+        // Disjoint and by start, so also by end.
+        let from = self.by_start.partition_point(|&(_, end, _)| end <= span.start);
+        self.by_start[from..].iter().take_while(|&&(start, _, _)| start < span.end).map(|&(_, _, i)| i).min()
+    }
+
+    /// Records mention `index`, which overlaps no other.
+    fn add(&mut self, span: Range<usize>, index: usize) {
+        let at = self.by_start.partition_point(|&(start, _, _)| start < span.start);
+        self.by_start.insert(at, (span.start, span.end, index));
     }
 }
 
@@ -664,6 +705,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The first overlapping mention, as a scan of the list finds it.
+        #[test]
+        fn overlaps_agree_with_a_scan(
+            spans in proptest::collection::vec((0usize..60, 1usize..8), 0..12),
+            queries in proptest::collection::vec((0usize..70, 1usize..10), 1..10),
+        ) {
+            let mention = |span: Range<usize>| Mention { span, paragraph: 0, sentence: 0, actor: ActorRef::Learned(0), via: Via::Name };
+            let mut mentions: Vec<Mention> = spans.iter().map(|&(s, n)| mention(s..s + n)).collect();
+            let mut overlaps = Overlaps::new(&mentions);
+            let scan = |mentions: &[Mention], q: &Range<usize>| mentions.iter().position(|m| m.span.start < q.end && q.start < m.span.end);
+            for &(s, n) in &queries {
+                let q = s..s + n;
+                let want = scan(&mentions, &q);
+                proptest::prop_assert_eq!(overlaps.first(&mentions, q.clone()), want, "{:?} in {:?}", q, spans);
+                if want.is_none() {
+                    overlaps.add(q.clone(), mentions.len());
+                    mentions.push(mention(q));
+                }
+            }
+        }
+
         /// One search for the surname finds what a search for each of the two names finds.
         #[test]
         fn learned_names_are_found_as_by_two_searches(
