@@ -50,6 +50,10 @@ pub struct PhraseMatcher {
     /// The lowercase letters that start some tail, padded with NUL (never a word start): a
     /// fixed array, so that the scan's compares unroll and their constants leave the loop.
     lower_firsts: [u8; MAX_LOWER_FIRSTS],
+    /// The first two bytes of the tails that start with a lowercase letter ("po" for "pope"),
+    /// when there are few and each has two: the SIMD scans then let through only the lowercase
+    /// words that start with such a pair ("police" but not "people").
+    lower_pairs: Option<[[u8; 2]; MAX_LOWER_FIRSTS]>,
     /// The first (up to) eight bytes of each tail that starts with a lowercase word, as (bytes,
     /// mask, length), when there are few: a word starting with one of `lower_firsts` ("people",
     /// "with") is looked up only if the text there starts like such a tail ("pope", "western ").
@@ -240,6 +244,24 @@ impl PhraseMatcher {
         if skip_lowercase {
             lower_firsts[..firsts.len()].copy_from_slice(&firsts);
         }
+        let lower_pairs = if fold_case || !skip_lowercase {
+            None
+        } else {
+            let mut pairs: Vec<[u8; 2]> = Vec::new();
+            let mut all_two = true;
+            for t in tail_bytes.iter().filter(|t| t.first().is_some_and(u8::is_ascii_lowercase)) {
+                match t {
+                    [a, b, ..] if !pairs.contains(&[*a, *b]) => pairs.push([*a, *b]),
+                    [_, _, ..] => {}
+                    _ => all_two = false,
+                }
+            }
+            (all_two && pairs.len() <= MAX_LOWER_FIRSTS).then(|| {
+                let mut fixed = [[0; 2]; MAX_LOWER_FIRSTS];
+                fixed[..pairs.len()].copy_from_slice(&pairs);
+                fixed
+            })
+        };
         let lower_prefixes = if fold_case {
             None
         } else {
@@ -281,6 +303,7 @@ impl PhraseMatcher {
             fold_case,
             skip_lowercase,
             lower_firsts,
+            lower_pairs,
             lower_prefixes,
             tails,
             heads,
@@ -452,10 +475,17 @@ impl PhraseMatcher {
             // as non-word bytes: the word running into `end` ends there, as the range cuts it.
             #[cfg(target_arch = "x86_64")]
             {
-                let masks = match bytes.get(pos..pos + W) {
+                // The block with the byte after it where the text has one (for `lower_pairs`).
+                let block = |w: usize| bytes.get(pos..pos + w).map(|_| &bytes[pos..(pos + w + 1).min(bytes.len())]);
+                let lower = LowerStarts {
+                    firsts: &self.lower_firsts,
+                    pairs: self.lower_pairs.as_ref(),
+                    all: !self.skip_lowercase,
+                };
+                let masks = match block(W) {
                     // SAFETY: `W == 32` only in `scan_avx2`, which runs where the CPU has AVX2.
-                    Some(block) if W == 32 => Some(unsafe { block32(block, &self.lower_firsts, !self.skip_lowercase) }),
-                    _ => bytes.get(pos..pos + 16).map(|block| block16(block, &self.lower_firsts, !self.skip_lowercase)),
+                    Some(block) if W == 32 => Some(unsafe { block32(block, &lower) }),
+                    _ => block(16).map(|block| block16(block, &lower)),
                 };
                 if let Some(masks) = masks {
                     match self.block_words(text, lo, pos, end, masks, &mut prev_alnum) {
@@ -688,17 +718,28 @@ struct BlockMasks {
     width: u32,
 }
 
-/// [`BlockMasks`] of sixteen bytes (`block` has at least sixteen).
+/// Which lowercase letters may start an anchor, for the block masks: every letter (`all`), the
+/// bytes `firsts`, or, where the block's next byte is at hand, the byte pairs `pairs`.
+#[cfg(target_arch = "x86_64")]
+struct LowerStarts<'a> {
+    firsts: &'a [u8; MAX_LOWER_FIRSTS],
+    pairs: Option<&'a [[u8; 2]; MAX_LOWER_FIRSTS]>,
+    all: bool,
+}
+
+/// [`BlockMasks`] of sixteen bytes (`block` has at least sixteen; a seventeenth, if there,
+/// serves the pairs of [`LowerStarts`]).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn block16(block: &[u8], firsts: &[u8; MAX_LOWER_FIRSTS], all: bool) -> BlockMasks {
+fn block16(block: &[u8], lower: &LowerStarts) -> BlockMasks {
     use std::arch::x86_64::{
         __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
         _mm_or_si128, _mm_set1_epi8,
     };
     assert!(block.len() >= 16);
     // SAFETY: SSE2 is part of every x86_64 target, so these instructions exist; the unaligned
-    // load reads the first sixteen bytes of `block`, which has that many.
+    // loads read the first sixteen bytes of `block`, which has that many, and bytes 1 to 16
+    // only when it has seventeen.
     unsafe {
         let x = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
         // Signed compares: non-ASCII bytes are negative, so in no range.
@@ -710,35 +751,49 @@ fn block16(block: &[u8], firsts: &[u8; MAX_LOWER_FIRSTS], all: bool) -> BlockMas
         };
         let capital_or_digit = _mm_or_si128(range(b'A', b'Z'), range(b'0', b'9'));
         let alnum = _mm_movemask_epi8(_mm_or_si128(capital_or_digit, range(b'a', b'z'))) as u16;
-        let may = if all {
-            alnum
-        } else {
-            let mut m = capital_or_digit;
-            for &b in firsts {
-                m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
+        let may = match lower {
+            LowerStarts { all: true, .. } => alnum,
+            LowerStarts { pairs: Some(pairs), .. } if block.len() > 16 => {
+                let next = _mm_loadu_si128(block.as_ptr().add(1).cast::<__m128i>());
+                let mut m = capital_or_digit;
+                for &[a, b] in *pairs {
+                    let pair = _mm_and_si128(
+                        _mm_cmpeq_epi8(x, _mm_set1_epi8(a as i8)),
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(b as i8)),
+                    );
+                    m = _mm_or_si128(m, pair);
+                }
+                _mm_movemask_epi8(m) as u16
             }
-            _mm_movemask_epi8(m) as u16
+            LowerStarts { firsts, .. } => {
+                let mut m = capital_or_digit;
+                for &b in *firsts {
+                    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
+                }
+                _mm_movemask_epi8(m) as u16
+            }
         };
         let non_ascii = _mm_movemask_epi8(x) as u16;
         BlockMasks { alnum: alnum.into(), may: may.into(), non_ascii: non_ascii.into(), width: 16 }
     }
 }
 
-/// [`BlockMasks`] of thirty-two bytes (`block` has at least thirty-two).
+/// [`BlockMasks`] of thirty-two bytes (`block` has at least thirty-two; a thirty-third, if
+/// there, serves the pairs of [`LowerStarts`]).
 ///
 /// # Safety
 /// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn block32(block: &[u8], firsts: &[u8; MAX_LOWER_FIRSTS], all: bool) -> BlockMasks {
+unsafe fn block32(block: &[u8], lower: &LowerStarts) -> BlockMasks {
     use std::arch::x86_64::{
         __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
         _mm256_or_si256, _mm256_set1_epi8,
     };
     assert!(block.len() >= 32);
-    // SAFETY: the caller guarantees AVX2; the unaligned load reads the first thirty-two bytes
-    // of `block`, which has that many.
+    // SAFETY: the caller guarantees AVX2; the unaligned loads read the first thirty-two bytes
+    // of `block`, which has that many, and bytes 1 to 32 only when it has thirty-three.
     unsafe {
         let x = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
         // Signed compares: non-ASCII bytes are negative, so in no range.
@@ -750,14 +805,27 @@ unsafe fn block32(block: &[u8], firsts: &[u8; MAX_LOWER_FIRSTS], all: bool) -> B
         };
         let capital_or_digit = _mm256_or_si256(range(b'A', b'Z'), range(b'0', b'9'));
         let alnum = _mm256_movemask_epi8(_mm256_or_si256(capital_or_digit, range(b'a', b'z'))) as u32;
-        let may = if all {
-            alnum
-        } else {
-            let mut m = capital_or_digit;
-            for &b in firsts {
-                m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b as i8)));
+        let may = match lower {
+            LowerStarts { all: true, .. } => alnum,
+            LowerStarts { pairs: Some(pairs), .. } if block.len() > 32 => {
+                let next = _mm256_loadu_si256(block.as_ptr().add(1).cast::<__m256i>());
+                let mut m = capital_or_digit;
+                for &[a, b] in *pairs {
+                    let pair = _mm256_and_si256(
+                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8(a as i8)),
+                        _mm256_cmpeq_epi8(next, _mm256_set1_epi8(b as i8)),
+                    );
+                    m = _mm256_or_si256(m, pair);
+                }
+                _mm256_movemask_epi8(m) as u32
             }
-            _mm256_movemask_epi8(m) as u32
+            LowerStarts { firsts, .. } => {
+                let mut m = capital_or_digit;
+                for &b in *firsts {
+                    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b as i8)));
+                }
+                _mm256_movemask_epi8(m) as u32
+            }
         };
         let non_ascii = _mm256_movemask_epi8(x) as u32;
         BlockMasks { alnum: alnum.into(), may: may.into(), non_ascii: non_ascii.into(), width: 32 }
@@ -1164,6 +1232,12 @@ mod tests {
         // and skips the rest (every "the" and "western" among them).
         let few = PhraseMatcher::new(["the pope", "western nations", "The West", "in The Hague"], false).unwrap();
         assert!(few.skip_lowercase && few.lower_firsts == *b"np\0\0");
+        // And of those, only the words that start like an anchor: "po", "na".
+        assert_eq!(few.lower_pairs, Some([*b"po", *b"na", [0, 0], [0, 0]]));
+        // A one-letter lowercase anchor has no pair: the first letters serve.
+        let one = PhraseMatcher::new(["the pope", "x"], false).unwrap();
+        assert!(one.skip_lowercase && one.lower_pairs.is_none());
+        assert_eq!(all(&one, "x, the pope and the popes; people and x"), ["x", "the pope", "x"]);
         assert_eq!(few.reach_back, 0);
         assert_eq!(
             all(&few, "the pope met western nations in The Hague; The West and the popes, westerners"),
