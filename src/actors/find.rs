@@ -126,34 +126,39 @@ impl Lexicon {
         while let Some(m) = self.matcher.next(text, pos, sent.end) {
             let (start, end) = (m.start(), m.end());
             pos = end;
-            let alias = &self.aliases[self.pattern_alias[m.pattern().as_usize()] as usize];
-            let Some(&actor) = alias.actors.iter().find(|&&a| self.actors[a as usize].valid_on(date)) else {
-                continue;
+            let alias_id = self.pattern_alias[m.pattern().as_usize()] as usize;
+            let info = self.alias_info[alias_id];
+            let (actor, kind) = match info.undated {
+                Some(undated) => undated,
+                None => {
+                    let alias = &self.aliases[alias_id];
+                    let Some(&actor) = alias.actors.iter().find(|&&a| self.actors[a as usize].valid_on(date)) else {
+                        continue;
+                    };
+                    (actor, self.actors[actor as usize].kind)
+                }
             };
-            let a = &self.actors[actor as usize];
-            if a.kind == Kind::Ignore {
+            if kind == Kind::Ignore {
                 continue;
             }
             // A person's alias continued by a hyphen is part of a longer name ("Park Jin-young").
-            if a.kind == Kind::Person
+            if kind == Kind::Person
                 && text[end..].starts_with('-')
                 && text[end + 1..].chars().next().is_some_and(char::is_alphanumeric)
             {
                 continue;
             }
-            if alias.text.chars().all(|c| !c.is_lowercase())
-                && *shouting.get_or_insert_with(|| is_shouting(&text[sent.clone()]))
-            {
+            if info.all_caps && *shouting.get_or_insert_with(|| is_shouting(&text[sent.clone()])) {
                 continue;
             }
-            if alias.single_word
-                && matches!(a.kind, Kind::State | Kind::Place)
+            if info.single_word
+                && matches!(kind, Kind::State | Kind::Place)
                 && self.looks_like_name(text, end, sent.end)
             {
                 continue;
             }
-            if let Some(rule) = alias.rule {
-                let rule = &self.rules[rule];
+            if let Some(rule) = info.rule {
+                let rule = &self.rules[rule as usize];
                 let says = |scope: &str, phrases: &super::Phrases| phrases.found_in(scope);
                 let sentence_text = &text[sent.clone()];
                 let para_text = &text[para.span.clone()];

@@ -1,6 +1,6 @@
 //! Loading and validating the actor lexicon files.
 
-use super::{Actor, Alias, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord, RoleWords};
+use super::{Actor, Alias, AliasInfo, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord, RoleWords};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
 use crate::phrases::PhraseMatcher;
@@ -265,6 +265,7 @@ fn build(
         }
     };
     let ids = actors.iter().enumerate().map(|(i, a)| (a.id.clone(), i as u32)).collect();
+    let alias_info = aliases.iter().map(|a| AliasInfo::of(a, &actors)).collect();
     Some(Lexicon {
         actors,
         countries,
@@ -274,6 +275,7 @@ fn build(
         ids,
         pattern_alias,
         aliases,
+        alias_info,
         matcher,
     })
 }

@@ -155,7 +155,40 @@ pub struct Lexicon {
     /// Pattern id → alias id.
     pattern_alias: Vec<u32>,
     aliases: Vec<Alias>,
+    /// Per alias, what matching needs of it and of its actor, in a few bytes: read for every
+    /// match, where the alias and actor rows are several cache lines away.
+    alias_info: Vec<AliasInfo>,
     matcher: PhraseMatcher,
+}
+
+/// The facts about an alias that every match looks at.
+#[derive(Debug, Clone, Copy)]
+struct AliasInfo {
+    /// The alias's one actor, when it has one and that actor has no validity dates (most
+    /// aliases), with its kind; otherwise the actor depends on the article's date.
+    undated: Option<(u32, Kind)>,
+    /// Every letter of the alias is uppercase ("US", "UN"): not trusted in a shouting sentence.
+    all_caps: bool,
+    /// See [`Alias::single_word`] and [`Alias::rule`].
+    single_word: bool,
+    rule: Option<u32>,
+}
+
+impl AliasInfo {
+    fn of(alias: &Alias, actors: &[Actor]) -> AliasInfo {
+        let undated = match alias.actors[..] {
+            [a] if actors[a as usize].valid_from.is_none() && actors[a as usize].valid_to.is_none() => {
+                Some((a, actors[a as usize].kind))
+            }
+            _ => None,
+        };
+        AliasInfo {
+            undated,
+            all_caps: alias.text.chars().all(|c| !c.is_lowercase()),
+            single_word: alias.single_word,
+            rule: alias.rule.map(|r| r as u32),
+        }
+    }
 }
 
 /// One alias text and the actors (rows) it may denote, most recent role first.
