@@ -962,15 +962,21 @@ impl Trie {
     }
 }
 
+// A look-up reads one entry: it should fit a cache line.
+const _: () = assert!(std::mem::size_of::<Entry>() <= 64);
+
 /// What the matcher knows about one first word of the phrases.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Entry {
     /// The trie state after the word.
     state: u32,
     /// The phrase that is the word alone, if any.
     pattern: Option<PatternID>,
-    /// The word (ASCII-lowercased when folding case) in [`FirstWords::keys`].
+    /// The word (ASCII-lowercased when folding case) in [`FirstWords::keys`]; `(0, 0)` marks a
+    /// free slot of [`FirstWords::table`].
     key: (u32, u32),
+    /// [`FirstWords::hash`] of the word.
+    hash: u32,
     /// [`word_bits`] of a word of at most 7 ASCII bytes, which then identify it: compared
     /// without a call to `memcmp`.
     short: Option<u64>,
@@ -1010,9 +1016,11 @@ struct FirstWords {
     /// (bit 31: 31 bytes or more).
     lengths: Vec<u32>,
     bits: Vec<u64>,
-    /// (hash, entry index) pairs; index [`FirstWords::EMPTY`] marks a free slot.
-    slots: Vec<(u32, u32)>,
+    /// The entries as they are inserted, until [`FirstWords::finish`].
     entries: Vec<Entry>,
+    /// The open-addressing table of the entries themselves (hash included), so that a look-up
+    /// reads one cache line, not a slot and then its entry.
+    table: Vec<Entry>,
     keys: Vec<u8>,
 }
 
@@ -1044,7 +1052,6 @@ fn word_bits(word: &[u8], fold_case: bool) -> u64 {
 impl FirstWords {
     // 32 Kbit: with ~5k distinct first words about 1 in 7 of other words passes the filter.
     const BITS: usize = 1 << 15;
-    const EMPTY: u32 = u32::MAX;
 
     #[inline(always)]
     fn hash(word: &[u8], fold_case: bool) -> u32 {
@@ -1094,7 +1101,17 @@ impl FirstWords {
         let short = (folded.len() <= 7 && folded.is_ascii()).then(|| word_bits(&folded, fold_case));
         let start = self.keys.len() as u32;
         self.keys.extend_from_slice(&folded);
-        self.entries.push(Entry { state, pattern, key: (start, self.keys.len() as u32), short, next1, ends1, next2 });
+        let hash = Self::hash(&folded, fold_case);
+        self.entries.push(Entry {
+            state,
+            pattern,
+            key: (start, self.keys.len() as u32),
+            hash,
+            short,
+            next1,
+            ends1,
+            next2,
+        });
     }
 
     /// Builds the filters and the table once every word is in.
@@ -1102,8 +1119,9 @@ impl FirstWords {
         self.lengths = vec![0; 256];
         self.bits = vec![0; Self::BITS / 64];
         let size = (self.entries.len() * 2).next_power_of_two().max(16);
-        self.slots = vec![(0, Self::EMPTY); size];
-        for (i, e) in self.entries.iter().enumerate() {
+        let free = Entry { key: (0, 0), ..Entry::default() };
+        self.table = vec![free; size];
+        for e in std::mem::take(&mut self.entries) {
             let key = &self.keys[e.key.0 as usize..e.key.1 as usize];
             let first = key[0];
             for b in [first, first.to_ascii_uppercase()] {
@@ -1111,14 +1129,13 @@ impl FirstWords {
                     self.lengths[b as usize] |= Self::length_bit(key.len());
                 }
             }
-            let hash = Self::hash(key, fold_case);
-            let k = hash as usize & (Self::BITS - 1);
+            let k = e.hash as usize & (Self::BITS - 1);
             self.bits[k / 64] |= 1 << (k % 64);
-            let mut s = hash as usize & (size - 1);
-            while self.slots[s].1 != Self::EMPTY {
+            let mut s = e.hash as usize & (size - 1);
+            while self.table[s].key != (0, 0) {
                 s = (s + 1) & (size - 1);
             }
-            self.slots[s] = (hash, i as u32);
+            self.table[s] = e;
         }
     }
 
@@ -1137,15 +1154,14 @@ impl FirstWords {
     /// The entry of a text word whose [`FirstWords::filter`] hash is `hash`, compared exactly
     /// (ASCII case folded when `fold_case`).
     fn get(&self, word: &[u8], hash: u32, fold_case: bool) -> Option<&Entry> {
-        let mask = self.slots.len() - 1;
+        let mask = self.table.len() - 1;
         let mut s = hash as usize & mask;
         loop {
-            let (h, i) = self.slots[s];
-            if i == Self::EMPTY {
+            let e = &self.table[s];
+            if e.key == (0, 0) {
                 return None;
             }
-            if h == hash {
-                let e = &self.entries[i as usize];
+            if e.hash == hash {
                 let same = match e.short {
                     Some(bits) => (e.key.1 - e.key.0) as usize == word.len() && word_bits(word, fold_case) == bits,
                     None if fold_case => self.key(e).eq_ignore_ascii_case(word),
