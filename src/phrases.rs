@@ -423,7 +423,7 @@ impl PhraseMatcher {
         let mut candidate = t.pattern.map(|pid| Match::new(pid, anchor..end));
         for (head, pid) in &self.heads[t.heads.0 as usize..t.heads.1 as usize] {
             let Some(start) = anchor.checked_sub(head.len()).filter(|&s| s >= lo) else { continue };
-            if text.as_bytes()[start..anchor] == head[..] && !prev_is_alphanumeric(text, start) {
+            if same_bytes(&text.as_bytes()[start..anchor], head) && !prev_is_alphanumeric(text, start) {
                 candidate = Some(Match::new(*pid, start..end));
                 break;
             }
@@ -1049,6 +1049,23 @@ fn word_bits(word: &[u8], fold_case: bool) -> u64 {
     fold(x)
 }
 
+/// `a == b`, without a call to `memcmp` for the short strings compared here (first words such
+/// as "President" or "Washington", heads such as "the "): two overlapping loads cover them.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let at8 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let at4 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        8..=16 => at8(a, 0) == at8(b, 0) && at8(a, n - 8) == at8(b, n - 8),
+        4..=7 => at4(a, 0) == at4(b, 0) && at4(a, n - 4) == at4(b, n - 4),
+        _ => a == b,
+    }
+}
+
 impl FirstWords {
     // 32 Kbit: with ~5k distinct first words about 1 in 7 of other words passes the filter.
     const BITS: usize = 1 << 15;
@@ -1165,7 +1182,7 @@ impl FirstWords {
                 let same = match e.short {
                     Some(bits) => (e.key.1 - e.key.0) as usize == word.len() && word_bits(word, fold_case) == bits,
                     None if fold_case => self.key(e).eq_ignore_ascii_case(word),
-                    None => self.key(e) == word,
+                    None => same_bytes(self.key(e), word),
                 };
                 if same {
                     return Some(e);
@@ -1450,6 +1467,20 @@ mod tests {
                 proptest::prop_assert_eq!(m.at(&text, s, text.len()).map(|x| (x.start(), x.end())), Some((s, e)));
             }
             }
+        }
+    }
+
+    #[test]
+    fn compares_words_of_any_length() {
+        for n in 0..20 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] = b'Z';
+                assert!(!same_bytes(&a, &b), "{n} bytes, byte {i} differs");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
     }
 
