@@ -898,11 +898,25 @@ struct Trie {
     edges: Vec<(u8, u32)>,
 }
 
+/// One state in sixteen bytes. Its first child is kept in the state too: most states past a
+/// first word have one child, and a walk then reads only the states.
 #[derive(Clone, Copy)]
 struct TrieState {
-    edges: (u32, u32),
-    tail: Option<PatternID>,
+    /// Children in `edges`: from `start`, `len` of them, sorted by byte.
+    start: u32,
+    len: u16,
+    /// The first child's byte and state (when `len > 0`).
+    first_byte: u8,
+    first: u32,
+    /// The tail that ends here, or [`TrieState::NO_TAIL`].
+    tail: u32,
 }
+
+impl TrieState {
+    const NO_TAIL: u32 = u32::MAX;
+}
+
+const _: () = assert!(std::mem::size_of::<TrieState>() == 16);
 
 impl Trie {
     const ROOT: u32 = 0;
@@ -936,29 +950,41 @@ impl Trie {
         let mut trie = Trie { states: Vec::with_capacity(children.len()), edges: Vec::new() };
         for (mut kids, tail) in children.into_iter().zip(ends) {
             kids.sort_unstable_by_key(|&(b, _)| b);
+            let (first_byte, first) = kids.first().copied().unwrap_or((0, 0));
             let start = trie.edges.len() as u32;
+            // At most 256 children, one per byte.
+            let len = kids.len() as u16;
             trie.edges.extend(kids);
-            trie.states.push(TrieState { edges: (start, trie.edges.len() as u32), tail });
+            let tail = tail.map_or(TrieState::NO_TAIL, |t| t.as_u32());
+            trie.states.push(TrieState { start, len, first_byte, first, tail });
         }
         Ok(trie)
     }
 
     fn children(&self, state: u32) -> &[(u8, u32)] {
-        let (start, end) = self.states[state as usize].edges;
-        &self.edges[start as usize..end as usize]
+        let s = &self.states[state as usize];
+        &self.edges[s.start as usize..s.start as usize + usize::from(s.len)]
     }
 
     /// The state after byte `b`, if some tail goes on with it. Most states past a first word
-    /// have one or two children: a linear search beats a binary one.
+    /// have one child, kept in the state; the others few: a linear search beats a binary one.
     #[inline]
     fn step(&self, state: u32, b: u8) -> Option<u32> {
-        self.children(state).iter().find(|&&(c, _)| c == b).map(|&(_, next)| next)
+        let s = &self.states[state as usize];
+        if s.len > 0 && s.first_byte == b {
+            return Some(s.first);
+        }
+        if s.len <= 1 {
+            return None;
+        }
+        self.children(state)[1..].iter().find(|&&(c, _)| c == b).map(|&(_, next)| next)
     }
 
     /// The tail that ends at `state`.
     #[inline]
     fn tail(&self, state: u32) -> Option<PatternID> {
-        self.states[state as usize].tail
+        let t = self.states[state as usize].tail;
+        (t != TrieState::NO_TAIL).then(|| PatternID::new_unchecked(t as usize))
     }
 }
 
