@@ -21,7 +21,7 @@
 //!    later full-name or surname mentions resolve to it. The role stated in the text wins over
 //!    the lexicon.
 
-use super::{Actor, Kind, Lexicon, RoleWord};
+use super::{Actor, AliasInfo, Kind, Lexicon, RoleWord};
 use crate::document::{Date, Paragraph};
 use crate::text::{self, TokKind, Token};
 use std::ops::Range;
@@ -126,17 +126,15 @@ impl Lexicon {
         while let Some(m) = self.matcher.next(text, pos, sent.end) {
             let (start, end) = (m.start(), m.end());
             pos = end;
-            let alias_id = self.pattern_alias[m.pattern().as_usize()] as usize;
-            let info = self.alias_info[alias_id];
-            let (actor, kind) = match info.undated {
-                Some(undated) => undated,
-                None => {
-                    let alias = &self.aliases[alias_id];
-                    let Some(&actor) = alias.actors.iter().find(|&&a| self.actors[a as usize].valid_on(date)) else {
-                        continue;
-                    };
-                    (actor, self.actors[actor as usize].kind)
-                }
+            let info = self.patterns[m.pattern().as_usize()];
+            let (actor, kind) = if info.actor != AliasInfo::DATED {
+                (info.actor, info.kind)
+            } else {
+                let alias = &self.aliases[info.alias as usize];
+                let Some(&actor) = alias.actors.iter().find(|&&a| self.actors[a as usize].valid_on(date)) else {
+                    continue;
+                };
+                (actor, self.actors[actor as usize].kind)
             };
             if kind == Kind::Ignore {
                 continue;
@@ -157,8 +155,8 @@ impl Lexicon {
             {
                 continue;
             }
-            if let Some(rule) = info.rule {
-                let rule = &self.rules[rule as usize];
+            if let Some(rule) = info.has_rule.then(|| self.aliases[info.alias as usize].rule).flatten() {
+                let rule = &self.rules[rule];
                 let says = |scope: &str, phrases: &super::Phrases| phrases.found_in(scope);
                 let sentence_text = &text[sent.clone()];
                 let para_text = &text[para.span.clone()];
@@ -186,10 +184,10 @@ impl Lexicon {
         let ActorRef::Lexicon(a) = mention.actor else {
             return;
         };
-        let actor = &self.actors[a as usize];
-        if actor.kind != Kind::Person || learned.iter().any(|l| l.actor == mention.actor) {
+        if self.kinds[a as usize] != Kind::Person || learned.iter().any(|l| l.actor == mention.actor) {
             return;
         }
+        let actor = &self.actors[a as usize];
         let mut words = text::tokens(text, mention.span.clone()).filter(|t| t.is_word());
         let Some(first) = words.next() else { return };
         let Some(last) = words.last() else { return };
@@ -241,8 +239,11 @@ impl Lexicon {
         at: (u32, u32),
     ) {
         let anchor = doc.mentions[m].clone();
-        let anchor_actor = doc.actor(self, anchor.actor);
-        if anchor_actor.kind == Kind::Person {
+        let person = match anchor.actor {
+            ActorRef::Lexicon(a) => self.kinds[a as usize] == Kind::Person,
+            ActorRef::Learned(_) => doc.actor(self, anchor.actor).kind == Kind::Person,
+        };
+        if person {
             return;
         }
         // Tokens after the anchor, skipping a possessive.
@@ -254,7 +255,7 @@ impl Lexicon {
         let Some((role_end_tok, role_span)) = self.role_phrase(text, text::tokens(text, after..sent.end)) else {
             return;
         };
-        let country = anchor_actor.country.clone();
+        let country = doc.actor(self, anchor.actor).country.clone();
         let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
         // Pattern A: a name follows the role.
         let mut i = role_end_tok + 1;

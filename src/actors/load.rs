@@ -244,16 +244,17 @@ fn build(
     // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")
     // also as capitalised, for sentence starts.
     let mut patterns: Vec<String> = Vec::with_capacity(aliases.len() * 2);
-    let mut pattern_alias = Vec::with_capacity(aliases.len() * 2);
+    let mut pattern_info = Vec::with_capacity(aliases.len() * 2);
     for (i, alias) in aliases.iter().enumerate() {
+        let info = AliasInfo::of(i, alias, &actors);
         patterns.push(alias.text.clone());
-        pattern_alias.push(i as u32);
+        pattern_info.push(info);
         let mut chars = alias.text.chars();
         if let Some(first) = chars.next().filter(|c| c.is_lowercase()) {
             let cap: String = first.to_uppercase().chain(chars).collect();
             if !alias_index.contains_key(&cap) {
                 patterns.push(cap);
-                pattern_alias.push(i as u32);
+                pattern_info.push(info);
             }
         }
     }
@@ -265,17 +266,16 @@ fn build(
         }
     };
     let ids = actors.iter().enumerate().map(|(i, a)| (a.id.clone(), i as u32)).collect();
-    let alias_info = aliases.iter().map(|a| AliasInfo::of(a, &actors)).collect();
     Some(Lexicon {
+        kinds: actors.iter().map(|a| a.kind).collect(),
         actors,
         countries,
         country_index,
         roles: RoleWords::new(roles),
         rules,
         ids,
-        pattern_alias,
         aliases,
-        alias_info,
+        patterns: pattern_info,
         matcher,
     })
 }

@@ -146,50 +146,61 @@ impl Phrases {
 /// The loaded, validated actor lexicon with its compiled matcher.
 pub struct Lexicon {
     actors: Vec<Actor>,
+    /// Each actor's kind, apart from the wide actor rows: checked for most mentions.
+    kinds: Vec<Kind>,
     countries: Vec<Country>,
     country_index: FxHashMap<String, usize>,
     roles: RoleWords,
     rules: Vec<ContextRule>,
     /// Actor id → row.
     ids: FxHashMap<String, u32>,
-    /// Pattern id → alias id.
-    pattern_alias: Vec<u32>,
     aliases: Vec<Alias>,
-    /// Per alias, what matching needs of it and of its actor, in a few bytes: read for every
-    /// match, where the alias and actor rows are several cache lines away.
-    alias_info: Vec<AliasInfo>,
+    /// Per pattern of the matcher (an alias, or an alias capitalised), its alias and what
+    /// matching needs of it and of its actor, in twelve bytes: read for every match, where the
+    /// alias and actor rows are several cache lines away.
+    patterns: Vec<AliasInfo>,
     matcher: PhraseMatcher,
 }
 
 /// The facts about an alias that every match looks at.
 #[derive(Debug, Clone, Copy)]
 struct AliasInfo {
+    /// Index into [`Lexicon::aliases`].
+    alias: u32,
     /// The alias's one actor, when it has one and that actor has no validity dates (most
-    /// aliases), with its kind; otherwise the actor depends on the article's date.
-    undated: Option<(u32, Kind)>,
+    /// aliases), and its kind; [`AliasInfo::DATED`] when the actor depends on the article's date.
+    actor: u32,
+    kind: Kind,
     /// Every letter of the alias is uppercase ("US", "UN"): not trusted in a shouting sentence.
     all_caps: bool,
-    /// See [`Alias::single_word`] and [`Alias::rule`].
+    /// See [`Alias::single_word`].
     single_word: bool,
-    rule: Option<u32>,
+    /// The alias has a context rule ([`Alias::rule`]).
+    has_rule: bool,
 }
 
 impl AliasInfo {
-    fn of(alias: &Alias, actors: &[Actor]) -> AliasInfo {
-        let undated = match alias.actors[..] {
+    const DATED: u32 = u32::MAX;
+
+    fn of(index: usize, alias: &Alias, actors: &[Actor]) -> AliasInfo {
+        let (actor, kind) = match alias.actors[..] {
             [a] if actors[a as usize].valid_from.is_none() && actors[a as usize].valid_to.is_none() => {
-                Some((a, actors[a as usize].kind))
+                (a, actors[a as usize].kind)
             }
-            _ => None,
+            _ => (Self::DATED, Kind::Ignore),
         };
         AliasInfo {
-            undated,
+            alias: index as u32,
+            actor,
+            kind,
             all_caps: alias.text.chars().all(|c| !c.is_lowercase()),
             single_word: alias.single_word,
-            rule: alias.rule.map(|r| r as u32),
+            has_rule: alias.rule.is_some(),
         }
     }
 }
+
+const _: () = assert!(std::mem::size_of::<AliasInfo>() == 12);
 
 /// One alias text and the actors (rows) it may denote, most recent role first.
 #[derive(Debug, Clone)]
