@@ -711,6 +711,29 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Context phrases are found where a search for each, with the whole-word test, finds one.
+        #[test]
+        fn context_phrases_are_found_as_by_separate_searches(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "Gov.", "Gov", "R-Ga.", "R-Ga", "(R)", "R", "Peach State", "Peach", "State", "county", "counties",
+                    "Kemp", "x", " ", " ", ",", ".", "-", "(", ")", "é", "’s", "Atlanta", "Atlantans",
+                ]),
+                0..16,
+            ),
+        ) {
+            let list = ["Gov.", "R-Ga.", "(R)", "Peach State", "county", "Kemp", "Atlanta"];
+            let phrases = super::super::Phrases::new(&list.map(String::from)).unwrap();
+            let text = parts.concat();
+            // At every position, overlapping occurrences included.
+            let want = list.iter().any(|p| {
+                (0..text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .any(|i| text[i..].starts_with(p) && is_boundary(&text, i, i + p.len()))
+            });
+            proptest::prop_assert_eq!(phrases.found_in(&text), want, "{:?}", text);
+        }
+
         /// The first overlapping mention, as a scan of the list finds it.
         #[test]
         fn overlaps_agree_with_a_scan(
@@ -841,11 +864,21 @@ mod tests {
     fn helpers() {
         assert_eq!(slug("Wang Wenbin"), "wang-wenbin");
         assert_eq!(slug("José Ángel  O'Neil"), "josé-ángel-o-neil");
-        let seattle = super::super::Phrases::new(&["Seattle".to_string(), "Wash".to_string()]);
+        let phrases = |list: &[&str]| {
+            super::super::Phrases::new(&list.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let seattle = phrases(&["Seattle", "Wash"]);
         assert!(seattle.found_in("in Seattle, Wash."));
         assert!(seattle.found_in("Seattleish, Wash."));
         assert!(!seattle.found_in("in Seattleish Washes"));
-        assert!(!super::super::Phrases::new(&[]).found_in("anything"));
+        assert!(!phrases(&[]).found_in("anything"));
+        // Phrases ending or starting with punctuation, whole words only.
+        let georgia = phrases(&["Gov.", "R-Ga.", "(R)", "Peach State", "county"]);
+        assert!(georgia.found_in("Gov. Kemp"));
+        assert!(georgia.found_in("Ossoff (R) said"));
+        assert!(!georgia.found_in("x(R)y") && georgia.found_in("Sen. Perdue, R-Ga., said"));
+        assert!(georgia.found_in("the Peach State's") && !georgia.found_in("Peach Statewide"));
+        assert!(!georgia.found_in("counties and Gov") && georgia.found_in("a county"));
         assert!(is_shouting("BREAKING: US AND UK SIGN DEAL"));
         assert!(!is_shouting("The US and UK sign a deal"));
         // At the threshold: three all-caps words and two others is 60 %; a third other is not.

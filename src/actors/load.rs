@@ -238,7 +238,12 @@ fn build(
         if unless.is_empty() {
             problems.push(rules_file.problem(line, "unless_context is empty"));
         }
-        rules.push(ContextRule { unless: Phrases::new(&unless), keep: Phrases::new(&list(&r[3])) });
+        match (Phrases::new(&unless), Phrases::new(&list(&r[3]))) {
+            (Ok(unless), Ok(keep)) => rules.push(ContextRule { unless, keep }),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(rules_file.problem(line, format!("cannot build the context matcher: {e}")));
+            }
+        }
     }
 
     // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")

@@ -106,40 +106,51 @@ pub enum RoleWord {
 /// A context rule of `disambiguation.csv`: the alias is not the actor when its sentence has an
 /// `unless` phrase and no `keep` phrase, or its paragraph has an `unless` phrase and no `keep`
 /// phrase ("Georgia" next to "Atlanta" is the US state; next to "Tbilisi" the country).
-#[derive(Debug, Clone)]
 pub(crate) struct ContextRule {
     pub unless: Phrases,
     pub keep: Phrases,
 }
 
-/// A rule's list of context phrases, each with its searcher built once: "Washington" is among
-/// the most frequent aliases, and each of its mentions looks for some twenty phrases in its
-/// paragraph.
-#[derive(Debug, Clone)]
-pub(crate) struct Phrases(Vec<memchr::memmem::Finder<'static>>);
+/// A rule's list of context phrases, searched for all at once: "Washington" is among the most
+/// frequent aliases, and each of its mentions looks for some twenty phrases in its sentence and
+/// paragraph. Phrases that start with a letter or digit (all the shipped ones) go to a phrase
+/// matcher, one pass over the text; any other is searched for on its own.
+pub(crate) struct Phrases {
+    words: PhraseMatcher,
+    others: Vec<memchr::memmem::Finder<'static>>,
+}
 
 impl Phrases {
-    pub(crate) fn new(phrases: &[String]) -> Phrases {
-        Phrases(phrases.iter().map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned()).collect())
+    pub(crate) fn new(phrases: &[String]) -> Result<Phrases, crate::phrases::BuildError> {
+        let starts_word = |p: &&String| p.chars().next().is_some_and(char::is_alphanumeric);
+        let words = PhraseMatcher::new(phrases.iter().filter(starts_word), false)?;
+        let others = phrases
+            .iter()
+            .filter(|p| !starts_word(p))
+            .map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned())
+            .collect();
+        Ok(Phrases { words, others })
     }
 
-    /// Whether `hay` contains one of the phrases as whole words.
+    /// Whether `hay` contains one of the phrases as whole words (nothing alphanumeric just
+    /// before or after it).
     pub(crate) fn found_in(&self, hay: &str) -> bool {
-        self.0.iter().any(|finder| {
-            // Every occurrence, overlapping ones included: the first may fail the boundary test.
-            let mut from = 0;
-            while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
-                let start = from + off;
-                if find::is_boundary(hay, start, start + finder.needle().len()) {
-                    return true;
+        self.words.next(hay, 0, hay.len()).is_some()
+            || self.others.iter().any(|finder| {
+                // Every occurrence, overlapping ones included: the first may fail the boundary test.
+                let mut from = 0;
+                while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
+                    let start = from + off;
+                    if find::is_boundary(hay, start, start + finder.needle().len()) {
+                        return true;
+                    }
+                    from = start + 1;
+                    while !hay.is_char_boundary(from) {
+                        from += 1;
+                    }
                 }
-                from = start + 1;
-                while !hay.is_char_boundary(from) {
-                    from += 1;
-                }
-            }
-            false
-        })
+                false
+            })
     }
 }
 
