@@ -4,6 +4,7 @@
 //! ```text
 //! cargo build --release --example find_ir
 //! valgrind --tool=callgrind target/release/examples/find_ir SLICE.jsonl [PASSES]
+//! LEX=lexicons target/release/examples/find_ir SLICE.jsonl   # lexicons from a folder
 //! ```
 use newsstance::pipeline::Engines;
 fn main() {

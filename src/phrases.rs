@@ -29,12 +29,13 @@ pub struct BuildError {
 /// Such a matcher keys each phrase on its *anchor*, the first word that does not start with an
 /// ASCII lowercase letter ("West" in "the West", "The" in "in The Hague"), and checks the
 /// lowercase words before it (the phrase's *head*: "the ", "in ") backwards once the anchor is
-/// found. Then the scan skips lowercase words with a mask over sixteen (or eight) bytes at a
-/// time. Phrases with no such word ("western nations", "the pope") are anchored on a word whose
-/// first letter is rare in running text ("western", "pope"; see [`lowercase_cover`]); the mask
-/// then lets through the lowercase words that start with those letters (up to
-/// [`MAX_LOWER_FIRSTS`] letters; beyond that, every word is looked up as in a case-folding
-/// matcher).
+/// found. Then the scan skips lowercase words with a mask over thirty-two (AVX2), sixteen (SSE2)
+/// or eight bytes at a time. Phrases with no such word ("western nations", "the pope") are
+/// anchored on a word whose first letter is rare in running text ("western", "pope"; see
+/// [`lowercase_cover`]); the mask then lets through the lowercase words that start with those
+/// letters (up to [`MAX_LOWER_FIRSTS`] letters; beyond that, every word is looked up as in a
+/// case-folding matcher), and in the SIMD scans only those that start with the anchors' first
+/// two bytes ("po", "we").
 pub struct PhraseMatcher {
     /// Continues phrases past their first word: the walk after a first word is a step or two,
     /// and anchored walks need no failure links, so a plain trie (built in a few milliseconds,
@@ -581,7 +582,7 @@ impl PhraseMatcher {
     }
 
     /// The first phrase at the word starts of the ASCII block `text[pos..pos + N]`, given as
-    /// masks with `BITS` bits a byte (1 from SSE2, 8 from the eight-byte scan, where the flag is
+    /// masks with `BITS` bits a byte (1 from SSE2 or AVX2, 8 from the eight-byte scan, where the flag is
     /// a byte's high bit): `starts` where a candidate word starts, `ends` at each byte that is
     /// not a letter or digit (a word's end, unless it runs past the block).
     #[inline(always)]

@@ -3,8 +3,9 @@
 //!
 //! The lexicon is data (`lexicons/countries.csv`, `lexicons/actors.csv`, `lexicons/roles.csv`,
 //! `lexicons/disambiguation.csv`), validated as a whole at load time. Matching (see [`find`]) is
-//! one Aho-Corasick pass per sentence plus a few documented guards; people introduced with a
-//! role ("Kremlin spokesman Dmitry Peskov") are learned per document.
+//! one pass of the phrase matcher ([`crate::phrases`]) per sentence plus a few documented
+//! guards; people introduced with a role ("Kremlin spokesman Dmitry Peskov") are learned per
+//! document.
 
 mod find;
 mod load;
