@@ -252,6 +252,13 @@ impl Lexicon {
             anchor.span.end + ["'s", "’s", "'", "’"].iter().find(|p| rest.starts_with(**p)).map_or(0, |p| p.len());
         // Most mentions ("Russia", "Chinese troops", "China Daily") start no role phrase: it is
         // decided on the few words it reads, before anything is collected.
+        // Most often the next word starts with a letter no role word starts with, or with a
+        // digit or punctuation: no role phrase.
+        match text.as_bytes()[after..sent.end].iter().find(|b| !matches!(b, b' ' | b'\t'..=b'\r')) {
+            None => return,
+            Some(&b) if b.is_ascii() && !b.is_ascii_uppercase() && !self.roles.may_start(b) => return,
+            Some(_) => {}
+        }
         let Some((role_end_tok, role_span)) = self.role_phrase(text, text::tokens(text, after..sent.end)) else {
             return;
         };

@@ -272,6 +272,11 @@ impl RoleWords {
         RoleWords { words, lengths }
     }
 
+    /// Whether some role word starts with byte `b` (either ASCII case).
+    fn may_start(&self, b: u8) -> bool {
+        self.lengths[usize::from(b)] != 0
+    }
+
     fn get(&self, word: &str) -> Option<RoleWord> {
         let &first = word.as_bytes().first()?;
         if word.len() > Self::MAX_LEN || self.lengths[usize::from(first)] & (1 << (word.len() - 1)) == 0 {
