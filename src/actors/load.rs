@@ -164,12 +164,7 @@ fn build(
                 None => {
                     alias_index.insert(alias.to_string(), aliases.len());
                     alias_origin.push((line, country.to_string()));
-                    aliases.push(Alias {
-                        text: alias.to_string(),
-                        actors: vec![index],
-                        single_word: !alias.contains(char::is_whitespace),
-                        rule: None,
-                    });
+                    aliases.push(Alias { text: alias.to_string(), actors: vec![index], rule: None });
                 }
             }
         }
@@ -205,10 +200,14 @@ fn build(
                 continue;
             }
         };
-        if word.is_empty() || word.len() > 32 || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ') {
-            problems.push(
-                roles_file.problem(line, format!("word `{word}` must be one lowercase word of at most 32 bytes")),
-            );
+        if word.is_empty()
+            || word.len() > RoleWords::MAX_LEN
+            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
+        {
+            problems.push(roles_file.problem(
+                line,
+                format!("word `{word}` must be one lowercase word of at most {} bytes", RoleWords::MAX_LEN),
+            ));
             continue;
         }
         if roles.insert(word.to_string(), ty).is_some() {

@@ -185,7 +185,7 @@ struct AliasInfo {
     kind: Kind,
     /// Every letter of the alias is uppercase ("US", "UN"): not trusted in a shouting sentence.
     all_caps: bool,
-    /// See [`Alias::single_word`].
+    /// The alias is one word (no whitespace): a candidate for the name guard (rule 4).
     single_word: bool,
     /// The alias has a context rule ([`Alias::rule`]).
     has_rule: bool,
@@ -206,7 +206,7 @@ impl AliasInfo {
             actor,
             kind,
             all_caps: alias.text.chars().all(|c| !c.is_lowercase()),
-            single_word: alias.single_word,
+            single_word: !alias.text.contains(char::is_whitespace),
             has_rule: alias.rule.is_some(),
         }
     }
@@ -219,7 +219,6 @@ const _: () = assert!(std::mem::size_of::<AliasInfo>() == 12);
 struct Alias {
     text: String,
     actors: Vec<u32>,
-    single_word: bool,
     /// Index into `rules` of a context rule for this alias, if any.
     rule: Option<usize>,
 }
@@ -259,7 +258,7 @@ struct RoleWords {
 
 impl RoleWords {
     /// Longest role word, in bytes (the loader rejects longer ones).
-    const MAX_LEN: usize = 32;
+    pub(crate) const MAX_LEN: usize = 32;
 
     fn new(words: FxHashMap<String, RoleWord>) -> RoleWords {
         let mut lengths = [0u32; 256];
