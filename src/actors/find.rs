@@ -250,10 +250,10 @@ impl Lexicon {
         let rest = &text[anchor.span.end..sent.end];
         let after =
             anchor.span.end + ["'s", "’s", "'", "’"].iter().find(|p| rest.starts_with(**p)).map_or(0, |p| p.len());
-        // Most mentions ("Russia", "Chinese troops", "China Daily") start no role phrase: it is
-        // decided on the few words it reads, before anything is collected.
-        // Most often the next word starts with a letter no role word starts with, or with a
-        // digit or punctuation: no role phrase.
+        // Most mentions ("Russia", "Chinese troops", "China Daily") start no role phrase. Most
+        // often the next word's first byte says so (a letter no role word starts with, a digit,
+        // punctuation); otherwise the role phrase is decided on the few words it reads, before
+        // the tokens for a name are collected.
         match text.as_bytes()[after..sent.end].iter().find(|b| !matches!(b, b' ' | b'\t'..=b'\r')) {
             None => return,
             Some(&b) if b.is_ascii() && !b.is_ascii_uppercase() && !self.roles.may_start(b) => return,
@@ -484,7 +484,7 @@ impl Lexicon {
                     // An overridden lexicon person: the text's role wins.
                     if existing.via == Via::Alias
                         && matches!(l.actor, ActorRef::Learned(_))
-                        && matches!(existing.actor, ActorRef::Lexicon(a) if self.actors[a as usize].kind == Kind::Person)
+                        && matches!(existing.actor, ActorRef::Lexicon(a) if self.kinds[a as usize] == Kind::Person)
                     {
                         existing.actor = l.actor;
                         existing.via = Via::Name;
