@@ -740,54 +740,70 @@ struct LowerStarts<'a> {
     all: bool,
 }
 
+/// The body of [`block16`] and [`block32`], which compute the same masks with SSE2's and AVX2's
+/// intrinsics: given the vector type, the mask's integer type, and the load, and, or, cmpeq,
+/// cmpgt, set1 and movemask instructions of the width. Expanded inside `unsafe`, where those
+/// instructions are available and `$block` has at least `$width` bytes.
+#[cfg(target_arch = "x86_64")]
+macro_rules! block_masks {
+    ($block:ident, $lower:ident, $width:literal, $vector:ty, $mask:ty,
+     $load:ident, $and:ident, $or:ident, $eq:ident, $gt:ident, $set1:ident, $movemask:ident) => {{
+        let x = $load($block.as_ptr().cast::<$vector>());
+        // Signed compares: non-ASCII bytes are negative, so in no range.
+        let range = |lo: u8, hi: u8| $and($gt(x, $set1(lo as i8 - 1)), $gt($set1(hi as i8 + 1), x));
+        let capital_or_digit = $or(range(b'A', b'Z'), range(b'0', b'9'));
+        let alnum = $movemask($or(capital_or_digit, range(b'a', b'z'))) as $mask;
+        let may = match $lower {
+            LowerStarts { all: true, .. } => alnum,
+            LowerStarts { pairs: Some(pairs), .. } if $block.len() > $width => {
+                let next = $load($block.as_ptr().add(1).cast::<$vector>());
+                let mut m = capital_or_digit;
+                for &[a, b] in *pairs {
+                    m = $or(m, $and($eq(x, $set1(a as i8)), $eq(next, $set1(b as i8))));
+                }
+                $movemask(m) as $mask
+            }
+            LowerStarts { firsts, .. } => {
+                let mut m = capital_or_digit;
+                for &b in *firsts {
+                    m = $or(m, $eq(x, $set1(b as i8)));
+                }
+                $movemask(m) as $mask
+            }
+        };
+        let non_ascii = $movemask(x) as $mask;
+        BlockMasks { alnum: alnum.into(), may: may.into(), non_ascii: non_ascii.into(), width: $width }
+    }};
+}
+
 /// [`BlockMasks`] of sixteen bytes (`block` has at least sixteen; a seventeenth, if there,
 /// serves the pairs of [`LowerStarts`]).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn block16(block: &[u8], lower: &LowerStarts) -> BlockMasks {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
     };
     assert!(block.len() >= 16);
     // SAFETY: SSE2 is part of every x86_64 target, so these instructions exist; the unaligned
     // loads read the first sixteen bytes of `block`, which has that many, and bytes 1 to 16
     // only when it has seventeen.
     unsafe {
-        let x = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-        // Signed compares: non-ASCII bytes are negative, so in no range.
-        let range = |lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(x, _mm_set1_epi8(lo as i8 - 1)),
-                _mm_cmplt_epi8(x, _mm_set1_epi8(hi as i8 + 1)),
-            )
-        };
-        let capital_or_digit = _mm_or_si128(range(b'A', b'Z'), range(b'0', b'9'));
-        let alnum = _mm_movemask_epi8(_mm_or_si128(capital_or_digit, range(b'a', b'z'))) as u16;
-        let may = match lower {
-            LowerStarts { all: true, .. } => alnum,
-            LowerStarts { pairs: Some(pairs), .. } if block.len() > 16 => {
-                let next = _mm_loadu_si128(block.as_ptr().add(1).cast::<__m128i>());
-                let mut m = capital_or_digit;
-                for &[a, b] in *pairs {
-                    let pair = _mm_and_si128(
-                        _mm_cmpeq_epi8(x, _mm_set1_epi8(a as i8)),
-                        _mm_cmpeq_epi8(next, _mm_set1_epi8(b as i8)),
-                    );
-                    m = _mm_or_si128(m, pair);
-                }
-                _mm_movemask_epi8(m) as u16
-            }
-            LowerStarts { firsts, .. } => {
-                let mut m = capital_or_digit;
-                for &b in *firsts {
-                    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)));
-                }
-                _mm_movemask_epi8(m) as u16
-            }
-        };
-        let non_ascii = _mm_movemask_epi8(x) as u16;
-        BlockMasks { alnum: alnum.into(), may: may.into(), non_ascii: non_ascii.into(), width: 16 }
+        block_masks!(
+            block,
+            lower,
+            16,
+            __m128i,
+            u16,
+            _mm_loadu_si128,
+            _mm_and_si128,
+            _mm_or_si128,
+            _mm_cmpeq_epi8,
+            _mm_cmpgt_epi8,
+            _mm_set1_epi8,
+            _mm_movemask_epi8
+        )
     }
 }
 
@@ -808,40 +824,20 @@ unsafe fn block32(block: &[u8], lower: &LowerStarts) -> BlockMasks {
     // SAFETY: the caller guarantees AVX2; the unaligned loads read the first thirty-two bytes
     // of `block`, which has that many, and bytes 1 to 32 only when it has thirty-three.
     unsafe {
-        let x = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
-        // Signed compares: non-ASCII bytes are negative, so in no range.
-        let range = |lo: u8, hi: u8| {
-            _mm256_and_si256(
-                _mm256_cmpgt_epi8(x, _mm256_set1_epi8(lo as i8 - 1)),
-                _mm256_cmpgt_epi8(_mm256_set1_epi8(hi as i8 + 1), x),
-            )
-        };
-        let capital_or_digit = _mm256_or_si256(range(b'A', b'Z'), range(b'0', b'9'));
-        let alnum = _mm256_movemask_epi8(_mm256_or_si256(capital_or_digit, range(b'a', b'z'))) as u32;
-        let may = match lower {
-            LowerStarts { all: true, .. } => alnum,
-            LowerStarts { pairs: Some(pairs), .. } if block.len() > 32 => {
-                let next = _mm256_loadu_si256(block.as_ptr().add(1).cast::<__m256i>());
-                let mut m = capital_or_digit;
-                for &[a, b] in *pairs {
-                    let pair = _mm256_and_si256(
-                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8(a as i8)),
-                        _mm256_cmpeq_epi8(next, _mm256_set1_epi8(b as i8)),
-                    );
-                    m = _mm256_or_si256(m, pair);
-                }
-                _mm256_movemask_epi8(m) as u32
-            }
-            LowerStarts { firsts, .. } => {
-                let mut m = capital_or_digit;
-                for &b in *firsts {
-                    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b as i8)));
-                }
-                _mm256_movemask_epi8(m) as u32
-            }
-        };
-        let non_ascii = _mm256_movemask_epi8(x) as u32;
-        BlockMasks { alnum: alnum.into(), may: may.into(), non_ascii: non_ascii.into(), width: 32 }
+        block_masks!(
+            block,
+            lower,
+            32,
+            __m256i,
+            u32,
+            _mm256_loadu_si256,
+            _mm256_and_si256,
+            _mm256_or_si256,
+            _mm256_cmpeq_epi8,
+            _mm256_cmpgt_epi8,
+            _mm256_set1_epi8,
+            _mm256_movemask_epi8
+        )
     }
 }
 
