@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod document;
 pub mod eval;
 pub mod explain;
+pub mod labels;
 pub mod lexicon;
 pub mod phrases;
 pub mod pipeline;

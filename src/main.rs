@@ -108,6 +108,35 @@ enum Command {
     /// Train the target-sentiment model.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Draw corpus paragraphs for labelling (see labels/README.md).
+    #[command(subcommand)]
+    Sample(SampleCommand),
+}
+
+#[derive(Subcommand)]
+enum SampleCommand {
+    /// Paragraphs naming at least two countries/blocs, drawn in a seeded random order, split by
+    /// article; writes OUT/{train,dev,test}.jsonl with `doc_id, paragraph, hash, actors, text`.
+    /// The text is for the labellers only: keep OUT outside the project.
+    Stance {
+        /// The corpus (any `score` input).
+        corpus: Vec<PathBuf>,
+        /// Article ids never to draw (one per line).
+        #[arg(long, value_name = "FILE")]
+        reserved: PathBuf,
+        #[arg(long, default_value = "newsstance-stance-v1")]
+        seed: String,
+        #[arg(long, default_value_t = 10_000)]
+        train: usize,
+        #[arg(long, default_value_t = 800)]
+        dev: usize,
+        #[arg(long, default_value_t = 800)]
+        test: usize,
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -295,6 +324,42 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 None => eval::evaluate(&engines.target, &engines.vader, &examples, None)?,
             };
             out(&report.to_string())?;
+            Ok(exit::OK)
+        }
+        Command::Sample(SampleCommand::Stance { corpus, reserved, seed, train, dev, test, out: dir, lexicons }) => {
+            use newsstance::labels::{self, Split};
+            let engines = load_engines(&lexicons)?;
+            let reserved = labels::read_id_list(
+                &std::fs::read_to_string(&reserved).with_context(|| format!("reading {}", reserved.display()))?,
+            );
+            let (files, errors) = newsstance::corpus::discover(&corpus);
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let all = labels::candidates(&engines, &files, &reserved, 2, &seed);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            for (split, n) in [(Split::Train, train), (Split::Dev, dev), (Split::Test, test)] {
+                let path = dir.join(format!("{}.jsonl", split.name()));
+                let mut w = std::io::BufWriter::new(
+                    std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+                );
+                let picked: Vec<_> = all.iter().filter(|c| c.split == split).take(n).collect();
+                for c in &picked {
+                    let line = serde_json::json!({
+                        "doc_id": c.doc_id, "paragraph": c.paragraph, "hash": c.hash,
+                        "actors": c.actors, "text": c.text,
+                    });
+                    writeln!(w, "{line}")?;
+                }
+                w.flush()?;
+                eprintln!(
+                    "newsstance: {} {} paragraphs (of {} candidates) in {}",
+                    picked.len(),
+                    split.name(),
+                    all.iter().filter(|c| c.split == split).count(),
+                    path.display()
+                );
+            }
             Ok(exit::OK)
         }
         Command::Train(TrainCommand::Newsmtsc { file, out }) => {

@@ -1,0 +1,171 @@
+//! Labelled real news, kept by reference: which corpus paragraphs were drawn for labelling, in
+//! which split, and the labels readers gave them.
+//!
+//! The corpus's terms forbid copying its text into the project, so a labelled paragraph is kept as
+//! its article id, its 1-based paragraph number (as `score` numbers them in `paragraphs.csv`) and
+//! a hash of its text ([`text_hash`]). Loading labels against the corpus re-segments each article
+//! and checks the hash: a change of corpus or of segmentation is an error, not silent drift.
+//!
+//! Splits are by article ([`split_of`]), from a hash of the article id, so every paragraph of an
+//! article falls in the same split whatever was sampled, and a rerun draws the same sample.
+
+use std::collections::HashSet;
+
+use crate::corpus::{self, InputFile, Record};
+use crate::pipeline::{self, Engines};
+
+/// Where an article's paragraphs go: fixed by its id alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Split {
+    Train,
+    Dev,
+    Test,
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Dev => "dev",
+            Split::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Split> {
+        match s {
+            "train" => Some(Split::Train),
+            "dev" => Some(Split::Dev),
+            "test" => Some(Split::Test),
+            _ => None,
+        }
+    }
+}
+
+/// The split of an article: BLAKE3 of `split:` + id, first eight bytes as a number; the lowest
+/// 12 % go to test, the next 12 % to dev, the rest to train. Documented in `labels/README.md`.
+pub fn split_of(doc_id: &str) -> Split {
+    let h = hash_u64("split:", doc_id);
+    let bucket = h % 100;
+    if bucket < 12 {
+        Split::Test
+    } else if bucket < 24 {
+        Split::Dev
+    } else {
+        Split::Train
+    }
+}
+
+/// The first sixteen hex digits of BLAKE3 of a paragraph's text as the pipeline segments it.
+pub fn text_hash(text: &str) -> String {
+    let h = blake3::hash(text.as_bytes());
+    h.to_hex()[..16].to_string()
+}
+
+/// A stable 64-bit hash of `salt` + `key` (BLAKE3, little-endian first eight bytes).
+pub fn hash_u64(salt: &str, key: &str) -> u64 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(salt.as_bytes());
+    hasher.update(key.as_bytes());
+    let b = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&b.as_bytes()[..8]);
+    u64::from_le_bytes(first)
+}
+
+/// One corpus paragraph offered for labelling.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub doc_id: String,
+    pub paragraph: u32,
+    pub hash: String,
+    pub split: Split,
+    /// Distinct country/bloc codes the actor stage finds, in first-mention order.
+    pub actors: Vec<String>,
+    /// The paragraph text: for the labelling files only, never stored in the project.
+    pub text: String,
+    /// The sampling order: a hash of the key with the sample's seed.
+    pub order: u64,
+}
+
+/// Every paragraph of the corpus that names at least `min_actors` distinct countries or blocs,
+/// outside the reserved articles, with its split and sampling order.
+pub fn candidates(
+    engines: &Engines,
+    inputs: &[InputFile],
+    reserved: &HashSet<String>,
+    min_actors: usize,
+    seed: &str,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for input in inputs {
+        for record in corpus::open(input) {
+            let Record::Document(doc) = record else { continue };
+            if reserved.contains(&doc.id) {
+                continue;
+            }
+            let a = pipeline::analyse(engines, &doc);
+            let result = pipeline::process(engines, &doc);
+            let split = split_of(&doc.id);
+            // `process` numbers paragraphs as the reports do (a skipped oversized paragraph keeps
+            // its number); its rows are in the order of `analyse`'s paragraphs.
+            for (p, row) in a.paragraphs.iter().zip(&result.paragraphs) {
+                let actors: Vec<String> = row.actors.split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
+                if actors.len() < min_actors {
+                    continue;
+                }
+                let text = &doc.text[p.span.clone()];
+                let key = format!("{}#{}", doc.id, row.paragraph);
+                out.push(Candidate {
+                    doc_id: doc.id.clone(),
+                    paragraph: row.paragraph,
+                    hash: text_hash(text),
+                    split,
+                    actors,
+                    text: text.to_string(),
+                    order: hash_u64(seed, &key),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.doc_id.cmp(&b.doc_id)));
+    out
+}
+
+/// Reads a list of article ids, one per line (blank lines and `#` comments skipped).
+pub fn read_id_list(text: &str) -> HashSet<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_is_fixed_by_id_and_roughly_proportioned() {
+        assert_eq!(split_of("abc"), split_of("abc"));
+        let mut counts = [0usize; 3];
+        for i in 0..10_000 {
+            let s = split_of(&format!("doc{i}"));
+            counts[s as usize] += 1;
+        }
+        // 76 / 12 / 12 %, within sampling noise.
+        assert!((7_300..7_900).contains(&counts[0]), "{counts:?}");
+        assert!((1_050..1_350).contains(&counts[1]), "{counts:?}");
+        assert!((1_050..1_350).contains(&counts[2]), "{counts:?}");
+    }
+
+    #[test]
+    fn text_hash_is_sixteen_hex_digits_and_changes_with_text() {
+        let a = text_hash("Russia condemned the strike.");
+        assert_eq!(a.len(), 16);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, text_hash("Russia condemned the strike"));
+    }
+
+    #[test]
+    fn id_list_skips_comments_and_blanks() {
+        let ids = read_id_list("# reserved\nabc\n\n  def  \n");
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains("def"));
+    }
+}
