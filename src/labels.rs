@@ -131,6 +131,71 @@ pub fn candidates(
     out
 }
 
+/// One actor mention offered for labelling (coverage sentiment and whether it is the actor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MentionCandidate {
+    pub doc_id: String,
+    pub paragraph: u32,
+    /// 1-based sentence in the paragraph.
+    pub sentence: u32,
+    /// Byte offsets of the mention within the sentence.
+    pub start: usize,
+    pub end: usize,
+    /// [`text_hash`] of the sentence.
+    pub hash: String,
+    pub split: Split,
+    pub actor: String,
+    pub country: String,
+    pub name: String,
+    /// For the labelling files only: the paragraph and the sentence.
+    pub paragraph_text: String,
+    pub sentence_text: String,
+    pub order: u64,
+}
+
+/// Every actor mention of the corpus outside the reserved articles, in seeded random order.
+pub fn mention_candidates(
+    engines: &Engines,
+    inputs: &[InputFile],
+    reserved: &HashSet<String>,
+    seed: &str,
+) -> Vec<MentionCandidate> {
+    let mut out = Vec::new();
+    for input in inputs {
+        for record in corpus::open(input) {
+            let Record::Document(doc) = record else { continue };
+            if reserved.contains(&doc.id) {
+                continue;
+            }
+            let a = pipeline::analyse(engines, &doc);
+            let result = pipeline::process(engines, &doc);
+            let split = split_of(&doc.id);
+            for (m, row) in a.actors.mentions.iter().zip(&result.mentions) {
+                let para = &a.paragraphs[m.paragraph as usize];
+                let sent = para.sentences[m.sentence as usize].clone();
+                let key = format!("{}#{}#{}#{}", doc.id, row.paragraph, row.sentence, m.span.start - sent.start);
+                out.push(MentionCandidate {
+                    doc_id: doc.id.clone(),
+                    paragraph: row.paragraph,
+                    sentence: row.sentence,
+                    start: m.span.start - sent.start,
+                    end: m.span.end - sent.start,
+                    hash: text_hash(&doc.text[sent.clone()]),
+                    split,
+                    actor: row.actor.id.to_string(),
+                    country: row.actor.country.to_string(),
+                    name: row.actor.name.to_string(),
+                    paragraph_text: doc.text[para.span.clone()].to_string(),
+                    sentence_text: doc.text[sent].to_string(),
+                    order: hash_u64(seed, &key),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.doc_id.cmp(&b.doc_id)));
+    out
+}
+
 /// Reads a list of article ids, one per line (blank lines and `#` comments skipped).
 pub fn read_id_list(text: &str) -> HashSet<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect()

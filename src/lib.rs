@@ -20,5 +20,6 @@ pub mod report;
 pub mod run;
 pub mod segment;
 pub mod stance;
+pub mod syntax;
 pub mod text;
 pub mod tone;

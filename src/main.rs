@@ -108,6 +108,14 @@ enum Command {
     /// Train the target-sentiment model.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Tokenize, tag and parse text, one sentence per block of CoNLL-U: what the stages see.
+    Parse {
+        /// An input file of `score` (.txt, .jsonl, .csv, .gz: every paragraph of every record) or
+        /// any other text file; stdin when absent.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
     /// Draw corpus paragraphs for labelling (see labels/README.md).
     #[command(subcommand)]
     Sample(SampleCommand),
@@ -137,6 +145,22 @@ enum SampleCommand {
         #[command(flatten)]
         lexicons: LexiconArg,
     },
+    /// Actor mentions drawn in a seeded random order (all splits; the split of each is its
+    /// article's); writes OUT/mentions.jsonl with the keys, the actor and, for the labellers
+    /// only, the paragraph and sentence text. Keep OUT outside the project.
+    Mentions {
+        corpus: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        reserved: PathBuf,
+        #[arg(long, default_value = "newsstance-mentions-v1")]
+        seed: String,
+        #[arg(long, default_value_t = 3_000)]
+        count: usize,
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +174,14 @@ enum LexiconCommand {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// Tagger and parser on a CoNLL-U file with gold words: UPOS, XPOS, UAS, LAS (punctuation
+    /// counted, LAS on universal relations, as CoNLL 2018) and F1 of key relations.
+    Syntax {
+        /// A .conllu or .conllu.gz file (e.g. ../shared/treebank/en_ewt/test.conllu.gz).
+        file: PathBuf,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
     /// Target-dependent sentiment on a NewsMTSC jsonl file: macro-F1, accuracy, per-class
     /// precision/recall/F1 and the confusion matrix.
     Newsmtsc {
@@ -164,6 +196,22 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum TrainCommand {
+    /// Train the part-of-speech tagger and dependency parser on a Universal Dependencies
+    /// treebank folder (its train.conllu[.gz]); writes OUT/syntax/tagger.txt.gz and parser.txt.gz.
+    /// The same data gives byte-identical files.
+    Syntax {
+        /// Folder with train.conllu or train.conllu.gz (e.g. ../shared/treebank/en_ewt).
+        treebank: PathBuf,
+        /// Lexicon folder to write into.
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+        /// Training passes of the tagger (chosen on dev).
+        #[arg(long, default_value_t = 8)]
+        tagger_epochs: usize,
+        /// Training passes of the parser (chosen on dev).
+        #[arg(long, default_value_t = 15)]
+        parser_epochs: usize,
+    },
     /// Train the target-sentiment weights from a NewsMTSC training file (train.jsonl only).
     Newsmtsc {
         file: PathBuf,
@@ -360,6 +408,119 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                     path.display()
                 );
             }
+            Ok(exit::OK)
+        }
+        Command::Sample(SampleCommand::Mentions { corpus, reserved, seed, count, out: dir, lexicons }) => {
+            let engines = load_engines(&lexicons)?;
+            let reserved = newsstance::labels::read_id_list(
+                &std::fs::read_to_string(&reserved).with_context(|| format!("reading {}", reserved.display()))?,
+            );
+            let (files, errors) = newsstance::corpus::discover(&corpus);
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let all = newsstance::labels::mention_candidates(&engines, &files, &reserved, &seed);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let path = dir.join("mentions.jsonl");
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+            );
+            for c in all.iter().take(count) {
+                let line = serde_json::json!({
+                    "doc_id": c.doc_id, "paragraph": c.paragraph, "sentence": c.sentence,
+                    "start": c.start, "end": c.end, "hash": c.hash, "split": c.split.name(),
+                    "actor": c.actor, "country": c.country, "name": c.name,
+                    "paragraph_text": c.paragraph_text, "sentence_text": c.sentence_text,
+                });
+                writeln!(w, "{line}")?;
+            }
+            w.flush()?;
+            eprintln!("newsstance: {} mentions (of {}) in {}", count.min(all.len()), all.len(), path.display());
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Syntax { treebank, out: dir, tagger_epochs, parser_epochs }) => {
+            let path = ["train.conllu.gz", "train.conllu"]
+                .iter()
+                .map(|f| treebank.join(f))
+                .find(|p| p.exists())
+                .with_context(|| format!("no train.conllu[.gz] in {}", treebank.display()))?;
+            let train = newsstance::syntax::conllu::read_file(&path)?;
+            let syntax = newsstance::syntax::train(&train, tagger_epochs, parser_epochs);
+            let source = vec![
+                format!(
+                    "trained by `newsstance train syntax` on {} ({} sentences), tagger {tagger_epochs} epochs, parser {parser_epochs} epochs",
+                    path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+                    train.len()
+                ),
+                "source: Universal Dependencies English-EWT; licence CC BY-SA 4.0 (derived work); see lexicons/syntax/README.md".to_string(),
+            ];
+            let (t, p) = syntax.write(&source)?;
+            let folder = dir.join("syntax");
+            std::fs::create_dir_all(&folder)?;
+            for (name, bytes) in [(newsstance::syntax::TAGGER_FILE, t), (newsstance::syntax::PARSER_FILE, p)] {
+                let target = dir.join(name);
+                let tmp = target.with_extension("tmp");
+                let mut gz = flate2::GzBuilder::new().mtime(0).write(
+                    std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+                    flate2::Compression::best(),
+                );
+                gz.write_all(&bytes)?;
+                gz.finish()?;
+                std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+            }
+            eprintln!(
+                "newsstance: trained on {} sentences: {} tags, {} relations, {} + {} tagger and {} parser feature rows; in {}",
+                train.len(),
+                syntax.tagger.tags.len(),
+                syntax.parser.labels.len(),
+                syntax.tagger.first.len(),
+                syntax.tagger.second.len(),
+                syntax.parser.weights.len(),
+                folder.display()
+            );
+            Ok(exit::OK)
+        }
+        Command::Eval(EvalCommand::Syntax { file, lexicons }) => {
+            let syntax = newsstance::syntax::Syntax::load(lexicons.dir().as_deref())
+                .map_err(|p| run::RunError::Lexicon(newsstance::lexicon::LexiconError { problems: vec![p] }))?;
+            let gold = newsstance::syntax::conllu::read_file(&file)?;
+            out(&newsstance::syntax::eval::evaluate(&syntax, &gold).to_string())?;
+            Ok(exit::OK)
+        }
+        Command::Parse { file, lexicons } => {
+            let syntax = newsstance::syntax::Syntax::load(lexicons.dir().as_deref())
+                .map_err(|p| run::RunError::Lexicon(newsstance::lexicon::LexiconError { problems: vec![p] }))?;
+            let texts: Vec<(String, String)> = match file {
+                Some(f) if is_input_file(&f) => {
+                    let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&f));
+                    if let Some(e) = errors.first() {
+                        anyhow::bail!("{}: {}", e.input, e.error);
+                    }
+                    let mut v = Vec::new();
+                    for file in &files {
+                        for record in newsstance::corpus::open(file) {
+                            if let newsstance::corpus::Record::Document(d) = record {
+                                v.push((d.id.clone(), d.text));
+                            }
+                        }
+                    }
+                    v
+                }
+                Some(f) => vec![(
+                    String::new(),
+                    std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?,
+                )],
+                None => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+                    vec![(String::new(), s)]
+                }
+            };
+            let mut report = String::new();
+            for (id, text) in &texts {
+                report.push_str(&newsstance::syntax::conllu_of_text(&syntax, id, text));
+            }
+            out(&report)?;
             Ok(exit::OK)
         }
         Command::Train(TrainCommand::Newsmtsc { file, out }) => {

@@ -1,0 +1,313 @@
+//! Stage `syntax`: part-of-speech tags and labelled dependency trees, for the stages that must
+//! know what attaches to what (the subject of "accused", the agent of a passive, a country that
+//! is only the place of an event).
+//!
+//! Our own tagger ([`tagger`]) and parser ([`parser`]), averaged perceptrons trained on Universal
+//! Dependencies English-EWT (`newsstance train syntax`), with weights as data in
+//! `lexicons/syntax/` (CC BY-SA 4.0, see the note there). [`tokenize`] splits text into words
+//! the way UD does ("Russia's" → "Russia" + "'s", "won't" → "wo" + "n't", hyphens apart), with
+//! byte offsets back into the text the other stages use.
+
+pub mod conllu;
+pub mod eval;
+pub mod lex;
+pub mod parser;
+pub mod perceptron;
+pub mod tagger;
+pub mod tokenize;
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::lexicon::{LexiconFile, Problem};
+use lex::Lex;
+use perceptron::Weights;
+use tagger::Tag;
+
+/// One word of a parsed sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// Byte range in the text the sentence came from.
+    pub span: Range<usize>,
+    pub tag: Tag,
+    /// 0 for the root, else the 1-based index of the head word in the sentence.
+    pub head: u32,
+    pub rel: u16,
+}
+
+/// A parsed sentence: its words in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    pub words: Vec<Word>,
+}
+
+/// The trained tagger and parser, with their names for tags and relations.
+#[derive(Debug, Clone)]
+pub struct Syntax {
+    pub tagger: tagger::Tagger,
+    pub parser: parser::Parser,
+}
+
+/// Reused buffers: parsing allocates nothing per word once these are warm.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    lex: Vec<Lex>,
+    tags: Vec<Tag>,
+    arcs: Vec<parser::Arc>,
+    spans: Vec<Range<usize>>,
+    tag: tagger::Scratch,
+    parse: parser::Scratch,
+}
+
+/// File names of the weights in the lexicon folder.
+pub const TAGGER_FILE: &str = "syntax/tagger.txt.gz";
+pub const PARSER_FILE: &str = "syntax/parser.txt.gz";
+
+const TAGGER_EMBEDDED: &[u8] = include_bytes!("../../lexicons/syntax/tagger.txt.gz");
+const PARSER_EMBEDDED: &[u8] = include_bytes!("../../lexicons/syntax/parser.txt.gz");
+
+impl Syntax {
+    /// Part-of-speech tags of a word: (UPOS, XPOS).
+    pub fn tag_name(&self, t: Tag) -> (&str, &str) {
+        let (u, x) = &self.tagger.tags[t as usize];
+        (u, x)
+    }
+
+    /// Relation name.
+    pub fn rel_name(&self, r: u16) -> &str {
+        &self.parser.labels[r as usize]
+    }
+
+    /// Index of a relation name, if the parser knows it.
+    pub fn rel(&self, name: &str) -> Option<u16> {
+        self.parser.labels.iter().position(|l| l == name).map(|i| i as u16)
+    }
+
+    /// Tags and parses pre-split words (`words` are their texts).
+    pub fn parse_words<'a>(
+        &self,
+        words: impl Iterator<Item = &'a str>,
+        sc: &mut Scratch,
+    ) -> (Vec<Tag>, Vec<parser::Arc>) {
+        sc.lex.clear();
+        sc.lex.extend(words.map(Lex::of));
+        self.tagger.tag(&sc.lex, &mut sc.tags, &mut sc.tag);
+        self.parser.parse(&sc.lex, &sc.tags, &mut sc.arcs, &mut sc.parse);
+        (sc.tags.clone(), sc.arcs.clone())
+    }
+
+    /// Tokenizes `text[span]` as UD does, tags and parses it into `out`.
+    pub fn parse(&self, text: &str, span: Range<usize>, sc: &mut Scratch, out: &mut Tree) {
+        tokenize::tokenize(text, span, &mut sc.spans);
+        sc.lex.clear();
+        sc.lex.extend(sc.spans.iter().map(|r| Lex::of(&text[r.clone()])));
+        self.tagger.tag(&sc.lex, &mut sc.tags, &mut sc.tag);
+        self.parser.parse(&sc.lex, &sc.tags, &mut sc.arcs, &mut sc.parse);
+        out.words.clear();
+        out.words.extend(sc.spans.iter().zip(&sc.tags).zip(&sc.arcs).map(|((s, &tag), a)| Word {
+            span: s.clone(),
+            tag,
+            head: a.head,
+            rel: a.label,
+        }));
+    }
+
+    /// Loads the weights from `dir/syntax/` when present there, else the built-in copies.
+    pub fn load(dir: Option<&Path>) -> Result<Syntax, Problem> {
+        let tagger_file = read_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED)?;
+        let parser_file = read_gz(dir, PARSER_FILE, PARSER_EMBEDDED)?;
+        Syntax::from_texts(&tagger_file, &parser_file)
+    }
+
+    /// Builds from the two weights files' texts (see [`Syntax::write`]).
+    pub fn from_texts(tagger_file: &LexiconFile, parser_file: &LexiconFile) -> Result<Syntax, Problem> {
+        let (first, second, tags) = read_tagger(tagger_file)?;
+        let (parser, labels) = read_weights_with_names(parser_file, "labels")?;
+        if parser.classes != 1 + 2 * labels.len() {
+            return Err(parser_file.problem(1, format!("{} classes for {} labels", parser.classes, labels.len())));
+        }
+        let root = labels
+            .iter()
+            .position(|l| l == "root")
+            .ok_or_else(|| parser_file.problem(1, "no `root` among the labels".to_string()))? as u16;
+        let tags = tags
+            .iter()
+            .map(|t| {
+                t.split_once('/')
+                    .map(|(u, x)| (u.to_string(), x.to_string()))
+                    .ok_or_else(|| tagger_file.problem(1, format!("tag `{t}` is not UPOS/XPOS")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if first.classes != tags.len() || second.classes != tags.len() {
+            return Err(tagger_file.problem(1, "class count differs from the tag list".to_string()));
+        }
+        Ok(Syntax {
+            tagger: tagger::Tagger { tags, first, second },
+            parser: parser::Parser { labels, root, weights: parser },
+        })
+    }
+
+    /// The two weights files' texts (tagger, parser), with `source` noted in their headers.
+    pub fn write(&self, source: &[String]) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+        let tags: Vec<String> = self.tagger.tags.iter().map(|(u, x)| format!("{u}/{x}")).collect();
+        let mut t = Vec::new();
+        let mut header = source.to_vec();
+        header.push(format!("names: {}", tags.join(" ")));
+        header.push("pass: first".to_string());
+        self.tagger.first.write(&header, &mut t)?;
+        let mut t2 = Vec::new();
+        self.tagger.second.write(&["pass: second".to_string()], &mut t2)?;
+        t.extend_from_slice(b"---\n");
+        t.extend_from_slice(&t2);
+        let mut p = Vec::new();
+        let mut header = source.to_vec();
+        header.push(format!("names: {}", self.parser.labels.join(" ")));
+        self.parser.weights.write(&header, &mut p)?;
+        Ok((t, p))
+    }
+}
+
+fn read_gz(dir: Option<&Path>, name: &str, embedded: &[u8]) -> Result<LexiconFile, Problem> {
+    use std::io::Read;
+    let (bytes, origin) = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+        Some(p) => (
+            std::fs::read(&p).map_err(|e| Problem {
+                file: p.display().to_string(),
+                line: 0,
+                message: e.to_string(),
+            })?,
+            p.display().to_string(),
+        ),
+        None => (embedded.to_vec(), format!("embedded:{name}")),
+    };
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).map_err(|e| Problem {
+        file: origin.clone(),
+        line: 0,
+        message: format!("not gzip-compressed UTF-8 text: {e}"),
+    })?;
+    Ok(LexiconFile { name: name.to_string(), origin, text })
+}
+
+fn names_from(header: &[String]) -> Option<Vec<String>> {
+    header.iter().find_map(|h| h.strip_prefix("names: ")).map(|n| n.split(' ').map(str::to_string).collect())
+}
+
+fn read_weights_with_names(file: &LexiconFile, what: &str) -> Result<(Weights, Vec<String>), Problem> {
+    let (header, w) = Weights::read(&file.text).map_err(|(line, m)| file.problem(line as u64, m))?;
+    let names = names_from(&header).ok_or_else(|| file.problem(1, format!("no `# names:` line with the {what}")))?;
+    Ok((w, names))
+}
+
+fn read_tagger(file: &LexiconFile) -> Result<(Weights, Weights, Vec<String>), Problem> {
+    let text = &file.text;
+    let split = text.find("\n---\n").ok_or_else(|| file.problem(1, "no `---` line between the two passes"))?;
+    let (a, b) = (&text[..split + 1], &text[split + 5..]);
+    let offset = a.lines().count() + 1;
+    let (header, first) = Weights::read(a).map_err(|(line, m)| file.problem(line as u64, m))?;
+    let (_, second) = Weights::read(b).map_err(|(line, m)| file.problem((line + offset) as u64, m))?;
+    let names = names_from(&header).ok_or_else(|| file.problem(1, "no `# names:` line with the tags"))?;
+    Ok((first, second, names))
+}
+
+/// Trains the tagger and parser from a UD treebank folder (`train.conllu[.gz]`), `epochs` as
+/// chosen on dev. The parser is trained on tags predicted by taggers that did not see the
+/// sentence (ten-way jackknifing), so it learns from the tags it will really get.
+pub fn train(train: &[conllu::TreeSentence], tagger_epochs: usize, parser_epochs: usize) -> Syntax {
+    let mut tags: Vec<String> =
+        train.iter().flat_map(|s| s.words.iter().map(|w| format!("{}/{}", w.upos, w.xpos))).collect();
+    tags.sort();
+    tags.dedup();
+    let tag_of = |w: &conllu::TreeWord| tags.binary_search(&format!("{}/{}", w.upos, w.xpos)).unwrap_or(0) as Tag;
+    let data: Vec<(Vec<Lex>, Vec<Tag>)> = train
+        .iter()
+        .map(|s| (s.words.iter().map(|w| Lex::of(&w.form)).collect(), s.words.iter().map(tag_of).collect()))
+        .collect();
+    let names: Vec<(String, String)> = tags
+        .iter()
+        .map(|t| {
+            let (u, x) = t.split_once('/').unwrap_or((t, t));
+            (u.to_string(), x.to_string())
+        })
+        .collect();
+    // Jackknifed tags for the parser's training data.
+    const FOLDS: usize = 10;
+    let mut predicted: Vec<Vec<Tag>> = vec![Vec::new(); data.len()];
+    let folds: Vec<Vec<(usize, Vec<Tag>)>> = {
+        use rayon::prelude::*;
+        (0..FOLDS)
+            .into_par_iter()
+            .map(|k| {
+                let part: Vec<(Vec<Lex>, Vec<Tag>)> =
+                    data.iter().enumerate().filter(|(i, _)| i % FOLDS != k).map(|(_, d)| d.clone()).collect();
+                let t = tagger::train(names.clone(), &part, tagger_epochs);
+                let mut sc = tagger::Scratch::default();
+                data.iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % FOLDS == k)
+                    .map(|(i, (lex, _))| {
+                        let mut out = Vec::new();
+                        t.tag(lex, &mut out, &mut sc);
+                        (i, out)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    for fold in folds {
+        for (i, t) in fold {
+            predicted[i] = t;
+        }
+    }
+    let (tagger, parser) = rayon::join(
+        || tagger::train(names.clone(), &data, tagger_epochs),
+        || {
+            let mut labels: Vec<String> = train.iter().flat_map(|s| s.words.iter().map(|w| w.deprel.clone())).collect();
+            labels.sort();
+            labels.dedup();
+            let examples: Vec<parser::Example> = train
+                .iter()
+                .zip(&data)
+                .zip(predicted)
+                .map(|((s, (lex, _)), tags)| parser::Example {
+                    lex: lex.clone(),
+                    tags,
+                    heads: s.words.iter().map(|w| w.head).collect(),
+                    labels: s.words.iter().map(|w| labels.binary_search(&w.deprel).unwrap_or(0) as u16).collect(),
+                })
+                .collect();
+            parser::train(labels, &examples, parser_epochs)
+        },
+    );
+    Syntax { tagger, parser }
+}
+
+/// CoNLL-U of a text: segmented into paragraphs and sentences as `score` does, each sentence
+/// tokenized, tagged and parsed. `# sent_id` is `ID/paragraph/sentence`.
+pub fn conllu_of_text(syntax: &Syntax, id: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut sc = Scratch::default();
+    let mut tree = Tree::default();
+    for (p, para) in crate::segment::segment(text).iter().enumerate() {
+        for (k, s) in para.sentences.iter().enumerate() {
+            syntax.parse(text, s.clone(), &mut sc, &mut tree);
+            let words: Vec<conllu::TreeWord> = tree
+                .words
+                .iter()
+                .map(|w| {
+                    let (u, x) = syntax.tag_name(w.tag);
+                    conllu::TreeWord {
+                        form: text[w.span.clone()].to_string(),
+                        upos: u.to_string(),
+                        xpos: x.to_string(),
+                        head: w.head,
+                        deprel: syntax.rel_name(w.rel).to_string(),
+                    }
+                })
+                .collect();
+            let sid = format!("{}{}{}/{}", id, if id.is_empty() { "" } else { "/" }, p + 1, k + 1);
+            conllu::write_sentence(&mut out, &sid, Some(&text[s.clone()]), &words);
+        }
+    }
+    out
+}

@@ -1,0 +1,452 @@
+//! Labelled dependency parser: greedy arc-hybrid transitions (Kuhlmann et al. 2011) scored by an
+//! averaged perceptron, trained with the dynamic oracle of Goldberg & Nivre (2013) and
+//! exploration, so it learns to recover from its own mistakes instead of only following gold
+//! paths.
+//!
+//! Words are numbered 1..=n; 0 is the artificial root, at the bottom of the stack. Transitions:
+//! SHIFT (first buffer word onto the stack), LEFT-l (the stack top becomes a dependent of the
+//! first buffer word), RIGHT-l (the stack top becomes a dependent of the word below it). The root
+//! gets exactly one dependent, attached last, with relation `root`; every other word gets one
+//! head: the result is always a tree.
+
+use super::lex::{Lex, NONE, ROOT};
+use super::perceptron::{Feat, Trainer, Weights};
+use super::tagger::Tag;
+
+const NO: u32 = u32::MAX;
+
+/// A trained parser.
+#[derive(Debug, Clone)]
+pub struct Parser {
+    /// Relation names; class 0 is SHIFT, 1 + 2l is LEFT-l, 2 + 2l is RIGHT-l.
+    pub labels: Vec<String>,
+    /// Index of `root` in `labels`.
+    pub root: u16,
+    pub weights: Weights,
+}
+
+/// One word's head (0 = root) and relation (index into [`Parser::labels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arc {
+    pub head: u32,
+    pub label: u16,
+}
+
+/// Parser configuration.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    n: u32,
+    stack: Vec<u32>,
+    /// First buffer word; `n + 1` when the buffer is empty.
+    b: u32,
+    head: Vec<u32>,
+    label: Vec<u16>,
+    /// Leftmost and second leftmost, rightmost and second rightmost dependents.
+    lc: Vec<[u32; 2]>,
+    rc: Vec<[u32; 2]>,
+    nl: Vec<u8>,
+    nr: Vec<u8>,
+    /// Bit sets of the relations of left and right dependents (relation index mod 64).
+    ll: Vec<u64>,
+    rl: Vec<u64>,
+}
+
+impl State {
+    pub(crate) fn reset(&mut self, n: usize) {
+        let m = n + 1;
+        self.n = n as u32;
+        self.stack.clear();
+        self.stack.push(0);
+        self.b = 1;
+        for v in [&mut self.head] {
+            v.clear();
+            v.resize(m, NO);
+        }
+        self.label.clear();
+        self.label.resize(m, 0);
+        self.lc.clear();
+        self.lc.resize(m, [NO; 2]);
+        self.rc.clear();
+        self.rc.resize(m, [NO; 2]);
+        self.nl.clear();
+        self.nl.resize(m, 0);
+        self.nr.clear();
+        self.nr.resize(m, 0);
+        self.ll.clear();
+        self.ll.resize(m, 0);
+        self.rl.clear();
+        self.rl.resize(m, 0);
+    }
+
+    fn terminal(&self) -> bool {
+        self.b > self.n && self.stack.len() == 1
+    }
+
+    fn s(&self, k: usize) -> u32 {
+        let len = self.stack.len();
+        if k < len {
+            self.stack[len - 1 - k]
+        } else {
+            NO
+        }
+    }
+
+    fn buf(&self, k: u32) -> u32 {
+        let i = self.b + k;
+        if i <= self.n {
+            i
+        } else {
+            NO
+        }
+    }
+
+    fn add_arc(&mut self, h: u32, d: u32, l: u16) {
+        let (hi, di) = (h as usize, d as usize);
+        self.head[di] = h;
+        self.label[di] = l;
+        if d < h {
+            let lc = &mut self.lc[hi];
+            if lc[0] == NO || d < lc[0] {
+                lc[1] = lc[0];
+                lc[0] = d;
+            } else if lc[1] == NO || d < lc[1] {
+                lc[1] = d;
+            }
+            self.nl[hi] = self.nl[hi].saturating_add(1);
+            self.ll[hi] |= 1 << (l % 64);
+        } else {
+            let rc = &mut self.rc[hi];
+            if rc[0] == NO || d > rc[0] {
+                rc[1] = rc[0];
+                rc[0] = d;
+            } else if rc[1] == NO || d > rc[1] {
+                rc[1] = d;
+            }
+            self.nr[hi] = self.nr[hi].saturating_add(1);
+            self.rl[hi] |= 1 << (l % 64);
+        }
+    }
+
+    /// Applies transition class `c`.
+    fn apply(&mut self, c: usize) {
+        if c == 0 {
+            self.stack.push(self.b);
+            self.b += 1;
+        } else {
+            let l = ((c - 1) / 2) as u16;
+            let s0 = self.stack.pop().expect("valid transition");
+            let h = if c % 2 == 1 { self.b } else { *self.stack.last().expect("valid transition") };
+            self.add_arc(h, s0, l);
+        }
+    }
+
+    /// (SHIFT, LEFT, RIGHT) allowed, before labels.
+    fn valid(&self) -> (bool, bool, bool) {
+        let buffer = self.b <= self.n;
+        let len = self.stack.len();
+        let shift = buffer;
+        let left = buffer && len >= 2;
+        // The root's single dependent is attached last.
+        let right = len >= 3 || (len == 2 && !buffer);
+        (shift, left, right)
+    }
+}
+
+/// Dynamic-oracle costs of SHIFT, LEFT and RIGHT (unlabelled) in `st` against gold heads `g`
+/// (indexed by word, `g[0]` unused): the number of gold arcs each makes unreachable.
+fn costs(st: &State, g: &[u32]) -> (u32, u32, u32) {
+    let n = st.n;
+    let b = st.b;
+    let s0 = st.s(0);
+    let s1 = st.s(1);
+    let in_buffer = |x: u32| x != NO && x >= b && x <= n;
+    let mut shift = 0;
+    if b <= n {
+        let gb = g[b as usize];
+        if st.stack.iter().any(|&k| k == gb && k != s0) {
+            shift += 1;
+        }
+        shift += st.stack.iter().filter(|&&k| k != 0 && g[k as usize] == b).count() as u32;
+    }
+    let (mut left, mut right) = (0, 0);
+    if s0 != NO && s0 != 0 {
+        let gs = g[s0 as usize];
+        let deps_in_buffer = (b..=n).filter(|&k| g[k as usize] == s0).count() as u32;
+        if gs != b && (gs == s1 || (in_buffer(gs) && gs != b)) {
+            left += 1;
+        }
+        left += deps_in_buffer;
+        if in_buffer(gs) {
+            right += 1;
+        }
+        right += deps_in_buffer;
+    }
+    (shift, left, right)
+}
+
+/// Features of a configuration. `lex` and `tags` are indexed by word (entry 0 is the root).
+pub(crate) fn features(st: &State, lex: &[Lex], tags: &[u64], out: &mut Vec<Feat>) {
+    out.clear();
+    let w = |x: u32| {
+        if x == NO {
+            NONE
+        } else if x == 0 {
+            ROOT
+        } else {
+            lex[x as usize].lower
+        }
+    };
+    let t = |x: u32| if x == NO { NONE } else { tags[x as usize] };
+    let l = |x: u32| if x == NO || x == 0 { NONE } else { st.label[x as usize] as u64 };
+    let lc = |x: u32, k: usize| if x == NO { NO } else { st.lc[x as usize][k] };
+    let rc = |x: u32, k: usize| if x == NO { NO } else { st.rc[x as usize][k] };
+    let (s0, s1, s2) = (st.s(0), st.s(1), st.s(2));
+    let (b0, b1, b2) = (st.buf(0), st.buf(1), st.buf(2));
+    let (s0w, s0t, s1w, s1t, b0w, b0t, b1w, b1t) = (w(s0), t(s0), w(s1), t(s1), w(b0), t(b0), w(b1), t(b1));
+    let (b2t, s2t) = (t(b2), t(s2));
+    let mut f = |x: Feat| out.push(x);
+    f(Feat::new(0, 0));
+    // Unigrams.
+    f(Feat::new(1, s0w));
+    f(Feat::new(2, s0t));
+    f(Feat::new2(3, s0w, s0t));
+    f(Feat::new(4, s1w));
+    f(Feat::new(5, s1t));
+    f(Feat::new2(6, s1w, s1t));
+    f(Feat::new(7, b0w));
+    f(Feat::new(8, b0t));
+    f(Feat::new2(9, b0w, b0t));
+    f(Feat::new(10, b1w));
+    f(Feat::new(11, b1t));
+    f(Feat::new2(12, b1w, b1t));
+    f(Feat::new(13, b2t));
+    f(Feat::new(14, w(b2)));
+    f(Feat::new(15, s2t));
+    // Pairs: the stack top with the buffer front (LEFT), and with the word below it (RIGHT).
+    f(Feat::new3(16, s0w, s0t, Feat::new2(0, b0w, b0t).0));
+    f(Feat::new3(17, s0w, s0t, b0w));
+    f(Feat::new3(18, s0w, b0w, b0t));
+    f(Feat::new3(19, s0w, s0t, b0t));
+    f(Feat::new3(20, s0t, b0w, b0t));
+    f(Feat::new2(21, s0w, b0w));
+    f(Feat::new2(22, s0t, b0t));
+    f(Feat::new3(23, s1w, s1t, Feat::new2(0, s0w, s0t).0));
+    f(Feat::new2(24, s1w, s0w));
+    f(Feat::new2(25, s1t, s0t));
+    f(Feat::new3(26, s1t, s0w, s0t));
+    f(Feat::new3(27, s1w, s1t, s0t));
+    f(Feat::new2(28, b0t, b1t));
+    f(Feat::new2(29, b0w, b1t));
+    // Triples of tags.
+    f(Feat::new3(30, b0t, b1t, b2t));
+    f(Feat::new3(31, s0t, b0t, b1t));
+    f(Feat::new3(32, s1t, s0t, b0t));
+    f(Feat::new3(33, s2t, s1t, s0t));
+    f(Feat::new3(34, s1t, s0t, b1t));
+    // Distances.
+    let dist = |a: u32, b: u32| if a == NO || b == NO { 0 } else { (b.abs_diff(a)).min(6) as u64 };
+    let d0 = dist(s0, b0);
+    let d1 = dist(s1, s0);
+    f(Feat::new2(35, s0w, d0));
+    f(Feat::new2(36, s0t, d0));
+    f(Feat::new2(37, b0w, d0));
+    f(Feat::new2(38, b0t, d0));
+    f(Feat::new3(39, s0t, b0t, d0));
+    f(Feat::new3(40, s1t, s0t, d1));
+    f(Feat::new3(41, s1w, s0w, d1));
+    // Valency.
+    let nl = |x: u32| if x == NO { 99 } else { st.nl[x as usize] as u64 };
+    let nr = |x: u32| if x == NO { 99 } else { st.nr[x as usize] as u64 };
+    f(Feat::new2(42, s0w, nr(s0)));
+    f(Feat::new2(43, s0t, nr(s0)));
+    f(Feat::new2(44, s0w, nl(s0)));
+    f(Feat::new2(45, s0t, nl(s0)));
+    f(Feat::new2(46, b0w, nl(b0)));
+    f(Feat::new2(47, b0t, nl(b0)));
+    f(Feat::new2(48, s1t, nr(s1)));
+    // Dependents.
+    let (s0l, s0r, s0l2, s0r2) = (lc(s0, 0), rc(s0, 0), lc(s0, 1), rc(s0, 1));
+    let (s1l, s1r, s1r2) = (lc(s1, 0), rc(s1, 0), rc(s1, 1));
+    let (b0l, b0l2) = (lc(b0, 0), lc(b0, 1));
+    f(Feat::new(49, w(s0l)));
+    f(Feat::new(50, t(s0l)));
+    f(Feat::new(51, l(s0l)));
+    f(Feat::new(52, w(s0r)));
+    f(Feat::new(53, t(s0r)));
+    f(Feat::new(54, l(s0r)));
+    f(Feat::new(55, w(s1l)));
+    f(Feat::new(56, t(s1l)));
+    f(Feat::new(57, l(s1l)));
+    f(Feat::new(58, w(s1r)));
+    f(Feat::new(59, t(s1r)));
+    f(Feat::new(60, l(s1r)));
+    f(Feat::new(61, w(b0l)));
+    f(Feat::new(62, t(b0l)));
+    f(Feat::new(63, l(b0l)));
+    f(Feat::new2(64, t(s0l2), l(s0l2)));
+    f(Feat::new2(65, t(s0r2), l(s0r2)));
+    f(Feat::new2(66, t(s1r2), l(s1r2)));
+    f(Feat::new2(67, t(b0l2), l(b0l2)));
+    f(Feat::new3(68, s0t, l(s0l), l(s0l2)));
+    f(Feat::new3(69, s0t, l(s0r), l(s0r2)));
+    f(Feat::new3(70, s1t, l(s1r), l(s1r2)));
+    f(Feat::new3(71, b0t, l(b0l), l(b0l2)));
+    f(Feat::new3(72, s0t, t(s0l), t(s0r)));
+    f(Feat::new3(73, s1t, s0t, t(s1r)));
+    f(Feat::new3(74, s0t, b0t, t(b0l)));
+    f(Feat::new3(75, s0t, b0t, t(s0l)));
+    f(Feat::new3(76, s1t, s0t, t(s0l)));
+    f(Feat::new3(77, s1t, s0t, t(s0r)));
+    // Label sets.
+    let set = |v: &Vec<u64>, x: u32| if x == NO { NONE } else { v[x as usize] };
+    f(Feat::new2(78, s0w, set(&st.rl, s0)));
+    f(Feat::new2(79, s0t, set(&st.rl, s0)));
+    f(Feat::new2(80, s0w, set(&st.ll, s0)));
+    f(Feat::new2(81, s0t, set(&st.ll, s0)));
+    f(Feat::new2(82, b0t, set(&st.ll, b0)));
+    f(Feat::new2(83, s1t, set(&st.rl, s1)));
+}
+
+/// Buffers reused across sentences.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub(crate) state: State,
+    feats: Vec<Feat>,
+    scores: Vec<f32>,
+    tags: Vec<u64>,
+    lex: Vec<Lex>,
+}
+
+impl Parser {
+    fn classes(&self) -> usize {
+        1 + 2 * self.labels.len()
+    }
+
+    /// Parses words (`lex`, `tags`, not including the root) into one [`Arc`] per word.
+    pub fn parse(&self, lex: &[Lex], tags: &[Tag], out: &mut Vec<Arc>, sc: &mut Scratch) {
+        let n = lex.len();
+        sc.lex.clear();
+        sc.lex.push(Lex::default());
+        sc.lex.extend_from_slice(lex);
+        sc.tags.clear();
+        sc.tags.push(ROOT);
+        sc.tags.extend(tags.iter().map(|&t| t as u64));
+        sc.state.reset(n);
+        let classes = self.classes();
+        while !sc.state.terminal() {
+            features(&sc.state, &sc.lex, &sc.tags, &mut sc.feats);
+            sc.scores.clear();
+            sc.scores.resize(classes, 0.0);
+            self.weights.score(&sc.feats, &mut sc.scores);
+            let c = best_valid(&sc.state, &sc.scores, self.root, |_| true);
+            sc.state.apply(c);
+        }
+        out.clear();
+        out.extend((1..=n).map(|d| Arc { head: sc.state.head[d], label: sc.state.label[d] }));
+    }
+}
+
+/// Whether transition class `c` is allowed in `st` (the root relation only for the root's one
+/// dependent, attached last).
+fn allowed(st: &State, c: usize, root: u16) -> bool {
+    let (shift, left, right) = st.valid();
+    if c == 0 {
+        return shift;
+    }
+    let l = ((c - 1) / 2) as u16;
+    if c % 2 == 1 {
+        left && l != root
+    } else {
+        right && ((l == root) == (st.s(1) == 0))
+    }
+}
+
+/// The highest-scoring allowed transition among those `keep` accepts.
+fn best_valid(st: &State, scores: &[f32], root: u16, keep: impl Fn(usize) -> bool) -> usize {
+    let mut best = usize::MAX;
+    let mut best_score = f32::NEG_INFINITY;
+    for (c, &s) in scores.iter().enumerate() {
+        if (best == usize::MAX || s > best_score) && allowed(st, c, root) && keep(c) {
+            best = c;
+            best_score = s;
+        }
+    }
+    best
+}
+
+/// A training sentence: words, tags (as the parser will see them), gold heads and labels.
+pub struct Example {
+    pub lex: Vec<Lex>,
+    pub tags: Vec<Tag>,
+    pub heads: Vec<u32>,
+    pub labels: Vec<u16>,
+}
+
+/// Trains a parser with the dynamic oracle; from the second epoch on, it follows its own
+/// prediction nine times in ten (seeded, so reruns give the same weights).
+pub fn train(labels: Vec<String>, data: &[Example], epochs: usize) -> Parser {
+    let root = labels.iter().position(|l| l == "root").expect("a root relation") as u16;
+    let classes = 1 + 2 * labels.len();
+    let mut tr = Trainer::new(classes);
+    let mut st = State::default();
+    let mut feats = Vec::new();
+    let mut scores = vec![0.0f32; classes];
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut lex = Vec::new();
+    let mut tags = Vec::new();
+    let mut gold = Vec::new();
+    for epoch in 0..epochs {
+        for k in (1..order.len()).rev() {
+            order.swap(k, (next() % (k as u64 + 1)) as usize);
+        }
+        for &i in &order {
+            let ex = &data[i];
+            let n = ex.lex.len();
+            lex.clear();
+            lex.push(Lex::default());
+            lex.extend_from_slice(&ex.lex);
+            tags.clear();
+            tags.push(ROOT);
+            tags.extend(ex.tags.iter().map(|&t| t as u64));
+            gold.clear();
+            gold.push(0);
+            gold.extend_from_slice(&ex.heads);
+            st.reset(n);
+            while !st.terminal() {
+                features(&st, &lex, &tags, &mut feats);
+                scores.iter_mut().for_each(|x| *x = 0.0);
+                tr.score(&feats, &mut scores);
+                let (cs, cl, cr) = costs(&st, &gold);
+                let s0 = st.s(0);
+                let cost = |c: usize| -> u32 {
+                    if c == 0 {
+                        return cs;
+                    }
+                    let l = ((c - 1) / 2) as u16;
+                    let (base, h) = if c % 2 == 1 { (cl, st.b) } else { (cr, st.s(1)) };
+                    let wrong_label = gold[s0 as usize] == h && ex.labels[s0 as usize - 1] != l;
+                    base + wrong_label as u32
+                };
+                let pred = best_valid(&st, &scores, root, |_| true);
+                // The cheapest allowed transition's cost (0 on projective gold trees).
+                let min = (0..classes).filter(|&c| allowed(&st, c, root)).map(cost).min().unwrap_or(0);
+                let best_gold = best_valid(&st, &scores, root, |c| cost(c) == min);
+                if cost(pred) > min {
+                    tr.update(&feats, best_gold, 1.0);
+                    tr.update(&feats, pred, -1.0);
+                }
+                tr.tick();
+                let follow = if epoch >= 1 && next() % 10 != 0 { pred } else { best_gold };
+                st.apply(follow);
+            }
+        }
+    }
+    Parser { labels, root, weights: tr.average() }
+}

@@ -1,0 +1,179 @@
+//! Part-of-speech tagger: greedy, left to right, then a second pass that also sees the first
+//! pass's tags to the right; averaged perceptron over word, affix, shape and context features.
+//!
+//! Classes are UPOS and XPOS together (`PROPN NNP`), so one decision gives both tags and the
+//! pairs stay consistent.
+
+use super::lex::{Lex, NONE};
+use super::perceptron::{Feat, Trainer, Weights};
+
+/// Tag id: index into [`Tagger::tags`].
+pub type Tag = u16;
+/// Tag value used for positions outside the sentence.
+const OUT: u64 = 0xffff;
+
+/// A trained tagger.
+#[derive(Debug, Clone)]
+pub struct Tagger {
+    /// `UPOS XPOS` per class.
+    pub tags: Vec<(String, String)>,
+    /// First pass (left context tags only) and second pass (tags on both sides).
+    pub first: Weights,
+    pub second: Weights,
+}
+
+/// Features of word `i` given the tags before it (`prev`) and, in the second pass, after it.
+pub(crate) fn features(lex: &[Lex], i: usize, left: [u64; 2], right: Option<[u64; 2]>, out: &mut Vec<Feat>) {
+    out.clear();
+    let at = |k: isize| -> Option<&Lex> {
+        let j = i as isize + k;
+        if j < 0 {
+            None
+        } else {
+            lex.get(j as usize)
+        }
+    };
+    let w = &lex[i];
+    let lw = |k: isize| at(k).map_or(NONE, |l| l.lower);
+    out.push(Feat::new(0, 0));
+    out.push(Feat::new(1, w.lower));
+    out.push(Feat::new(2, w.form));
+    for (k, &s) in w.suffix.iter().enumerate() {
+        if s != 0 {
+            out.push(Feat::new(3 + k as u32, s));
+        }
+    }
+    for (k, &p) in w.prefix.iter().enumerate() {
+        if p != 0 {
+            out.push(Feat::new(7 + k as u32, p));
+        }
+    }
+    out.push(Feat::new(10, w.shape));
+    out.push(Feat::new2(11, w.flags as u64, (i == 0) as u64));
+    out.push(Feat::new(12, left[0]));
+    out.push(Feat::new2(13, left[0], left[1]));
+    out.push(Feat::new2(14, left[0], w.lower));
+    out.push(Feat::new(15, lw(-1)));
+    out.push(Feat::new(16, at(-1).map_or(NONE, |l| l.suffix[2])));
+    out.push(Feat::new(17, lw(-2)));
+    out.push(Feat::new(18, lw(1)));
+    out.push(Feat::new(19, at(1).map_or(NONE, |l| l.suffix[2])));
+    out.push(Feat::new(20, lw(2)));
+    out.push(Feat::new2(21, lw(-1), w.lower));
+    out.push(Feat::new2(22, w.lower, lw(1)));
+    out.push(Feat::new(23, at(1).map_or(NONE, |l| l.shape)));
+    out.push(Feat::new(24, at(-1).map_or(NONE, |l| l.shape)));
+    out.push(Feat::new2(25, left[0], w.suffix[2]));
+    if let Some(r) = right {
+        out.push(Feat::new(26, r[0]));
+        out.push(Feat::new2(27, r[0], r[1]));
+        out.push(Feat::new2(28, left[0], r[0]));
+        out.push(Feat::new2(29, r[0], w.lower));
+        out.push(Feat::new2(30, r[0], w.suffix[2]));
+    }
+}
+
+fn best(scores: &[f32]) -> usize {
+    let mut b = 0;
+    for (k, &s) in scores.iter().enumerate() {
+        if s > scores[b] {
+            b = k;
+        }
+    }
+    b
+}
+
+fn left_of(tags: &[Tag], i: usize) -> [u64; 2] {
+    let t = |k: usize| if i >= k { tags[i - k] as u64 } else { OUT };
+    [t(1), t(2)]
+}
+
+fn right_of(tags: &[Tag], i: usize) -> [u64; 2] {
+    let t = |k: usize| tags.get(i + k).map_or(OUT, |&t| t as u64);
+    [t(1), t(2)]
+}
+
+impl Tagger {
+    /// Tags a sentence's words (their [`Lex`]), writing one tag per word into `out`.
+    pub fn tag(&self, lex: &[Lex], out: &mut Vec<Tag>, scratch: &mut Scratch) {
+        let n = self.tags.len();
+        out.clear();
+        scratch.first.clear();
+        for i in 0..lex.len() {
+            features(lex, i, left_of(&scratch.first, i), None, &mut scratch.feats);
+            scratch.scores.clear();
+            scratch.scores.resize(n, 0.0);
+            self.first.score(&scratch.feats, &mut scratch.scores);
+            scratch.first.push(best(&scratch.scores) as Tag);
+        }
+        for i in 0..lex.len() {
+            features(lex, i, left_of(out, i), Some(right_of(&scratch.first, i)), &mut scratch.feats);
+            scratch.scores.clear();
+            scratch.scores.resize(n, 0.0);
+            self.second.score(&scratch.feats, &mut scratch.scores);
+            out.push(best(&scratch.scores) as Tag);
+        }
+    }
+}
+
+/// Buffers reused across sentences so tagging allocates nothing once warm.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    feats: Vec<Feat>,
+    scores: Vec<f32>,
+    first: Vec<Tag>,
+}
+
+/// Trains a tagger on sentences given as (words' [`Lex`], gold tags). The second pass is
+/// trained on the first pass's own predictions to the right (from the model as it is at that
+/// step), so it learns to use the tags it will really see.
+pub fn train(tags: Vec<(String, String)>, data: &[(Vec<Lex>, Vec<Tag>)], epochs: usize) -> Tagger {
+    let n = tags.len();
+    let mut first = Trainer::new(n);
+    let mut second = Trainer::new(n);
+    let mut feats = Vec::new();
+    let mut scores = vec![0.0f32; n];
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut pred1: Vec<Tag> = Vec::new();
+    let mut pred2: Vec<Tag> = Vec::new();
+    for _ in 0..epochs {
+        // A seeded shuffle: the same weights on every rerun.
+        for k in (1..order.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(k, (rng % (k as u64 + 1)) as usize);
+        }
+        for &s in &order {
+            let (lex, gold) = &data[s];
+            pred1.clear();
+            for i in 0..lex.len() {
+                features(lex, i, left_of(&pred1, i), None, &mut feats);
+                scores.iter_mut().for_each(|x| *x = 0.0);
+                first.score(&feats, &mut scores);
+                let guess = best(&scores);
+                if guess != gold[i] as usize {
+                    first.update(&feats, gold[i] as usize, 1.0);
+                    first.update(&feats, guess, -1.0);
+                }
+                first.tick();
+                pred1.push(guess as Tag);
+            }
+            pred2.clear();
+            for i in 0..lex.len() {
+                features(lex, i, left_of(&pred2, i), Some(right_of(&pred1, i)), &mut feats);
+                scores.iter_mut().for_each(|x| *x = 0.0);
+                second.score(&feats, &mut scores);
+                let guess = best(&scores);
+                if guess != gold[i] as usize {
+                    second.update(&feats, gold[i] as usize, 1.0);
+                    second.update(&feats, guess, -1.0);
+                }
+                second.tick();
+                pred2.push(guess as Tag);
+            }
+        }
+    }
+    Tagger { tags, first: first.average(), second: second.average() }
+}
