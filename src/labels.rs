@@ -234,3 +234,111 @@ mod tests {
         assert!(ids.contains("def"));
     }
 }
+
+/// How sure a labelled pair is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Both labellers of a doubly labelled paragraph gave it, with the same sign.
+    Gold,
+    /// Only one of the two gave it (or they differ in sign): counted neither way.
+    Uncertain,
+    /// Training data: labelled once.
+    Single,
+}
+
+/// One ordered country pair a labeller gave for a paragraph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledPair {
+    pub source: String,
+    pub target: String,
+    pub sign: i8,
+    pub status: Status,
+}
+
+/// A labelled corpus paragraph (possibly with no pairs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledParagraph {
+    pub doc_id: String,
+    pub paragraph: u32,
+    pub hash: String,
+    pub split: Split,
+    pub labellers: u8,
+    pub pairs: Vec<LabelledPair>,
+}
+
+/// A problem in a label file, with its file and 1-based line.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct LabelError {
+    pub file: String,
+    pub line: u64,
+    pub message: String,
+}
+
+/// Reads `DIR/paragraphs.csv` and `DIR/pairs.csv` (see `labels/README.md`). Every pair must
+/// belong to a listed paragraph; every paragraph's split must be its article's.
+pub fn load_stance(dir: &std::path::Path) -> Result<Vec<LabelledParagraph>, LabelError> {
+    let read = |name: &str| -> Result<(String, Vec<(u64, csv::StringRecord)>), LabelError> {
+        let path = dir.join(name);
+        let file = path.display().to_string();
+        let err = |line: u64, message: String| LabelError { file: file.clone(), line, message };
+        let text = std::fs::read_to_string(&path).map_err(|e| err(0, e.to_string()))?;
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        for rec in r.records() {
+            let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+            rows.push((rec.position().map_or(0, |p| p.line()), rec));
+        }
+        Ok((file, rows))
+    };
+    let (pfile, prows) = read("paragraphs.csv")?;
+    let mut out: Vec<LabelledParagraph> = Vec::with_capacity(prows.len());
+    let mut index: std::collections::HashMap<(String, u32), usize> = std::collections::HashMap::new();
+    for (line, r) in prows {
+        let err = |message: String| LabelError { file: pfile.clone(), line, message };
+        if r.len() != 5 {
+            return Err(err(format!("expected 5 fields, found {}", r.len())));
+        }
+        let paragraph: u32 = r[1].parse().map_err(|_| err(format!("paragraph `{}` is not a number", &r[1])))?;
+        let split = Split::parse(&r[3]).ok_or_else(|| err(format!("split `{}` is not train/dev/test", &r[3])))?;
+        if split != split_of(&r[0]) {
+            return Err(err(format!("article {} belongs to split {}", &r[0], split_of(&r[0]).name())));
+        }
+        let labellers: u8 =
+            r[4].parse().ok().filter(|n| (1..=2).contains(n)).ok_or_else(|| err("labellers must be 1 or 2".into()))?;
+        if index.insert((r[0].to_string(), paragraph), out.len()).is_some() {
+            return Err(err(format!("paragraph {}#{} listed twice", &r[0], paragraph)));
+        }
+        out.push(LabelledParagraph {
+            doc_id: r[0].to_string(),
+            paragraph,
+            hash: r[2].to_string(),
+            split,
+            labellers,
+            pairs: Vec::new(),
+        });
+    }
+    let (qfile, qrows) = read("pairs.csv")?;
+    for (line, r) in qrows {
+        let err = |message: String| LabelError { file: qfile.clone(), line, message };
+        if r.len() != 6 {
+            return Err(err(format!("expected 6 fields, found {}", r.len())));
+        }
+        let paragraph: u32 = r[1].parse().map_err(|_| err(format!("paragraph `{}` is not a number", &r[1])))?;
+        let &i =
+            index.get(&(r[0].to_string(), paragraph)).ok_or_else(|| err("pair of an unlisted paragraph".into()))?;
+        let sign: i8 =
+            r[4].parse().ok().filter(|s| *s == 1 || *s == -1).ok_or_else(|| err("sign must be 1 or -1".into()))?;
+        let status = match &r[5] {
+            "gold" => Status::Gold,
+            "uncertain" => Status::Uncertain,
+            "single" => Status::Single,
+            s => return Err(err(format!("status `{s}` is not gold/uncertain/single"))),
+        };
+        if r[2] == r[3] {
+            return Err(err("a pair needs two different actors".into()));
+        }
+        out[i].pairs.push(LabelledPair { source: r[2].to_string(), target: r[3].to_string(), sign, status });
+    }
+    Ok(out)
+}

@@ -8,6 +8,14 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// A lexicon file as the manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    pub name: String,
+    pub origin: String,
+    pub blake3: String,
+}
+
 /// One lexicon file's text and where it came from.
 #[derive(Debug, Clone)]
 pub struct LexiconFile {
@@ -38,6 +46,12 @@ impl LexiconFile {
             }
         }
         Ok(LexiconFile { name: name.to_string(), origin: format!("embedded:{name}"), text: embedded.to_string() })
+    }
+
+    /// Name, origin and hash: what the run manifest keeps once the text is parsed (the parser's
+    /// weights are tens of megabytes of text; keeping them for the manifest would waste memory).
+    pub fn digest(&self) -> FileDigest {
+        FileDigest { name: self.name.clone(), origin: self.origin.clone(), blake3: self.blake3() }
     }
 
     /// BLAKE3 of the text, hex, for the run manifest.

@@ -174,6 +174,27 @@ enum LexiconCommand {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// The stance pair model (from the lexicons) on one split of the labelled paragraphs:
+    /// precision, recall, F1 over ordered pairs, sign accuracy, confusion table, and the same
+    /// for the hand-written rules. Uncertain pairs are counted neither way.
+    Stance {
+        /// The labels folder (paragraphs.csv, pairs.csv).
+        #[arg(default_value = "labels/stance")]
+        labels: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        /// train, dev or test.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Write every missed and spurious pair with its sentence.
+        #[arg(long, value_name = "OUT.csv")]
+        errors: Option<PathBuf>,
+        /// Also train on a quarter, half and all of the train split and report each on SPLIT.
+        #[arg(long)]
+        curve: bool,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
     /// Tagger and parser on a CoNLL-U file with gold words: UPOS, XPOS, UAS, LAS (punctuation
     /// counted, LAS on universal relations, as CoNLL 2018) and F1 of key relations.
     Syntax {
@@ -196,6 +217,40 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum TrainCommand {
+    /// Train the stance pair model on labelled corpus paragraphs (labels/stance): train split to
+    /// fit, dev split to choose the threshold; writes OUT/stance_model.txt.gz and prints the dev
+    /// figures and the learning curve on dev. The same inputs give byte-identical weights.
+    Stance {
+        /// The labels folder (paragraphs.csv, pairs.csv).
+        #[arg(long, value_name = "DIR", default_value = "labels/stance")]
+        labels: PathBuf,
+        /// The corpus the labels refer to.
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+        #[arg(long, default_value_t = 0.0)]
+        l2: f32,
+        #[arg(long, default_value_t = 0.01)]
+        rate: f32,
+        /// Precision the threshold must reach on dev.
+        #[arg(long, default_value_t = 0.70)]
+        min_precision: f64,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+    /// Learn word clusters from unlabelled news (the words of CORPUS, reserved articles skipped);
+    /// writes OUT/clusters.tsv.gz. The same corpus gives a byte-identical file.
+    Clusters {
+        corpus: Vec<PathBuf>,
+        /// Article ids whose text is never used (one per line).
+        #[arg(long, value_name = "FILE")]
+        reserved: Option<PathBuf>,
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+    },
     /// Train the part-of-speech tagger and dependency parser on a Universal Dependencies
     /// treebank folder (its train.conllu[.gz]); writes OUT/syntax/tagger.txt.gz and parser.txt.gz.
     /// The same data gives byte-identical files.
@@ -255,6 +310,31 @@ fn out(text: &str) -> anyhow::Result<()> {
 
 fn load_engines(lexicons: &LexiconArg) -> anyhow::Result<Engines> {
     Engines::load(lexicons.dir().as_deref()).map_err(|e| run::RunError::Lexicon(e).into())
+}
+
+/// Labelled paragraphs matched to the corpus, with their candidates; reports what did not match.
+fn stance_data(
+    engines: &Engines,
+    labels: &Path,
+    corpus: &Path,
+) -> anyhow::Result<(Vec<newsstance::stance::train::ParagraphData>, newsstance::stance::train::MatchReport)> {
+    let labelled = newsstance::labels::load_stance(labels)?;
+    let (files, errors) = newsstance::corpus::discover(&[corpus.to_path_buf()]);
+    if let Some(e) = errors.first() {
+        anyhow::bail!("{}: {}", e.input, e.error);
+    }
+    let (data, report) = newsstance::stance::train::collect(engines, &files, &labelled, false);
+    eprintln!(
+        "newsstance: {} labelled paragraphs, {} found in the corpus, {} changed (hash differs), {} missing",
+        report.labelled,
+        report.found,
+        report.hash_mismatch.len(),
+        report.missing
+    );
+    if report.found == 0 {
+        anyhow::bail!("no labelled paragraph found in {}", corpus.display());
+    }
+    Ok((data, report))
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
@@ -438,6 +518,180 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("newsstance: {} mentions (of {}) in {}", count.min(all.len()), all.len(), path.display());
             Ok(exit::OK)
         }
+        Command::Train(TrainCommand::Stance {
+            labels,
+            corpus,
+            out: dir,
+            epochs,
+            l2,
+            rate,
+            min_precision,
+            lexicons,
+        }) => {
+            use newsstance::stance::train as st;
+            let engines = load_engines(&lexicons)?;
+            let (data, _) = stance_data(&engines, &labels, &corpus)?;
+            let params = st::Params { epochs, l2, rate, min_precision };
+            for fraction in [0.25, 0.5] {
+                let (m, r) = st::train(&data, &params, fraction);
+                eprintln!(
+                    "newsstance: {:>3.0} % of train: dev thresholds {:?}, P {:.3} R {:.3} F1 {:.3}",
+                    fraction * 100.0,
+                    m.threshold,
+                    r.precision(),
+                    r.recall(),
+                    r.f1()
+                );
+            }
+            let (model, report) = st::train(&data, &params, 1.0);
+            eprintln!(
+                "newsstance: 100 % of train: dev thresholds {:?}, P {:.3} R {:.3} F1 {:.3}",
+                model.threshold,
+                report.precision(),
+                report.recall(),
+                report.f1()
+            );
+            let train_n = data.iter().filter(|d| d.split == newsstance::labels::Split::Train).count();
+            let header = vec![
+                format!("stance pair model trained by `newsstance train stance` on {train_n} labelled corpus paragraphs (labels/stance, train split)"),
+                format!("epochs {epochs}, l2 {l2}, rate {rate}; threshold chosen on dev for precision >= {min_precision}"),
+                "features: see src/stance/model.rs; CAMEO/Phoenix dictionaries (MIT) in lexicons/eventdata".to_string(),
+            ];
+            let mut text = Vec::new();
+            model.write(&header, &mut text)?;
+            let target = dir.join(newsstance::stance::model::MODEL_FILE);
+            let tmp = target.with_extension("tmp");
+            let mut gz = flate2::GzBuilder::new().mtime(0).write(
+                std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+                flate2::Compression::best(),
+            );
+            gz.write_all(&text)?;
+            gz.finish()?;
+            std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+            let dev: Vec<&st::ParagraphData> =
+                data.iter().filter(|d| d.split == newsstance::labels::Split::Dev).collect();
+            out(&format!(
+                "== dev, model (thresholds {:?})\n{report}== dev, rules\n{}",
+                model.threshold,
+                st::evaluate_rules(&dev)
+            ))?;
+            eprintln!("newsstance: weights in {}", target.display());
+            Ok(exit::OK)
+        }
+        Command::Eval(EvalCommand::Stance { labels, corpus, split, errors, curve, lexicons }) => {
+            use newsstance::stance::train as st;
+            let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
+            let engines = load_engines(&lexicons)?;
+            let (data, _) = stance_data(&engines, &labels, &corpus)?;
+            let part: Vec<&st::ParagraphData> = data.iter().filter(|d| d.split == split).collect();
+            let mut rows = Vec::new();
+            let report = st::evaluate(&engines.pair.model, &part, &mut rows);
+            let mut text = format!(
+                "== {}, model (thresholds {:?})\n{report}== {}, rules\n{}",
+                split.name(),
+                engines.pair.model.threshold,
+                split.name(),
+                st::evaluate_rules(&part)
+            );
+            if curve {
+                for fraction in [0.25, 0.5, 1.0] {
+                    let (m, _) = st::train(&data, &st::Params::default(), fraction);
+                    let r = st::evaluate(&m, &part, &mut Vec::new());
+                    text.push_str(&format!(
+                        "learning curve: {:>3.0} % of train: P {:.3} R {:.3} F1 {:.3}\n",
+                        fraction * 100.0,
+                        r.precision(),
+                        r.recall(),
+                        r.f1()
+                    ));
+                }
+            }
+            out(&text)?;
+            if let Some(path) = errors {
+                let mut w = csv::Writer::from_path(&path).with_context(|| format!("creating {}", path.display()))?;
+                w.write_record([
+                    "doc_id",
+                    "paragraph",
+                    "source",
+                    "target",
+                    "gold",
+                    "predicted",
+                    "probability",
+                    "sentence",
+                ])?;
+                for e in rows {
+                    w.write_record([
+                        e.doc_id,
+                        e.paragraph.to_string(),
+                        e.source,
+                        e.target,
+                        e.gold.to_string(),
+                        e.predicted.to_string(),
+                        format!("{:.3}", e.probability),
+                        e.sentence,
+                    ])?;
+                }
+                w.flush()?;
+            }
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Clusters { corpus, reserved, out: dir }) => {
+            let reserved = match reserved {
+                Some(r) => newsstance::labels::read_id_list(
+                    &std::fs::read_to_string(&r).with_context(|| format!("reading {}", r.display()))?,
+                ),
+                None => Default::default(),
+            };
+            let (files, errors) = newsstance::corpus::discover(&corpus);
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let mut sentences = Vec::new();
+            let mut spans = Vec::new();
+            let mut articles = 0usize;
+            for file in &files {
+                for record in newsstance::corpus::open(file) {
+                    let newsstance::corpus::Record::Document(d) = record else { continue };
+                    if reserved.contains(&d.id) {
+                        continue;
+                    }
+                    articles += 1;
+                    for p in newsstance::segment::segment(&d.text) {
+                        for s in p.sentences {
+                            newsstance::syntax::tokenize::tokenize(&d.text, s, &mut spans);
+                            sentences.push(spans.iter().map(|r| d.text[r.clone()].to_lowercase()).collect::<Vec<_>>());
+                        }
+                    }
+                }
+            }
+            let source = format!(
+                "{} articles ({} sentences) of {}",
+                articles,
+                sentences.len(),
+                corpus.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            );
+            let text = newsstance::syntax::clusters::learn(
+                &sentences,
+                &source,
+                newsstance::syntax::clusters::COARSE,
+                newsstance::syntax::clusters::FINE_PER_COARSE,
+            );
+            let target = dir.join(newsstance::syntax::CLUSTERS_FILE);
+            let tmp = target.with_extension("tmp");
+            let mut gz = flate2::GzBuilder::new().mtime(0).write(
+                std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+                flate2::Compression::best(),
+            );
+            gz.write_all(text.as_bytes())?;
+            gz.finish()?;
+            std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+            eprintln!(
+                "newsstance: clusters of {} words from {source} in {}",
+                text.lines().count() - 2,
+                target.display()
+            );
+            Ok(exit::OK)
+        }
         Command::Train(TrainCommand::Syntax { treebank, out: dir, tagger_epochs, parser_epochs }) => {
             let path = ["train.conllu.gz", "train.conllu"]
                 .iter()
@@ -445,8 +699,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 .find(|p| p.exists())
                 .with_context(|| format!("no train.conllu[.gz] in {}", treebank.display()))?;
             let train = newsstance::syntax::conllu::read_file(&path)?;
-            let syntax = newsstance::syntax::train(&train, tagger_epochs, parser_epochs);
+            let clusters_file = newsstance::syntax::read_gz(Some(&dir), newsstance::syntax::CLUSTERS_FILE, &[])
+                .map_err(|p| anyhow::anyhow!("{p}"))?;
+            let clusters = newsstance::syntax::clusters::Clusters::read(&clusters_file.text)
+                .map_err(|(l, m)| anyhow::anyhow!("{}:{l}: {m}", clusters_file.origin))?;
+            let syntax = newsstance::syntax::train(&train, clusters, tagger_epochs, parser_epochs);
             let source = vec![
+                format!("clusters: {}", newsstance::syntax::clusters_hash(&clusters_file.text)),
                 format!(
                     "trained by `newsstance train syntax` on {} ({} sentences), tagger {tagger_epochs} epochs, parser {parser_epochs} epochs",
                     path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),

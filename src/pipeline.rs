@@ -29,8 +29,10 @@ pub struct Engines {
     pub lexicon: Lexicon,
     pub cues: Cues,
     pub target: stance::target::TargetModel,
+    /// Parser, event dictionaries and stance pair model.
+    pub pair: stance::model::PairEngine,
     /// The lexicon files used, for the manifest.
-    pub files: Vec<LexiconFile>,
+    pub files: Vec<crate::lexicon::FileDigest>,
 }
 
 impl Engines {
@@ -43,11 +45,13 @@ impl Engines {
             let target = scope.spawn(|| {
                 dir.map_or_else(|| Ok(stance::target::TargetModel::embedded()), stance::target::TargetModel::load_dir)
             });
+            let pair = scope.spawn(|| stance::model::PairEngine::load(dir));
             let rest = Self::load_rest(dir);
             // The loaders do not panic on any input; a panic is a bug, and is passed on.
             let actors = actors.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             let target = target.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            Self::assemble(dir, rest, actors, target)
+            let pair = pair.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            Self::assemble(dir, rest, actors, target, pair)
         })
     }
 
@@ -81,6 +85,7 @@ impl Engines {
         (vader, cues): (Part<Vader>, Part<Cues>),
         actors: Result<actors::LoadedLexicon, LexiconError>,
         target: Result<stance::target::TargetModel, stance::target::TargetModelError>,
+        pair: Result<(stance::model::PairEngine, Vec<LexiconFile>), Vec<crate::lexicon::Problem>>,
     ) -> Result<Engines, LexiconError> {
         let (vader, mut problems, mut files) = vader;
         let lexicon = match actors {
@@ -110,10 +115,25 @@ impl Engines {
         if let Ok(f) = LexiconFile::read(dir, "target_model.csv", include_str!("../lexicons/target_model.csv")) {
             files.push(f);
         }
-        match (vader, lexicon, cues, target) {
-            (Some(vader), Some(lexicon), Some(cues), Some(target)) if problems.is_empty() => {
-                Ok(Engines { vader, lexicon, cues, target, files })
+        let pair = match pair {
+            Ok((p, f)) => {
+                files.extend(f);
+                Some(p)
             }
+            Err(p) => {
+                problems.extend(p);
+                None
+            }
+        };
+        match (vader, lexicon, cues, target, pair) {
+            (Some(vader), Some(lexicon), Some(cues), Some(target), Some(pair)) if problems.is_empty() => Ok(Engines {
+                vader,
+                lexicon,
+                cues,
+                target,
+                pair,
+                files: files.iter().map(LexiconFile::digest).collect(),
+            }),
             _ => Err(LexiconError { problems }),
         }
     }
@@ -143,8 +163,12 @@ pub struct StageTimes {
     pub actors: u64,
     /// Target-dependent sentiment of each mention.
     pub target: u64,
-    /// Directed stance events.
+    /// Directed stance events of the rules (features of the pair model).
     pub events: u64,
+    /// Tagging and parsing the sentences that name two countries.
+    pub syntax: u64,
+    /// The stance pair model: candidates, features and decisions.
+    pub model: u64,
     /// Report rows and the document's aggregate.
     pub rows: u64,
     /// CSV encoding of the rows.
@@ -167,25 +191,29 @@ impl serde::Serialize for StageTimes {
 
 impl StageTimes {
     /// The stages' names and times, in pipeline order.
-    pub fn named(&self) -> [(&'static str, u64); 7] {
+    pub fn named(&self) -> [(&'static str, u64); 9] {
         [
             ("segment", self.segment),
             ("tone", self.tone),
             ("actors", self.actors),
             ("target", self.target),
             ("events", self.events),
+            ("syntax", self.syntax),
+            ("model", self.model),
             ("rows", self.rows),
             ("encode", self.encode),
         ]
     }
 
     pub fn add(&mut self, other: &StageTimes) {
-        let StageTimes { segment, tone, actors, target, events, rows, encode } = other;
+        let StageTimes { segment, tone, actors, target, events, syntax, model, rows, encode } = other;
         self.segment += segment;
         self.tone += tone;
         self.actors += actors;
         self.target += target;
         self.events += events;
+        self.syntax += syntax;
+        self.model += model;
         self.rows += rows;
         self.encode += encode;
     }
@@ -216,7 +244,13 @@ pub struct Analysis {
     pub actors: DocActors,
     /// Per mention (same order as `actors.mentions`).
     pub sentiments: Vec<stance::target::TargetScore>,
+    /// The stance pair model's events, with their confidence.
     pub events: Vec<StanceEvent>,
+    pub confidence: Vec<f32>,
+    /// The rules' events (the model's evidence; `explain` shows them).
+    pub rule_events: Vec<StanceEvent>,
+    /// The pair model's candidates (with feature names only when asked, for `explain`).
+    pub candidates: Vec<stance::model::Candidate>,
     /// Paragraphs skipped for their size: (span, bytes).
     pub oversized: Vec<Range<usize>>,
     pub times: StageTimes,
@@ -224,6 +258,11 @@ pub struct Analysis {
 
 /// Runs the stages on one document's text.
 pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
+    analyse_with(engines, doc, false)
+}
+
+/// [`analyse`], keeping the names of each candidate's features when `explain` is set.
+pub fn analyse_with(engines: &Engines, doc: &Document, explain: bool) -> Analysis {
     let text = doc.text.as_str();
     let mut times = StageTimes::default();
     let mut clock = Lap::start();
@@ -246,9 +285,36 @@ pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
     times.actors = clock.lap();
     let sentiments = mention_sentiments(engines, text, &paragraphs, &tones, &actors);
     times.target = clock.lap();
-    let events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
+    let rule_events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
     times.events = clock.lap();
-    Analysis { paragraphs, tones, actors, sentiments, events, oversized, times }
+    let pair = &engines.pair;
+    let trees: Vec<((u32, u32), crate::syntax::Tree)> = {
+        let mut sc = crate::syntax::Scratch::default();
+        stance::model::sentences_to_parse(&actors, &engines.lexicon)
+            .into_iter()
+            .map(|(p, s)| {
+                let mut tree = crate::syntax::Tree::default();
+                pair.syntax.parse(text, paragraphs[p as usize].sentences[s as usize].clone(), &mut sc, &mut tree);
+                ((p, s), tree)
+            })
+            .collect()
+    };
+    times.syntax = clock.lap();
+    let input = stance::model::DocInput {
+        text,
+        paragraphs: &paragraphs,
+        tones: &tones,
+        actors: &actors,
+        lexicon: &engines.lexicon,
+        sentiments: &sentiments,
+        rules: &rule_events,
+        eventdata: &pair.eventdata,
+        syntax: &pair.syntax,
+    };
+    let candidates = stance::model::candidates(&input, &trees, explain);
+    let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
+    times.model = clock.lap();
+    Analysis { paragraphs, tones, actors, sentiments, events, confidence, rule_events, candidates, oversized, times }
 }
 
 /// The target-dependent sentiment toward each mention, from its sentence and the other
@@ -302,6 +368,16 @@ impl Keys<'_> {
     }
 }
 
+/// The 1-based number of each analysed paragraph in the body, as the reports give it: a skipped
+/// oversized paragraph keeps its number.
+pub fn paragraph_numbers(a: &Analysis) -> Vec<u32> {
+    a.paragraphs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i + 1 + a.oversized.iter().filter(|o| o.start < p.span.start).count()) as u32)
+        .collect()
+}
+
 /// Runs one document through every stage and builds its rows.
 pub fn process(engines: &Engines, doc: &Document) -> DocResult {
     let a = analyse(engines, doc);
@@ -320,13 +396,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             ),
         });
     }
-    // Numbers in the body: a skipped oversized paragraph keeps its number.
-    let numbers: Vec<u32> = a
-        .paragraphs
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (i + 1 + a.oversized.iter().filter(|o| o.start < p.span.start).count()) as u32)
-        .collect();
+    let numbers = paragraph_numbers(&a);
     // Paragraph rows.
     let mut m = 0;
     for (p, _) in a.paragraphs.iter().enumerate() {
@@ -375,7 +445,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             actor: key,
         });
     }
-    for e in &a.events {
+    for (e, &confidence) in a.events.iter().zip(&a.confidence) {
         let source = keys.get(e.source);
         let target = keys.get(e.target);
         agg.event(&source, &target, e.score);
@@ -391,6 +461,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             cue: e.cues.clone(),
             evidence: text[sent].to_string(),
             source_rule: e.rule.as_str(),
+            confidence: confidence as f64,
         });
     }
     r.aggregate = agg.finish();

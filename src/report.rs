@@ -63,6 +63,7 @@ pub const STANCES_HEADER: &[&str] = &[
     "cue",
     "evidence",
     "source_rule",
+    "confidence",
 ];
 pub const ACTORS_HEADER: &[&str] = &[
     "date",
@@ -139,6 +140,8 @@ pub struct StanceRow {
     pub cue: String,
     pub evidence: String,
     pub source_rule: &'static str,
+    /// The pair model's probability for the row's sign.
+    pub confidence: f64,
 }
 
 /// A row of `errors.csv`: a record that could not be scored.
@@ -369,6 +372,7 @@ impl Cells {
         self.text(&r.cue);
         self.raw(&evidence_cell(&r.evidence));
         self.text(r.source_rule);
+        self.num(r.confidence);
         self.end();
     }
 
@@ -938,6 +942,7 @@ mod tests {
             cue: "hostile".into(),
             evidence: "line\nbreak".into(),
             source_rule: "speaker",
+            confidence: 0.9,
         };
         let error = ErrorRow { input: "x.jsonl".into(), line: 3, record_id: String::new(), error: "bad".into() };
         let write = |encoded: bool| {
@@ -978,7 +983,7 @@ mod tests {
             direct[0]
         );
         assert!(direct[1].contains(",\"the \"\"Kremlin\"\"\",0.2500,"), "{}", direct[1]);
-        assert!(direct[2].contains(",line break,speaker\r\n"), "{}", direct[2]);
+        assert!(direct[2].contains(",line break,speaker,0.9000\r\n"), "{}", direct[2]);
     }
 
     #[test]

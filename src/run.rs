@@ -239,7 +239,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
         lexicons: engines
             .files
             .iter()
-            .map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3() })
+            .map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3.clone() })
             .collect(),
         outputs: counts.into_iter().map(|(file, rows)| OutputEntry { file, rows }).collect(),
     };

@@ -58,6 +58,8 @@ pub enum SourceRule {
     Accusation,
     /// The party thanked or praised for an act toward the source.
     ThankedFor,
+    /// Decided by the stance pair model (see `stance::model`).
+    Model,
 }
 
 impl SourceRule {
@@ -71,6 +73,7 @@ impl SourceRule {
             SourceRule::Mutual => "mutual",
             SourceRule::Accusation => "speaker accuses",
             SourceRule::ThankedFor => "thanked for",
+            SourceRule::Model => "model",
         }
     }
 }

@@ -2,7 +2,10 @@
 //! lexicon, and the sentiment of the text toward each mention.
 
 mod cues;
+pub mod eventdata;
 mod events;
+pub mod model;
+pub mod train;
 
 pub use cues::{Cue, CueKind, CueMatch, Cues};
 pub use events::{events, SourceRule, StanceEvent};

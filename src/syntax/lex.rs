@@ -20,6 +20,9 @@ pub struct Lex {
     pub prefix: [u64; 3],
     /// Bits: 1 has a digit, 2 has a hyphen, 4 first letter upper, 8 all letters upper.
     pub flags: u8,
+    /// Word clusters from unlabelled news (coarse, fine; 0 unknown), set by [`Lex::clustered`].
+    pub coarse: u16,
+    pub fine: u16,
 }
 
 impl Lex {
@@ -76,18 +79,23 @@ impl Lex {
         let mut prefix = [0u64; 3];
         // Suffixes and prefixes by character, longest first; a word must be longer than the
         // affix for it to count.
-        let mut k = 0;
-        for (i, _) in word.char_indices().rev().take(5) {
-            if k < 4 && i > 0 {
+        for (k, (i, _)) in word.char_indices().rev().take(4).enumerate() {
+            if i > 0 {
                 suffix[k] = mix(hash_lower(&b[i..]) ^ (k as u64 + 1));
             }
-            k += 1;
         }
         // The start of character k + 1 ends the k-character prefix (so the word is longer).
         for (k, (i, _)) in word.char_indices().skip(1).take(3).enumerate() {
             prefix[k] = mix(hash_lower(&b[..i]) ^ ((k as u64 + 1) << 8));
         }
-        Lex { form: hash_bytes(b), lower: hash_lower(b), shape: mix(shape), suffix, prefix, flags }
+        Lex { form: hash_bytes(b), lower: hash_lower(b), shape: mix(shape), suffix, prefix, flags, coarse: 0, fine: 0 }
+    }
+
+    /// The word with its clusters looked up.
+    pub fn clustered(word: &str, clusters: &super::clusters::Clusters) -> Lex {
+        let mut l = Lex::of(word);
+        (l.coarse, l.fine) = clusters.of(l.lower);
+        l
     }
 }
 

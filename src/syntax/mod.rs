@@ -8,6 +8,7 @@
 //! the way UD does ("Russia's" → "Russia" + "'s", "won't" → "wo" + "n't", hyphens apart), with
 //! byte offsets back into the text the other stages use.
 
+pub mod clusters;
 pub mod conllu;
 pub mod eval;
 pub mod lex;
@@ -46,6 +47,7 @@ pub struct Tree {
 pub struct Syntax {
     pub tagger: tagger::Tagger,
     pub parser: parser::Parser,
+    pub clusters: clusters::Clusters,
 }
 
 /// Reused buffers: parsing allocates nothing per word once these are warm.
@@ -62,9 +64,11 @@ pub struct Scratch {
 /// File names of the weights in the lexicon folder.
 pub const TAGGER_FILE: &str = "syntax/tagger.txt.gz";
 pub const PARSER_FILE: &str = "syntax/parser.txt.gz";
+pub const CLUSTERS_FILE: &str = "clusters.tsv.gz";
 
 const TAGGER_EMBEDDED: &[u8] = include_bytes!("../../lexicons/syntax/tagger.txt.gz");
 const PARSER_EMBEDDED: &[u8] = include_bytes!("../../lexicons/syntax/parser.txt.gz");
+const CLUSTERS_EMBEDDED: &[u8] = include_bytes!("../../lexicons/clusters.tsv.gz");
 
 impl Syntax {
     /// Part-of-speech tags of a word: (UPOS, XPOS).
@@ -90,7 +94,7 @@ impl Syntax {
         sc: &mut Scratch,
     ) -> (Vec<Tag>, Vec<parser::Arc>) {
         sc.lex.clear();
-        sc.lex.extend(words.map(Lex::of));
+        sc.lex.extend(words.map(|w| Lex::clustered(w, &self.clusters)));
         self.tagger.tag(&sc.lex, &mut sc.tags, &mut sc.tag);
         self.parser.parse(&sc.lex, &sc.tags, &mut sc.arcs, &mut sc.parse);
         (sc.tags.clone(), sc.arcs.clone())
@@ -100,7 +104,7 @@ impl Syntax {
     pub fn parse(&self, text: &str, span: Range<usize>, sc: &mut Scratch, out: &mut Tree) {
         tokenize::tokenize(text, span, &mut sc.spans);
         sc.lex.clear();
-        sc.lex.extend(sc.spans.iter().map(|r| Lex::of(&text[r.clone()])));
+        sc.lex.extend(sc.spans.iter().map(|r| Lex::clustered(&text[r.clone()], &self.clusters)));
         self.tagger.tag(&sc.lex, &mut sc.tags, &mut sc.tag);
         self.parser.parse(&sc.lex, &sc.tags, &mut sc.arcs, &mut sc.parse);
         out.words.clear();
@@ -114,13 +118,40 @@ impl Syntax {
 
     /// Loads the weights from `dir/syntax/` when present there, else the built-in copies.
     pub fn load(dir: Option<&Path>) -> Result<Syntax, Problem> {
-        let tagger_file = read_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED)?;
-        let parser_file = read_gz(dir, PARSER_FILE, PARSER_EMBEDDED)?;
-        Syntax::from_texts(&tagger_file, &parser_file)
+        Syntax::load_with_files(dir).map(|(s, _)| s)
     }
 
-    /// Builds from the two weights files' texts (see [`Syntax::write`]).
-    pub fn from_texts(tagger_file: &LexiconFile, parser_file: &LexiconFile) -> Result<Syntax, Problem> {
+    /// [`Syntax::load`], also returning the files read (for the run manifest).
+    pub fn load_with_files(dir: Option<&Path>) -> Result<(Syntax, Vec<LexiconFile>), Problem> {
+        let tagger_file = read_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED)?;
+        let parser_file = read_gz(dir, PARSER_FILE, PARSER_EMBEDDED)?;
+        let clusters_file = read_gz(dir, CLUSTERS_FILE, CLUSTERS_EMBEDDED)?;
+        let s = Syntax::from_texts(&tagger_file, &parser_file, &clusters_file)?;
+        Ok((s, vec![tagger_file, parser_file, clusters_file]))
+    }
+
+    /// Builds from the weights files' and the clusters file's texts (see [`Syntax::write`]).
+    /// The weights name the clusters they were trained with (by hash): other clusters are an
+    /// error, since the features would silently mean something else.
+    pub fn from_texts(
+        tagger_file: &LexiconFile,
+        parser_file: &LexiconFile,
+        clusters_file: &LexiconFile,
+    ) -> Result<Syntax, Problem> {
+        let clusters =
+            clusters::Clusters::read(&clusters_file.text).map_err(|(line, m)| clusters_file.problem(line as u64, m))?;
+        let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
+        for f in [tagger_file, parser_file] {
+            if !f.text.lines().take_while(|l| l.starts_with('#')).any(|l| l.trim_start_matches("# ") == want) {
+                return Err(f.problem(
+                    1,
+                    format!(
+                        "trained with other word clusters than {} (retrain: newsstance train syntax)",
+                        clusters_file.origin
+                    ),
+                ));
+            }
+        }
         let (first, second, tags) = read_tagger(tagger_file)?;
         let (parser, labels) = read_weights_with_names(parser_file, "labels")?;
         if parser.classes != 1 + 2 * labels.len() {
@@ -142,8 +173,9 @@ impl Syntax {
             return Err(tagger_file.problem(1, "class count differs from the tag list".to_string()));
         }
         Ok(Syntax {
-            tagger: tagger::Tagger { tags, first, second },
-            parser: parser::Parser { labels, root, weights: parser },
+            clusters,
+            tagger: tagger::Tagger { tags: tags.clone(), first, second },
+            parser: parser::Parser { labels, root, coarse: coarse_classes(&tags_names(&tags)), weights: parser },
         })
     }
 
@@ -167,7 +199,27 @@ impl Syntax {
     }
 }
 
-fn read_gz(dir: Option<&Path>, name: &str, embedded: &[u8]) -> Result<LexiconFile, Problem> {
+/// `UPOS/XPOS` names of tags.
+fn tags_names(tags: &[(String, String)]) -> Vec<String> {
+    tags.iter().map(|(u, x)| format!("{u}/{x}")).collect()
+}
+
+/// The coarse class of each `UPOS/XPOS` tag: the index of its UPOS among the sorted distinct ones.
+fn coarse_classes(tags: &[String]) -> Vec<u16> {
+    let upos = |t: &String| t.split('/').next().unwrap_or("").to_string();
+    let mut distinct: Vec<String> = tags.iter().map(upos).collect();
+    distinct.sort();
+    distinct.dedup();
+    tags.iter().map(|t| distinct.binary_search(&upos(t)).unwrap_or(0) as u16).collect()
+}
+
+/// The first 16 hex digits of BLAKE3 of the clusters file's text, named in the weights' headers.
+pub fn clusters_hash(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
+}
+
+/// Reads a gzip-compressed lexicon file (from `dir` when there, else the embedded copy).
+pub fn read_gz(dir: Option<&Path>, name: &str, embedded: &[u8]) -> Result<LexiconFile, Problem> {
     use std::io::Read;
     let (bytes, origin) = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
         Some(p) => (
@@ -213,7 +265,12 @@ fn read_tagger(file: &LexiconFile) -> Result<(Weights, Weights, Vec<String>), Pr
 /// Trains the tagger and parser from a UD treebank folder (`train.conllu[.gz]`), `epochs` as
 /// chosen on dev. The parser is trained on tags predicted by taggers that did not see the
 /// sentence (ten-way jackknifing), so it learns from the tags it will really get.
-pub fn train(train: &[conllu::TreeSentence], tagger_epochs: usize, parser_epochs: usize) -> Syntax {
+pub fn train(
+    train: &[conllu::TreeSentence],
+    clusters: clusters::Clusters,
+    tagger_epochs: usize,
+    parser_epochs: usize,
+) -> Syntax {
     let mut tags: Vec<String> =
         train.iter().flat_map(|s| s.words.iter().map(|w| format!("{}/{}", w.upos, w.xpos))).collect();
     tags.sort();
@@ -221,7 +278,9 @@ pub fn train(train: &[conllu::TreeSentence], tagger_epochs: usize, parser_epochs
     let tag_of = |w: &conllu::TreeWord| tags.binary_search(&format!("{}/{}", w.upos, w.xpos)).unwrap_or(0) as Tag;
     let data: Vec<(Vec<Lex>, Vec<Tag>)> = train
         .iter()
-        .map(|s| (s.words.iter().map(|w| Lex::of(&w.form)).collect(), s.words.iter().map(tag_of).collect()))
+        .map(|s| {
+            (s.words.iter().map(|w| Lex::clustered(&w.form, &clusters)).collect(), s.words.iter().map(tag_of).collect())
+        })
         .collect();
     let names: Vec<(String, String)> = tags
         .iter()
@@ -276,10 +335,10 @@ pub fn train(train: &[conllu::TreeSentence], tagger_epochs: usize, parser_epochs
                     labels: s.words.iter().map(|w| labels.binary_search(&w.deprel).unwrap_or(0) as u16).collect(),
                 })
                 .collect();
-            parser::train(labels, &examples, parser_epochs)
+            parser::train(labels, coarse_classes(&tags), &examples, parser_epochs)
         },
     );
-    Syntax { tagger, parser }
+    Syntax { tagger, parser, clusters }
 }
 
 /// CoNLL-U of a text: segmented into paragraphs and sentences as `score` does, each sentence

@@ -22,6 +22,8 @@ pub struct Parser {
     pub labels: Vec<String>,
     /// Index of `root` in `labels`.
     pub root: u16,
+    /// The coarse (UPOS) class of each tag, for features that generalise over fine tags.
+    pub coarse: Vec<u16>,
     pub weights: Weights,
 }
 
@@ -58,10 +60,8 @@ impl State {
         self.stack.clear();
         self.stack.push(0);
         self.b = 1;
-        for v in [&mut self.head] {
-            v.clear();
-            v.resize(m, NO);
-        }
+        self.head.clear();
+        self.head.resize(m, NO);
         self.label.clear();
         self.label.resize(m, 0);
         self.lc.clear();
@@ -172,7 +172,7 @@ fn costs(st: &State, g: &[u32]) -> (u32, u32, u32) {
     if s0 != NO && s0 != 0 {
         let gs = g[s0 as usize];
         let deps_in_buffer = (b..=n).filter(|&k| g[k as usize] == s0).count() as u32;
-        if gs != b && (gs == s1 || (in_buffer(gs) && gs != b)) {
+        if gs != b && (gs == s1 || in_buffer(gs)) {
             left += 1;
         }
         left += deps_in_buffer;
@@ -305,6 +305,37 @@ pub(crate) fn features(st: &State, lex: &[Lex], tags: &[u64], out: &mut Vec<Feat
     f(Feat::new2(81, s0t, set(&st.ll, s0)));
     f(Feat::new2(82, b0t, set(&st.ll, b0)));
     f(Feat::new2(83, s1t, set(&st.rl, s1)));
+    // Coarse (UPOS) tags, which generalise over the fine ones, and suffixes for rare words.
+    let c = |x: u64| x >> 16;
+    let (s0c, s1c, b0c, b1c) = (c(s0t), c(s1t), c(b0t), c(b1t));
+    f(Feat::new2(84, s0c, b0c));
+    f(Feat::new2(85, s1c, s0c));
+    f(Feat::new3(86, s0c, b0c, b1c));
+    f(Feat::new3(87, s1c, s0c, b0c));
+    f(Feat::new2(88, s0c, b0w));
+    f(Feat::new2(89, s0w, b0c));
+    f(Feat::new2(90, s1c, s0w));
+    f(Feat::new2(91, s1w, s0c));
+    let suf = |x: u32| if x == NO || x == 0 { NONE } else { lex[x as usize].suffix[2] };
+    f(Feat::new2(92, suf(s0), b0c));
+    f(Feat::new2(93, s0c, suf(b0)));
+    f(Feat::new2(94, suf(s1), s0c));
+    f(Feat::new3(95, s0c, b0c, d0));
+    // Word clusters from unlabelled news.
+    let fc = |x: u32| if x == NO || x == 0 { NONE } else { lex[x as usize].fine as u64 };
+    let cc = |x: u32| if x == NO || x == 0 { NONE } else { lex[x as usize].coarse as u64 };
+    let (s0f, s1f, b0f, b1f) = (fc(s0), fc(s1), fc(b0), fc(b1));
+    f(Feat::new(96, s0f));
+    f(Feat::new(97, b0f));
+    f(Feat::new(98, s1f));
+    f(Feat::new(99, b1f));
+    f(Feat::new2(100, s0f, b0t));
+    f(Feat::new2(101, s0t, b0f));
+    f(Feat::new2(102, s1f, s0t));
+    f(Feat::new2(103, s1t, s0f));
+    f(Feat::new2(104, cc(s0), cc(b0)));
+    f(Feat::new2(105, cc(s1), cc(s0)));
+    f(Feat::new3(106, s0f, b0f, d0));
 }
 
 /// Buffers reused across sentences.
@@ -330,7 +361,7 @@ impl Parser {
         sc.lex.extend_from_slice(lex);
         sc.tags.clear();
         sc.tags.push(ROOT);
-        sc.tags.extend(tags.iter().map(|&t| t as u64));
+        sc.tags.extend(tags.iter().map(|&t| tag_value(t, &self.coarse)));
         sc.state.reset(n);
         let classes = self.classes();
         while !sc.state.terminal() {
@@ -338,7 +369,7 @@ impl Parser {
             sc.scores.clear();
             sc.scores.resize(classes, 0.0);
             self.weights.score(&sc.feats, &mut sc.scores);
-            let c = best_valid(&sc.state, &sc.scores, self.root, |_| true);
+            let c = best_valid(Allowed::of(&sc.state, self.root), &sc.scores, |_| true);
             sc.state.apply(c);
         }
         out.clear();
@@ -346,32 +377,53 @@ impl Parser {
     }
 }
 
-/// Whether transition class `c` is allowed in `st` (the root relation only for the root's one
-/// dependent, attached last).
-fn allowed(st: &State, c: usize, root: u16) -> bool {
-    let (shift, left, right) = st.valid();
-    if c == 0 {
-        return shift;
+/// Which transition classes are allowed in a configuration (the root relation only for the
+/// root's one dependent, attached last), computed once per configuration.
+#[derive(Clone, Copy)]
+struct Allowed {
+    shift: bool,
+    left: bool,
+    right: bool,
+    root_right: bool,
+    root: u16,
+}
+
+impl Allowed {
+    fn of(st: &State, root: u16) -> Allowed {
+        let (shift, left, right) = st.valid();
+        Allowed { shift, left, right, root_right: st.s(1) == 0, root }
     }
-    let l = ((c - 1) / 2) as u16;
-    if c % 2 == 1 {
-        left && l != root
-    } else {
-        right && ((l == root) == (st.s(1) == 0))
+
+    #[inline]
+    fn class(&self, c: usize) -> bool {
+        if c == 0 {
+            return self.shift;
+        }
+        let l = ((c - 1) / 2) as u16;
+        if c % 2 == 1 {
+            self.left && l != self.root
+        } else {
+            self.right && ((l == self.root) == self.root_right)
+        }
     }
 }
 
 /// The highest-scoring allowed transition among those `keep` accepts.
-fn best_valid(st: &State, scores: &[f32], root: u16, keep: impl Fn(usize) -> bool) -> usize {
+fn best_valid(allowed: Allowed, scores: &[f32], keep: impl Fn(usize) -> bool) -> usize {
     let mut best = usize::MAX;
     let mut best_score = f32::NEG_INFINITY;
     for (c, &s) in scores.iter().enumerate() {
-        if (best == usize::MAX || s > best_score) && allowed(st, c, root) && keep(c) {
+        if (best == usize::MAX || s > best_score) && allowed.class(c) && keep(c) {
             best = c;
             best_score = s;
         }
     }
     best
+}
+
+/// A tag as features see it: the fine tag in the low bits, its coarse class above.
+fn tag_value(t: Tag, coarse: &[u16]) -> u64 {
+    t as u64 | (coarse.get(t as usize).copied().unwrap_or(0) as u64 + 1) << 16
 }
 
 /// A training sentence: words, tags (as the parser will see them), gold heads and labels.
@@ -384,7 +436,7 @@ pub struct Example {
 
 /// Trains a parser with the dynamic oracle; from the second epoch on, it follows its own
 /// prediction nine times in ten (seeded, so reruns give the same weights).
-pub fn train(labels: Vec<String>, data: &[Example], epochs: usize) -> Parser {
+pub fn train(labels: Vec<String>, coarse: Vec<u16>, data: &[Example], epochs: usize) -> Parser {
     let root = labels.iter().position(|l| l == "root").expect("a root relation") as u16;
     let classes = 1 + 2 * labels.len();
     let mut tr = Trainer::new(classes);
@@ -414,7 +466,7 @@ pub fn train(labels: Vec<String>, data: &[Example], epochs: usize) -> Parser {
             lex.extend_from_slice(&ex.lex);
             tags.clear();
             tags.push(ROOT);
-            tags.extend(ex.tags.iter().map(|&t| t as u64));
+            tags.extend(ex.tags.iter().map(|&t| tag_value(t, &coarse)));
             gold.clear();
             gold.push(0);
             gold.extend_from_slice(&ex.heads);
@@ -434,10 +486,11 @@ pub fn train(labels: Vec<String>, data: &[Example], epochs: usize) -> Parser {
                     let wrong_label = gold[s0 as usize] == h && ex.labels[s0 as usize - 1] != l;
                     base + wrong_label as u32
                 };
-                let pred = best_valid(&st, &scores, root, |_| true);
+                let allowed = Allowed::of(&st, root);
+                let pred = best_valid(allowed, &scores, |_| true);
                 // The cheapest allowed transition's cost (0 on projective gold trees).
-                let min = (0..classes).filter(|&c| allowed(&st, c, root)).map(cost).min().unwrap_or(0);
-                let best_gold = best_valid(&st, &scores, root, |c| cost(c) == min);
+                let min = (0..classes).filter(|&c| allowed.class(c)).map(cost).min().unwrap_or(0);
+                let best_gold = best_valid(allowed, &scores, |c| cost(c) == min);
                 if cost(pred) > min {
                     tr.update(&feats, best_gold, 1.0);
                     tr.update(&feats, pred, -1.0);
@@ -448,5 +501,5 @@ pub fn train(labels: Vec<String>, data: &[Example], epochs: usize) -> Parser {
             }
         }
     }
-    Parser { labels, root, weights: tr.average() }
+    Parser { labels, root, coarse, weights: tr.average() }
 }

@@ -63,48 +63,200 @@ impl Feat {
     }
 }
 
-/// Trained, averaged weights: feature → dense row of `classes` weights.
-#[derive(Debug, Clone, Default)]
+/// Trained, averaged weights: feature → sparse row of class weights (only the classes the
+/// feature ever pushed, and only weights that survive rounding to four decimals).
+///
+/// Dense rows would hold a weight for each of the parser's hundred-odd transitions, almost all
+/// zero, and take hundreds of megabytes. Rows are stored one after another in `entries`; an
+/// open-addressing table of 16-byte slots (key, start, length) finds a row with one cache line
+/// and reads it from a second: scoring is bound by these two memory reads per feature.
+#[derive(Debug, Clone)]
 pub struct Weights {
     pub classes: usize,
-    index: FxHashMap<u64, u32>,
-    rows: Vec<f32>,
+    slots: Vec<Slot>,
+    rows: usize,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    /// Feature hash; 0 marks an empty slot (a feature hashing to 0 is stored as 1).
+    key: u64,
+    start: u32,
+    len: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    class: u32,
+    weight: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Weights {
+        Weights::new(1)
+    }
+}
+
+#[inline]
+fn key_of(f: u64) -> u64 {
+    if f == 0 {
+        1
+    } else {
+        f
+    }
 }
 
 impl Weights {
     pub fn new(classes: usize) -> Weights {
-        Weights { classes, index: FxHashMap::default(), rows: Vec::new() }
+        Weights::with_capacity(classes, 0, 0)
+    }
+
+    /// Room for `rows` rows of `entries` weights in all, so loading a file never regrows the
+    /// table (regrowing would hold the old and the new table at once: peak memory).
+    pub fn with_capacity(classes: usize, rows: usize, entries: usize) -> Weights {
+        let slots = ((rows + rows / 4).max(8)).next_power_of_two();
+        Weights { classes, slots: vec![Slot::default(); slots], rows: 0, entries: Vec::with_capacity(entries) }
     }
 
     /// Number of feature rows.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.rows
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.rows == 0
+    }
+
+    /// Number of stored (non-zero) weights.
+    pub fn weights(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[inline]
+    fn find(&self, key: u64) -> Option<&Slot> {
+        let mask = self.slots.len() - 1;
+        // Keys are already well-mixed hashes: their high bits index the table.
+        let mut i = (key >> 20) as usize & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.key == key {
+                return Some(s);
+            }
+            if s.key == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// Adds the rows of `feats` into `scores` (length `classes`, not cleared).
     #[inline]
     pub fn score(&self, feats: &[Feat], scores: &mut [f32]) {
-        let n = self.classes;
         for f in feats {
-            if let Some(&r) = self.index.get(&f.0) {
-                let row = &self.rows[r as usize * n..r as usize * n + n];
-                for (s, w) in scores.iter_mut().zip(row) {
-                    *s += *w;
+            if let Some(s) = self.find(key_of(f.0)) {
+                for e in &self.entries[s.start as usize..(s.start + s.len) as usize] {
+                    if let Some(x) = scores.get_mut(e.class as usize) {
+                        *x += e.weight;
+                    }
                 }
             }
         }
     }
 
-    /// Inserts a row (used by loading and by averaging).
+    /// Inserts a row given densely; weights that round to zero at four decimals are left out,
+    /// and so is a row with none left. A feature already present is replaced in the index.
     pub fn insert(&mut self, feat: u64, row: &[f32]) {
         debug_assert_eq!(row.len(), self.classes);
-        let r = self.index.len() as u32;
-        self.index.insert(feat, r);
-        self.rows.extend_from_slice(row);
+        let start = self.entries.len();
+        for (c, &x) in row.iter().enumerate() {
+            let v = round4(x);
+            if v != 0.0 {
+                self.entries.push(Entry { class: c as u32, weight: v });
+            }
+        }
+        let len = self.entries.len() - start;
+        if len > 0 {
+            // Linear probing stays short up to a load of 0.8.
+            if (self.rows + 1) * 5 > self.slots.len() * 4 {
+                self.grow();
+            }
+            self.place(Slot { key: key_of(feat), start: start as u32, len: len as u32 });
+        }
+    }
+
+    fn place(&mut self, slot: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = (slot.key >> 20) as usize & mask;
+        loop {
+            if self.slots[i].key == 0 {
+                self.slots[i] = slot;
+                self.rows += 1;
+                return;
+            }
+            if self.slots[i].key == slot.key {
+                self.slots[i] = slot;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        self.rows = 0;
+        for s in old.into_iter().filter(|s| s.key != 0) {
+            self.place(s);
+        }
+    }
+
+    /// Whether a row exists for `feat`.
+    pub fn contains(&self, feat: u64) -> bool {
+        self.find(key_of(feat)).is_some()
+    }
+
+    /// Rows in feature order: (feature key, row slot).
+    fn sorted(&self) -> Vec<Slot> {
+        let mut v: Vec<Slot> = self.slots.iter().filter(|s| s.key != 0).copied().collect();
+        v.sort_by_key(|s| s.key);
+        v
+    }
+
+    fn row(&self, s: &Slot) -> impl Iterator<Item = (u16, f32)> + '_ {
+        self.entries[s.start as usize..(s.start + s.len) as usize].iter().map(|e| (e.class as u16, e.weight))
+    }
+
+    /// A copy with every weight rounded to `decimals` places (zeros dropped).
+    pub fn rounded(&self, decimals: i32) -> Weights {
+        let scale = 10f64.powi(decimals);
+        let mut out = Weights::new(self.classes);
+        let mut row = vec![0.0f32; self.classes];
+        for s in self.sorted() {
+            row.iter_mut().for_each(|x| *x = 0.0);
+            for (c, w) in self.row(&s) {
+                row[c as usize] = ((w as f64 * scale).round() / scale) as f32;
+            }
+            out.insert(s.key, &row);
+        }
+        out
+    }
+
+    /// A copy without the rows whose largest weight is below `tau` in magnitude: the many
+    /// features seen in one or two updates carry almost nothing but cost memory and cache.
+    pub fn pruned(&self, tau: f32) -> Weights {
+        let mut out = Weights::new(self.classes);
+        let mut row = vec![0.0f32; self.classes];
+        for s in self.sorted() {
+            if self.row(&s).any(|(_, w)| w.abs() >= tau) {
+                row.iter_mut().for_each(|x| *x = 0.0);
+                for (c, w) in self.row(&s) {
+                    row[c as usize] = w;
+                }
+                out.insert(s.key, &row);
+            }
+        }
+        out
     }
 
     /// Writes `# header` lines, then one line per feature with a non-zero weight:
@@ -115,24 +267,17 @@ impl Weights {
             writeln!(w, "# {h}")?;
         }
         writeln!(w, "classes\t{}", self.classes)?;
-        let mut feats: Vec<(&u64, &u32)> = self.index.iter().collect();
-        feats.sort();
         let mut line = String::new();
-        for (f, &r) in feats {
+        for s in self.sorted() {
+            let f = s.key;
             line.clear();
-            let row = &self.rows[r as usize * self.classes..(r as usize + 1) * self.classes];
-            for (c, &x) in row.iter().enumerate() {
-                let v = (x as f64 * 1e4).round() / 1e4;
-                if v != 0.0 {
-                    if !line.is_empty() {
-                        line.push(' ');
-                    }
-                    line.push_str(&format!("{c}:{v}"));
+            for (c, v) in self.row(&s) {
+                if !line.is_empty() {
+                    line.push(' ');
                 }
+                line.push_str(&format!("{c}:{v}"));
             }
-            if !line.is_empty() {
-                writeln!(w, "{f:016x}\t{line}")?;
-            }
+            writeln!(w, "{f:016x}\t{line}")?;
         }
         Ok(())
     }
@@ -141,6 +286,9 @@ impl Weights {
     pub fn read(text: &str) -> Result<(Vec<String>, Weights), (usize, String)> {
         let mut header = Vec::new();
         let mut weights: Option<Weights> = None;
+        // Sized from a first pass over the text: rows are lines, weights are their `:`s.
+        let rows = text.lines().filter(|l| !l.starts_with('#')).count();
+        let entries = text.bytes().filter(|&b| b == b':').count();
         let mut row = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let n = i + 1;
@@ -157,7 +305,7 @@ impl Weights {
                     .and_then(|c| c.trim().parse::<usize>().ok())
                     .filter(|&c| c > 0 && c < 100_000)
                     .ok_or((n, "expected `classes<TAB>N` before the weights".to_string()))?;
-                weights = Some(Weights::new(classes));
+                weights = Some(Weights::with_capacity(classes, rows, entries));
                 continue;
             };
             let (feat, rest) = line.split_once('\t').ok_or((n, "expected `feature<TAB>weights`".to_string()))?;
@@ -165,7 +313,7 @@ impl Weights {
                 return Err((n, format!("feature `{feat}` is not 16 hex digits")));
             }
             let feat = u64::from_str_radix(feat, 16).map_err(|_| (n, format!("feature `{feat}` is not hex")))?;
-            if w.index.contains_key(&feat) {
+            if w.contains(feat) {
                 return Err((n, format!("feature {feat:016x} appears twice")));
             }
             row.clear();
@@ -184,6 +332,11 @@ impl Weights {
         let w = weights.ok_or((text.lines().count().max(1), "no `classes` line".to_string()))?;
         Ok((header, w))
     }
+}
+
+/// A weight rounded to four decimals, the precision the weights files keep.
+fn round4(x: f32) -> f32 {
+    ((x as f64 * 1e4).round() / 1e4) as f32
 }
 
 /// The averaged perceptron being trained.
@@ -246,16 +399,12 @@ impl Trainer {
         let mut row = vec![0.0f32; n];
         let steps = self.step.max(1) as f64;
         for (&f, &r) in feats {
-            let mut any = false;
-            for c in 0..n {
+            for (c, x) in row.iter_mut().enumerate() {
                 let k = r as usize * n + c;
                 let t = self.total[k] + (self.step - self.stamp[k]) as f64 * self.w[k] as f64;
-                row[c] = (t / steps) as f32;
-                any |= (row[c] as f64 * 1e4).round() != 0.0;
+                *x = (t / steps) as f32;
             }
-            if any {
-                out.insert(f, &row);
-            }
+            out.insert(f, &row);
         }
         out
     }
@@ -285,7 +434,8 @@ mod tests {
         for (f, gold) in data {
             let mut s = [0.0f32; 2];
             w.score(&[f], &mut s);
-            assert!(s[gold] > s[1 - gold]);
+            // The decision rule of the tagger and parser: the first best class.
+            assert_eq!(if s[1] > s[0] { 1 } else { 0 }, gold);
         }
         let mut buf = Vec::new();
         w.write(&["test".into()], &mut buf).unwrap();

@@ -64,6 +64,15 @@ pub(crate) fn features(lex: &[Lex], i: usize, left: [u64; 2], right: Option<[u64
     out.push(Feat::new(23, at(1).map_or(NONE, |l| l.shape)));
     out.push(Feat::new(24, at(-1).map_or(NONE, |l| l.shape)));
     out.push(Feat::new2(25, left[0], w.suffix[2]));
+    // Word clusters from unlabelled news: the word's and its neighbours'.
+    let cl = |k: isize| at(k).map_or((NONE, NONE), |l| (l.coarse as u64, l.fine as u64));
+    let (c0, f0) = cl(0);
+    out.push(Feat::new(31, c0));
+    out.push(Feat::new(32, f0));
+    out.push(Feat::new2(33, left[0], f0));
+    out.push(Feat::new(34, cl(-1).1));
+    out.push(Feat::new(35, cl(1).1));
+    out.push(Feat::new2(36, f0, cl(1).0));
     if let Some(r) = right {
         out.push(Feat::new(26, r[0]));
         out.push(Feat::new2(27, r[0], r[1]));
@@ -148,26 +157,26 @@ pub fn train(tags: Vec<(String, String)>, data: &[(Vec<Lex>, Vec<Tag>)], epochs:
         for &s in &order {
             let (lex, gold) = &data[s];
             pred1.clear();
-            for i in 0..lex.len() {
+            for (i, &g) in gold.iter().enumerate() {
                 features(lex, i, left_of(&pred1, i), None, &mut feats);
                 scores.iter_mut().for_each(|x| *x = 0.0);
                 first.score(&feats, &mut scores);
                 let guess = best(&scores);
-                if guess != gold[i] as usize {
-                    first.update(&feats, gold[i] as usize, 1.0);
+                if guess != g as usize {
+                    first.update(&feats, g as usize, 1.0);
                     first.update(&feats, guess, -1.0);
                 }
                 first.tick();
                 pred1.push(guess as Tag);
             }
             pred2.clear();
-            for i in 0..lex.len() {
+            for (i, &g) in gold.iter().enumerate() {
                 features(lex, i, left_of(&pred2, i), Some(right_of(&pred1, i)), &mut feats);
                 scores.iter_mut().for_each(|x| *x = 0.0);
                 second.score(&feats, &mut scores);
                 let guess = best(&scores);
-                if guess != gold[i] as usize {
-                    second.update(&feats, gold[i] as usize, 1.0);
+                if guess != g as usize {
+                    second.update(&feats, g as usize, 1.0);
                     second.update(&feats, guess, -1.0);
                 }
                 second.tick();

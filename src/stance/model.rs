@@ -1,0 +1,778 @@
+//! The stance pair model: for every ordered pair of countries/blocs named in a paragraph, is
+//! the first hostile to the second, friendly, or neither? Trained on real news paragraphs
+//! labelled by `../shared/stance/GUIDE.md` (`newsstance train stance`), weights as data in
+//! `lexicons/stance_model.txt.gz`.
+//!
+//! Candidates are paragraph-level, as the guide labels them: a speaker named in one sentence and
+//! the country criticised in the next are one candidate. Features come from every sentence that
+//! names the target: the dependency path between the two mentions where one sentence names
+//! both (relations, the word where the paths meet, its CAMEO class and QuadClass, its word
+//! cluster), the target's and the source's relation and case word ("in", "on", "against"),
+//! negation, modality and conditionals on the words that link them, questions, non-state agent
+//! nouns governing a mention ("pro-Russian separatists"), the words between the mentions with
+//! their clusters and CAMEO classes, the sentence's tone and the target-sentiment label, and the
+//! hand-written rules' verdicts for the pair (kept as evidence, no longer as the decision).
+//!
+//! The model is a multinomial logistic regression over hashed features (none / hostile /
+//! friendly). A pair is reported when the probability of its sign reaches the threshold chosen
+//! on dev for precision; its row's score is P(friendly) − P(hostile), its confidence the
+//! probability of the sign.
+
+use std::io::Write;
+use std::ops::Range;
+
+use super::eventdata::{AgentKind, EventData};
+use super::events::StanceEvent;
+use super::target::TargetScore;
+use crate::actors::{ActorRef, DocActors, Kind, Lexicon};
+use crate::document::Paragraph;
+use crate::syntax::perceptron::mix;
+use crate::syntax::{Syntax, Tree};
+use crate::tone::Polarity;
+
+/// Hashed feature space: 2^BITS buckets of three class weights.
+pub const BITS: u32 = 20;
+/// Classes.
+pub const NONE: usize = 0;
+pub const HOSTILE: usize = 1;
+pub const FRIENDLY: usize = 2;
+
+/// What a document's stages give the model.
+pub struct DocInput<'a> {
+    pub text: &'a str,
+    pub paragraphs: &'a [Paragraph],
+    pub tones: &'a [Vec<Polarity>],
+    pub actors: &'a DocActors,
+    pub lexicon: &'a Lexicon,
+    pub sentiments: &'a [TargetScore],
+    /// The rules' events (features only).
+    pub rules: &'a [StanceEvent],
+    pub eventdata: &'a EventData,
+    pub syntax: &'a Syntax,
+}
+
+/// One ordered pair of countries/blocs in a paragraph, with its features.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// 0-based paragraph index (as in the analysis).
+    pub paragraph: u32,
+    pub source_code: String,
+    pub target_code: String,
+    /// The most specific actors of each country in the evidence sentence (or paragraph).
+    pub source: ActorRef,
+    pub target: ActorRef,
+    /// 0-based sentence of the evidence (one naming both if any, else the target's).
+    pub sentence: u32,
+    /// The rules' cues for the pair, or the word linking the two mentions.
+    pub cue: String,
+    pub features: Vec<u32>,
+    /// Readable names of the features, kept only when `explain` asks.
+    pub names: Vec<String>,
+}
+
+/// The trained model.
+#[derive(Debug, Clone)]
+pub struct StanceModel {
+    /// 3 × 2^BITS weights, bucket-major.
+    pub weights: Vec<f32>,
+    pub bias: [f32; 3],
+    /// Probability a sign must reach to be reported: hostile, friendly (chosen on dev).
+    pub threshold: [f32; 2],
+}
+
+impl StanceModel {
+    pub fn empty() -> StanceModel {
+        StanceModel { weights: vec![0.0; 3 << BITS], bias: [0.0; 3], threshold: [0.5, 0.5] }
+    }
+
+    /// Class probabilities of a candidate.
+    pub fn probs(&self, features: &[u32]) -> [f32; 3] {
+        let mut z = self.bias;
+        for &f in features {
+            let w = &self.weights[3 * f as usize..3 * f as usize + 3];
+            z[0] += w[0];
+            z[1] += w[1];
+            z[2] += w[2];
+        }
+        softmax(z)
+    }
+
+    /// The decision for a candidate: the sign and its probability when it reaches the threshold.
+    pub fn decide(&self, features: &[u32]) -> (Option<i8>, [f32; 3]) {
+        let p = self.probs(features);
+        (decision(p, self.threshold).map(|(s, _)| s), p)
+    }
+
+    /// The features that weighed most toward class `c`, with their weights (for `explain`).
+    pub fn top_features<'a>(&self, cand: &'a Candidate, c: usize, n: usize) -> Vec<(&'a str, f32)> {
+        let mut v: Vec<(&str, f32)> = cand
+            .features
+            .iter()
+            .zip(&cand.names)
+            .map(|(&f, name)| {
+                let w = &self.weights[3 * f as usize..3 * f as usize + 3];
+                (name.as_str(), w[c] - (w[0] + w[1] + w[2]) / 3.0)
+            })
+            .collect();
+        v.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        v.truncate(n);
+        v
+    }
+
+    /// Writes the weights file: header, `threshold`, `bias`, then `bucket w0 w1 w2` for every
+    /// bucket with a weight that survives rounding to 4 decimals.
+    pub fn write(&self, header: &[String], w: &mut dyn Write) -> std::io::Result<()> {
+        for h in header {
+            writeln!(w, "# {h}")?;
+        }
+        writeln!(w, "bits\t{BITS}")?;
+        writeln!(w, "threshold\t{} {}", r4(self.threshold[0]), r4(self.threshold[1]))?;
+        writeln!(w, "bias\t{} {} {}", r4(self.bias[0]), r4(self.bias[1]), r4(self.bias[2]))?;
+        for b in 0..1usize << BITS {
+            let x = &self.weights[3 * b..3 * b + 3];
+            let (a, c, d) = (r4(x[0]), r4(x[1]), r4(x[2]));
+            if a != 0.0 || c != 0.0 || d != 0.0 {
+                writeln!(w, "{b}\t{a} {c} {d}")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads what [`StanceModel::write`] wrote; errors name the 1-based line.
+    pub fn read(text: &str) -> Result<StanceModel, (usize, String)> {
+        let mut m = StanceModel::empty();
+        let mut seen_bits = false;
+        for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let (k, v) = line.split_once('\t').ok_or((n, "expected `key<TAB>value`".to_string()))?;
+            let nums = |v: &str| -> Result<Vec<f32>, (usize, String)> {
+                v.split(' ')
+                    .map(|x| {
+                        x.parse::<f32>().ok().filter(|x| x.is_finite()).ok_or((n, format!("`{x}` is not a number")))
+                    })
+                    .collect()
+            };
+            match k {
+                "bits" => {
+                    if v.trim() != BITS.to_string() {
+                        return Err((n, format!("bits must be {BITS}")));
+                    }
+                    seen_bits = true;
+                }
+                "threshold" => {
+                    let t = nums(v)?;
+                    if t.len() != 2 {
+                        return Err((n, "threshold needs two numbers (hostile, friendly)".to_string()));
+                    }
+                    m.threshold = [t[0], t[1]];
+                }
+                "bias" => {
+                    let b = nums(v)?;
+                    if b.len() != 3 {
+                        return Err((n, "bias needs three numbers".to_string()));
+                    }
+                    m.bias = [b[0], b[1], b[2]];
+                }
+                _ => {
+                    let b: usize = k.parse().map_err(|_| (n, format!("bucket `{k}` is not a number")))?;
+                    if b >= 1 << BITS {
+                        return Err((n, format!("bucket {b} out of range")));
+                    }
+                    let x = nums(v)?;
+                    if x.len() != 3 {
+                        return Err((n, "a bucket needs three weights".to_string()));
+                    }
+                    m.weights[3 * b..3 * b + 3].copy_from_slice(&x);
+                }
+            }
+        }
+        if !seen_bits {
+            return Err((1, "no `bits` line".to_string()));
+        }
+        Ok(m)
+    }
+}
+
+fn r4(x: f32) -> f32 {
+    ((x as f64 * 1e4).round() / 1e4) as f32
+}
+
+/// The sign and its probability when the likelier sign reaches its threshold.
+pub fn decision(p: [f32; 3], threshold: [f32; 2]) -> Option<(i8, f32)> {
+    if p[HOSTILE] >= p[FRIENDLY] {
+        (p[HOSTILE] >= threshold[0]).then_some((-1, p[HOSTILE]))
+    } else {
+        (p[FRIENDLY] >= threshold[1]).then_some((1, p[FRIENDLY]))
+    }
+}
+
+pub fn softmax(z: [f32; 3]) -> [f32; 3] {
+    let m = z[0].max(z[1]).max(z[2]);
+    let e = [(z[0] - m).exp(), (z[1] - m).exp(), (z[2] - m).exp()];
+    let s = e[0] + e[1] + e[2];
+    [e[0] / s, e[1] / s, e[2] / s]
+}
+
+/// Builds feature ids: hashes of the feature's parts, without building its name unless asked.
+struct Feats<'a> {
+    out: &'a mut Vec<u32>,
+    names: Option<&'a mut Vec<String>>,
+    prefix: &'static str,
+}
+
+impl Feats<'_> {
+    fn add(&mut self, parts: &[&str]) {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ hash_str(self.prefix);
+        for p in parts {
+            h = mix(h ^ hash_str(p));
+        }
+        let id = (h >> (64 - BITS)) as u32;
+        // A feature fires once per candidate (sets, not counts).
+        if !self.out.contains(&id) {
+            self.out.push(id);
+            if let Some(n) = self.names.as_deref_mut() {
+                n.push(format!("{}{}", self.prefix, parts.join(":")));
+            }
+        }
+    }
+}
+
+fn hash_str(s: &str) -> u64 {
+    crate::syntax::perceptron::hash_bytes(s.as_bytes())
+}
+
+/// The mentions of a document by paragraph and sentence, with their country codes.
+struct MentionView<'a> {
+    country: Vec<&'a str>,
+    kind: Vec<Kind>,
+}
+
+/// Sentences worth parsing: those naming two different countries/blocs in a paragraph that
+/// names at least two. Returns (paragraph, sentence) pairs.
+pub fn sentences_to_parse(actors: &DocActors, lexicon: &Lexicon) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let ms = &actors.mentions;
+    let mut i = 0;
+    while i < ms.len() {
+        let (p, s) = (ms[i].paragraph, ms[i].sentence);
+        let first = actors.actor(lexicon, ms[i].actor).country.as_str();
+        let mut j = i;
+        let mut two = false;
+        while j < ms.len() && ms[j].paragraph == p && ms[j].sentence == s {
+            two |= actors.actor(lexicon, ms[j].actor).country != first;
+            j += 1;
+        }
+        if two {
+            out.push((p, s));
+        }
+        i = j;
+    }
+    out
+}
+
+const NEGATIONS: &[&str] = &["not", "n't", "never", "no", "nor", "neither", "without"];
+const MODALS: &[&str] = &["would", "could", "may", "might", "should", "can", "will", "must"];
+const CONDITIONS: &[&str] = &["if", "whether", "unless"];
+const SPEECH: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "added",
+    "stated",
+    "noted",
+    "argued",
+    "claimed",
+    "insisted",
+    "wrote",
+    "tweeted",
+    "announced",
+    "declared",
+    "warned",
+    "accused",
+    "called",
+    "urged",
+];
+
+/// The candidates of a document: every ordered pair of distinct countries/blocs named in a
+/// paragraph (state, person, institution and bloc mentions; places are the country's too).
+/// `trees[(p, s)]` holds the parse of the sentences [`sentences_to_parse`] chose.
+pub fn candidates(d: &DocInput, trees: &[((u32, u32), Tree)], explain: bool) -> Vec<Candidate> {
+    let view = MentionView {
+        country: d.actors.mentions.iter().map(|m| d.actors.actor(d.lexicon, m.actor).country.as_str()).collect(),
+        kind: d.actors.mentions.iter().map(|m| d.actors.actor(d.lexicon, m.actor).kind).collect(),
+    };
+    let mut out = Vec::new();
+    let ms = &d.actors.mentions;
+    let mut i = 0;
+    while i < ms.len() {
+        let p = ms[i].paragraph;
+        let j = i + ms[i..].iter().take_while(|m| m.paragraph == p).count();
+        let mut codes: Vec<&str> = Vec::new();
+        for k in i..j {
+            if view.kind[k] != Kind::Ignore && !codes.contains(&view.country[k]) {
+                codes.push(view.country[k]);
+            }
+        }
+        if codes.len() >= 2 {
+            for &s in &codes {
+                for &t in &codes {
+                    if s != t {
+                        out.push(pair(d, &view, trees, p, i..j, s, t, codes.len(), explain));
+                    }
+                }
+            }
+        }
+        i = j;
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pair(
+    d: &DocInput,
+    view: &MentionView,
+    trees: &[((u32, u32), Tree)],
+    p: u32,
+    range: Range<usize>,
+    s: &str,
+    t: &str,
+    ncodes: usize,
+    explain: bool,
+) -> Candidate {
+    let ms = &d.actors.mentions;
+    let mut features = Vec::new();
+    let mut names = Vec::new();
+    let mut f = Feats { out: &mut features, names: explain.then_some(&mut names), prefix: "" };
+    f.add(&["bias"]);
+    let kind = |k: usize| match view.kind[k] {
+        Kind::State => "state",
+        Kind::Person => "person",
+        Kind::Institution => "inst",
+        Kind::Place => "place",
+        Kind::Bloc => "bloc",
+        Kind::Ignore => "ignore",
+    };
+    let nc = match ncodes {
+        2 => "2",
+        3 => "3",
+        _ => "4+",
+    };
+    f.add(&["ncodes", nc]);
+    let s_idx: Vec<usize> = range.clone().filter(|&k| view.country[k] == s).collect();
+    let t_idx: Vec<usize> = range.clone().filter(|&k| view.country[k] == t).collect();
+    f.add(&["s_first", if s_idx[0] < t_idx[0] { "y" } else { "n" }]);
+    for &k in &s_idx {
+        f.add(&["skind", kind(k)]);
+    }
+    for &k in &t_idx {
+        f.add(&["tkind", kind(k)]);
+    }
+    // Rules' verdicts.
+    let mut cue = String::new();
+    let mut evidence: Option<u32> = None;
+    for e in d.rules.iter().filter(|e| e.paragraph == p) {
+        let es = d.actors.actor(d.lexicon, e.source).country.as_str();
+        let et = d.actors.actor(d.lexicon, e.target).country.as_str();
+        let sign = if e.score < 0.0 { "neg" } else { "pos" };
+        if es == s && et == t {
+            f.add(&["rule", sign]);
+            f.add(&["rule", sign, e.rule.as_str()]);
+            for c in e.cues.split("; ") {
+                f.add(&["rulecue", &c.to_lowercase()]);
+            }
+            if cue.is_empty() {
+                cue = e.cues.clone();
+                evidence = Some(e.sentence);
+            }
+        } else if es == t && et == s {
+            f.add(&["rrule", sign]);
+        } else if es == s {
+            f.add(&["srule_other", sign]);
+        } else if et == t {
+            f.add(&["trule_other", sign]);
+        }
+    }
+    // Sentence by sentence.
+    let para = &d.paragraphs[p as usize];
+    let mut best_both: Option<u32> = None;
+    let mut first_t: Option<u32> = None;
+    let mut link_word = String::new();
+    for (si, sent) in para.sentences.iter().enumerate() {
+        let si = si as u32;
+        let in_s: Vec<usize> = s_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
+        let in_t: Vec<usize> = t_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
+        if in_t.is_empty() && in_s.is_empty() {
+            continue;
+        }
+        let scope = match (in_s.is_empty(), in_t.is_empty()) {
+            (false, false) => "both",
+            (true, false) => "tonly",
+            _ => "sonly",
+        };
+        if !in_t.is_empty() && first_t.is_none() {
+            first_t = Some(si);
+        }
+        let sent_text = &d.text[sent.clone()];
+        let tone = d.tones[p as usize][si as usize].compound;
+        let tb = if tone <= -0.5 {
+            "vneg"
+        } else if tone < -0.05 {
+            "neg"
+        } else if tone < 0.05 {
+            "neu"
+        } else if tone < 0.5 {
+            "pos"
+        } else {
+            "vpos"
+        };
+        f.add(&[scope, "tone", tb]);
+        if sent_text.trim_end().ends_with('?') {
+            f.add(&[scope, "question"]);
+        }
+        for &k in &in_t {
+            f.add(&[scope, "tsent", d.sentiments[k].label.as_str()]);
+        }
+        if scope == "tonly" || scope == "sonly" {
+            // The acts and speech of a sentence naming only one side ("He accused Russia ...").
+            for w in sent_text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2) {
+                let lw = w.to_lowercase();
+                if let Some(v) = d.eventdata.verb(&lw) {
+                    f.add(&[scope, "cameo", &v.root.to_string()]);
+                }
+                if SPEECH.contains(&lw.as_str()) {
+                    f.add(&[scope, "speech"]);
+                }
+            }
+            continue;
+        }
+        if best_both.is_none() {
+            best_both = Some(si);
+        }
+        // The closest pair of mentions.
+        let (ks, kt) = closest(ms, &in_s, &in_t);
+        let (a, b) = (&ms[ks].span, &ms[kt].span);
+        f.add(&["both", if a.start < b.start { "s<t" } else { "t<s" }]);
+        // Words between the two mentions.
+        let (lo, hi) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start.max(b.end)) };
+        let between = &d.text[lo.min(hi)..hi];
+        let words: Vec<&str> =
+            between.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-').filter(|w| !w.is_empty()).collect();
+        let nb = match words.len() {
+            0..=2 => "0-2",
+            3..=6 => "3-6",
+            7..=12 => "7-12",
+            _ => "13+",
+        };
+        f.add(&["between_len", nb]);
+        for w in words.iter().take(12) {
+            let lw = w.to_lowercase();
+            f.add(&["btw", &lw]);
+            if let Some(v) = d.eventdata.verb(&lw) {
+                f.add(&["btw_cameo", &v.root.to_string()]);
+                f.add(&["btw_cameo_dir", &v.root.to_string(), if a.start < b.start { "s<t" } else { "t<s" }]);
+                if let Some(q) = v.quad() {
+                    f.add(&["btw_quad", q.as_str()]);
+                }
+            }
+            let (_, fine) = d.syntax.clusters.of(crate::syntax::perceptron::hash_bytes(lw.as_bytes()));
+            if fine != 0 {
+                f.add(&["btw_cl", &fine.to_string()]);
+            }
+            if NEGATIONS.contains(&lw.as_str()) {
+                f.add(&["btw_neg"]);
+            }
+            if MODALS.contains(&lw.as_str()) {
+                f.add(&["btw_modal", &lw]);
+            }
+            if CONDITIONS.contains(&lw.as_str()) {
+                f.add(&["btw_cond"]);
+            }
+        }
+        // Syntax.
+        if let Some((_, tree)) = trees.iter().find(|(key, _)| *key == (p, si)) {
+            syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
+        }
+    }
+    let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
+    if cue.is_empty() {
+        cue = link_word;
+    }
+    // The most specific actor of each code in the evidence sentence, else its first mention.
+    let pick = |idx: &[usize]| -> ActorRef {
+        let here: Vec<usize> = idx.iter().copied().filter(|&k| ms[k].sentence == sentence).collect();
+        let pool = if here.is_empty() { idx.to_vec() } else { here };
+        pool.iter().copied().find(|&k| view.kind[k] == Kind::Person).map_or(ms[pool[0]].actor, |k| ms[k].actor)
+    };
+    Candidate {
+        paragraph: p,
+        source_code: s.to_string(),
+        target_code: t.to_string(),
+        source: pick(&s_idx),
+        target: pick(&t_idx),
+        sentence,
+        cue,
+        features,
+        names,
+    }
+}
+
+/// The pair of mentions (one of each list) closest in the text.
+fn closest(ms: &[crate::actors::Mention], a: &[usize], b: &[usize]) -> (usize, usize) {
+    let mut best = (a[0], b[0], usize::MAX);
+    for &x in a {
+        for &y in b {
+            let (p, q) = (&ms[x].span, &ms[y].span);
+            let d = if p.end <= q.start { q.start - p.end } else { p.start.saturating_sub(q.end) };
+            if d < best.2 {
+                best = (x, y, d);
+            }
+        }
+    }
+    (best.0, best.1)
+}
+
+/// The word of `tree` heading a mention: the word inside the span whose head lies outside it.
+fn head_word(tree: &Tree, span: &Range<usize>) -> Option<usize> {
+    let inside: Vec<usize> = (0..tree.words.len())
+        .filter(|&i| tree.words[i].span.start < span.end && span.start < tree.words[i].span.end)
+        .collect();
+    inside
+        .iter()
+        .copied()
+        .find(|&i| {
+            let h = tree.words[i].head as usize;
+            h == 0 || !inside.contains(&(h - 1))
+        })
+        .or(inside.last().copied())
+}
+
+fn syntax_features(
+    d: &DocInput,
+    tree: &Tree,
+    s_span: Range<usize>,
+    t_span: Range<usize>,
+    f: &mut Feats,
+    link_word: &mut String,
+) {
+    let (Some(hs), Some(ht)) = (head_word(tree, &s_span), head_word(tree, &t_span)) else { return };
+    if hs == ht {
+        return;
+    }
+    let syn = d.syntax;
+    let word = |i: usize| d.text[tree.words[i].span.clone()].to_lowercase();
+    let rel = |i: usize| syn.rel_name(tree.words[i].rel);
+    let head = |i: usize| (tree.words[i].head as usize).checked_sub(1);
+    let ancestors = |mut i: usize| {
+        let mut v = vec![i];
+        while let Some(h) = head(i) {
+            if v.contains(&h) || v.len() > 64 {
+                break;
+            }
+            v.push(h);
+            i = h;
+        }
+        v
+    };
+    let up_s = ancestors(hs);
+    let up_t = ancestors(ht);
+    let Some(lca) = up_s.iter().copied().find(|x| up_t.contains(x)) else { return };
+    let ps: Vec<&str> = up_s.iter().take_while(|&&x| x != lca).map(|&x| rel(x)).collect();
+    let pt: Vec<&str> = up_t.iter().take_while(|&&x| x != lca).map(|&x| rel(x)).collect();
+    let path = format!("{}|{}", ps.join(">"), pt.join(">"));
+    f.add(&["path", &path]);
+    f.add(&["pathlen", &(ps.len() + pt.len()).min(8).to_string()]);
+    f.add(&["srel", rel(hs)]);
+    f.add(&["trel", rel(ht)]);
+    f.add(&["srel_trel", rel(hs), rel(ht)]);
+    let lw = word(lca);
+    let (lu, _) = syn.tag_name(tree.words[lca].tag);
+    f.add(&["lca_pos", lu]);
+    f.add(&["lca", &lw]);
+    f.add(&["lca_srel_trel", &lw, ps.first().copied().unwrap_or("self"), pt.first().copied().unwrap_or("self")]);
+    if let Some(v) = d.eventdata.verb(&lw) {
+        f.add(&["lca_cameo", &v.root.to_string()]);
+        if let Some(q) = v.quad() {
+            f.add(&["lca_quad", q.as_str()]);
+            f.add(&["lca_quad_path", q.as_str(), &path]);
+            f.add(&["lca_quad_s", q.as_str(), ps.first().copied().unwrap_or("self")]);
+        }
+    }
+    let (_, fine) = syn.clusters.of(crate::syntax::perceptron::hash_bytes(lw.as_bytes()));
+    f.add(&["lca_cl", &fine.to_string(), ps.first().copied().unwrap_or("self")]);
+    *link_word = d.text[tree.words[lca].span.clone()].to_string();
+    // Words on the path and their CAMEO classes.
+    for &x in up_s.iter().chain(&up_t).filter(|&&x| x != hs && x != ht) {
+        let w = word(x);
+        if let Some(v) = d.eventdata.verb(&w) {
+            if let Some(q) = v.quad() {
+                f.add(&["path_quad", q.as_str()]);
+            }
+        }
+        f.add(&["path_word", &w]);
+    }
+    // Dependents of the linking word and of the path: negation, modality, conditions.
+    let on_path: Vec<usize> = up_s.iter().chain(&up_t).copied().collect();
+    for (i, w) in tree.words.iter().enumerate() {
+        let Some(h) = (w.head as usize).checked_sub(1) else { continue };
+        if !on_path.contains(&h) {
+            continue;
+        }
+        let ww = word(i);
+        let r = rel(i);
+        if NEGATIONS.contains(&ww.as_str()) && (r == "advmod" || r == "det" || r == "cc:preconj" || r == "case") {
+            f.add(&["neg", if h == lca { "lca" } else { "path" }]);
+        }
+        if r == "aux" && MODALS.contains(&ww.as_str()) {
+            f.add(&["modal", &ww]);
+        }
+        if r == "mark" && CONDITIONS.contains(&ww.as_str()) {
+            f.add(&["cond"]);
+        }
+        if h == ht && r == "case" {
+            f.add(&["tcase", &ww]);
+            f.add(&["tcase_lca", &ww, lu]);
+        }
+        if h == hs && r == "case" {
+            f.add(&["scase", &ww]);
+        }
+    }
+    // An ancestor of the linking word under a condition ("if X attacks Y").
+    for &x in up_s.iter().filter(|&&x| x == lca) {
+        if let Some(h) = head(x) {
+            if rel(x) == "advcl" {
+                f.add(&["lca_advcl_of", &word(h)]);
+            }
+        }
+    }
+    // A non-state agent noun governing a mention ("pro-Russian separatists", "Syrian rebels").
+    for (role, i) in [("s", hs), ("t", ht)] {
+        if let Some(h) = head(i) {
+            let r = rel(i);
+            if r == "amod" || r == "compound" || r == "nmod:poss" || r == "nmod" {
+                let hw = word(h);
+                match d.eventdata.agent(&hw) {
+                    Some(AgentKind::NonState) => f.add(&[role, "nonstate"]),
+                    Some(AgentKind::State) => f.add(&[role, "state_agent"]),
+                    None => f.add(&[role, "modifies", r]),
+                }
+            }
+        }
+    }
+    // The source as subject of a speech verb.
+    if rel(hs) == "nsubj" && SPEECH.contains(&word(head(hs).unwrap_or(hs)).as_str()) {
+        f.add(&["s_speaker"]);
+    }
+}
+
+/// Events of the candidates the model accepts, with their confidence.
+pub fn decide(model: &StanceModel, cands: &[Candidate]) -> Vec<(StanceEvent, f32)> {
+    let mut out = Vec::new();
+    for c in cands {
+        let (sign, p) = model.decide(&c.features);
+        if let Some(sign) = sign {
+            let conf = if sign < 0 { p[HOSTILE] } else { p[FRIENDLY] };
+            out.push((
+                StanceEvent {
+                    paragraph: c.paragraph,
+                    sentence: c.sentence,
+                    source: c.source,
+                    target: c.target,
+                    score: (p[FRIENDLY] - p[HOSTILE]) as f64,
+                    cues: c.cue.clone(),
+                    rule: super::SourceRule::Model,
+                },
+                conf,
+            ));
+        }
+    }
+    out.sort_by_key(|(e, _)| (e.paragraph, e.sentence));
+    out
+}
+
+/// Training example: a candidate's features and its class.
+pub struct Example {
+    pub features: Vec<u32>,
+    pub class: usize,
+}
+
+/// Multinomial logistic regression by AdaGrad with L2, `epochs` passes in a seeded order:
+/// the same examples give the same weights.
+pub fn train(examples: &[Example], epochs: usize, l2: f32, rate: f32) -> StanceModel {
+    let mut m = StanceModel::empty();
+    let mut g2 = vec![1e-6f32; 3 << BITS];
+    let mut gb = [1e-6f32; 3];
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut rng = 0x853c_49e6_748f_ea9bu64;
+    for _ in 0..epochs {
+        for k in (1..order.len()).rev() {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            order.swap(k, (rng % (k as u64 + 1)) as usize);
+        }
+        for &i in &order {
+            let ex = &examples[i];
+            let p = m.probs(&ex.features);
+            for c in 0..3 {
+                let g = p[c] - if c == ex.class { 1.0 } else { 0.0 };
+                gb[c] += g * g;
+                m.bias[c] -= rate * g / gb[c].sqrt();
+                for &f in &ex.features {
+                    let k = 3 * f as usize + c;
+                    let gr = g + l2 * m.weights[k];
+                    g2[k] += gr * gr;
+                    m.weights[k] -= rate * gr / g2[k].sqrt();
+                }
+            }
+        }
+    }
+    m
+}
+
+/// File of the pair model's weights in the lexicon folder.
+pub const MODEL_FILE: &str = "stance_model.txt.gz";
+const MODEL_EMBEDDED: &[u8] = include_bytes!("../../lexicons/stance_model.txt.gz");
+
+/// What the pair model needs loaded: the parser, the event dictionaries and the weights.
+pub struct PairEngine {
+    pub syntax: Syntax,
+    pub eventdata: EventData,
+    pub model: StanceModel,
+}
+
+impl PairEngine {
+    /// Loads all three from `dir` (embedded copies for absent files), with the files read.
+    pub fn load(
+        dir: Option<&std::path::Path>,
+    ) -> Result<(PairEngine, Vec<crate::lexicon::LexiconFile>), Vec<crate::lexicon::Problem>> {
+        let mut problems = Vec::new();
+        let mut files = Vec::new();
+        let syntax = crate::syntax::Syntax::load_with_files(dir).map_err(|p| problems.push(p)).ok();
+        if let Some((_, f)) = &syntax {
+            files.extend(f.iter().cloned());
+        }
+        let eventdata = EventData::load(dir).map_err(|p| problems.push(p)).ok();
+        if let Some((_, f)) = &eventdata {
+            files.extend(f.iter().cloned());
+        }
+        let model = crate::syntax::read_gz(dir, MODEL_FILE, MODEL_EMBEDDED)
+            .map_err(|p| problems.push(p))
+            .ok()
+            .and_then(|file| {
+                let m = StanceModel::read(&file.text).map_err(|(l, m)| problems.push(file.problem(l as u64, m))).ok();
+                files.push(file);
+                m
+            });
+        match (syntax, eventdata, model) {
+            (Some((syntax, _)), Some((eventdata, _)), Some(model)) if problems.is_empty() => {
+                Ok((PairEngine { syntax, eventdata, model }, files))
+            }
+            _ => Err(problems),
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! Training and evaluating the stance pair model on labelled corpus paragraphs
+//! (`newsstance train stance`, `newsstance eval stance`).
+//!
+//! Labels refer to the corpus by article id, paragraph number and text hash
+//! ([`crate::labels`]); the corpus is read again and each labelled paragraph's hash checked, so
+//! a change of corpus or segmentation is reported, not silently mislabelled.
+//!
+//! Counting follows the guide: per paragraph and ordered country pair. A predicted pair is
+//! right when a gold pair has the same sign; pairs the two labellers did not agree on
+//! (`uncertain`) are counted neither way.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use rayon::prelude::*;
+
+use super::model::{self, Candidate, Example, StanceModel, FRIENDLY, HOSTILE, NONE};
+use crate::corpus::{self, InputFile, Record};
+use crate::document::Document;
+use crate::labels::{text_hash, LabelledParagraph, Split, Status};
+use crate::pipeline::{self, Engines};
+
+/// One labelled paragraph with the model's candidates for it.
+pub struct ParagraphData {
+    pub doc_id: String,
+    pub paragraph: u32,
+    pub split: Split,
+    pub candidates: Vec<Candidate>,
+    /// The rules' verdict per ordered pair (sign of the mean score of their events).
+    pub rules: Vec<(String, String, i8)>,
+    pub gold: Vec<crate::labels::LabelledPair>,
+    /// Evidence sentence text per candidate (for `--errors`), and the paragraph's first
+    /// sentence for gold pairs with no candidate.
+    pub sentences: Vec<String>,
+    pub fallback_sentence: String,
+}
+
+/// Problems met while matching labels to the corpus.
+#[derive(Debug, Default, Clone)]
+pub struct MatchReport {
+    pub labelled: usize,
+    pub found: usize,
+    pub hash_mismatch: Vec<String>,
+    pub missing: usize,
+}
+
+/// Reads the labelled articles from the corpus, analyses them and returns the candidates of
+/// every labelled paragraph (in label order).
+pub fn collect(
+    engines: &Engines,
+    inputs: &[InputFile],
+    labels: &[LabelledParagraph],
+    names: bool,
+) -> (Vec<ParagraphData>, MatchReport) {
+    let wanted: HashSet<&str> = labels.iter().map(|l| l.doc_id.as_str()).collect();
+    let mut docs: Vec<Document> = Vec::new();
+    for input in inputs {
+        for record in corpus::open(input) {
+            if let Record::Document(d) = record {
+                if wanted.contains(d.id.as_str()) {
+                    docs.push(d);
+                }
+            }
+        }
+    }
+    let by_doc: HashMap<&str, Vec<&LabelledParagraph>> = labels.iter().fold(HashMap::new(), |mut m, l| {
+        m.entry(l.doc_id.as_str()).or_insert_with(Vec::new).push(l);
+        m
+    });
+    let results: Vec<(Vec<ParagraphData>, Vec<String>)> = docs
+        .par_iter()
+        .map(|doc| {
+            let a = pipeline::analyse_with(engines, doc, names);
+            let numbers = pipeline::paragraph_numbers(&a);
+            let mut out = Vec::new();
+            let mut bad = Vec::new();
+            for l in by_doc.get(doc.id.as_str()).into_iter().flatten() {
+                let Some(p) = numbers.iter().position(|&n| n == l.paragraph) else {
+                    bad.push(format!("{}#{}", l.doc_id, l.paragraph));
+                    continue;
+                };
+                let para = &a.paragraphs[p];
+                if text_hash(&doc.text[para.span.clone()]) != l.hash {
+                    bad.push(format!("{}#{}", l.doc_id, l.paragraph));
+                    continue;
+                }
+                let candidates: Vec<Candidate> =
+                    a.candidates.iter().filter(|c| c.paragraph == p as u32).cloned().collect();
+                let sentences = candidates
+                    .iter()
+                    .map(|c| doc.text[para.sentences[c.sentence as usize].clone()].replace(['\n', '\r'], " "))
+                    .collect();
+                let mut rules: HashMap<(String, String), (f64, usize)> = HashMap::new();
+                for e in a.rule_events.iter().filter(|e| e.paragraph == p as u32) {
+                    let s = a.actors.actor(&engines.lexicon, e.source).country.clone();
+                    let t = a.actors.actor(&engines.lexicon, e.target).country.clone();
+                    if s != t {
+                        let x = rules.entry((s, t)).or_default();
+                        x.0 += e.score;
+                        x.1 += 1;
+                    }
+                }
+                let mut rules: Vec<(String, String, i8)> = rules
+                    .into_iter()
+                    .filter(|(_, (sum, _))| *sum != 0.0)
+                    .map(|((s, t), (sum, _))| (s, t, if sum < 0.0 { -1 } else { 1 }))
+                    .collect();
+                rules.sort();
+                out.push(ParagraphData {
+                    doc_id: l.doc_id.clone(),
+                    paragraph: l.paragraph,
+                    split: l.split,
+                    candidates,
+                    rules,
+                    gold: l.pairs.clone(),
+                    sentences,
+                    fallback_sentence: para
+                        .sentences
+                        .first()
+                        .map(|s| doc.text[s.clone()].replace(['\n', '\r'], " "))
+                        .unwrap_or_default(),
+                });
+            }
+            (out, bad)
+        })
+        .collect();
+    let mut report = MatchReport { labelled: labels.len(), ..Default::default() };
+    let mut data = Vec::new();
+    for (d, bad) in results {
+        data.extend(d);
+        report.hash_mismatch.extend(bad);
+    }
+    report.found = data.len();
+    report.missing = labels.len() - data.len() - report.hash_mismatch.len();
+    // Label order, so training and reports do not depend on thread timing.
+    let order: HashMap<(&str, u32), usize> =
+        labels.iter().enumerate().map(|(i, l)| ((l.doc_id.as_str(), l.paragraph), i)).collect();
+    data.sort_by_key(|d| order.get(&(d.doc_id.as_str(), d.paragraph)).copied().unwrap_or(usize::MAX));
+    (data, report)
+}
+
+fn class_of(sign: i8) -> usize {
+    if sign < 0 {
+        HOSTILE
+    } else {
+        FRIENDLY
+    }
+}
+
+/// Training examples of the given paragraphs: every candidate, with the labelled sign of its
+/// pair (none when not labelled). Uncertain pairs are left out of training.
+pub fn examples(data: &[&ParagraphData]) -> Vec<Example> {
+    let mut out = Vec::new();
+    for d in data {
+        for c in &d.candidates {
+            let label = d.gold.iter().find(|g| g.source == c.source_code && g.target == c.target_code);
+            let class = match label {
+                Some(g) if g.status == Status::Uncertain => continue,
+                Some(g) => class_of(g.sign),
+                None => NONE,
+            };
+            out.push(Example { features: c.features.clone(), class });
+        }
+    }
+    out
+}
+
+/// Training settings, chosen on dev.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    pub epochs: usize,
+    pub l2: f32,
+    pub rate: f32,
+    /// Precision the threshold must reach on dev.
+    pub min_precision: f64,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params { epochs: 20, l2: 0.0, rate: 0.01, min_precision: 0.70 }
+    }
+}
+
+/// Counts of one evaluation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StanceReport {
+    pub paragraphs: usize,
+    pub gold: usize,
+    pub uncertain_skipped: usize,
+    pub predicted: usize,
+    pub correct: usize,
+    /// Predicted pairs that are gold pairs with the other sign.
+    pub wrong_sign: usize,
+    /// Gold pairs that are no candidate (an actor not found in the paragraph).
+    pub unreachable: usize,
+    /// confusion[gold][predicted] over none/hostile/friendly.
+    pub confusion: [[usize; 3]; 3],
+}
+
+impl StanceReport {
+    pub fn precision(&self) -> f64 {
+        ratio(self.correct, self.predicted)
+    }
+    pub fn recall(&self) -> f64 {
+        ratio(self.correct, self.gold)
+    }
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+    /// Among predicted pairs that are gold pairs, the share with the right sign.
+    pub fn sign_accuracy(&self) -> f64 {
+        ratio(self.correct, self.correct + self.wrong_sign)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+impl fmt::Display for StanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "paragraphs          {}", self.paragraphs)?;
+        writeln!(f, "gold pairs          {} ({} not a candidate)", self.gold, self.unreachable)?;
+        writeln!(f, "predicted pairs     {} (uncertain pairs left out: {})", self.predicted, self.uncertain_skipped)?;
+        writeln!(f, "precision           {:.3}", self.precision())?;
+        writeln!(f, "recall              {:.3}", self.recall())?;
+        writeln!(f, "F1                  {:.3}", self.f1())?;
+        writeln!(f, "sign accuracy       {:.3}", self.sign_accuracy())?;
+        writeln!(f, "confusion (rows gold, columns predicted): none hostile friendly")?;
+        for (name, row) in ["none", "hostile", "friendly"].iter().zip(&self.confusion) {
+            writeln!(f, "  {name:<9} {:>6} {:>7} {:>8}", row[0], row[1], row[2])?;
+        }
+        Ok(())
+    }
+}
+
+/// A predicted pair: source, target, sign, probability, index of its candidate.
+type Prediction = (String, String, i8, f32, usize);
+
+/// One row of `--errors`: a missed or spurious pair with its sentence.
+pub struct ErrorRow {
+    pub doc_id: String,
+    pub paragraph: u32,
+    pub source: String,
+    pub target: String,
+    pub gold: i8,
+    pub predicted: i8,
+    pub probability: f32,
+    pub sentence: String,
+}
+
+/// Evaluates predictions given per paragraph as `(source, target, sign)` lists.
+fn count(data: &[&ParagraphData], predictions: &[Vec<Prediction>], errors: &mut Vec<ErrorRow>) -> StanceReport {
+    let mut r = StanceReport::default();
+    for (d, pred) in data.iter().zip(predictions) {
+        r.paragraphs += 1;
+        let gold: Vec<&crate::labels::LabelledPair> = d.gold.iter().filter(|g| g.status == Status::Gold).collect();
+        let uncertain: Vec<&crate::labels::LabelledPair> =
+            d.gold.iter().filter(|g| g.status == Status::Uncertain).collect();
+        r.gold += gold.len();
+        for g in &gold {
+            if !d.candidates.iter().any(|c| c.source_code == g.source && c.target_code == g.target) {
+                r.unreachable += 1;
+            }
+        }
+        for (s, t, sign, prob, cand) in pred {
+            if uncertain.iter().any(|u| &u.source == s && &u.target == t) {
+                r.uncertain_skipped += 1;
+                continue;
+            }
+            r.predicted += 1;
+            let g = gold.iter().find(|g| &g.source == s && &g.target == t);
+            match g {
+                Some(g) if g.sign == *sign => r.correct += 1,
+                Some(_) => r.wrong_sign += 1,
+                None => {}
+            }
+            let gc = g.map_or(NONE, |g| class_of(g.sign));
+            r.confusion[gc][class_of(*sign)] += 1;
+            if g.is_none_or(|g| g.sign != *sign) {
+                errors.push(ErrorRow {
+                    doc_id: d.doc_id.clone(),
+                    paragraph: d.paragraph,
+                    source: s.clone(),
+                    target: t.clone(),
+                    gold: g.map_or(0, |g| g.sign),
+                    predicted: *sign,
+                    probability: *prob,
+                    sentence: d.sentences.get(*cand).cloned().unwrap_or_default(),
+                });
+            }
+        }
+        for g in &gold {
+            if !pred.iter().any(|(s, t, _, _, _)| s == &g.source && t == &g.target) {
+                r.confusion[class_of(g.sign)][NONE] += 1;
+                let cand = d.candidates.iter().position(|c| c.source_code == g.source && c.target_code == g.target);
+                errors.push(ErrorRow {
+                    doc_id: d.doc_id.clone(),
+                    paragraph: d.paragraph,
+                    source: g.source.clone(),
+                    target: g.target.clone(),
+                    gold: g.sign,
+                    predicted: 0,
+                    probability: 0.0,
+                    sentence: cand.map_or_else(|| d.fallback_sentence.clone(), |k| d.sentences[k].clone()),
+                });
+            }
+        }
+    }
+    r
+}
+
+/// The model's predictions for each paragraph at `threshold`.
+fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 2]) -> Vec<Vec<Prediction>> {
+    data.iter()
+        .map(|d| {
+            d.candidates
+                .iter()
+                .enumerate()
+                .filter_map(|(k, c)| {
+                    let (sign, conf) = model::decision(m.probs(&c.features), threshold)?;
+                    Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Evaluates the model (at its threshold) on `data`.
+pub fn evaluate(m: &StanceModel, data: &[&ParagraphData], errors: &mut Vec<ErrorRow>) -> StanceReport {
+    count(data, &model_predictions(m, data, m.threshold), errors)
+}
+
+/// Evaluates the hand-written rules (the engine before the model) on `data`.
+pub fn evaluate_rules(data: &[&ParagraphData]) -> StanceReport {
+    let preds: Vec<Vec<Prediction>> = data
+        .iter()
+        .map(|d| d.rules.iter().map(|(s, t, sign)| (s.clone(), t.clone(), *sign, 1.0, usize::MAX)).collect())
+        .collect();
+    count(data, &preds, &mut Vec::new())
+}
+
+/// The thresholds (hostile, friendly) with the best F1 on `dev` among those reaching
+/// `min_precision` (the most precise pair when none does), each scanned in steps of 0.02 from
+/// 0.05 to 0.95: friendly pairs are rarer and get lower probabilities, so one threshold for both
+/// would give up most of them.
+pub fn choose_threshold(m: &StanceModel, dev: &[&ParagraphData], min_precision: f64) -> ([f32; 2], StanceReport) {
+    // Probabilities once; each threshold pair only filters them.
+    let probs: Vec<Vec<[f32; 3]>> =
+        dev.iter().map(|d| d.candidates.iter().map(|c| m.probs(&c.features)).collect()).collect();
+    let mut best: Option<([f32; 2], StanceReport)> = None;
+    let mut most_precise: Option<([f32; 2], StanceReport)> = None;
+    for h in (5..=95).step_by(2) {
+        for f in (5..=95).step_by(2) {
+            let t = [h as f32 / 100.0, f as f32 / 100.0];
+            let preds: Vec<Vec<Prediction>> = dev
+                .iter()
+                .zip(&probs)
+                .map(|(d, ps)| {
+                    d.candidates
+                        .iter()
+                        .zip(ps)
+                        .enumerate()
+                        .filter_map(|(k, (c, &p))| {
+                            let (sign, conf) = model::decision(p, t)?;
+                            Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
+                        })
+                        .collect()
+                })
+                .collect();
+            let r = count(dev, &preds, &mut Vec::new());
+            if r.precision() >= min_precision && best.as_ref().is_none_or(|(_, b)| r.f1() > b.f1()) {
+                best = Some((t, r.clone()));
+            }
+            if most_precise.as_ref().is_none_or(|(_, b)| r.precision() > b.precision()) {
+                most_precise = Some((t, r));
+            }
+        }
+    }
+    best.or(most_precise).unwrap_or(([0.5, 0.5], StanceReport::default()))
+}
+
+/// Trains on the train split (or its first `fraction`, by label order), chooses the threshold
+/// on dev; returns the model and the dev report at that threshold.
+pub fn train(data: &[ParagraphData], params: &Params, fraction: f64) -> (StanceModel, StanceReport) {
+    let train: Vec<&ParagraphData> = data.iter().filter(|d| d.split == Split::Train).collect();
+    let n = ((train.len() as f64) * fraction).round() as usize;
+    let ex = examples(&train[..n.min(train.len())]);
+    let mut m = model::train(&ex, params.epochs, params.l2, params.rate);
+    let dev: Vec<&ParagraphData> = data.iter().filter(|d| d.split == Split::Dev).collect();
+    let (t, r) = choose_threshold(&m, &dev, params.min_precision);
+    m.threshold = t;
+    (m, r)
+}
