@@ -2,7 +2,8 @@
 
 use crate::actors::Via;
 use crate::document::Document;
-use crate::pipeline::{analyse, Engines};
+use crate::pipeline::{analyse_with, Engines};
+use crate::stance::model::{self, FRIENDLY, HOSTILE, NONE};
 use std::fmt::Write;
 
 /// Renders the analysis of `text` (treated as one undated article body).
@@ -14,7 +15,7 @@ pub fn explain(engines: &Engines, text: &str) -> String {
 /// Renders the analysis of one document (its date decides which office-holders count).
 pub fn explain_document(engines: &Engines, doc: &Document) -> String {
     let text = doc.text.as_str();
-    let a = analyse(engines, doc);
+    let a = analyse_with(engines, doc, true);
     let lex = &engines.lexicon;
     let mut out = String::new();
     for span in &a.oversized {
@@ -71,12 +72,12 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                     top.join(", ")
                 );
             }
-            for e in a.events.iter().filter(|e| e.paragraph as usize == p && e.sentence as usize == s) {
+            for e in a.rule_events.iter().filter(|e| e.paragraph as usize == p && e.sentence as usize == s) {
                 let src = a.actors.actor(lex, e.source);
                 let tgt = a.actors.actor(lex, e.target);
                 let _ = writeln!(
                     out,
-                    "  stance: {} → {}  {:+.4}  cue \"{}\"  (source {} [{}], target {})",
+                    "  rule: {} → {}  {:+.4}  cue \"{}\"  (source {} [{}], target {})  (evidence for the model)",
                     src.country,
                     tgt.country,
                     e.score,
@@ -86,6 +87,37 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                     tgt.name
                 );
             }
+        }
+        // The pair model's decision on every candidate of the paragraph, with its reasons.
+        let pm = &engines.pair.model;
+        for c in a.candidates.iter().filter(|c| c.paragraph as usize == p) {
+            let probs = pm.probs(&c.features);
+            let verdict = match model::decision(probs, pm.threshold) {
+                Some((-1, conf)) => format!("STANCE hostile (confidence {conf:.3})"),
+                Some((_, conf)) => format!("STANCE friendly (confidence {conf:.3})"),
+                None => "rejected".to_string(),
+            };
+            let class = match model::decision(probs, [0.0, 0.0]) {
+                Some((-1, _)) => HOSTILE,
+                Some(_) => FRIENDLY,
+                None => NONE,
+            };
+            let top: Vec<String> = pm.top_features(c, class, 6).iter().map(|(f, w)| format!("{f} {w:+.2}")).collect();
+            let _ = writeln!(
+                out,
+                "  pair {} → {} [paragraph {}, evidence sentence {}]: {verdict}; P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; thresholds {:.2}/{:.2}\n    weighed most toward {}: {}",
+                c.source_code,
+                c.target_code,
+                p + 1,
+                c.sentence + 1,
+                probs[NONE],
+                probs[HOSTILE],
+                probs[FRIENDLY],
+                pm.threshold[0],
+                pm.threshold[1],
+                ["none", "hostile", "friendly"][class],
+                top.join(", ")
+            );
         }
     }
     if out.is_empty() {

@@ -85,7 +85,7 @@ impl Engines {
         (vader, cues): (Part<Vader>, Part<Cues>),
         actors: Result<actors::LoadedLexicon, LexiconError>,
         target: Result<stance::target::TargetModel, stance::target::TargetModelError>,
-        pair: Result<(stance::model::PairEngine, Vec<LexiconFile>), Vec<crate::lexicon::Problem>>,
+        pair: Result<(stance::model::PairEngine, Vec<crate::lexicon::FileDigest>), Vec<crate::lexicon::Problem>>,
     ) -> Result<Engines, LexiconError> {
         let (vader, mut problems, mut files) = vader;
         let lexicon = match actors {
@@ -115,9 +115,10 @@ impl Engines {
         if let Ok(f) = LexiconFile::read(dir, "target_model.csv", include_str!("../lexicons/target_model.csv")) {
             files.push(f);
         }
+        let mut digests: Vec<crate::lexicon::FileDigest> = Vec::new();
         let pair = match pair {
             Ok((p, f)) => {
-                files.extend(f);
+                digests = f;
                 Some(p)
             }
             Err(p) => {
@@ -132,7 +133,7 @@ impl Engines {
                 cues,
                 target,
                 pair,
-                files: files.iter().map(LexiconFile::digest).collect(),
+                files: files.iter().map(LexiconFile::digest).chain(digests).collect(),
             }),
             _ => Err(LexiconError { problems }),
         }
@@ -290,7 +291,7 @@ pub fn analyse_with(engines: &Engines, doc: &Document, explain: bool) -> Analysi
     let pair = &engines.pair;
     let trees: Vec<((u32, u32), crate::syntax::Tree)> = {
         let mut sc = crate::syntax::Scratch::default();
-        stance::model::sentences_to_parse(&actors, &engines.lexicon)
+        stance::model::sentences_to_parse(&actors, &engines.lexicon, &rule_events)
             .into_iter()
             .map(|(p, s)| {
                 let mut tree = crate::syntax::Tree::default();

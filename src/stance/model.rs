@@ -250,9 +250,11 @@ struct MentionView<'a> {
     kind: Vec<Kind>,
 }
 
-/// Sentences worth parsing: those naming two different countries/blocs in a paragraph that
-/// names at least two. Returns (paragraph, sentence) pairs.
-pub fn sentences_to_parse(actors: &DocActors, lexicon: &Lexicon) -> Vec<(u32, u32)> {
+/// Sentences worth parsing: those naming two different countries/blocs where the rules found a
+/// stance cue between actors (any event). Parsing is the costliest stage by far; most sentences
+/// naming two countries carry no stance cue, and the model reads them from their words alone.
+/// Returns (paragraph, sentence) pairs.
+pub fn sentences_to_parse(actors: &DocActors, lexicon: &Lexicon, rules: &[StanceEvent]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let ms = &actors.mentions;
     let mut i = 0;
@@ -265,7 +267,7 @@ pub fn sentences_to_parse(actors: &DocActors, lexicon: &Lexicon) -> Vec<(u32, u3
             two |= actors.actor(lexicon, ms[j].actor).country != first;
             j += 1;
         }
-        if two {
+        if two && rules.iter().any(|e| e.paragraph == p && e.sentence == s) {
             out.push((p, s));
         }
         i = j;
@@ -438,16 +440,6 @@ fn pair(
             f.add(&[scope, "tsent", d.sentiments[k].label.as_str()]);
         }
         if scope == "tonly" || scope == "sonly" {
-            // The acts and speech of a sentence naming only one side ("He accused Russia ...").
-            for w in sent_text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2) {
-                let lw = w.to_lowercase();
-                if let Some(v) = d.eventdata.verb(&lw) {
-                    f.add(&[scope, "cameo", &v.root.to_string()]);
-                }
-                if SPEECH.contains(&lw.as_str()) {
-                    f.add(&[scope, "speech"]);
-                }
-            }
             continue;
         }
         if best_both.is_none() {
@@ -749,7 +741,7 @@ impl PairEngine {
     /// Loads all three from `dir` (embedded copies for absent files), with the files read.
     pub fn load(
         dir: Option<&std::path::Path>,
-    ) -> Result<(PairEngine, Vec<crate::lexicon::LexiconFile>), Vec<crate::lexicon::Problem>> {
+    ) -> Result<(PairEngine, Vec<crate::lexicon::FileDigest>), Vec<crate::lexicon::Problem>> {
         let mut problems = Vec::new();
         let mut files = Vec::new();
         let syntax = crate::syntax::Syntax::load_with_files(dir).map_err(|p| problems.push(p)).ok();
@@ -758,14 +750,14 @@ impl PairEngine {
         }
         let eventdata = EventData::load(dir).map_err(|p| problems.push(p)).ok();
         if let Some((_, f)) = &eventdata {
-            files.extend(f.iter().cloned());
+            files.extend(f.iter().map(crate::lexicon::LexiconFile::digest));
         }
         let model = crate::syntax::read_gz(dir, MODEL_FILE, MODEL_EMBEDDED)
             .map_err(|p| problems.push(p))
             .ok()
             .and_then(|file| {
                 let m = StanceModel::read(&file.text).map_err(|(l, m)| problems.push(file.problem(l as u64, m))).ok();
-                files.push(file);
+                files.push(file.digest());
                 m
             });
         match (syntax, eventdata, model) {

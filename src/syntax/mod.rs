@@ -20,7 +20,7 @@ pub mod tokenize;
 use std::ops::Range;
 use std::path::Path;
 
-use crate::lexicon::{LexiconFile, Problem};
+use crate::lexicon::{FileDigest, LexiconFile, Problem};
 use lex::Lex;
 use perceptron::Weights;
 use tagger::Tag;
@@ -122,29 +122,18 @@ impl Syntax {
     }
 
     /// [`Syntax::load`], also returning the files read (for the run manifest).
-    pub fn load_with_files(dir: Option<&Path>) -> Result<(Syntax, Vec<LexiconFile>), Problem> {
-        let tagger_file = read_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED)?;
-        let parser_file = read_gz(dir, PARSER_FILE, PARSER_EMBEDDED)?;
+    pub fn load_with_files(dir: Option<&Path>) -> Result<(Syntax, Vec<FileDigest>), Problem> {
         let clusters_file = read_gz(dir, CLUSTERS_FILE, CLUSTERS_EMBEDDED)?;
-        let s = Syntax::from_texts(&tagger_file, &parser_file, &clusters_file)?;
-        Ok((s, vec![tagger_file, parser_file, clusters_file]))
-    }
-
-    /// Builds from the weights files' and the clusters file's texts (see [`Syntax::write`]).
-    /// The weights name the clusters they were trained with (by hash): other clusters are an
-    /// error, since the features would silently mean something else.
-    pub fn from_texts(
-        tagger_file: &LexiconFile,
-        parser_file: &LexiconFile,
-        clusters_file: &LexiconFile,
-    ) -> Result<Syntax, Problem> {
         let clusters =
             clusters::Clusters::read(&clusters_file.text).map_err(|(line, m)| clusters_file.problem(line as u64, m))?;
         let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
-        for f in [tagger_file, parser_file] {
-            if !f.text.lines().take_while(|l| l.starts_with('#')).any(|l| l.trim_start_matches("# ") == want) {
-                return Err(f.problem(
-                    1,
+        let (tagger_sections, tagger_digest) = read_weights_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED, 2)?;
+        let (parser_sections, parser_digest) = read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1)?;
+        let problem = |d: &FileDigest, message: String| Problem { file: d.origin.clone(), line: 1, message };
+        for (sections, d) in [(&tagger_sections, &tagger_digest), (&parser_sections, &parser_digest)] {
+            if !sections[0].0.iter().any(|h| *h == want) {
+                return Err(problem(
+                    d,
                     format!(
                         "trained with other word clusters than {} (retrain: newsstance train syntax)",
                         clusters_file.origin
@@ -152,31 +141,38 @@ impl Syntax {
                 ));
             }
         }
-        let (first, second, tags) = read_tagger(tagger_file)?;
-        let (parser, labels) = read_weights_with_names(parser_file, "labels")?;
-        if parser.classes != 1 + 2 * labels.len() {
-            return Err(parser_file.problem(1, format!("{} classes for {} labels", parser.classes, labels.len())));
-        }
-        let root = labels
-            .iter()
-            .position(|l| l == "root")
-            .ok_or_else(|| parser_file.problem(1, "no `root` among the labels".to_string()))? as u16;
-        let tags = tags
+        let mut tagger_sections = tagger_sections.into_iter();
+        let (header, first) = tagger_sections.next().expect("two sections");
+        let (_, second) = tagger_sections.next().expect("two sections");
+        let tags: Vec<(String, String)> = names_from(&header)
+            .ok_or_else(|| problem(&tagger_digest, "no `# names:` line with the tags".into()))?
             .iter()
             .map(|t| {
                 t.split_once('/')
                     .map(|(u, x)| (u.to_string(), x.to_string()))
-                    .ok_or_else(|| tagger_file.problem(1, format!("tag `{t}` is not UPOS/XPOS")))
+                    .ok_or_else(|| problem(&tagger_digest, format!("tag `{t}` is not UPOS/XPOS")))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<_, _>>()?;
         if first.classes != tags.len() || second.classes != tags.len() {
-            return Err(tagger_file.problem(1, "class count differs from the tag list".to_string()));
+            return Err(problem(&tagger_digest, "class count differs from the tag list".into()));
         }
-        Ok(Syntax {
+        let (header, weights) = parser_sections.into_iter().next().expect("one section");
+        let labels =
+            names_from(&header).ok_or_else(|| problem(&parser_digest, "no `# names:` line with the labels".into()))?;
+        if weights.classes != 1 + 2 * labels.len() {
+            return Err(problem(&parser_digest, format!("{} classes for {} labels", weights.classes, labels.len())));
+        }
+        let root = labels
+            .iter()
+            .position(|l| l == "root")
+            .ok_or_else(|| problem(&parser_digest, "no `root` among the labels".into()))? as u16;
+        let coarse = coarse_classes(&tags_names(&tags));
+        let syntax = Syntax {
             clusters,
-            tagger: tagger::Tagger { tags: tags.clone(), first, second },
-            parser: parser::Parser { labels, root, coarse: coarse_classes(&tags_names(&tags)), weights: parser },
-        })
+            tagger: tagger::Tagger { tags, first, second },
+            parser: parser::Parser { labels, root, coarse, weights },
+        };
+        Ok((syntax, vec![tagger_digest, parser_digest, clusters_file.digest()]))
     }
 
     /// The two weights files' texts (tagger, parser), with `source` noted in their headers.
@@ -213,6 +209,70 @@ fn coarse_classes(tags: &[String]) -> Vec<u16> {
     tags.iter().map(|t| distinct.binary_search(&upos(t)).unwrap_or(0) as u16).collect()
 }
 
+/// Reads a gzip-compressed weights file of `sections` sections (separated by `---` lines) as a
+/// stream, twice: once to size the tables and hash the text, once to fill them. The text
+/// itself is never held (the parser's is 80 MB).
+fn read_weights_gz(
+    dir: Option<&Path>,
+    name: &str,
+    embedded: &'static [u8],
+    sections: usize,
+) -> Result<(Vec<(Vec<String>, Weights)>, FileDigest), Problem> {
+    use std::io::BufRead;
+    let (bytes, origin) = gz_bytes(dir, name, embedded)?;
+    let err = |line: usize, message: String| Problem { file: origin.clone(), line: line as u64, message };
+    let lines = || {
+        std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..])).lines().enumerate().map(|(i, l)| (i + 1, l))
+    };
+    // Pass 1: sizes per section and the hash of the text (as `LexiconFile::blake3` would give).
+    let mut hasher = blake3::Hasher::new();
+    let mut sizes = vec![(0usize, 0usize)];
+    for (n, line) in lines() {
+        let line = line.map_err(|e| err(n, format!("not gzip-compressed UTF-8 text: {e}")))?;
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+        if line == "---" {
+            sizes.push((0, 0));
+        } else if !line.starts_with('#') {
+            let s = sizes.last_mut().expect("one section");
+            s.0 += 1;
+            s.1 += line.bytes().filter(|&b| b == b':').count();
+        }
+    }
+    if sizes.len() != sections {
+        return Err(err(1, format!("expected {sections} section(s) separated by `---`, found {}", sizes.len())));
+    }
+    // Pass 2: the weights.
+    let mut it = lines().map(|(n, l)| (n, l.unwrap_or_default()));
+    let mut out = Vec::new();
+    for &size in &sizes {
+        let (header, w, _) = Weights::read_lines(&mut it, size).map_err(|(l, m)| err(l, m))?;
+        out.push((header, w));
+    }
+    let digest =
+        FileDigest { name: name.to_string(), origin: origin.clone(), blake3: hasher.finalize().to_hex().to_string() };
+    Ok((out, digest))
+}
+
+/// The compressed bytes of a lexicon file: from `dir` when there, else the embedded copy.
+fn gz_bytes(
+    dir: Option<&Path>,
+    name: &str,
+    embedded: &'static [u8],
+) -> Result<(std::borrow::Cow<'static, [u8]>, String), Problem> {
+    match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+        Some(p) => Ok((
+            std::borrow::Cow::Owned(std::fs::read(&p).map_err(|e| Problem {
+                file: p.display().to_string(),
+                line: 0,
+                message: e.to_string(),
+            })?),
+            p.display().to_string(),
+        )),
+        None => Ok((std::borrow::Cow::Borrowed(embedded), format!("embedded:{name}"))),
+    }
+}
+
 /// The first 16 hex digits of BLAKE3 of the clusters file's text, named in the weights' headers.
 pub fn clusters_hash(text: &str) -> String {
     blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
@@ -243,23 +303,6 @@ pub fn read_gz(dir: Option<&Path>, name: &str, embedded: &[u8]) -> Result<Lexico
 
 fn names_from(header: &[String]) -> Option<Vec<String>> {
     header.iter().find_map(|h| h.strip_prefix("names: ")).map(|n| n.split(' ').map(str::to_string).collect())
-}
-
-fn read_weights_with_names(file: &LexiconFile, what: &str) -> Result<(Weights, Vec<String>), Problem> {
-    let (header, w) = Weights::read(&file.text).map_err(|(line, m)| file.problem(line as u64, m))?;
-    let names = names_from(&header).ok_or_else(|| file.problem(1, format!("no `# names:` line with the {what}")))?;
-    Ok((w, names))
-}
-
-fn read_tagger(file: &LexiconFile) -> Result<(Weights, Weights, Vec<String>), Problem> {
-    let text = &file.text;
-    let split = text.find("\n---\n").ok_or_else(|| file.problem(1, "no `---` line between the two passes"))?;
-    let (a, b) = (&text[..split + 1], &text[split + 5..]);
-    let offset = a.lines().count() + 1;
-    let (header, first) = Weights::read(a).map_err(|(line, m)| file.problem(line as u64, m))?;
-    let (_, second) = Weights::read(b).map_err(|(line, m)| file.problem((line + offset) as u64, m))?;
-    let names = names_from(&header).ok_or_else(|| file.problem(1, "no `# names:` line with the tags"))?;
-    Ok((first, second, names))
 }
 
 /// Trains the tagger and parser from a UD treebank folder (`train.conllu[.gz]`), `epochs` as

@@ -284,14 +284,32 @@ impl Weights {
 
     /// Reads what [`Weights::write`] wrote. Errors name the 1-based line.
     pub fn read(text: &str) -> Result<(Vec<String>, Weights), (usize, String)> {
-        let mut header = Vec::new();
-        let mut weights: Option<Weights> = None;
-        // Sized from a first pass over the text: rows are lines, weights are their `:`s.
         let rows = text.lines().filter(|l| !l.starts_with('#')).count();
         let entries = text.bytes().filter(|&b| b == b':').count();
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.to_string()));
+        let (header, w, _) = Weights::read_lines(&mut lines, (rows, entries))?;
+        Ok((header, w))
+    }
+
+    /// Reads one weights section from numbered lines, up to their end or a `---` line (which
+    /// ends the section; the returned flag says whether one was met). `size` (rows, weights)
+    /// reserves the table so it never regrows. Streaming the lines keeps the file's text (tens
+    /// of megabytes) out of memory.
+    pub fn read_lines(
+        lines: &mut dyn Iterator<Item = (usize, String)>,
+        size: (usize, usize),
+    ) -> Result<(Vec<String>, Weights, bool), (usize, String)> {
+        let mut header = Vec::new();
+        let mut weights: Option<Weights> = None;
         let mut row = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            let n = i + 1;
+        let mut last = 0;
+        let mut separated = false;
+        for (n, line) in lines {
+            last = n;
+            if line == "---" {
+                separated = true;
+                break;
+            }
             if let Some(h) = line.strip_prefix('#') {
                 header.push(h.trim().to_string());
                 continue;
@@ -305,7 +323,7 @@ impl Weights {
                     .and_then(|c| c.trim().parse::<usize>().ok())
                     .filter(|&c| c > 0 && c < 100_000)
                     .ok_or((n, "expected `classes<TAB>N` before the weights".to_string()))?;
-                weights = Some(Weights::with_capacity(classes, rows, entries));
+                weights = Some(Weights::with_capacity(classes, size.0, size.1));
                 continue;
             };
             let (feat, rest) = line.split_once('\t').ok_or((n, "expected `feature<TAB>weights`".to_string()))?;
@@ -329,8 +347,8 @@ impl Weights {
             }
             w.insert(feat, &row);
         }
-        let w = weights.ok_or((text.lines().count().max(1), "no `classes` line".to_string()))?;
-        Ok((header, w))
+        let w = weights.ok_or((last.max(1), "no `classes` line".to_string()))?;
+        Ok((header, w, separated))
     }
 }
 
