@@ -131,7 +131,7 @@ impl Syntax {
         let (parser_sections, parser_digest) = read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1)?;
         let problem = |d: &FileDigest, message: String| Problem { file: d.origin.clone(), line: 1, message };
         for (sections, d) in [(&tagger_sections, &tagger_digest), (&parser_sections, &parser_digest)] {
-            if !sections[0].0.iter().any(|h| *h == want) {
+            if !sections[0].0.contains(&want) {
                 return Err(problem(
                     d,
                     format!(
@@ -209,6 +209,9 @@ fn coarse_classes(tags: &[String]) -> Vec<u16> {
     tags.iter().map(|t| distinct.binary_search(&upos(t)).unwrap_or(0) as u16).collect()
 }
 
+/// One section of a weights file: its header lines and weights.
+type Section = (Vec<String>, Weights);
+
 /// Reads a gzip-compressed weights file of `sections` sections (separated by `---` lines) as a
 /// stream, twice: once to size the tables and hash the text, once to fill them. The text
 /// itself is never held (the parser's is 80 MB).
@@ -217,7 +220,7 @@ fn read_weights_gz(
     name: &str,
     embedded: &'static [u8],
     sections: usize,
-) -> Result<(Vec<(Vec<String>, Weights)>, FileDigest), Problem> {
+) -> Result<(Vec<Section>, FileDigest), Problem> {
     use std::io::BufRead;
     let (bytes, origin) = gz_bytes(dir, name, embedded)?;
     let err = |line: usize, message: String| Problem { file: origin.clone(), line: line as u64, message };
