@@ -342,3 +342,33 @@ pub fn load_stance(dir: &std::path::Path) -> Result<Vec<LabelledParagraph>, Labe
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    fn write(dir: &std::path::Path, paragraphs: &str, pairs: &str) {
+        std::fs::write(dir.join("paragraphs.csv"), paragraphs).unwrap();
+        std::fs::write(dir.join("pairs.csv"), pairs).unwrap();
+    }
+
+    #[test]
+    fn loads_labels_and_names_the_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = (0..).map(|i| format!("doc{i}")).find(|d| split_of(d) == Split::Dev).unwrap();
+        let ph = "doc_id,paragraph,hash,split,labellers\n";
+        let qh = "doc_id,paragraph,source,target,sign,status\n";
+        write(dir.path(), &format!("{ph}{id},3,abcd,dev,2\n"), &format!("{qh}{id},3,RUS,UKR,-1,gold\n"));
+        let l = load_stance(dir.path()).unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].pairs[0].status, Status::Gold);
+        write(dir.path(), &format!("{ph}{id},3,abcd,test,2\n"), qh);
+        let e = load_stance(dir.path()).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("belongs to split dev"), "{e}");
+        write(dir.path(), &format!("{ph}{id},3,abcd,dev,2\n"), &format!("{qh}{id},3,RUS,UKR,2,gold\n"));
+        assert_eq!(load_stance(dir.path()).unwrap_err().line, 2);
+        write(dir.path(), &format!("{ph}{id},3,abcd,dev,2\n"), &format!("{qh}{id},4,RUS,UKR,1,gold\n"));
+        assert!(load_stance(dir.path()).unwrap_err().message.contains("unlisted"));
+    }
+}

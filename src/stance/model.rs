@@ -768,3 +768,46 @@ impl PairEngine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_round_trip_and_bad_lines_name_their_line() {
+        let mut m = StanceModel::empty();
+        m.weights[3 * 7 + 1] = 0.25;
+        m.bias = [0.5, -0.25, -0.25];
+        m.threshold = [0.6, 0.45];
+        let mut buf = Vec::new();
+        m.write(&["test".into()], &mut buf).unwrap();
+        let back = StanceModel::read(std::str::from_utf8(&buf).unwrap()).unwrap();
+        assert_eq!(back.threshold, m.threshold);
+        assert_eq!(back.bias, m.bias);
+        assert_eq!(back.weights[3 * 7 + 1], 0.25);
+        assert_eq!(StanceModel::read("bits\t20\nthreshold\t0.5\n").unwrap_err().0, 2);
+        assert_eq!(StanceModel::read("bits\t20\n\n99999999\t0 0 0\n").unwrap_err().0, 3);
+        assert_eq!(StanceModel::read("bits\t19\n").unwrap_err().0, 1);
+        assert!(StanceModel::read("threshold\t0.5 0.5\n").is_err(), "no bits line");
+    }
+
+    #[test]
+    fn training_separates_classes_and_is_reproducible() {
+        let ex: Vec<Example> =
+            (0..200).map(|i| Example { features: vec![1, 2 + (i % 3) as u32], class: (i % 3) as usize }).collect();
+        let a = train(&ex, 5, 0.0, 0.1);
+        let b = train(&ex, 5, 0.0, 0.1);
+        assert_eq!(a.weights, b.weights);
+        for c in 0..3 {
+            let p = a.probs(&[1, 2 + c as u32]);
+            assert!(p[c] > 0.5, "class {c}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn decisions_use_the_threshold_of_the_likelier_sign() {
+        assert_eq!(decision([0.2, 0.7, 0.1], [0.6, 0.9]), Some((-1, 0.7)));
+        assert_eq!(decision([0.2, 0.1, 0.7], [0.6, 0.9]), None);
+        assert_eq!(decision([0.5, 0.1, 0.4], [0.6, 0.3]), Some((1, 0.4)));
+    }
+}

@@ -401,3 +401,47 @@ pub fn train(data: &[ParagraphData], params: &Params, fraction: f64) -> (StanceM
     m.threshold = t;
     (m, r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::LabelledPair;
+
+    fn pair(s: &str, t: &str, sign: i8, status: Status) -> LabelledPair {
+        LabelledPair { source: s.into(), target: t.into(), sign, status }
+    }
+
+    #[test]
+    fn counts_pairs_with_sign_and_leaves_uncertain_pairs_out() {
+        let d = ParagraphData {
+            doc_id: "a".into(),
+            paragraph: 1,
+            split: Split::Test,
+            candidates: Vec::new(),
+            // Rules: one right, one wrong sign, one spurious, one on an uncertain pair.
+            rules: vec![
+                ("RUS".into(), "UKR".into(), -1),
+                ("UKR".into(), "RUS".into(), 1),
+                ("USA".into(), "RUS".into(), -1),
+                ("CHN".into(), "RUS".into(), 1),
+            ],
+            gold: vec![
+                pair("RUS", "UKR", -1, Status::Gold),
+                pair("UKR", "RUS", -1, Status::Gold),
+                pair("EU", "RUS", -1, Status::Gold),
+                pair("CHN", "RUS", 1, Status::Uncertain),
+            ],
+            sentences: Vec::new(),
+            fallback_sentence: String::new(),
+        };
+        let r = evaluate_rules(&[&d]);
+        assert_eq!((r.gold, r.predicted, r.correct, r.wrong_sign, r.uncertain_skipped), (3, 3, 1, 1, 1));
+        assert!((r.precision() - 1.0 / 3.0).abs() < 1e-9 && (r.recall() - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(r.sign_accuracy(), 0.5);
+        // Gold hostile predicted friendly; none predicted hostile; two gold hostile missed.
+        assert_eq!(r.confusion[HOSTILE][FRIENDLY], 1);
+        assert_eq!(r.confusion[NONE][HOSTILE], 1);
+        assert_eq!(r.confusion[HOSTILE][NONE], 1);
+        assert_eq!(r.unreachable, 3, "no candidates at all");
+    }
+}
