@@ -174,6 +174,20 @@ enum LexiconCommand {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// The target-sentiment model on real labelled mentions (labels/mentions, one split):
+    /// macro-F1, accuracy, confusion, predicted vs gold label shares, reliability table and
+    /// expected calibration error, and the share of mentions that really are the actor.
+    Mentions {
+        #[arg(default_value = "labels/mentions")]
+        labels: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        /// train, dev or test.
+        #[arg(long, default_value = "test")]
+        split: String,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
     /// The stance pair model (from the lexicons) on one split of the labelled paragraphs:
     /// precision, recall, F1 over ordered pairs, sign accuracy, confusion table, and the same
     /// for the hand-written rules. Uncertain pairs are counted neither way.
@@ -261,18 +275,34 @@ enum TrainCommand {
         #[arg(long, value_name = "DIR", default_value = "lexicons")]
         out: PathBuf,
         /// Training passes of the tagger (chosen on dev).
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 10)]
         tagger_epochs: usize,
         /// Training passes of the parser (chosen on dev).
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, default_value_t = 20)]
         parser_epochs: usize,
     },
-    /// Train the target-sentiment weights from a NewsMTSC training file (train.jsonl only).
+    /// Train the target-sentiment weights from a NewsMTSC training file (train.jsonl only),
+    /// optionally with the train split of real labelled mentions (--real labels/mentions).
     Newsmtsc {
         file: PathBuf,
         /// Where to write the weights.
         #[arg(long, value_name = "PATH", default_value = "lexicons/target_model.csv")]
         out: PathBuf,
+        /// Also train on the train split of these real labelled mentions (agreed labels only),
+        /// and print the dev figures.
+        #[arg(long, value_name = "DIR")]
+        real: Option<PathBuf>,
+        /// How many times each real mention counts (it stands for the nightly stream).
+        #[arg(long, default_value_t = 1)]
+        real_weight: usize,
+        /// Class re-weighting exponent (0 keeps the training distribution, 1 balances it).
+        /// Default 0.5 for NewsMTSC alone, 0 with --real (both chosen on dev).
+        #[arg(long)]
+        class_balance: Option<f64>,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        #[command(flatten)]
+        lexicons: LexiconArg,
     },
 }
 
@@ -578,6 +608,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("newsstance: weights in {}", target.display());
             Ok(exit::OK)
         }
+        Command::Eval(EvalCommand::Mentions { labels, corpus, split, lexicons }) => {
+            let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
+            let engines = load_engines(&lexicons)?;
+            let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let (mentions, lost) = newsstance::stance::mentions::load(&engines, &labels, &files)?;
+            eprintln!("newsstance: {} labelled mentions matched, {lost} missing or changed", mentions.len());
+            let part: Vec<_> = mentions.iter().filter(|m| m.split == split).collect();
+            let r = newsstance::stance::mentions::evaluate(&engines.target, &engines.vader, &part);
+            out(&format!("== {} ({} mentions)\n{r}", split.name(), part.len()))?;
+            Ok(exit::OK)
+        }
         Command::Eval(EvalCommand::Stance { labels, corpus, split, errors, curve, lexicons }) => {
             use newsstance::stance::train as st;
             let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
@@ -782,10 +826,37 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             out(&report)?;
             Ok(exit::OK)
         }
-        Command::Train(TrainCommand::Newsmtsc { file, out }) => {
+        Command::Train(TrainCommand::Newsmtsc { file, out, real, real_weight, class_balance, corpus, lexicons }) => {
             let vader = tone::Vader::embedded();
-            let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
-            let model = target::train(&examples, &vader, &target::TrainParams::default());
+            let mut examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
+            let class_balance = class_balance.unwrap_or(if real.is_some() {
+                newsstance::stance::mentions::REAL_CLASS_BALANCE
+            } else {
+                target::TrainParams::default().class_balance
+            });
+            let params = target::TrainParams { class_balance, ..target::TrainParams::default() };
+            let mut dev = Vec::new();
+            if let Some(dir) = &real {
+                let engines = load_engines(&lexicons)?;
+                let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
+                if let Some(e) = errors.first() {
+                    anyhow::bail!("{}: {}", e.input, e.error);
+                }
+                let (mentions, lost) = newsstance::stance::mentions::load(&engines, dir, &files)?;
+                eprintln!("newsstance: {} real mentions matched, {lost} missing or changed", mentions.len());
+                examples = newsstance::stance::mentions::with_real(examples, &mentions, real_weight);
+                dev.extend(mentions.into_iter().filter(|m| m.split == newsstance::labels::Split::Dev));
+            }
+            let model = target::train(&examples, &vader, &params);
+            if real.is_some() {
+                let part: Vec<_> = dev.iter().collect();
+                let r = newsstance::stance::mentions::evaluate(&model, &vader, &part);
+                let (pred, gold) = r.shares();
+                eprintln!(
+                    "newsstance: real dev: macro-F1 {:.3}, accuracy {:.3}, shares predicted {:.2}/{:.2}/{:.2} gold {:.2}/{:.2}/{:.2}, ECE {:.3}",
+                    r.sentiment.macro_f1(), r.sentiment.accuracy(), pred[0], pred[1], pred[2], gold[0], gold[1], gold[2], r.ece
+                );
+            }
             let tmp = out.with_extension("csv.tmp");
             {
                 let mut w = std::io::BufWriter::new(

@@ -438,6 +438,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
             alias: text[mention.span.clone()].to_string(),
             sentiment: s.score,
             label: s.label.as_str(),
+            confidence: s.probs[s.label.index()],
             found_by: match mention.via {
                 Via::Alias => "lexicon",
                 Via::Role => "role",

@@ -49,6 +49,7 @@ pub const MENTIONS_HEADER: &[&str] = &[
     "kind",
     "label",
     "found_by",
+    "confidence",
 ];
 pub const STANCES_HEADER: &[&str] = &[
     "doc_id",
@@ -125,6 +126,8 @@ pub struct MentionRow {
     pub sentiment: f64,
     pub label: &'static str,
     pub found_by: &'static str,
+    /// The target model's probability for `label`.
+    pub confidence: f64,
 }
 
 /// A row of `stances.csv`.
@@ -359,6 +362,7 @@ impl Cells {
         self.text(&r.actor.kind);
         self.text(r.label);
         self.text(r.found_by);
+        self.num(r.confidence);
         self.end();
     }
 
@@ -930,6 +934,7 @@ mod tests {
             sentiment: 0.25,
             label: "positive",
             found_by: "lexicon",
+            confidence: 0.5,
         };
         let stance = StanceRow {
             doc_id: "a,1".into(),

@@ -40,23 +40,34 @@ fn devtest_mt_macro_f1_at_least_62() {
 }
 
 /// The shipped weights are exactly what the documented command produces from `train.jsonl`
-/// (`newsstance train newsmtsc tests/data/newsmtsc/train.jsonl --out lexicons/target_model.csv`),
-/// so nobody can hand-edit them or train on devtest without this failing.
+/// and the train split of the real labelled mentions (`newsstance train newsmtsc
+/// tests/data/newsmtsc/train.jsonl --real labels/mentions`), so nobody can hand-edit them or
+/// train on a test split without this failing. Needs the shared corpus the mentions refer to.
 #[test]
-fn embedded_model_is_reproducible_from_train_jsonl() {
+fn embedded_model_is_reproducible_from_its_training_data() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("target_model.csv");
-    let vader = Vader::embedded();
-    let model = newsstance::eval::train_newsmtsc(
-        &root.join("tests/data/newsmtsc/train.jsonl"),
-        &out,
-        &vader,
-        &newsstance::stance::target::TrainParams::default(),
-    )
-    .unwrap();
-    let written = std::fs::read_to_string(&out).unwrap();
-    let shipped = std::fs::read_to_string(root.join("lexicons/target_model.csv")).unwrap();
-    assert!(written == shipped, "lexicons/target_model.csv is not reproducible from train.jsonl");
+    let corpus = root.join("../shared/corpus/news.jsonl.gz");
+    if !corpus.exists() {
+        eprintln!("skipped: no {}", corpus.display());
+        return;
+    }
+    let engines = newsstance::pipeline::Engines::load(Some(&root.join("lexicons"))).unwrap();
+    let (files, _) = newsstance::corpus::discover(&[corpus]);
+    let (mentions, lost) = newsstance::stance::mentions::load(&engines, &root.join("labels/mentions"), &files).unwrap();
+    assert_eq!(lost, 0);
+    let examples = newsstance::stance::mentions::with_real(
+        load_newsmtsc(&root.join("tests/data/newsmtsc/train.jsonl")).unwrap(),
+        &mentions,
+        1,
+    );
+    let params = newsstance::stance::target::TrainParams {
+        class_balance: newsstance::stance::mentions::REAL_CLASS_BALANCE,
+        ..Default::default()
+    };
+    let model = newsstance::stance::target::train(&examples, &Vader::embedded(), &params);
+    let mut written = Vec::new();
+    model.to_csv(&mut written).unwrap();
+    let shipped = std::fs::read(root.join("lexicons/target_model.csv")).unwrap();
+    assert!(written == shipped, "lexicons/target_model.csv is not reproducible from its training data");
     assert_eq!(model, TargetModel::embedded());
 }

@@ -4,6 +4,7 @@
 mod cues;
 pub mod eventdata;
 mod events;
+pub mod mentions;
 pub mod model;
 pub mod train;
 

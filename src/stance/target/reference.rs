@@ -904,7 +904,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(differ, 3);
+        assert_eq!(differ, 1, "with the weights trained on NewsMTSC and real mentions");
         assert_eq!(feature_hash("L2:“_if"), feature_hash("L2:“_as"));
     }
 
