@@ -277,6 +277,49 @@ fn stages(c: &mut Criterion) {
     });
     g.finish();
 
+    // Tokenizing + tagging, and tokenizing + tagging + parsing, every sentence of the text: the
+    // syntax issue's ratios are against `segment/segment` above (same bytes).
+    let mut g = group(c, "syntax", n);
+    let syn = &engines.pair.syntax;
+    g.bench_function("tag", |b| {
+        let mut sc = newsstance::syntax::tagger::Scratch::default();
+        let mut spans = Vec::new();
+        let mut tags = Vec::new();
+        let mut lex = Vec::new();
+        measure(b, || {
+            let mut words = 0;
+            for (d, paras) in p.docs.iter().zip(&p.paragraphs) {
+                for s in paras.iter().flat_map(|x| &x.sentences) {
+                    newsstance::syntax::tokenize::tokenize(black_box(&d.text), s.clone(), &mut spans);
+                    lex.clear();
+                    lex.extend(
+                        spans
+                            .iter()
+                            .map(|r| newsstance::syntax::lex::Lex::clustered(&d.text[r.clone()], &syn.clusters)),
+                    );
+                    syn.tagger.tag(&lex, &mut tags, &mut sc);
+                    words += tags.len();
+                }
+            }
+            words
+        })
+    });
+    g.bench_function("tag_and_parse", |b| {
+        let mut sc = newsstance::syntax::Scratch::default();
+        let mut tree = newsstance::syntax::Tree::default();
+        measure(b, || {
+            let mut words = 0;
+            for (d, paras) in p.docs.iter().zip(&p.paragraphs) {
+                for s in paras.iter().flat_map(|x| &x.sentences) {
+                    syn.parse(black_box(&d.text), s.clone(), &mut sc, &mut tree);
+                    words += tree.words.len();
+                }
+            }
+            words
+        })
+    });
+    g.finish();
+
     let mut g = group(c, "actors", n);
     g.bench_function("find", |b| {
         measure(b, || {
