@@ -72,6 +72,26 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                     top.join(", ")
                 );
             }
+            if let Some((_, tree)) = a.trees.iter().find(|(k, _)| *k == (p as u32, s as u32)) {
+                // word/UPOS, its relation and the number of its head (0 = root).
+                let syn = &engines.pair.syntax;
+                let words: Vec<String> = tree
+                    .words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        format!(
+                            "{}:{}/{} {}→{}",
+                            i + 1,
+                            &text[w.span.clone()],
+                            syn.tag_name(w.tag).0,
+                            syn.rel_name(w.rel),
+                            w.head
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "  tree: {}", words.join("  "));
+            }
             for e in a.rule_events.iter().filter(|e| e.paragraph as usize == p && e.sentence as usize == s) {
                 let src = a.actors.actor(lex, e.source);
                 let tgt = a.actors.actor(lex, e.target);

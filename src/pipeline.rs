@@ -250,6 +250,8 @@ pub struct Analysis {
     pub confidence: Vec<f32>,
     /// The rules' events (the model's evidence; `explain` shows them).
     pub rule_events: Vec<StanceEvent>,
+    /// The dependency trees of the sentences that were parsed: ((paragraph, sentence), tree).
+    pub trees: Vec<((u32, u32), crate::syntax::Tree)>,
     /// The pair model's candidates (with feature names only when asked, for `explain`).
     pub candidates: Vec<stance::model::Candidate>,
     /// Paragraphs skipped for their size: (span, bytes).
@@ -315,7 +317,19 @@ pub fn analyse_with(engines: &Engines, doc: &Document, explain: bool) -> Analysi
     let candidates = stance::model::candidates(&input, &trees, explain);
     let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
     times.model = clock.lap();
-    Analysis { paragraphs, tones, actors, sentiments, events, confidence, rule_events, candidates, oversized, times }
+    Analysis {
+        paragraphs,
+        tones,
+        actors,
+        sentiments,
+        events,
+        confidence,
+        rule_events,
+        trees,
+        candidates,
+        oversized,
+        times,
+    }
 }
 
 /// The target-dependent sentiment toward each mention, from its sentence and the other

@@ -157,6 +157,8 @@ fn explain_shows_why() {
     assert!(s.contains("cue \"hostile\""), "{s}");
     assert!(s.contains("pair USA → CHN") && s.contains("STANCE hostile (confidence"), "{s}");
     assert!(s.contains("weighed most toward"), "{s}");
+    // The dependency tree of each parsed sentence: "Kirby also pushed back on China's claim".
+    assert!(s.contains("  tree: ") && s.contains("Kirby/PROPN nsubj→"), "{s}");
     assert!(s.contains("tone: compound"), "{s}");
 }
 
