@@ -87,6 +87,18 @@ pub struct Candidate {
     pub order: u64,
 }
 
+/// The documents of `inputs` outside the reserved articles (bad records skipped: sampling
+/// needs only what can be scored).
+fn documents<'a>(
+    inputs: &'a [InputFile],
+    reserved: &'a HashSet<String>,
+) -> impl Iterator<Item = crate::document::Document> + 'a {
+    inputs.iter().flat_map(corpus::open).filter_map(move |r| match r {
+        Record::Document(d) if !reserved.contains(&d.id) => Some(d),
+        _ => None,
+    })
+}
+
 /// Every paragraph of the corpus that names at least `min_actors` distinct countries or blocs,
 /// outside the reserved articles, with its split and sampling order.
 pub fn candidates(
@@ -97,34 +109,28 @@ pub fn candidates(
     seed: &str,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    for input in inputs {
-        for record in corpus::open(input) {
-            let Record::Document(doc) = record else { continue };
-            if reserved.contains(&doc.id) {
+    for doc in documents(inputs, reserved) {
+        let a = pipeline::analyse(engines, &doc);
+        let result = pipeline::process(engines, &doc);
+        let split = split_of(&doc.id);
+        // `process` numbers paragraphs as the reports do (a skipped oversized paragraph keeps
+        // its number); its rows are in the order of `analyse`'s paragraphs.
+        for (p, row) in a.paragraphs.iter().zip(&result.paragraphs) {
+            let actors: Vec<String> = row.actors.split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
+            if actors.len() < min_actors {
                 continue;
             }
-            let a = pipeline::analyse(engines, &doc);
-            let result = pipeline::process(engines, &doc);
-            let split = split_of(&doc.id);
-            // `process` numbers paragraphs as the reports do (a skipped oversized paragraph keeps
-            // its number); its rows are in the order of `analyse`'s paragraphs.
-            for (p, row) in a.paragraphs.iter().zip(&result.paragraphs) {
-                let actors: Vec<String> = row.actors.split(';').filter(|s| !s.is_empty()).map(str::to_string).collect();
-                if actors.len() < min_actors {
-                    continue;
-                }
-                let text = &doc.text[p.span.clone()];
-                let key = format!("{}#{}", doc.id, row.paragraph);
-                out.push(Candidate {
-                    doc_id: doc.id.clone(),
-                    paragraph: row.paragraph,
-                    hash: text_hash(text),
-                    split,
-                    actors,
-                    text: text.to_string(),
-                    order: hash_u64(seed, &key),
-                });
-            }
+            let text = &doc.text[p.span.clone()];
+            let key = format!("{}#{}", doc.id, row.paragraph);
+            out.push(Candidate {
+                doc_id: doc.id.clone(),
+                paragraph: row.paragraph,
+                hash: text_hash(text),
+                split,
+                actors,
+                text: text.to_string(),
+                order: hash_u64(seed, &key),
+            });
         }
     }
     out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.doc_id.cmp(&b.doc_id)));
@@ -161,35 +167,29 @@ pub fn mention_candidates(
     seed: &str,
 ) -> Vec<MentionCandidate> {
     let mut out = Vec::new();
-    for input in inputs {
-        for record in corpus::open(input) {
-            let Record::Document(doc) = record else { continue };
-            if reserved.contains(&doc.id) {
-                continue;
-            }
-            let a = pipeline::analyse(engines, &doc);
-            let result = pipeline::process(engines, &doc);
-            let split = split_of(&doc.id);
-            for (m, row) in a.actors.mentions.iter().zip(&result.mentions) {
-                let para = &a.paragraphs[m.paragraph as usize];
-                let sent = para.sentences[m.sentence as usize].clone();
-                let key = format!("{}#{}#{}#{}", doc.id, row.paragraph, row.sentence, m.span.start - sent.start);
-                out.push(MentionCandidate {
-                    doc_id: doc.id.clone(),
-                    paragraph: row.paragraph,
-                    sentence: row.sentence,
-                    start: m.span.start - sent.start,
-                    end: m.span.end - sent.start,
-                    hash: text_hash(&doc.text[sent.clone()]),
-                    split,
-                    actor: row.actor.id.to_string(),
-                    country: row.actor.country.to_string(),
-                    name: row.actor.name.to_string(),
-                    paragraph_text: doc.text[para.span.clone()].to_string(),
-                    sentence_text: doc.text[sent].to_string(),
-                    order: hash_u64(seed, &key),
-                });
-            }
+    for doc in documents(inputs, reserved) {
+        let a = pipeline::analyse(engines, &doc);
+        let result = pipeline::process(engines, &doc);
+        let split = split_of(&doc.id);
+        for (m, row) in a.actors.mentions.iter().zip(&result.mentions) {
+            let para = &a.paragraphs[m.paragraph as usize];
+            let sent = para.sentences[m.sentence as usize].clone();
+            let key = format!("{}#{}#{}#{}", doc.id, row.paragraph, row.sentence, m.span.start - sent.start);
+            out.push(MentionCandidate {
+                doc_id: doc.id.clone(),
+                paragraph: row.paragraph,
+                sentence: row.sentence,
+                start: m.span.start - sent.start,
+                end: m.span.end - sent.start,
+                hash: text_hash(&doc.text[sent.clone()]),
+                split,
+                actor: row.actor.id.to_string(),
+                country: row.actor.country.to_string(),
+                name: row.actor.name.to_string(),
+                paragraph_text: doc.text[para.span.clone()].to_string(),
+                sentence_text: doc.text[sent].to_string(),
+                order: hash_u64(seed, &key),
+            });
         }
     }
     out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.doc_id.cmp(&b.doc_id)));

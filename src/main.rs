@@ -342,6 +342,20 @@ fn load_engines(lexicons: &LexiconArg) -> anyhow::Result<Engines> {
     Engines::load(lexicons.dir().as_deref()).map_err(|e| run::RunError::Lexicon(e).into())
 }
 
+/// Writes `bytes` gzip-compressed (no timestamp, so reruns give the same file) to `target`
+/// through a temporary file and a rename: a crash never leaves half a weights file.
+fn write_gz(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = target.with_extension("tmp");
+    let mut gz = flate2::GzBuilder::new().mtime(0).write(
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        flate2::Compression::best(),
+    );
+    gz.write_all(bytes)?;
+    gz.finish()?;
+    std::fs::rename(&tmp, target).with_context(|| format!("writing {}", target.display()))?;
+    Ok(())
+}
+
 /// Labelled paragraphs matched to the corpus, with their candidates; reports what did not match.
 fn stance_data(
     engines: &Engines,
@@ -590,14 +604,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let mut text = Vec::new();
             model.write(&header, &mut text)?;
             let target = dir.join(newsstance::stance::model::MODEL_FILE);
-            let tmp = target.with_extension("tmp");
-            let mut gz = flate2::GzBuilder::new().mtime(0).write(
-                std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
-                flate2::Compression::best(),
-            );
-            gz.write_all(&text)?;
-            gz.finish()?;
-            std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+            write_gz(&target, &text)?;
             let dev: Vec<&st::ParagraphData> =
                 data.iter().filter(|d| d.split == newsstance::labels::Split::Dev).collect();
             out(&format!(
@@ -721,14 +728,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 newsstance::syntax::clusters::FINE_PER_COARSE,
             );
             let target = dir.join(newsstance::syntax::CLUSTERS_FILE);
-            let tmp = target.with_extension("tmp");
-            let mut gz = flate2::GzBuilder::new().mtime(0).write(
-                std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
-                flate2::Compression::best(),
-            );
-            gz.write_all(text.as_bytes())?;
-            gz.finish()?;
-            std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+            write_gz(&target, text.as_bytes())?;
             eprintln!(
                 "newsstance: clusters of {} words from {source} in {}",
                 text.lines().count() - 2,
@@ -762,14 +762,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             std::fs::create_dir_all(&folder)?;
             for (name, bytes) in [(newsstance::syntax::TAGGER_FILE, t), (newsstance::syntax::PARSER_FILE, p)] {
                 let target = dir.join(name);
-                let tmp = target.with_extension("tmp");
-                let mut gz = flate2::GzBuilder::new().mtime(0).write(
-                    std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
-                    flate2::Compression::best(),
-                );
-                gz.write_all(&bytes)?;
-                gz.finish()?;
-                std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+                write_gz(&target, &bytes)?;
             }
             eprintln!(
                 "newsstance: trained on {} sentences: {} tags, {} relations, {} + {} tagger and {} parser feature rows; in {}",

@@ -701,12 +701,7 @@ pub fn train(examples: &[Example], epochs: usize, l2: f32, rate: f32) -> StanceM
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut rng = 0x853c_49e6_748f_ea9bu64;
     for _ in 0..epochs {
-        for k in (1..order.len()).rev() {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            order.swap(k, (rng % (k as u64 + 1)) as usize);
-        }
+        crate::syntax::perceptron::shuffle(&mut order, &mut rng);
         for &i in &order {
             let ex = &examples[i];
             let p = m.probs(&ex.features);

@@ -10,7 +10,7 @@
 //! head: the result is always a tree.
 
 use super::lex::{Lex, NONE, ROOT};
-use super::perceptron::{Feat, Trainer, Weights};
+use super::perceptron::{shuffle, xorshift, Feat, Trainer, Weights};
 use super::tagger::Tag;
 
 const NO: u32 = u32::MAX;
@@ -445,19 +445,11 @@ pub fn train(labels: Vec<String>, coarse: Vec<u16>, data: &[Example], epochs: us
     let mut scores = vec![0.0f32; classes];
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
     let mut lex = Vec::new();
     let mut tags = Vec::new();
     let mut gold = Vec::new();
     for epoch in 0..epochs {
-        for k in (1..order.len()).rev() {
-            order.swap(k, (next() % (k as u64 + 1)) as usize);
-        }
+        shuffle(&mut order, &mut rng);
         for &i in &order {
             let ex = &data[i];
             let n = ex.lex.len();
@@ -496,7 +488,7 @@ pub fn train(labels: Vec<String>, coarse: Vec<u16>, data: &[Example], epochs: us
                     tr.update(&feats, pred, -1.0);
                 }
                 tr.tick();
-                let follow = if epoch >= 1 && next() % 10 != 0 { pred } else { best_gold };
+                let follow = if epoch >= 1 && xorshift(&mut rng) % 10 != 0 { pred } else { best_gold };
                 st.apply(follow);
             }
         }

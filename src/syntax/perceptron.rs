@@ -63,6 +63,22 @@ impl Feat {
     }
 }
 
+/// One step of xorshift64: the seeded generator training uses, so reruns give the same weights.
+#[inline]
+pub fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Fisher–Yates shuffle driven by [`xorshift`].
+pub fn shuffle(order: &mut [usize], state: &mut u64) {
+    for k in (1..order.len()).rev() {
+        order.swap(k, (xorshift(state) % (k as u64 + 1)) as usize);
+    }
+}
+
 /// Trained, averaged weights: feature → sparse row of class weights (only the classes the
 /// feature ever pushed, and only weights that survive rounding to four decimals).
 ///

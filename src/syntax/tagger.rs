@@ -5,7 +5,7 @@
 //! pairs stay consistent.
 
 use super::lex::{Lex, NONE};
-use super::perceptron::{Feat, Trainer, Weights};
+use super::perceptron::{shuffle, Feat, Trainer, Weights};
 
 /// Tag id: index into [`Tagger::tags`].
 pub type Tag = u16;
@@ -148,12 +148,7 @@ pub fn train(tags: Vec<(String, String)>, data: &[(Vec<Lex>, Vec<Tag>)], epochs:
     let mut pred2: Vec<Tag> = Vec::new();
     for _ in 0..epochs {
         // A seeded shuffle: the same weights on every rerun.
-        for k in (1..order.len()).rev() {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            order.swap(k, (rng % (k as u64 + 1)) as usize);
-        }
+        shuffle(&mut order, &mut rng);
         for &s in &order {
             let (lex, gold) = &data[s];
             pred1.clear();
