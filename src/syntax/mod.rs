@@ -227,30 +227,43 @@ fn read_weights_gz(
     let lines = || {
         std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..])).lines().enumerate().map(|(i, l)| (i + 1, l))
     };
-    // Pass 1: sizes per section and the hash of the text (as `LexiconFile::blake3` would give).
+    // One streaming pass: the sections' weights, and the hash of the text (as
+    // `LexiconFile::blake3` would give it) from the same lines.
     let mut hasher = blake3::Hasher::new();
-    let mut sizes = vec![(0usize, 0usize)];
-    for (n, line) in lines() {
-        let line = line.map_err(|e| err(n, format!("not gzip-compressed UTF-8 text: {e}")))?;
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-        if line == "---" {
-            sizes.push((0, 0));
-        } else if !line.starts_with('#') {
-            let s = sizes.last_mut().expect("one section");
-            s.0 += 1;
-            s.1 += line.bytes().filter(|&b| b == b':').count();
+    let mut unreadable: Option<(usize, String)> = None;
+    let mut out = Vec::new();
+    {
+        let mut it = lines().map_while(|(n, l)| match l {
+            Ok(l) => {
+                hasher.update(l.as_bytes());
+                hasher.update(b"\n");
+                Some((n, l))
+            }
+            Err(e) => {
+                unreadable = Some((n, format!("not gzip-compressed UTF-8 text: {e}")));
+                None
+            }
+        });
+        for k in 0..sections {
+            // A line that could not be read ends the lines early: that is reported rather than
+            // what it causes (missing weights or sections).
+            let (header, w, separated) = match Weights::read_lines(&mut it) {
+                Ok(r) => r,
+                Err((l, m)) => {
+                    drop(it);
+                    return Err(unreadable.take().map_or_else(|| err(l, m), |(l, m)| err(l, m)));
+                }
+            };
+            if separated != (k + 1 < sections) {
+                drop(it);
+                let m = format!("expected {sections} section(s) separated by `---`");
+                return Err(unreadable.take().map_or_else(|| err(1, m), |(l, m)| err(l, m)));
+            }
+            out.push((header, w));
         }
     }
-    if sizes.len() != sections {
-        return Err(err(1, format!("expected {sections} section(s) separated by `---`, found {}", sizes.len())));
-    }
-    // Pass 2: the weights.
-    let mut it = lines().map(|(n, l)| (n, l.unwrap_or_default()));
-    let mut out = Vec::new();
-    for &size in &sizes {
-        let (header, w, _) = Weights::read_lines(&mut it, size).map_err(|(l, m)| err(l, m))?;
-        out.push((header, w));
+    if let Some((l, m)) = unreadable {
+        return Err(err(l, m));
     }
     let digest =
         FileDigest { name: name.to_string(), origin: origin.clone(), blake3: hasher.finalize().to_hex().to_string() };

@@ -157,7 +157,8 @@ impl Weights {
     /// Room for `rows` rows of `entries` weights in all, so loading a file never regrows the
     /// table (regrowing would hold the old and the new table at once: peak memory).
     pub fn with_capacity(classes: usize, rows: usize, entries: usize) -> Weights {
-        let slots = (rows * 5 / 3).max(8);
+        // One more than rows / 0.6, so the last row loaded does not trigger a regrowth.
+        let slots = (rows * 5 / 3 + 2).max(8);
         Weights {
             classes,
             slots: vec![Slot::default(); slots],
@@ -206,13 +207,15 @@ impl Weights {
         }
     }
 
-    /// The first slot to probe for `key`. Keys are well-mixed hashes, so their high 32 bits
+    /// The first slot to probe for `key`. Keys are well-mixed hashes, so their low 32 bits
     /// scaled to the table's length (a multiply and a shift, no division) spread rows evenly
     /// over a table of any length: the table need not be a power of two, which would waste up
-    /// to half of it on the parser's 1.5 million rows.
+    /// to half of it on the parser's 1.5 million rows. Not the high bits: files list rows in
+    /// key order, and a home that grows with the key would pile each prefix of the file into
+    /// one end of a table still growing toward its size.
     #[inline]
     fn home(&self, key: u64) -> usize {
-        (((key >> 32) * self.slots.len() as u64) >> 32) as usize
+        (((key & 0xffff_ffff) * self.slots.len() as u64) >> 32) as usize
     }
 
     /// Adds the rows of `feats` into `scores` (length `classes`, not cleared).
@@ -312,36 +315,44 @@ impl Weights {
         }
     }
 
-    /// Inserts a row given densely; weights that round to zero at four decimals are left out,
-    /// and so is a row with none left. A feature already present is replaced in the index.
-    pub fn insert(&mut self, feat: u64, row: &[f32]) {
-        debug_assert_eq!(row.len(), self.classes);
-        let len = row.iter().filter(|&&x| round4(x) != 0.0).count();
+    /// Inserts a row given as (class, weight) cells in increasing class order, as the weights
+    /// files hold it: loading builds no dense row per feature (the parser has 1.5 million).
+    fn insert_cells(&mut self, feat: u64, cells: &[(u32, f32)]) {
+        let len = cells.iter().filter(|&&(_, x)| round4(x) != 0.0).count();
         if len == 0 {
             return;
         }
         self.stored += len;
         let slot = if len * 8 >= self.classes {
             let start = self.dense.len();
-            self.dense.extend(row.iter().map(|&x| round4(x)));
             self.dense.resize(start + self.stride(), 0.0);
+            for &(c, x) in cells {
+                self.dense[start + c as usize] = round4(x);
+            }
             Slot { key: key_of(feat), start: start as u32, len: self.classes as u32 | DENSE }
         } else {
             let start = self.entries.len();
-            for (c, &x) in row.iter().enumerate() {
+            for &(c, x) in cells {
                 let v = round4(x);
                 if v != 0.0 {
-                    self.entries.push(Entry { class: c as u32, weight: v });
+                    self.entries.push(Entry { class: c, weight: v });
                 }
             }
             Slot { key: key_of(feat), start: start as u32, len: len as u32 }
         };
-        // At a load of at most 0.6, a feature that is not there is rejected after a few probes
-        // (most features met in new text were never seen in training).
         if (self.rows + 1) * 5 > self.slots.len() * 3 {
             self.grow();
         }
         self.place(slot);
+    }
+
+    /// Inserts a row given densely; weights that round to zero at four decimals are left out,
+    /// and so is a row with none left. A feature already present is replaced in the index.
+    pub fn insert(&mut self, feat: u64, row: &[f32]) {
+        debug_assert_eq!(row.len(), self.classes);
+        let cells: Vec<(u32, f32)> =
+            row.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(c, &x)| (c as u32, x)).collect();
+        self.insert_cells(feat, &cells);
     }
 
     fn place(&mut self, slot: Slot) {
@@ -434,7 +445,9 @@ impl Weights {
         for h in header {
             writeln!(w, "# {h}")?;
         }
-        writeln!(w, "classes\t{}", self.classes)?;
+        // Rows and weights after the classes: the reader reserves its table from them, so one
+        // streaming pass over the file suffices and the table never regrows.
+        writeln!(w, "classes\t{}\t{}\t{}", self.classes, self.rows, self.stored)?;
         let mut line = String::new();
         for s in self.sorted() {
             let f = s.key;
@@ -452,20 +465,18 @@ impl Weights {
 
     /// Reads what [`Weights::write`] wrote. Errors name the 1-based line.
     pub fn read(text: &str) -> Result<(Vec<String>, Weights), (usize, String)> {
-        let rows = text.lines().filter(|l| !l.starts_with('#')).count();
-        let entries = text.bytes().filter(|&b| b == b':').count();
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.to_string()));
-        let (header, w, _) = Weights::read_lines(&mut lines, (rows, entries))?;
+        let (header, w, _) = Weights::read_lines(&mut lines)?;
         Ok((header, w))
     }
 
     /// Reads one weights section from numbered lines, up to their end or a `---` line (which
-    /// ends the section; the returned flag says whether one was met). `size` (rows, weights)
-    /// reserves the table so it never regrows. Streaming the lines keeps the file's text (tens
-    /// of megabytes) out of memory.
+    /// ends the section; the returned flag says whether one was met). The `classes` line's
+    /// row and weight counts (`classes<TAB>N<TAB>ROWS<TAB>WEIGHTS`; the counts may be left
+    /// out) reserve the table so it never regrows. Streaming the lines keeps the file's text
+    /// (tens of megabytes) out of memory.
     pub fn read_lines(
         lines: &mut dyn Iterator<Item = (usize, String)>,
-        size: (usize, usize),
     ) -> Result<(Vec<String>, Weights, bool), (usize, String)> {
         let mut header = Vec::new();
         let mut weights: Option<Weights> = None;
@@ -486,12 +497,24 @@ impl Weights {
                 continue;
             }
             let Some(w) = weights.as_mut() else {
-                let classes = line
+                let bad = || (n, "expected `classes<TAB>N[<TAB>ROWS<TAB>WEIGHTS]` before the weights".to_string());
+                let fields: Vec<usize> = line
                     .strip_prefix("classes\t")
-                    .and_then(|c| c.trim().parse::<usize>().ok())
-                    .filter(|&c| c > 0 && c < 100_000)
-                    .ok_or((n, "expected `classes<TAB>N` before the weights".to_string()))?;
-                weights = Some(Weights::with_capacity(classes, size.0, size.1));
+                    .ok_or_else(bad)?
+                    .split('\t')
+                    .map(|c| c.trim().parse::<usize>().map_err(|_| bad()))
+                    .collect::<Result<_, _>>()?;
+                let (classes, size) = match fields[..] {
+                    [c] => (c, (0, 0)),
+                    [c, r, w] => (c, (r, w)),
+                    _ => return Err(bad()),
+                };
+                if classes == 0 || classes >= 100_000 {
+                    return Err(bad());
+                }
+                // The counts only size the table; a wrong or huge one cannot make it explode.
+                const CAP: usize = 1 << 26;
+                weights = Some(Weights::with_capacity(classes, size.0.min(CAP), size.1.min(CAP)));
                 continue;
             };
             let (feat, rest) = line.split_once('\t').ok_or((n, "expected `feature<TAB>weights`".to_string()))?;
@@ -503,7 +526,6 @@ impl Weights {
                 return Err((n, format!("feature {feat:016x} appears twice")));
             }
             row.clear();
-            row.resize(w.classes, 0.0);
             for cw in rest.split(' ') {
                 let (c, x) = cw.split_once(':').ok_or((n, format!("`{cw}` is not class:weight")))?;
                 let c: usize = c.parse().map_err(|_| (n, format!("class `{c}` is not a number")))?;
@@ -511,9 +533,12 @@ impl Weights {
                 if c >= w.classes || !x.is_finite() {
                     return Err((n, format!("class {c} out of range or weight not finite")));
                 }
-                row[c] = x;
+                if row.last().is_some_and(|&(last, _)| last as usize >= c) {
+                    return Err((n, format!("class {c} out of order or repeated")));
+                }
+                row.push((c as u32, x));
             }
-            w.insert(feat, &row);
+            w.insert_cells(feat, &row);
         }
         let w = weights.ok_or((last.max(1), "no `classes` line".to_string()))?;
         Ok((header, w, separated))
@@ -638,6 +663,8 @@ mod tests {
         assert_eq!(Weights::read("classes\t2\n00000000000000aa\t5:1").unwrap_err().0, 2);
         assert_eq!(Weights::read("00000000000000aa\t0:1").unwrap_err().0, 1);
         assert!(Weights::read("# only a header\n").is_err());
+        assert_eq!(Weights::read("classes\t4\n00000000000000aa\t2:1 1:1").unwrap_err().0, 2);
+        assert_eq!(Weights::read("classes\t4\n00000000000000aa\t1:1 1:2").unwrap_err().0, 2);
     }
 
     proptest::proptest! {
