@@ -20,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod segment;
 pub mod stance;
+pub mod state;
 pub mod syntax;
 pub mod text;
 pub mod tone;

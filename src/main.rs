@@ -76,6 +76,12 @@ enum Command {
         /// Fail (exit 1, nothing published) when more than N records fail.
         #[arg(long, value_name = "N")]
         max_errors: Option<u64>,
+        /// Score only shard I of N (0 <= I < N): the records whose id hashes there (first 16 hex
+        /// digits of BLAKE3 of the id, modulo N). Every shard reads the whole listing; run the N
+        /// shards anywhere, then `newsstance merge` their folders. Positions in the listing are
+        /// kept, so the merge equals one unsharded run byte for byte.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<newsstance::state::Shard>,
     },
     /// Show, for one text, each sentence's tone, the actors found and each stance event with
     /// its cue: why a number is what it is.
@@ -322,6 +328,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_shard(s: &str) -> Result<newsstance::state::Shard, String> {
+    newsstance::state::Shard::parse(s)
+}
+
 /// Whether `path` is in one of `score`'s input formats.
 fn is_input_file(path: &Path) -> bool {
     let name = path.to_string_lossy().to_ascii_lowercase();
@@ -383,7 +393,7 @@ fn stance_data(
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors } => {
+        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors, shard } => {
             let opts = ScoreOptions {
                 inputs,
                 out,
@@ -393,6 +403,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 quiet,
                 bom,
                 max_errors,
+                shard: shard.unwrap_or(newsstance::state::Shard::ALL),
                 args: std::env::args().collect(),
             };
             let summary = run::score(&opts)?;
