@@ -14,6 +14,7 @@ pub mod eval;
 pub mod explain;
 pub mod labels;
 pub mod lexicon;
+pub mod merge;
 pub mod phrases;
 pub mod pipeline;
 pub mod report;

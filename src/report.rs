@@ -586,10 +586,25 @@ pub type RowCounts = Vec<OutputCount>;
 
 impl ReportWriter {
     /// Creates the staging folder beside `out` (same file system, so renames are atomic).
+    ///
+    /// When `out` is a symbolic link, the folder it points to is replaced and the link kept
+    /// (a `latest -> 2026-12-05` link stays a link).
     pub fn create(out: &Path, bom: bool) -> Result<ReportWriter, ReportError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ReportError::Io { path, source }
+        };
+        let resolved;
+        let out = match fs::symlink_metadata(out) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(out).map_err(io(out))?;
+                resolved = match out.parent() {
+                    Some(p) if target.is_relative() => p.join(target),
+                    _ => target,
+                };
+                resolved.as_path()
+            }
+            _ => out,
         };
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
