@@ -320,9 +320,14 @@ fn from_and_to_keep_only_those_dates() {
 
 /// A small scored folder to refuse or fault with.
 fn small_run(t: &Path, name: &str, shard: Option<&str>) -> PathBuf {
-    let input = t.join("small.jsonl");
+    small_run_of(t, name, shard, 23)
+}
+
+/// [`small_run`] of another generated input (another listing: not a shard of the same run).
+fn small_run_of(t: &Path, name: &str, shard: Option<&str>, seed: u64) -> PathBuf {
+    let input = t.join(format!("small-{seed}.jsonl"));
     if !input.exists() {
-        generated(&input, 40, 23);
+        generated(&input, 40, seed);
     }
     let out = t.join(name);
     let mut args = vec![input.to_str().unwrap().to_string(), "-q".to_string()];
@@ -368,7 +373,7 @@ fn incomplete_foreign_or_partial_folders_are_refused_with_exit_2_and_nothing_wri
     fs::write(old.join("manifest.json"), m.replace("\"schema_version\": 2", "\"schema_version\": 1")).unwrap();
     assert_refused(&merge(&out, [&good, &old], &[]), &old, "schema version 1", &out);
 
-    let lex = small_run(t, "lex", None);
+    let lex = small_run_of(t, "lex", None, 24);
     let m = manifest(&lex);
     let hash = m["lexicons"][0]["blake3"].as_str().unwrap().to_string();
     let text = fs::read_to_string(lex.join("manifest.json")).unwrap().replacen(&hash, &"0".repeat(64), 1);
@@ -444,10 +449,12 @@ fn a_symlinked_output_stays_a_symlink() {
     std::os::unix::fs::symlink("2026-12-05", &link).unwrap();
     assert_code(&merge(&link, [&part], &[]), &[0, 3], "merge into a link");
     assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "still a link");
-    assert!(real.join("_SUCCESS").exists() && real.join("README.txt").exists());
+    assert!(real.join("_SUCCESS").exists());
+    assert_eq!(fs::read_to_string(real.join("README.txt")).unwrap(), "kept", "files newsstance does not own stay");
+    fs::remove_file(real.join("README.txt")).unwrap();
     assert_same_reports(&part, &real, "through the link");
     // score too.
-    let again = score(&link, &[t.join("small.jsonl").to_str().unwrap(), "-q"]);
+    let again = score(&link, &[t.join("small-23.jsonl").to_str().unwrap(), "-q"]);
     assert_code(&again, &[0, 3], "score into a link");
     assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
 }
