@@ -7,12 +7,12 @@
 #
 #   benches/merge.sh [CORPUS.jsonl.gz]      (default ../shared/corpus/news.jsonl.gz)
 #
-# WORK (default /tmp/newsstance-merge-bench) holds the parts and reports; it is removed first.
+# WORK (default /tmp/newsstance-merge-bench-PID) holds the parts and reports; removed first, kept after.
 # The corpus text stays outside the project. Skips (exit 0) when the corpus is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-../shared/corpus/news.jsonl.gz}
-work=${WORK:-/tmp/newsstance-merge-bench}
+work=${WORK:-/tmp/newsstance-merge-bench-$$}
 parts=${PARTS:-30}
 if [ ! -f "$corpus" ]; then
     echo "skipped: no corpus at $corpus"
@@ -22,7 +22,9 @@ cargo build --release --quiet
 bin=$PWD/target/release/newsstance
 rm -rf "$work"
 mkdir -p "$work/parts" "$work/reports"
-zcat -f "$corpus" | split -n "l/$parts" -d -a 2 --additional-suffix=.jsonl - "$work/parts/part-"
+zcat -f "$corpus" > "$work/all.jsonl"
+split -n "l/$parts" -d -a 2 --additional-suffix=.jsonl "$work/all.jsonl" "$work/parts/part-"
+rm "$work/all.jsonl"
 
 # exit 0, or 3 when some records failed: reports published either way.
 ok() { [ "$1" -eq 0 ] || [ "$1" -eq 3 ]; }
