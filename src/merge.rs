@@ -247,6 +247,15 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary, MergeError> {
     }
     for g in &groups {
         let count = parts[g[0]].manifest.shard.count;
+        // More shards than folders: one is missing (checked before allocating by the count).
+        if count > g.len() as u64 {
+            let have: std::collections::BTreeSet<u64> = g.iter().map(|&i| parts[i].manifest.shard.index).collect();
+            let missing = (0..count).find(|i| !have.contains(i)).unwrap_or(0);
+            return Err(refuse(
+                &parts[g[0]].dir,
+                format!("shard {missing}/{count} of this run is missing (a failed shard?): every shard is needed"),
+            ));
+        }
         let mut seen = vec![None::<usize>; count as usize];
         for &i in g {
             let s = parts[i].manifest.shard;
