@@ -491,14 +491,14 @@ fn read_only_or_full_output_exits_1_and_keeps_the_previous_reports() {
     let ro_path = ro.to_str().unwrap();
     if try_mount(&["--bind", ro_path, ro_path]) {
         let remounted = try_mount(&["-o", "remount,bind,ro", ro_path]);
-        if remounted {
-            let o = merge(&ro.join("reports"), [&big], &[]);
-            assert_code(&o, &[1], "merge into a read-only folder");
-            let o = score(&ro.join("reports"), &[big_input.to_str().unwrap(), "-q"]);
-            assert_code(&o, &[1], "score into a read-only folder");
-        }
+        // Both runs first, the mount undone, then the checks (a failed check leaves no mount).
+        let runs = remounted.then(|| {
+            (merge(&ro.join("reports"), [&big], &[]), score(&ro.join("reports"), &[big_input.to_str().unwrap(), "-q"]))
+        });
         umount(&ro);
-        if remounted {
+        if let Some((m, s)) = runs {
+            assert_code(&m, &[1], "merge into a read-only folder");
+            assert_code(&s, &[1], "score into a read-only folder");
             assert_eq!(files(&ro.join("reports")), before, "previous reports untouched");
         }
     }
@@ -508,13 +508,14 @@ fn read_only_or_full_output_exits_1_and_keeps_the_previous_reports() {
     fs::create_dir(&small_fs).unwrap();
     if try_mount(&["-t", "tmpfs", "-o", "size=1m", "tmpfs", small_fs.to_str().unwrap()]) {
         let reports = small_fs.join("reports");
-        assert_code(&merge(&reports, [&part], &[]), &[0, 3], "previous reports");
-        let before = files(&reports);
+        let first = merge(&reports, [&part], &[]);
+        let before = if reports.exists() { files(&reports) } else { BTreeMap::new() };
         let o = merge(&reports, [&big], &[]);
         let o2 = score(&reports, &[big_input.to_str().unwrap(), "-q"]);
         let after = files(&reports);
         let leftovers = fs::read_dir(&small_fs).unwrap().count();
         umount(&small_fs);
+        assert_code(&first, &[0, 3], "previous reports");
         assert_code(&o, &[1], "merge on a full disk");
         assert!(stderr(&o).contains("No space left"), "{}", stderr(&o));
         assert_code(&o2, &[1], "score on a full disk");
