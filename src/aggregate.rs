@@ -1,35 +1,51 @@
 //! Stage `aggregate`: per actor, per country and per directed country pair, by article date.
 //!
 //! Aggregates keep sums and counts, never running means, so that partial results (one per
-//! document, or one per shard of a corpus) merge exactly: `merge` is associative and the pipeline
-//! folds documents in input order, which makes the floating-point sums, and so the reports,
-//! identical whatever the thread count.
+//! document, one per shard of a corpus, one per night) merge exactly. Floating-point addition
+//! depends on grouping ((a + b) + c is not always a + (b + c)), so a sum is kept as an integer in
+//! fixed point: each score is rounded once to a multiple of 10^-12 ([`SCALE`]) and the multiples
+//! are added as `i128`. Integer addition is associative and commutative, so a sum, and the mean
+//! derived from it, is the same whether the documents were added one by one in one run or in
+//! shards merged later, in any grouping and any order. (Scores are in [-1, 1]; 10^-12 is far below
+//! the 4 decimals of the reports, and `i128` cannot overflow at any realistic count.)
 
 use crate::document::Date;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A sum and a count; the mean is derived when reporting.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Units per 1.0 in a [`Sum`]'s fixed-point total.
+pub const SCALE: i64 = 1_000_000_000_000;
+
+/// A score in fixed point: `round(x × SCALE)`; not-a-number counts as 0 and infinities saturate
+/// (scores are in [-1, 1], so neither happens on real input).
+pub fn fixed(x: f64) -> i64 {
+    (x * SCALE as f64).round() as i64
+}
+
+/// An exact sum (fixed point, see the module docs) and a count; the mean is derived when
+/// reporting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sum {
-    pub total: f64,
+    /// Sum of [`fixed`] of each observation, in units of 1 / [`SCALE`].
+    pub total: i128,
     pub count: u64,
 }
 
 impl Sum {
     pub fn add(&mut self, x: f64) {
-        self.total += x;
-        self.count += 1;
+        self.total = self.total.saturating_add(fixed(x).into());
+        self.count = self.count.saturating_add(1);
     }
 
     pub fn merge(&mut self, o: &Sum) {
-        self.total += o.total;
-        self.count += o.count;
+        self.total = self.total.saturating_add(o.total);
+        self.count = self.count.saturating_add(o.count);
     }
 
-    /// The mean, or `None` without observations.
+    /// The mean, or `None` without observations. Computed from the exact total, so it does not
+    /// depend on how the observations were grouped.
     pub fn mean(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.total / self.count as f64)
+        (self.count > 0).then(|| self.total as f64 / SCALE as f64 / self.count as f64)
     }
 }
 
@@ -184,8 +200,8 @@ impl DocumentAggregator {
 }
 
 impl Aggregate {
-    /// Adds `other` into `self`. Exact for counts; for sums, merging in a fixed order gives
-    /// identical bits.
+    /// Adds `other` into `self`. Exact: counts and fixed-point sums are integers. The first key
+    /// merged keeps its display fields (an actor's name), so fold in input order.
     pub fn merge(&mut self, other: Aggregate) {
         for (k, v) in other.actors {
             match self.actors.get_mut(&k) {
@@ -240,7 +256,7 @@ mod tests {
             d.event(&kremlin, &west, 0.02);
         });
         let c = &a.countries[&(None, "RUS".to_string())];
-        assert_eq!((c.documents, c.sentiment.count, c.sentiment.total, c.stance_out.count), (1, 2, 0.0, 2));
+        assert_eq!((c.documents, c.sentiment.count, c.sentiment.total, c.stance_out.count), (1, 2, 0, 2));
         let dy = &a.dyads[&(None, "RUS".to_string(), "WEST".to_string())];
         assert_eq!((dy.documents, dy.stance.count, dy.negative, dy.positive), (1, 2, 1, 0));
     }
@@ -266,6 +282,21 @@ mod tests {
         shard.merge(left);
         shard.merge(c.clone());
         assert_eq!(shard, all);
+    }
+
+    #[test]
+    fn sums_do_not_depend_on_grouping() {
+        // 0.1 + 0.2 + 0.3 differs from 0.3 + 0.2 + 0.1 in f64; not in fixed point.
+        let xs = [0.1, 0.2, 0.3, -0.7, 1.0 / 3.0, 0.123456789];
+        let mut forward = Sum::default();
+        xs.iter().for_each(|&x| forward.add(x));
+        let mut halves = (Sum::default(), Sum::default());
+        xs[..3].iter().rev().for_each(|&x| halves.0.add(x));
+        xs[3..].iter().for_each(|&x| halves.1.add(x));
+        halves.1.merge(&halves.0);
+        assert_eq!(forward, halves.1);
+        assert_eq!(fixed(f64::NAN), 0);
+        assert_eq!(fixed(-1.0), -SCALE);
     }
 
     #[test]

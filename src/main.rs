@@ -22,6 +22,27 @@ Exit codes:
      previous reports are untouched
   2  usage or lexicon error: nothing was read";
 
+const MERGE_HELP: &str = "\
+Rows (paragraphs, mentions, stances, errors) are put back in input order from each folder's
+state_records.tsv, and copied, never all held in memory; actors.csv, countries.csv and dyads.csv
+are rebuilt from the exact integer sums of each record, so merging the N shard folders of a run
+gives the same bytes as the unsharded run, and merging nights the same bytes as one run over
+their inputs in that order (manifest.json aside: it names every part and its manifest's BLAKE3).
+An article (same id) in several folders is kept from the first folder in argument order; each
+later copy is a row of errors.csv.
+
+Refused, with exit 2 and nothing written: a folder without _SUCCESS (a failed or unfinished
+run), with a staging folder beside it (a run is writing it), of another schema version, scored
+with other lexicons (unless --allow-lexicon-change), or a sharded run with a shard missing or
+given twice.
+
+Exit codes:
+  0  merged and published
+  3  merged and published; errors.csv has rows
+  1  fatal error (unreadable folder, disk full, read-only output): nothing published, the
+     previous reports untouched
+  2  refused (see above) or usage error: nothing written";
+
 /// Per-actor tone and directed stance from a night's news, as CSV reports for spreadsheets.
 #[derive(Parser)]
 #[command(name = "newsstance", version, about, after_help = EXIT_CODES)]
@@ -76,6 +97,43 @@ enum Command {
         /// Fail (exit 1, nothing published) when more than N records fail.
         #[arg(long, value_name = "N")]
         max_errors: Option<u64>,
+        /// Score only shard I of N (0 <= I < N): the records whose id hashes there (first 16 hex
+        /// digits of BLAKE3 of the id, modulo N). Every shard reads the whole listing; run the N
+        /// shards anywhere, then `newsstance merge` their folders. Positions in the listing are
+        /// kept, so the merge equals one unsharded run byte for byte.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<newsstance::state::Shard>,
+    },
+    /// Combine report folders (the shards of one run, or several nights) into one, as one run
+    /// over all their inputs would have written it.
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// Report folders written by `score` (or `merge`), each complete (`_SUCCESS`). Folders
+        /// of one sharded run (`score --shard I/N`, same inputs) are interleaved back into input
+        /// order and must all be given, once each; other folders follow in argument order.
+        #[arg(value_name = "DIR", required = true)]
+        parts: Vec<PathBuf>,
+        /// Output folder; replaced atomically at the end (a symbolic link is kept and the folder
+        /// it points to replaced).
+        #[arg(short, long, value_name = "OUT")]
+        out: PathBuf,
+        /// Keep only articles dated on or after this day (YYYY-MM-DD). With --from or --to,
+        /// undated articles and failed records are left out.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        from: Option<newsstance::document::Date>,
+        /// Keep only articles dated on or before this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        to: Option<newsstance::document::Date>,
+        /// Merge folders scored with different lexicon files (otherwise refused: their figures
+        /// would not be comparable). The manifest keeps the first folder's lexicon hashes.
+        #[arg(long)]
+        allow_lexicon_change: bool,
+        /// Start every CSV with a UTF-8 byte-order mark, for Excel.
+        #[arg(long)]
+        bom: bool,
+        /// No summary on stderr; errors only.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Show, for one text, each sentence's tone, the actors found and each stance event with
     /// its cue: why a number is what it is.
@@ -312,14 +370,24 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             // A RunError's message already includes its cause; the `{:#}` chain would repeat it.
-            let (code, message) = match e.downcast_ref::<run::RunError>() {
-                Some(r) => (r.exit_code(), r.to_string()),
-                None => (exit::FATAL, format!("{e:#}")),
-            };
+            let (code, message) =
+                match (e.downcast_ref::<run::RunError>(), e.downcast_ref::<newsstance::merge::MergeError>()) {
+                    (Some(r), _) => (r.exit_code(), r.to_string()),
+                    (None, Some(m)) => (m.exit_code(), m.to_string()),
+                    _ => (exit::FATAL, format!("{e:#}")),
+                };
             eprintln!("newsstance: error: {message}");
             ExitCode::from(code as u8)
         }
     }
+}
+
+fn parse_date(s: &str) -> Result<newsstance::document::Date, String> {
+    newsstance::document::Date::parse(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+fn parse_shard(s: &str) -> Result<newsstance::state::Shard, String> {
+    newsstance::state::Shard::parse(s)
 }
 
 /// Whether `path` is in one of `score`'s input formats.
@@ -383,7 +451,7 @@ fn stance_data(
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors } => {
+        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors, shard } => {
             let opts = ScoreOptions {
                 inputs,
                 out,
@@ -393,6 +461,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 quiet,
                 bom,
                 max_errors,
+                shard: shard.unwrap_or(newsstance::state::Shard::ALL),
                 args: std::env::args().collect(),
             };
             let summary = run::score(&opts)?;
@@ -403,6 +472,30 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                     summary.failed,
                     summary.error_rows,
                     summary.text_bytes as f64 / 1e6,
+                    summary.seconds,
+                    opts.out.display()
+                );
+            }
+            Ok(summary.exit_code)
+        }
+        Command::Merge { parts, out, from, to, allow_lexicon_change, bom, quiet } => {
+            let opts = newsstance::merge::MergeOptions {
+                parts,
+                out,
+                from,
+                to,
+                allow_lexicon_change,
+                bom,
+                args: std::env::args().collect(),
+            };
+            let summary = newsstance::merge::merge(&opts)?;
+            if !quiet {
+                eprintln!(
+                    "newsstance: merged {} folders: {} documents, {} duplicates left out, {} error rows; {:.2} s; reports in {}",
+                    opts.parts.len(),
+                    summary.documents,
+                    summary.duplicates,
+                    summary.error_rows,
                     summary.seconds,
                     opts.out.display()
                 );

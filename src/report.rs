@@ -27,6 +27,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "countries.csv",
     "dyads.csv",
     "errors.csv",
+    crate::state::RECORDS_FILE,
+    crate::state::SUMS_FILE,
     "manifest.json",
     "_SUCCESS",
 ];
@@ -408,6 +410,12 @@ impl EncodedRows {
     pub fn rows(&self) -> [u64; 4] {
         [self.files[0].1, self.files[1].1, self.files[2].1, self.files[3].1]
     }
+
+    /// (bytes, rows) per file, in the order paragraphs, mentions, stances, errors: the slices
+    /// the state records (see [`crate::state`]).
+    pub fn slices(&self) -> crate::state::Slices {
+        self.files.each_ref().map(|(b, r)| (b.len() as u64, *r))
+    }
 }
 
 /// CSV-encodes rows into memory, in the dialect of the report files.
@@ -441,12 +449,46 @@ struct CsvFile {
     rows: u64,
     /// Rows being built, for files written row by row.
     cells: Cells,
+    /// BLAKE3 and length of everything written, for the manifest (no second read of the file).
+    hash: blake3::Hasher,
+    bytes: u64,
+}
+
+/// What the manifest lists for one output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputCount {
+    pub file: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub blake3: String,
 }
 
 impl CsvFile {
+    /// A file whose first line is `first` as is (the state files), rows appended as bytes.
+    fn create_raw(path: PathBuf, first: &[u8]) -> Result<CsvFile, ReportError> {
+        let file = File::create(&path).map_err(|source| ReportError::Io { path: path.clone(), source })?;
+        let mut f = CsvFile {
+            path,
+            out: BufWriter::with_capacity(1 << 16, file),
+            rows: 0,
+            cells: Cells::default(),
+            hash: blake3::Hasher::new(),
+            bytes: 0,
+        };
+        f.append(&(first.to_vec(), 0))?;
+        Ok(f)
+    }
+
     fn create(path: PathBuf, header: &[&str], bom: bool) -> Result<CsvFile, ReportError> {
         let file = File::create(&path).map_err(|source| ReportError::Io { path: path.clone(), source })?;
-        let mut f = CsvFile { path, out: BufWriter::with_capacity(1 << 16, file), rows: 0, cells: Cells::default() };
+        let mut f = CsvFile {
+            path,
+            out: BufWriter::with_capacity(1 << 16, file),
+            rows: 0,
+            cells: Cells::default(),
+            hash: blake3::Hasher::new(),
+            bytes: 0,
+        };
         if bom {
             f.cells.out.extend_from_slice("\u{feff}".as_bytes());
         }
@@ -462,7 +504,13 @@ impl CsvFile {
     }
 
     fn append(&mut self, (bytes, rows): &(Vec<u8>, u64)) -> Result<(), ReportError> {
+        self.append_bytes(bytes, *rows)
+    }
+
+    fn append_bytes(&mut self, bytes: &[u8], rows: u64) -> Result<(), ReportError> {
         self.rows += rows;
+        self.bytes += bytes.len() as u64;
+        self.hash.update(bytes);
         self.out.write_all(bytes).map_err(|e| self.io(e))
     }
 
@@ -489,12 +537,17 @@ impl CsvFile {
         r
     }
 
-    fn finish(mut self) -> Result<u64, ReportError> {
+    fn finish(mut self) -> Result<OutputCount, ReportError> {
         self.flush_cells()?;
         let path = self.path;
         let file = self.out.into_inner().map_err(|e| ReportError::Io { path: path.clone(), source: e.into_error() })?;
-        file.sync_all().map_err(|source| ReportError::Io { path, source })?;
-        Ok(self.rows)
+        file.sync_all().map_err(|source| ReportError::Io { path: path.clone(), source })?;
+        Ok(OutputCount {
+            file: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            rows: self.rows,
+            bytes: self.bytes,
+            blake3: self.hash.finalize().to_hex().to_string(),
+        })
     }
 }
 
@@ -508,6 +561,8 @@ pub struct ReportWriter {
     mentions: CsvFile,
     stances: CsvFile,
     errors: CsvFile,
+    /// `state_records.tsv` (see [`crate::state`]).
+    records: CsvFile,
     bom: bool,
 }
 
@@ -526,15 +581,30 @@ impl Drop for StagingGuard {
     }
 }
 
-/// Row counts per output file, for the manifest.
-pub type RowCounts = Vec<(String, u64)>;
+/// Row counts, sizes and hashes per output file, for the manifest.
+pub type RowCounts = Vec<OutputCount>;
 
 impl ReportWriter {
     /// Creates the staging folder beside `out` (same file system, so renames are atomic).
+    ///
+    /// When `out` is a symbolic link, the folder it points to is replaced and the link kept
+    /// (a `latest -> 2026-12-05` link stays a link).
     pub fn create(out: &Path, bom: bool) -> Result<ReportWriter, ReportError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ReportError::Io { path, source }
+        };
+        let resolved;
+        let out = match fs::symlink_metadata(out) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::read_link(out).map_err(io(out))?;
+                resolved = match out.parent() {
+                    Some(p) if target.is_relative() => p.join(target),
+                    _ => target,
+                };
+                resolved.as_path()
+            }
+            _ => out,
         };
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -554,6 +624,10 @@ impl ReportWriter {
             mentions: f("mentions.csv", MENTIONS_HEADER)?,
             stances: f("stances.csv", STANCES_HEADER)?,
             errors: f("errors.csv", ERRORS_HEADER)?,
+            records: CsvFile::create_raw(
+                staging.join(crate::state::RECORDS_FILE),
+                crate::state::records_header().as_bytes(),
+            )?,
             out: out.to_path_buf(),
             staging: StagingGuard { path: staging, armed: true },
             bom,
@@ -574,6 +648,23 @@ impl ReportWriter {
             }
         }
         Ok(())
+    }
+
+    /// Appends rows already encoded in the report dialect (without header) to one row file:
+    /// 0 paragraphs, 1 mentions, 2 stances, 3 errors. `merge` copies rows this way.
+    pub fn append_raw(&mut self, file: usize, bytes: &[u8], rows: u64) -> Result<(), ReportError> {
+        let f = match file {
+            0 => &mut self.paragraphs,
+            1 => &mut self.mentions,
+            2 => &mut self.stances,
+            _ => &mut self.errors,
+        };
+        f.append_bytes(bytes, rows)
+    }
+
+    /// Appends one record block of `state_records.tsv`.
+    pub fn record(&mut self, block: &[u8]) -> Result<(), ReportError> {
+        self.records.append_bytes(block, 1)
     }
 
     pub fn paragraph(&mut self, r: &ParagraphRow) -> Result<(), ReportError> {
@@ -599,23 +690,19 @@ impl ReportWriter {
         country_name: &dyn Fn(&str) -> String,
     ) -> Result<(FinishedReports, RowCounts), ReportError> {
         let mut counts = Vec::new();
-        let ReportWriter { out, staging: guard, paragraphs, mentions, stances, errors, bom } = self;
+        let ReportWriter { out, staging: guard, paragraphs, mentions, stances, errors, records, bom } = self;
         let staging = guard.path.clone();
         let finished = FinishedReports { out, staging: guard };
         std::thread::scope(|scope| {
             // The row files are large: their fsyncs (disk time, not CPU) run while the aggregate
             // files are written.
-            let syncs: Vec<_> = [paragraphs, mentions, stances, errors]
+            let syncs: Vec<_> = [paragraphs, mentions, stances, errors, records]
                 .into_iter()
-                .map(|f| {
-                    let name = f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    (name, scope.spawn(move || f.finish()))
-                })
+                .map(|f| scope.spawn(move || f.finish()))
                 .collect();
             let aggregates = write_aggregates(&staging, agg, country_name, bom);
-            for (name, sync) in syncs {
-                let rows = sync.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?;
-                counts.push((name, rows));
+            for sync in syncs {
+                counts.push(sync.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
             }
             counts.extend(aggregates?);
             Ok((finished, counts))
@@ -645,7 +732,7 @@ fn write_aggregates(
         c.end();
         f.row_done()?;
     }
-    counts.push(("actors.csv".into(), f.finish()?));
+    counts.push(f.finish()?);
     let mut f = CsvFile::create(staging.join("countries.csv"), COUNTRIES_HEADER, bom)?;
     for ((date, code), v) in &agg.countries {
         let c = &mut f.cells;
@@ -658,7 +745,7 @@ fn write_aggregates(
         c.end();
         f.row_done()?;
     }
-    counts.push(("countries.csv".into(), f.finish()?));
+    counts.push(f.finish()?);
     let mut f = CsvFile::create(staging.join("dyads.csv"), DYADS_HEADER, bom)?;
     for ((date, s, t), d) in &agg.dyads {
         let c = &mut f.cells;
@@ -674,7 +761,12 @@ fn write_aggregates(
         c.end();
         f.row_done()?;
     }
-    counts.push(("dyads.csv".into(), f.finish()?));
+    counts.push(f.finish()?);
+    let mut f = CsvFile::create_raw(staging.join(crate::state::SUMS_FILE), &[])?;
+    f.append_bytes(&crate::state::encode_sums(agg, country_name), 0)?;
+    let mut sums = f.finish()?;
+    sums.rows = agg.actors.len() as u64 + agg.countries.len() as u64 + agg.dyads.len() as u64;
+    counts.push(sums);
     Ok(counts)
 }
 
@@ -1001,7 +1093,7 @@ mod tests {
         let w = ReportWriter::create(&out, false).unwrap();
         let staging = w.staging().to_path_buf();
         let (fin, counts) = w.finish(&Aggregate::default(), &|c| c.to_string()).unwrap();
-        assert!(counts.iter().all(|(_, n)| *n == 0));
+        assert!(counts.iter().all(|c| c.rows == 0));
         fin.write_file("manifest.json", b"{}").unwrap();
         fin.publish().unwrap();
         assert_eq!(fs::read_to_string(out.join("README.md")).unwrap(), "keep me");

@@ -7,7 +7,8 @@ use crate::corpus::{self, Record, RecordError};
 use crate::document::Document;
 use crate::lexicon::LexiconError;
 use crate::pipeline::{self, DocResult, Engines, Lap, StageTimes};
-use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowEncoder};
+use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowCounts, RowEncoder};
+use crate::state::{self, RecordHead, Shard};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -53,6 +54,8 @@ pub struct ScoreOptions {
     pub quiet: bool,
     pub bom: bool,
     pub max_errors: Option<u64>,
+    /// Score only the records whose id hashes to this shard ([`Shard::ALL`]: every record).
+    pub shard: Shard,
     /// The command line, for the manifest.
     pub args: Vec<String>,
 }
@@ -89,60 +92,96 @@ pub struct RunSummary {
     pub exit_code: i32,
 }
 
+/// A record with its position in the input listing (see [`crate::state`]).
+type At<T> = (u64, T);
+
 enum Msg {
-    Batch(Vec<Document>, Vec<RecordError>),
+    Batch(Vec<At<Document>>, Vec<At<RecordError>>),
     InputDone(corpus::InputSummary),
 }
 
+/// `manifest.json` of `score` (and, with `parts`, of `merge`).
 #[derive(Serialize)]
-struct Manifest<'a> {
-    schema_version: u32,
-    tool: &'static str,
-    version: &'static str,
-    arguments: &'a [String],
-    started: String,
-    finished: String,
-    elapsed_seconds: f64,
-    threads: usize,
-    exit_code: i32,
-    records: Counts,
+pub(crate) struct Manifest<'a> {
+    pub schema_version: u32,
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub arguments: &'a [String],
+    pub started: String,
+    pub finished: String,
+    pub elapsed_seconds: f64,
+    pub threads: usize,
+    pub exit_code: i32,
+    pub records: Counts,
     /// Seconds the workers spent per pipeline stage, summed over documents (not deterministic).
-    stage_seconds: StageTimes,
-    inputs: Vec<InputEntry>,
-    lexicons: Vec<LexiconEntry>,
-    outputs: Vec<OutputEntry>,
+    pub stage_seconds: StageTimes,
+    pub inputs: Vec<InputEntry>,
+    pub lexicons: Vec<LexiconEntry>,
+    pub outputs: Vec<OutputEntry>,
+    /// Which shard of the input listing this folder holds (`{"index": 0, "count": 1}`: all).
+    pub shard: Shard,
+    /// BLAKE3 of the input listing (each input's path, bytes and BLAKE3, in order): the shards
+    /// of one run share it, so `merge` knows which folders interleave and which follow each other.
+    pub listing: String,
+    /// The folders `merge` combined, in argument order (absent for `score`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<PartEntry>,
 }
 
-#[derive(Serialize)]
-struct Counts {
-    read: u64,
-    scored: u64,
-    failed: u64,
-    error_rows: u64,
-    paragraphs: u64,
-    text_bytes: u64,
+#[derive(Serialize, serde::Deserialize, Default, Clone)]
+pub(crate) struct Counts {
+    pub read: u64,
+    pub scored: u64,
+    pub failed: u64,
+    pub error_rows: u64,
+    pub paragraphs: u64,
+    pub text_bytes: u64,
 }
 
-#[derive(Serialize)]
-struct InputEntry {
-    path: String,
-    bytes: u64,
-    blake3: String,
-    records: u64,
-    failed: u64,
+#[derive(Serialize, serde::Deserialize, Clone, PartialEq, Eq)]
+pub(crate) struct InputEntry {
+    pub path: String,
+    pub bytes: u64,
+    pub blake3: String,
+    pub records: u64,
+    pub failed: u64,
 }
 
-#[derive(Serialize)]
-struct LexiconEntry {
-    name: String,
-    origin: String,
-    blake3: String,
+#[derive(Serialize, serde::Deserialize, Clone)]
+pub(crate) struct LexiconEntry {
+    pub name: String,
+    pub origin: String,
+    pub blake3: String,
 }
 
-#[derive(Serialize)]
-struct OutputEntry {
-    file: String,
-    rows: u64,
+#[derive(Serialize, serde::Deserialize, Clone)]
+pub(crate) struct OutputEntry {
+    pub file: String,
+    pub rows: u64,
+    #[serde(default)]
+    pub bytes: u64,
+    #[serde(default)]
+    pub blake3: String,
+}
+
+/// A folder combined by `merge`.
+#[derive(Serialize, Clone)]
+pub(crate) struct PartEntry {
+    pub path: String,
+    /// BLAKE3 of its `manifest.json`.
+    pub manifest_blake3: String,
+    pub shard: Shard,
+    pub listing: String,
+}
+
+/// BLAKE3 of an input listing, as the manifest's `listing`.
+pub(crate) fn listing_hash(inputs: &[InputEntry]) -> String {
+    let json = serde_json::to_vec(inputs).unwrap_or_default();
+    blake3::hash(&json).to_hex().to_string()
+}
+
+pub(crate) fn output_entries(counts: RowCounts) -> Vec<OutputEntry> {
+    counts.into_iter().map(|c| OutputEntry { file: c.file, rows: c.rows, bytes: c.bytes, blake3: c.blake3 }).collect()
 }
 
 /// Loads the lexicons (failing before any input is read), then scores every input.
@@ -162,7 +201,8 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let (result_tx, result_rx) = sync_channel::<ResultBatch>(2);
 
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
-        let reader = scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
+        let shard = opts.shard;
+        let reader = scope.spawn(move || read_inputs(files, discover_errors, shard, batch_tx));
         let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress));
         let mut pending_inputs = Vec::new();
         for msg in batch_rx {
@@ -171,10 +211,12 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
                 Msg::Batch(docs, errors) => {
                     let results: Vec<Scored> = pool.install(|| {
                         docs.par_iter()
-                            .map_init(RowEncoder::default, |enc, d| Scored::new(enc, pipeline::process(&engines, d)))
+                            .map_init(RowEncoder::default, |enc, (pos, d)| {
+                                Scored::new(enc, *pos, d, pipeline::process(&engines, d))
+                            })
                             .collect()
                     });
-                    let bytes: u64 = docs.iter().map(|d| d.text.len() as u64).sum();
+                    let bytes: u64 = docs.iter().map(|(_, d)| d.text.len() as u64).sum();
                     progress.advance(docs.len() as u64, bytes);
                     if result_tx.send((results, errors, std::mem::take(&mut pending_inputs))).is_err() {
                         break;
@@ -206,8 +248,19 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let country_name = |code: &str| engines.lexicon.country(code).map(|c| c.name.clone()).unwrap_or_default();
     let (finished, counts) = writer.finish(&state.aggregate, &country_name)?;
     let elapsed = clock.elapsed().as_secs_f64();
+    let inputs: Vec<InputEntry> = state
+        .inputs
+        .iter()
+        .map(|i| InputEntry {
+            path: i.input.clone(),
+            bytes: i.bytes,
+            blake3: i.blake3.clone(),
+            records: i.records,
+            failed: i.failed,
+        })
+        .collect();
     let manifest = Manifest {
-        schema_version: 1,
+        schema_version: state::VERSION,
         tool: "newsstance",
         version: env!("CARGO_PKG_VERSION"),
         arguments: &opts.args,
@@ -225,23 +278,16 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             paragraphs: state.paragraphs,
             text_bytes: state.text_bytes,
         },
-        inputs: state
-            .inputs
-            .iter()
-            .map(|i| InputEntry {
-                path: i.input.clone(),
-                bytes: i.bytes,
-                blake3: i.blake3.clone(),
-                records: i.records,
-                failed: i.failed,
-            })
-            .collect(),
+        listing: listing_hash(&inputs),
+        inputs,
+        shard: opts.shard,
+        parts: Vec::new(),
         lexicons: engines
             .files
             .iter()
             .map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3.clone() })
             .collect(),
-        outputs: counts.into_iter().map(|(file, rows)| OutputEntry { file, rows }).collect(),
+        outputs: output_entries(counts),
     };
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
@@ -256,16 +302,28 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     })
 }
 
-/// The reader thread: streams records into batches, drops duplicate ids (first one wins).
-/// Returns the number of bad records that have no error row of their own (beyond an input's
-/// listing cap, see [`corpus::MAX_ERRORS_PER_INPUT`]).
-fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>, tx: SyncSender<Msg>) -> u64 {
+/// The reader thread: streams records into batches, each with its position in the listing,
+/// keeps those of `shard`, drops duplicate ids (first one wins). Returns the number of bad records
+/// that have no error row of their own (beyond an input's listing cap, see
+/// [`corpus::MAX_ERRORS_PER_INPUT`]); in a sharded run, the shard of id "" counts them.
+fn read_inputs(
+    files: Vec<corpus::InputFile>,
+    discover_errors: Vec<RecordError>,
+    shard: Shard,
+    tx: SyncSender<Msg>,
+) -> u64 {
     let mut unlisted = 0;
+    let mut position = 0u64;
+    let mut next = || {
+        position += 1;
+        position - 1
+    };
     // 128 bits of BLAKE3 per id, not the id itself: memory stays ~16 bytes per document however
     // long the ids are (a false duplicate would need a 2^-128 collision).
     let mut seen: FxHashSet<u128> = FxHashSet::default();
     let mut docs = Vec::new();
-    let mut errors = discover_errors;
+    let mut errors: Vec<At<RecordError>> =
+        discover_errors.into_iter().map(|e| (next(), e)).filter(|(_, e)| shard.owns(&e.record_id)).collect();
     let mut bytes = 0;
     // The first batches are small, so the workers start after a few documents rather than after
     // 8 MB of parsing; the size then doubles up to the full batch.
@@ -274,19 +332,26 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
         let mut reader = corpus::open(file);
         let mut rows = 0;
         for record in reader.by_ref() {
+            let pos = next();
             match record {
                 Record::Document(d) => {
-                    if !seen.insert(id_fingerprint(&d.id)) {
-                        errors.push(RecordError {
-                            input: d.input.clone(),
-                            line: d.line,
-                            record_id: d.id.clone(),
-                            error: "duplicate document id (the first one was scored)".into(),
-                        });
+                    if !shard.owns(&d.id) {
+                        continue;
+                    }
+                    if !seen.insert(state::fingerprint(&d.id)) {
+                        errors.push((
+                            pos,
+                            RecordError {
+                                input: d.input.clone(),
+                                line: d.line,
+                                record_id: d.id.clone(),
+                                error: DUPLICATE_ID.into(),
+                            },
+                        ));
                         continue;
                     }
                     bytes += d.text.len();
-                    docs.push(d);
+                    docs.push((pos, d));
                     if docs.len() >= batch_docs || bytes >= BATCH_BYTES {
                         if tx.send(Msg::Batch(std::mem::take(&mut docs), std::mem::take(&mut errors))).is_err() {
                             return unlisted;
@@ -297,7 +362,9 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
                 }
                 Record::Error(e) => {
                     rows += 1;
-                    errors.push(e);
+                    if shard.owns(&e.record_id) {
+                        errors.push((pos, e));
+                    }
                 }
             }
         }
@@ -310,7 +377,9 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
         bytes = 0;
         let summary = reader.summary();
         // The rows yielded include the one notice that sums up the unlisted records.
-        unlisted += summary.failed.saturating_sub(rows);
+        if shard.owns("") {
+            unlisted += summary.failed.saturating_sub(rows);
+        }
         if tx.send(Msg::InputDone(summary)).is_err() {
             return unlisted;
         }
@@ -321,12 +390,9 @@ fn read_inputs(files: Vec<corpus::InputFile>, discover_errors: Vec<RecordError>,
     unlisted
 }
 
-fn id_fingerprint(id: &str) -> u128 {
-    let h = blake3::hash(id.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h.as_bytes()[..16]);
-    u128::from_le_bytes(b)
-}
+/// The error of a record whose id was already read (by `score`, or in an earlier folder by
+/// `merge`).
+pub const DUPLICATE_ID: &str = "duplicate document id (the first one was scored)";
 
 #[derive(Default)]
 struct WriterState {
@@ -342,23 +408,38 @@ struct WriterState {
     times: StageTimes,
 }
 
-type ResultBatch = (Vec<Scored>, Vec<RecordError>, Vec<corpus::InputSummary>);
+type ResultBatch = (Vec<Scored>, Vec<At<RecordError>>, Vec<corpus::InputSummary>);
 
-/// A document's result as the writer thread needs it: rows already encoded (on the worker),
-/// and the aggregate to merge.
+/// A document's result as the writer thread needs it: rows and state record already encoded
+/// (on the worker), and the aggregate to merge.
 struct Scored {
+    position: u64,
     rows: EncodedRows,
+    /// The document's block of `state_records.tsv`.
+    record: Vec<u8>,
     aggregate: Aggregate,
     times: StageTimes,
 }
 
 impl Scored {
-    fn new(encoder: &mut RowEncoder, r: DocResult) -> Scored {
+    fn new(encoder: &mut RowEncoder, position: u64, doc: &Document, r: DocResult) -> Scored {
         let mut clock = Lap::start();
         let rows = encoder.encode(&r.paragraphs, &r.mentions, &r.stances, &r.errors);
+        let head = RecordHead {
+            document: true,
+            position,
+            date: doc.date,
+            input: doc.input.clone(),
+            line: doc.line,
+            record_id: doc.id.clone(),
+            text_bytes: doc.text.len() as u64,
+            slices: rows.slices(),
+        };
+        let mut record = Vec::new();
+        state::encode_record(&mut record, &head, Some(&r.aggregate));
         let mut times = r.times;
         times.encode = clock.lap();
-        Scored { rows, aggregate: r.aggregate, times }
+        Scored { position, rows, record, aggregate: r.aggregate, times }
     }
 }
 
@@ -369,23 +450,49 @@ fn write_results(
     progress: &Reporter,
 ) -> Result<WriterState, RunError> {
     let mut st = WriterState::default();
+    let mut encoder = RowEncoder::default();
+    let mut block = Vec::new();
     for (results, errors, inputs) in rx {
-        for e in &errors {
-            st.failed += 1;
-            st.error_rows += 1;
-            writer.error(&ErrorRow {
-                input: e.input.clone(),
-                line: e.line,
-                record_id: e.record_id.clone(),
-                error: e.error.clone(),
-            })?;
-        }
-        for r in results {
+        // Failed records and documents interleaved by position: rows in input order, whatever
+        // the batches (which differ between a run and its shards).
+        let mut errors = errors.into_iter().peekable();
+        let mut results = results.into_iter().peekable();
+        loop {
+            let error_first = match (errors.peek(), results.peek()) {
+                (Some((p, _)), Some(r)) => *p < r.position,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if error_first {
+                let Some((position, e)) = errors.next() else { break };
+                st.failed += 1;
+                st.error_rows += 1;
+                let row = ErrorRow { input: e.input, line: e.line, record_id: e.record_id, error: e.error };
+                let rows = encoder.encode(&[], &[], &[], std::slice::from_ref(&row));
+                writer.append(&rows)?;
+                let head = RecordHead {
+                    document: false,
+                    position,
+                    date: None,
+                    input: row.input,
+                    line: row.line,
+                    record_id: row.record_id,
+                    text_bytes: 0,
+                    slices: rows.slices(),
+                };
+                block.clear();
+                state::encode_record(&mut block, &head, None);
+                writer.record(&block)?;
+                continue;
+            }
+            let Some(r) = results.next() else { break };
             let [paragraphs, _, _, errors] = r.rows.rows();
             st.documents += 1;
             st.paragraphs += paragraphs;
             st.error_rows += errors;
             writer.append(&r.rows)?;
+            writer.record(&r.record)?;
             st.aggregate.merge(r.aggregate);
             st.times.add(&r.times);
         }

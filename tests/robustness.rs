@@ -530,7 +530,7 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     assert_code(&o, 3);
     let m = manifest(&out);
 
-    assert_eq!(m["schema_version"], 1);
+    assert_eq!(m["schema_version"], 2);
     assert_eq!(m["version"], env!("CARGO_PKG_VERSION"));
     let args: Vec<&str> = m["arguments"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
     assert_eq!(args[1..], ["score", MIXED, "-j", "2", "-o", out.to_str().unwrap(), "--progress", "never"]);
@@ -575,11 +575,22 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     // Outputs with row counts equal to the CSV rows.
     let outputs = m["outputs"].as_array().unwrap();
     let listed: BTreeSet<&str> = outputs.iter().map(|o| o["file"].as_str().unwrap()).collect();
-    assert_eq!(listed, CSVS.iter().copied().collect());
+    let mut want: BTreeSet<&str> = CSVS.iter().copied().collect();
+    want.extend(["state_records.tsv", "state_sums.tsv"]);
+    assert_eq!(listed, want);
     for o in outputs {
         let file = o["file"].as_str().unwrap();
-        assert_eq!(o["rows"], table(&out, file).rows.len() as u64, "{file}");
+        if file.ends_with(".csv") {
+            assert_eq!(o["rows"], table(&out, file).rows.len() as u64, "{file}");
+        }
+        // Size and BLAKE3 of the file as published (what `merge` checks).
+        let raw = fs::read(out.join(file)).unwrap();
+        assert_eq!(o["bytes"], raw.len() as u64, "{file}");
+        assert_eq!(o["blake3"], blake3::hash(&raw).to_hex().as_str(), "{file}");
     }
+    // One state record per record read (documents and failed records with a row).
+    let records = outputs.iter().find(|o| o["file"] == "state_records.tsv").unwrap();
+    assert_eq!(records["rows"].as_u64(), Some(scored + errors));
 
     // Start and end: RFC 3339 UTC, within the run (to the second).
     let t = |k: &str| {
