@@ -20,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod segment;
 pub mod stance;
+pub mod summary;
 pub mod syntax;
 pub mod text;
 pub mod tone;

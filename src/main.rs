@@ -49,7 +49,7 @@ impl LexiconArg {
 #[derive(Subcommand)]
 enum Command {
     /// Score articles and write the CSV reports (paragraphs, mentions, stances, actors,
-    /// countries, dyads, errors, manifest.json) into the output folder.
+    /// countries, dyads, errors, manifest.json) and summary.html into the output folder.
     #[command(after_help = EXIT_CODES)]
     Score {
         /// Input files or folders (recursed, sorted): .txt, .jsonl/.ndjson, .csv, and each of
@@ -76,6 +76,9 @@ enum Command {
         /// Fail (exit 1, nothing published) when more than N records fail.
         #[arg(long, value_name = "N")]
         max_errors: Option<u64>,
+        /// Do not write summary.html (the one-page picture of the reports).
+        #[arg(long)]
+        no_summary: bool,
     },
     /// Show, for one text, each sentence's tone, the actors found and each stance event with
     /// its cue: why a number is what it is.
@@ -383,7 +386,7 @@ fn stance_data(
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors } => {
+        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors, no_summary } => {
             let opts = ScoreOptions {
                 inputs,
                 out,
@@ -393,6 +396,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 quiet,
                 bom,
                 max_errors,
+                summary: !no_summary,
                 args: std::env::args().collect(),
             };
             let summary = run::score(&opts)?;

@@ -7,7 +7,8 @@ use crate::corpus::{self, Record, RecordError};
 use crate::document::Document;
 use crate::lexicon::LexiconError;
 use crate::pipeline::{self, DocResult, Engines, Lap, StageTimes};
-use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowEncoder};
+use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowEncoder, StanceRow};
+use crate::summary::{self, Evidence, SummaryError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -53,6 +54,8 @@ pub struct ScoreOptions {
     pub quiet: bool,
     pub bom: bool,
     pub max_errors: Option<u64>,
+    /// Write `summary.html` beside the CSVs (`--no-summary` turns it off).
+    pub summary: bool,
     /// The command line, for the manifest.
     pub args: Vec<String>,
 }
@@ -63,6 +66,8 @@ pub enum RunError {
     Lexicon(#[from] LexiconError),
     #[error("writing reports: {0}")]
     Report(#[from] ReportError),
+    #[error("writing summary.html: {0}")]
+    Summary(#[from] SummaryError),
     #[error("{failed} records failed, more than --max-errors {max}: reports not published")]
     TooManyErrors { failed: u64, max: u64 },
     #[error("{0}")]
@@ -111,6 +116,9 @@ struct Manifest<'a> {
     inputs: Vec<InputEntry>,
     lexicons: Vec<LexiconEntry>,
     outputs: Vec<OutputEntry>,
+    /// Seconds spent building `summary.html` (not deterministic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary_seconds: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -139,10 +147,16 @@ struct LexiconEntry {
     blake3: String,
 }
 
+/// An output file: CSVs with their row count; the page with its size and BLAKE3.
 #[derive(Serialize)]
 struct OutputEntry {
     file: String,
-    rows: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blake3: Option<String>,
 }
 
 /// Loads the lexicons (failing before any input is read), then scores every input.
@@ -163,7 +177,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
 
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
         let reader = scope.spawn(move || read_inputs(files, discover_errors, batch_tx));
-        let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress));
+        let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress, opts.summary));
         let mut pending_inputs = Vec::new();
         for msg in batch_rx {
             match msg {
@@ -206,7 +220,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let country_name = |code: &str| engines.lexicon.country(code).map(|c| c.name.clone()).unwrap_or_default();
     let (finished, counts) = writer.finish(&state.aggregate, &country_name)?;
     let elapsed = clock.elapsed().as_secs_f64();
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         schema_version: 1,
         tool: "newsstance",
         version: env!("CARGO_PKG_VERSION"),
@@ -241,8 +255,34 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             .iter()
             .map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3.clone() })
             .collect(),
-        outputs: counts.into_iter().map(|(file, rows)| OutputEntry { file, rows }).collect(),
+        outputs: counts
+            .into_iter()
+            .map(|(file, rows)| OutputEntry { file, rows: Some(rows), bytes: None, blake3: None })
+            .collect(),
+        summary_seconds: None,
     };
+    if opts.summary {
+        // The page's run facts are read from the manifest as written so far, as they would be
+        // from a finished folder.
+        let page_clock = Instant::now();
+        let json = serde_json::to_vec(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
+        let facts = summary::RunFacts::from_manifest(&json).map_err(|e| RunError::Other(e.to_string()))?;
+        let input = summary::Input {
+            aggregate: &state.aggregate,
+            facts: &facts,
+            evidence: &state.evidence,
+            country_name: &country_name,
+        };
+        let html = summary::render(&input)?;
+        finished.write_file(summary::FILE, html.as_bytes())?;
+        manifest.outputs.push(OutputEntry {
+            file: summary::FILE.into(),
+            rows: None,
+            bytes: Some(html.len() as u64),
+            blake3: Some(blake3::hash(html.as_bytes()).to_hex().to_string()),
+        });
+        manifest.summary_seconds = Some((page_clock.elapsed().as_secs_f64() * 1e6).round() / 1e6);
+    }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
     finished.publish()?;
@@ -340,6 +380,8 @@ struct WriterState {
     text_bytes: u64,
     inputs: Vec<corpus::InputSummary>,
     times: StageTimes,
+    /// The strongest sentences per country pair, for `summary.html`.
+    evidence: Evidence,
 }
 
 type ResultBatch = (Vec<Scored>, Vec<RecordError>, Vec<corpus::InputSummary>);
@@ -350,6 +392,9 @@ struct Scored {
     rows: EncodedRows,
     aggregate: Aggregate,
     times: StageTimes,
+    /// The stance rows (already encoded) and the article's publication, for the page's evidence.
+    stances: Vec<StanceRow>,
+    outlet: String,
 }
 
 impl Scored {
@@ -358,7 +403,8 @@ impl Scored {
         let rows = encoder.encode(&r.paragraphs, &r.mentions, &r.stances, &r.errors);
         let mut times = r.times;
         times.encode = clock.lap();
-        Scored { rows, aggregate: r.aggregate, times }
+        let outlet = r.paragraphs.into_iter().next().map(|p| p.source).unwrap_or_default();
+        Scored { rows, aggregate: r.aggregate, times, stances: r.stances, outlet }
     }
 }
 
@@ -367,6 +413,7 @@ fn write_results(
     writer: &mut ReportWriter,
     rx: Receiver<ResultBatch>,
     progress: &Reporter,
+    evidence: bool,
 ) -> Result<WriterState, RunError> {
     let mut st = WriterState::default();
     for (results, errors, inputs) in rx {
@@ -388,6 +435,9 @@ fn write_results(
             writer.append(&r.rows)?;
             st.aggregate.merge(r.aggregate);
             st.times.add(&r.times);
+            if evidence {
+                r.stances.iter().for_each(|row| st.evidence.offer(row, &r.outlet));
+            }
         }
         st.inputs.extend(inputs);
         progress.errors(st.error_rows);

@@ -572,14 +572,22 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     let raw = fs::read(root().join("lexicons/actors.csv")).unwrap();
     assert_eq!(actors["blake3"], blake3::hash(&raw).to_hex().as_str());
 
-    // Outputs with row counts equal to the CSV rows.
+    // Outputs: the CSVs with row counts equal to their rows, the page with its size and BLAKE3.
     let outputs = m["outputs"].as_array().unwrap();
     let listed: BTreeSet<&str> = outputs.iter().map(|o| o["file"].as_str().unwrap()).collect();
-    assert_eq!(listed, CSVS.iter().copied().collect());
+    assert_eq!(listed, CSVS.iter().copied().chain(["summary.html"]).collect());
     for o in outputs {
         let file = o["file"].as_str().unwrap();
+        if file == "summary.html" {
+            let page = fs::read(out.join(file)).unwrap();
+            assert_eq!(o["bytes"], page.len() as u64);
+            assert_eq!(o["blake3"], blake3::hash(&page).to_hex().as_str());
+            assert!(o.get("rows").is_none(), "{o}");
+            continue;
+        }
         assert_eq!(o["rows"], table(&out, file).rows.len() as u64, "{file}");
     }
+    assert!(m["summary_seconds"].as_f64().is_some_and(|s| s >= 0.0), "{m}");
 
     // Start and end: RFC 3339 UTC, within the run (to the second).
     let t = |k: &str| {
