@@ -55,6 +55,15 @@ fn chart_err<E: std::fmt::Display>(e: E) -> SummaryError {
     SummaryError::Chart(e.to_string())
 }
 
+/// An axis value: signed, two decimals, a plain 0 (never "-0.00").
+fn axis(v: f64) -> String {
+    if v.abs() < 0.005 {
+        "0".into()
+    } else {
+        format!("{v:+.2}")
+    }
+}
+
 /// One bar: a label and a signed value in [-1, 1].
 pub struct Bar {
     pub label: String,
@@ -91,7 +100,7 @@ pub fn coverage(bars: &[Bar]) -> Result<String, SummaryError> {
             .y_labels(n)
             .y_label_formatter(&label)
             .x_desc("mean sentiment toward the country (−1 negative … +1 positive)")
-            .x_label_formatter(&|x| format!("{x:+.2}"))
+            .x_label_formatter(&|x| axis(*x))
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(chart_err)?;
@@ -159,7 +168,7 @@ pub fn lines(labels: &[String], series: &[Series], y_desc: &str) -> Result<Strin
             .x_labels(n.min(8))
             .x_label_formatter(&xl)
             .y_desc(y_desc)
-            .y_label_formatter(&|y| format!("{y:+.2}"))
+            .y_label_formatter(&|y| axis(*y))
             .label_style(("sans-serif", 12))
             .draw()
             .map_err(chart_err)?;

@@ -114,10 +114,9 @@ impl Evidence {
         let pair = self.pairs.entry(source.to_string()).or_default().entry(target.to_string()).or_default();
         let list = if hostile { &mut pair.hostile } else { &mut pair.friendly };
         // The same sentence can carry several events of one country pair (Putin → Kyiv and the
-        // Kremlin → Ukraine): it is shown once.
-        if let Some(i) =
-            list.iter().position(|o| o.doc_id == q.doc_id && o.paragraph == q.paragraph && o.sentence == q.sentence)
-        {
+        // Kremlin → Ukraine), and wire copy repeats a sentence in many articles: it is shown
+        // once, from its first article.
+        if let Some(i) = list.iter().position(|o| o.text == q.text) {
             if q.beats(&list[i]) {
                 list.remove(i);
             } else {
@@ -242,8 +241,10 @@ mod tests {
         let mut e = Evidence::new();
         offer(&mut e, "RUS", "UKR", -0.5, "same");
         offer(&mut e, "RUS", "UKR", -0.7, "same");
-        assert_eq!(e.quotes("RUS", "UKR", true).len(), 1);
-        assert_eq!(e.quotes("RUS", "UKR", true)[0].score, -0.7);
+        offer(&mut e, "RUS", "UKR", -0.7, "same");
+        offer(&mut e, "RUS", "UKR", -0.6, "other");
+        let q = e.quotes("RUS", "UKR", true);
+        assert_eq!(q.iter().map(|q| (q.text.as_str(), q.score)).collect::<Vec<_>>(), [("same", -0.7), ("other", -0.6)]);
     }
 
     #[test]
