@@ -5,7 +5,7 @@
 
 use super::charts::{diverging, hex, LINE_COLOURS};
 use super::evidence::highlight;
-use super::view::{thousands, Pair, Relation, View, MATRIX_COUNTRIES, RELATIONS};
+use super::view::{thousands, Pair, Relation, View, MATRIX_COUNTRIES, MAX_BUCKETS, RELATIONS};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
@@ -311,7 +311,10 @@ fn trends(v: &View) -> Markup {
                     p.note {
                         "By " (t.bucket) ", " (t.first) " to " (t.last) "; a missing " (t.bucket)
                         " is a gap in the line, not a zero."
-                        @if t.dropped > 0 { " Mentions before " (t.first) " (" (thousands(t.dropped)) ") are not drawn." }
+                        @if t.dropped > 0 {
+                            " The " (thousands(t.dropped)) " mentions dated before " (t.first)
+                            " (the first percent of them, or more than " (MAX_BUCKETS) " " (t.bucket) "s back) are not drawn."
+                        }
                     }
                     @if let Some((svg, names)) = &t.stance {
                         h3 { "Stance of the pairs with the most events" }

@@ -268,18 +268,29 @@ fn from_day_number(z: i64) -> Date {
 /// without data is a gap in the line, never a zero.
 fn trends(input: &Input, countries: &[Country], pairs: &[Pair]) -> Result<Option<Trends>, SummaryError> {
     let agg = input.aggregate;
-    let dates: Vec<Date> = {
-        let mut d: Vec<Date> = agg.countries.keys().filter_map(|(d, _)| *d).collect();
-        d.dedup();
-        d.sort_unstable();
-        d.dedup();
-        d
-    };
-    let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else { return Ok(None) };
+    let dated = agg.countries.keys().filter_map(|(d, _)| *d);
+    let (Some(first), Some(last)) = (dated.clone().min(), dated.max()) else { return Ok(None) };
     if first == last {
         return Ok(None);
     }
-    let by_day = day_number(last) - day_number(first) <= 92;
+    // A few stray old dates (a misdated archive page) would stretch the axis over years of
+    // nothing: the axis starts at the date where the first percent of dated mentions is reached.
+    let mut per_date: BTreeMap<Date, u64> = BTreeMap::new();
+    for ((d, _), f) in &agg.countries {
+        if let Some(d) = d {
+            *per_date.entry(*d).or_default() += f.sentiment.count;
+        }
+    }
+    let total: u64 = per_date.values().sum();
+    let mut seen = 0;
+    let from = per_date
+        .iter()
+        .find(|(_, n)| {
+            seen += **n;
+            seen * 100 >= total
+        })
+        .map_or(first, |(d, _)| *d);
+    let by_day = day_number(last) - day_number(from) <= 92;
     let bucket_of = |d: Date| -> i64 {
         if by_day {
             day_number(d)
@@ -295,7 +306,10 @@ fn trends(input: &Input, countries: &[Country], pairs: &[Pair]) -> Result<Option
         }
     };
     let end = bucket_of(last);
-    let start = bucket_of(first).max(end - MAX_BUCKETS as i64 + 1);
+    let start = bucket_of(from).max(end - MAX_BUCKETS as i64 + 1);
+    if start >= end {
+        return Ok(None);
+    }
     let n = (end - start + 1) as usize;
     let slot = |d: Date| -> Option<usize> {
         let b = bucket_of(d);
@@ -370,6 +384,34 @@ mod tests {
         for n in 0..30_000 {
             assert_eq!(day_number(from_day_number(n)), n);
         }
+    }
+
+    #[test]
+    fn a_stray_old_date_does_not_stretch_the_axis_and_missing_days_are_gaps() {
+        use crate::aggregate::Aggregate;
+        let mut agg = Aggregate::default();
+        let mut add = |date: &str, code: &str, mentions: u64, total: f64| {
+            let f = Figures { documents: 1, sentiment: Sum { total, count: mentions }, ..Figures::default() };
+            agg.countries.insert((Date::parse(date), code.to_string()), f);
+        };
+        for day in [1, 2, 3, 5, 6] {
+            add(&format!("2024-03-{day:02}"), "RUS", 30, -6.0);
+        }
+        add("2024-03-06", "UKR", 10, 1.0);
+        add("2012-01-01", "RUS", 1, 0.0);
+        let facts = RunFacts::default();
+        let evidence = super::super::Evidence::new();
+        let name = |c: &str| c.to_string();
+        let input = Input { aggregate: &agg, facts: &facts, evidence: &evidence, country_name: &name };
+        let t = View::build(&input).unwrap().trends.unwrap();
+        assert_eq!((t.bucket, t.first.as_str(), t.last.as_str(), t.dropped), ("day", "2024-03-01", "2024-03-06", 1));
+        let (svg, names) = t.coverage.unwrap();
+        assert_eq!(names, ["RUS", "UKR"]);
+        // RUS: days 1-3 and 5-6 are two runs (the 4th is a gap); UKR: one dot, no line.
+        let rus = super::super::charts::hex(super::super::charts::LINE_COLOURS[0]).to_uppercase();
+        assert_eq!(svg.split('<').filter(|t| t.starts_with("polyline") && t.contains(&rus)).count(), 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
+        assert!(t.stance.is_none());
     }
 
     #[test]
