@@ -326,33 +326,39 @@ fn trends(input: &Input, countries: &[Country], pairs: &[Pair]) -> Result<Option
     let mut top_pairs: Vec<&Pair> = pairs.iter().collect();
     top_pairs.sort_by(|a, b| b.events().cmp(&a.events()).then_with(|| key(a).cmp(&key(b))));
     top_pairs.truncate(TREND_SERIES);
-    let mut stance_series = Vec::new();
-    for p in &top_pairs {
-        let mut sums = vec![Sum::default(); n];
-        for ((d, s, t), dy) in &agg.dyads {
-            if let (Some(i), true) = (d.and_then(slot), s == &p.source && t == &p.target) {
-                sums[i].merge(&dy.stance);
-            }
+    // One pass over the aggregate for all lines (it has a row per date and country).
+    let index: BTreeMap<(&str, &str), usize> =
+        top_pairs.iter().enumerate().map(|(k, p)| ((p.source.as_str(), p.target.as_str()), k)).collect();
+    let mut sums = vec![vec![Sum::default(); n]; top_pairs.len()];
+    for ((d, s, t), dy) in &agg.dyads {
+        if let (Some(i), Some(&k)) = (d.and_then(slot), index.get(&(s.as_str(), t.as_str()))) {
+            sums[k][i].merge(&dy.stance);
         }
-        stance_series.push(Series {
+    }
+    let stance_series: Vec<Series> = top_pairs
+        .iter()
+        .zip(&sums)
+        .map(|(p, sums)| Series {
             name: format!("{} → {}", p.source, p.target),
             points: sums.iter().map(Sum::mean).collect(),
-        });
-    }
+        })
+        .collect();
     let mut top_countries: Vec<&Country> = countries.iter().filter(|c| c.figures.sentiment.count > 0).collect();
     top_countries
         .sort_by(|a, b| b.figures.sentiment.count.cmp(&a.figures.sentiment.count).then_with(|| a.code.cmp(&b.code)));
     top_countries.truncate(TREND_SERIES);
-    let mut coverage_series = Vec::new();
-    for c in &top_countries {
-        let mut sums = vec![Sum::default(); n];
-        for ((d, code), f) in &agg.countries {
-            if let (Some(i), true) = (d.and_then(slot), code == &c.code) {
-                sums[i].merge(&f.sentiment);
-            }
+    let index: BTreeMap<&str, usize> = top_countries.iter().enumerate().map(|(k, c)| (c.code.as_str(), k)).collect();
+    let mut sums = vec![vec![Sum::default(); n]; top_countries.len()];
+    for ((d, code), f) in &agg.countries {
+        if let (Some(i), Some(&k)) = (d.and_then(slot), index.get(code.as_str())) {
+            sums[k][i].merge(&f.sentiment);
         }
-        coverage_series.push(Series { name: c.label(), points: sums.iter().map(Sum::mean).collect() });
     }
+    let coverage_series: Vec<Series> = top_countries
+        .iter()
+        .zip(&sums)
+        .map(|(c, sums)| Series { name: c.label(), points: sums.iter().map(Sum::mean).collect() })
+        .collect();
     let chart = |series: &[Series], y: &str| -> Result<Option<(String, Vec<String>)>, SummaryError> {
         if series.iter().all(|s| s.points.iter().all(Option::is_none)) {
             return Ok(None);
