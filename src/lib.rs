@@ -22,6 +22,7 @@ pub mod run;
 pub mod segment;
 pub mod stance;
 pub mod state;
+pub mod summary;
 pub mod syntax;
 pub mod text;
 pub mod tone;

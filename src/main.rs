@@ -70,7 +70,7 @@ impl LexiconArg {
 #[derive(Subcommand)]
 enum Command {
     /// Score articles and write the CSV reports (paragraphs, mentions, stances, actors,
-    /// countries, dyads, errors, manifest.json) into the output folder.
+    /// countries, dyads, errors, manifest.json) and summary.html into the output folder.
     #[command(after_help = EXIT_CODES)]
     Score {
         /// Input files or folders (recursed, sorted): .txt, .jsonl/.ndjson, .csv, and each of
@@ -103,6 +103,9 @@ enum Command {
         /// kept, so the merge equals one unsharded run byte for byte.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<newsstance::state::Shard>,
+        /// Do not write summary.html (the one-page picture of the reports).
+        #[arg(long)]
+        no_summary: bool,
     },
     /// Combine report folders (the shards of one run, or several nights) into one, as one run
     /// over all their inputs would have written it.
@@ -134,6 +137,9 @@ enum Command {
         /// No summary on stderr; errors only.
         #[arg(short, long)]
         quiet: bool,
+        /// Do not write summary.html (the one-page picture of the reports).
+        #[arg(long)]
+        no_summary: bool,
     },
     /// Show, for one text, each sentence's tone, the actors found and each stance event with
     /// its cue: why a number is what it is.
@@ -451,7 +457,7 @@ fn stance_data(
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors, shard } => {
+        Command::Score { inputs, out, lexicons, threads, progress, quiet, bom, max_errors, shard, no_summary } => {
             let opts = ScoreOptions {
                 inputs,
                 out,
@@ -462,6 +468,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 bom,
                 max_errors,
                 shard: shard.unwrap_or(newsstance::state::Shard::ALL),
+                summary: !no_summary,
                 args: std::env::args().collect(),
             };
             let summary = run::score(&opts)?;
@@ -478,7 +485,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(summary.exit_code)
         }
-        Command::Merge { parts, out, from, to, allow_lexicon_change, bom, quiet } => {
+        Command::Merge { parts, out, from, to, allow_lexicon_change, bom, quiet, no_summary } => {
             let opts = newsstance::merge::MergeOptions {
                 parts,
                 out,
@@ -486,6 +493,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 to,
                 allow_lexicon_change,
                 bom,
+                summary: !no_summary,
                 args: std::env::args().collect(),
             };
             let summary = newsstance::merge::merge(&opts)?;

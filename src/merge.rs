@@ -19,6 +19,7 @@ use crate::document::Date;
 use crate::report::{ErrorRow, ReportError, ReportWriter, RowEncoder};
 use crate::run::{self, exit, Counts, InputEntry, LexiconEntry, Manifest, OutputEntry, PartEntry};
 use crate::state::{self, RecordBlock, RecordHead, RecordReader, Shard};
+use crate::summary;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -37,6 +38,8 @@ pub struct MergeOptions {
     pub to: Option<Date>,
     pub allow_lexicon_change: bool,
     pub bom: bool,
+    /// Write `summary.html` beside the CSVs (`--no-summary` turns it off).
+    pub summary: bool,
     /// The command line, for the manifest.
     pub args: Vec<String>,
 }
@@ -51,6 +54,8 @@ pub enum MergeError {
     Read { path: String, message: String },
     #[error("writing reports: {0}")]
     Report(#[from] ReportError),
+    #[error("summary page: {0}")]
+    Summary(#[from] crate::summary::SummaryError),
 }
 
 impl MergeError {
@@ -425,7 +430,7 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary, MergeError> {
     let (finished, outputs) = writer.finish(&agg, &country_name)?;
     let inputs: Vec<InputEntry> = groups.iter().flat_map(|g| parts[g[0]].manifest.inputs.iter().cloned()).collect();
     let elapsed = clock.elapsed().as_secs_f64();
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         schema_version: state::VERSION,
         tool: "newsstance",
         version: env!("CARGO_PKG_VERSION"),
@@ -451,7 +456,26 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary, MergeError> {
                 listing: p.manifest.listing.clone(),
             })
             .collect(),
+        summary_seconds: None,
     };
+    if opts.summary {
+        // The page of the merged folder: its exact aggregates, the evidence streamed back from
+        // the merged `stances.csv`, and the run facts of this manifest as written so far.
+        let page_clock = Instant::now();
+        let json = serde_json::to_vec(&manifest).map_err(|e| MergeError::Usage(e.to_string()))?;
+        let facts = summary::RunFacts::from_manifest(&json).map_err(|e| MergeError::Usage(e.to_string()))?;
+        let evidence = summary::evidence_from_stances(&finished.staging().join("stances.csv"))?;
+        let input = summary::Input { aggregate: &agg, facts: &facts, evidence: &evidence, country_name: &country_name };
+        let html = summary::render(&input)?;
+        finished.write_file(summary::FILE, html.as_bytes())?;
+        manifest.outputs.push(OutputEntry {
+            file: summary::FILE.into(),
+            rows: None,
+            bytes: html.len() as u64,
+            blake3: blake3::hash(html.as_bytes()).to_hex().to_string(),
+        });
+        manifest.summary_seconds = Some((page_clock.elapsed().as_secs_f64() * 1e6).round() / 1e6);
+    }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| MergeError::Usage(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
     finished.publish()?;

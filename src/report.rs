@@ -29,6 +29,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "errors.csv",
     crate::state::RECORDS_FILE,
     crate::state::SUMS_FILE,
+    "summary.html",
     "manifest.json",
     "_SUCCESS",
 ];
@@ -837,6 +838,9 @@ impl FinishedReports {
             let from = self.staging.path.join(name);
             if from.exists() {
                 fs::rename(&from, self.out.join(name)).map_err(io(&from))?;
+            } else {
+                // Not written this time (`--no-summary`): an older copy would be stale.
+                let _ = fs::remove_file(self.out.join(name));
             }
         }
         fs::rename(self.staging.path.join("_SUCCESS"), self.out.join("_SUCCESS")).map_err(io(&self.out))?;

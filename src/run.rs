@@ -7,8 +7,9 @@ use crate::corpus::{self, Record, RecordError};
 use crate::document::Document;
 use crate::lexicon::LexiconError;
 use crate::pipeline::{self, DocResult, Engines, Lap, StageTimes};
-use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowCounts, RowEncoder};
+use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowCounts, RowEncoder, StanceRow};
 use crate::state::{self, RecordHead, Shard};
+use crate::summary::{self, Evidence, SummaryError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
@@ -56,6 +57,8 @@ pub struct ScoreOptions {
     pub max_errors: Option<u64>,
     /// Score only the records whose id hashes to this shard ([`Shard::ALL`]: every record).
     pub shard: Shard,
+    /// Write `summary.html` beside the CSVs (`--no-summary` turns it off).
+    pub summary: bool,
     /// The command line, for the manifest.
     pub args: Vec<String>,
 }
@@ -66,6 +69,8 @@ pub enum RunError {
     Lexicon(#[from] LexiconError),
     #[error("writing reports: {0}")]
     Report(#[from] ReportError),
+    #[error("writing summary.html: {0}")]
+    Summary(#[from] SummaryError),
     #[error("{failed} records failed, more than --max-errors {max}: reports not published")]
     TooManyErrors { failed: u64, max: u64 },
     #[error("{0}")]
@@ -126,6 +131,9 @@ pub(crate) struct Manifest<'a> {
     /// The folders `merge` combined, in argument order (absent for `score`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<PartEntry>,
+    /// Seconds spent building `summary.html` (not deterministic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_seconds: Option<f64>,
 }
 
 #[derive(Serialize, serde::Deserialize, Default, Clone)]
@@ -154,10 +162,12 @@ pub(crate) struct LexiconEntry {
     pub blake3: String,
 }
 
+/// An output file with its size and BLAKE3: the CSVs also with their row count (the page has none).
 #[derive(Serialize, serde::Deserialize, Clone)]
 pub(crate) struct OutputEntry {
     pub file: String,
-    pub rows: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     #[serde(default)]
     pub bytes: u64,
     #[serde(default)]
@@ -181,7 +191,10 @@ pub(crate) fn listing_hash(inputs: &[InputEntry]) -> String {
 }
 
 pub(crate) fn output_entries(counts: RowCounts) -> Vec<OutputEntry> {
-    counts.into_iter().map(|c| OutputEntry { file: c.file, rows: c.rows, bytes: c.bytes, blake3: c.blake3 }).collect()
+    counts
+        .into_iter()
+        .map(|c| OutputEntry { file: c.file, rows: Some(c.rows), bytes: c.bytes, blake3: c.blake3 })
+        .collect()
 }
 
 /// Loads the lexicons (failing before any input is read), then scores every input.
@@ -203,7 +216,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let state = std::thread::scope(|scope| -> Result<WriterState, RunError> {
         let shard = opts.shard;
         let reader = scope.spawn(move || read_inputs(files, discover_errors, shard, batch_tx));
-        let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress));
+        let writer_thread = scope.spawn(|| write_results(&mut writer, result_rx, &progress, opts.summary));
         let mut pending_inputs = Vec::new();
         for msg in batch_rx {
             match msg {
@@ -259,7 +272,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             failed: i.failed,
         })
         .collect();
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         schema_version: state::VERSION,
         tool: "newsstance",
         version: env!("CARGO_PKG_VERSION"),
@@ -288,7 +301,30 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
             .map(|f| LexiconEntry { name: f.name.clone(), origin: f.origin.clone(), blake3: f.blake3.clone() })
             .collect(),
         outputs: output_entries(counts),
+        summary_seconds: None,
     };
+    if opts.summary {
+        // The page's run facts are read from the manifest as written so far, as they would be
+        // from a finished folder.
+        let page_clock = Instant::now();
+        let json = serde_json::to_vec(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
+        let facts = summary::RunFacts::from_manifest(&json).map_err(|e| RunError::Other(e.to_string()))?;
+        let input = summary::Input {
+            aggregate: &state.aggregate,
+            facts: &facts,
+            evidence: &state.evidence,
+            country_name: &country_name,
+        };
+        let html = summary::render(&input)?;
+        finished.write_file(summary::FILE, html.as_bytes())?;
+        manifest.outputs.push(OutputEntry {
+            file: summary::FILE.into(),
+            rows: None,
+            bytes: html.len() as u64,
+            blake3: blake3::hash(html.as_bytes()).to_hex().to_string(),
+        });
+        manifest.summary_seconds = Some((page_clock.elapsed().as_secs_f64() * 1e6).round() / 1e6);
+    }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
     finished.publish()?;
@@ -406,6 +442,8 @@ struct WriterState {
     text_bytes: u64,
     inputs: Vec<corpus::InputSummary>,
     times: StageTimes,
+    /// The strongest sentences per country pair, for `summary.html`.
+    evidence: Evidence,
 }
 
 type ResultBatch = (Vec<Scored>, Vec<At<RecordError>>, Vec<corpus::InputSummary>);
@@ -419,6 +457,9 @@ struct Scored {
     record: Vec<u8>,
     aggregate: Aggregate,
     times: StageTimes,
+    /// The stance rows (already encoded) and the article's publication, for the page's evidence.
+    stances: Vec<StanceRow>,
+    outlet: String,
 }
 
 impl Scored {
@@ -439,7 +480,8 @@ impl Scored {
         state::encode_record(&mut record, &head, Some(&r.aggregate));
         let mut times = r.times;
         times.encode = clock.lap();
-        Scored { position, rows, record, aggregate: r.aggregate, times }
+        let outlet = r.paragraphs.into_iter().next().map(|p| p.source).unwrap_or_default();
+        Scored { position, rows, record, aggregate: r.aggregate, times, stances: r.stances, outlet }
     }
 }
 
@@ -448,6 +490,7 @@ fn write_results(
     writer: &mut ReportWriter,
     rx: Receiver<ResultBatch>,
     progress: &Reporter,
+    evidence: bool,
 ) -> Result<WriterState, RunError> {
     let mut st = WriterState::default();
     let mut encoder = RowEncoder::default();
@@ -495,6 +538,9 @@ fn write_results(
             writer.record(&r.record)?;
             st.aggregate.merge(r.aggregate);
             st.times.add(&r.times);
+            if evidence {
+                r.stances.iter().for_each(|row| st.evidence.offer(row, &r.outlet));
+            }
         }
         st.inputs.extend(inputs);
         progress.errors(st.error_rows);

@@ -22,13 +22,15 @@ fn merge<P: AsRef<std::ffi::OsStr>>(out: &Path, parts: impl IntoIterator<Item = 
     bin().arg("merge").args(parts).arg("-o").arg(out).arg("-q").args(extra).output().expect("run newsstance merge")
 }
 
-/// Every file of a report folder but the manifest, by name.
+/// Every file of a report folder but the manifest and the summary page, by name. (The page's
+/// "Run" section names the command and its times, and a merged page's evidence has no outlet
+/// names, which `stances.csv` does not carry; `merged_folders_have_their_summary_page` checks it.)
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut m = BTreeMap::new();
     for e in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().into_owned();
-        if name != "manifest.json" {
+        if name != "manifest.json" && name != "summary.html" {
             m.insert(name, fs::read(e.path()).unwrap());
         }
     }
@@ -57,7 +59,14 @@ fn assert_same_reports(want: &Path, got: &Path, what: &str) {
             );
         }
     }
-    let (ma, mb) = (manifest(want), manifest(got));
+    let (mut ma, mut mb) = (manifest(want), manifest(got));
+    // Both list a summary page; its bytes differ in the "Run" section (see `files`).
+    for m in [&mut ma, &mut mb] {
+        let outputs = m["outputs"].as_array_mut().unwrap();
+        let pages = outputs.iter().filter(|o| o["file"] == "summary.html").count();
+        assert_eq!(pages, 1, "{what}: the manifest lists one summary page");
+        outputs.retain(|o| o["file"] != "summary.html");
+    }
     for key in ["schema_version", "records", "outputs", "inputs", "listing", "lexicons", "exit_code"] {
         assert_eq!(ma[key], mb[key], "{what}: manifest {key}");
     }
@@ -555,4 +564,30 @@ fn the_local_shards_script_reproduces_the_unsharded_run() {
         assert_code(&o, &[0], &format!("deploy/local-shards.sh on {what}"));
         assert!(String::from_utf8_lossy(&o.stdout).contains("identical"), "{}", String::from_utf8_lossy(&o.stdout));
     }
+}
+
+/// `merge` writes the summary page of the merged folder (listed in its manifest like every
+/// output) from the merged figures and evidence, and `--no-summary` leaves it out.
+#[test]
+fn merged_folders_have_their_summary_page() {
+    let t = tempfile::tempdir().unwrap();
+    let a = small_run(t.path(), "page-a", Some("0/2"));
+    let b = small_run(t.path(), "page-b", Some("1/2"));
+    let out = t.path().join("page-merged");
+    assert_code(&merge(&out, [&a, &b], &[]), &[0, 3], "merge");
+    let page = fs::read(out.join("summary.html")).expect("merge writes summary.html");
+    let text = String::from_utf8(page.clone()).unwrap();
+    for section in ["id=\"matrix\"", "id=\"coverage\"", "id=\"relations\"", "id=\"run\""] {
+        assert!(text.contains(section), "{section} missing from the merged page");
+    }
+    let m = manifest(&out);
+    let listed = m["outputs"].as_array().unwrap().iter().find(|o| o["file"] == "summary.html").cloned();
+    let listed = listed.expect("the manifest lists the page");
+    assert_eq!(listed["bytes"], page.len() as u64);
+    assert_eq!(listed["blake3"], blake3::hash(&page).to_hex().as_str());
+    // A merged folder's page can be merged again, and the page left out on request.
+    let again = t.path().join("page-again");
+    assert_code(&merge(&again, [&out], &["--no-summary"]), &[0, 3], "merge --no-summary");
+    assert!(!again.join("summary.html").exists());
+    assert!(manifest(&again)["outputs"].as_array().unwrap().iter().all(|o| o["file"] != "summary.html"));
 }

@@ -572,16 +572,19 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     let raw = fs::read(root().join("lexicons/actors.csv")).unwrap();
     assert_eq!(actors["blake3"], blake3::hash(&raw).to_hex().as_str());
 
-    // Outputs with row counts equal to the CSV rows.
+    // Outputs: the CSVs with row counts equal to their rows, the page with its size and BLAKE3.
     let outputs = m["outputs"].as_array().unwrap();
     let listed: BTreeSet<&str> = outputs.iter().map(|o| o["file"].as_str().unwrap()).collect();
     let mut want: BTreeSet<&str> = CSVS.iter().copied().collect();
-    want.extend(["state_records.tsv", "state_sums.tsv"]);
+    want.extend(["state_records.tsv", "state_sums.tsv", "summary.html"]);
     assert_eq!(listed, want);
     for o in outputs {
         let file = o["file"].as_str().unwrap();
         if file.ends_with(".csv") {
             assert_eq!(o["rows"], table(&out, file).rows.len() as u64, "{file}");
+        }
+        if file == "summary.html" {
+            assert!(o.get("rows").is_none(), "{o}");
         }
         // Size and BLAKE3 of the file as published (what `merge` checks).
         let raw = fs::read(out.join(file)).unwrap();
@@ -591,6 +594,7 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
     // One state record per record read (documents and failed records with a row).
     let records = outputs.iter().find(|o| o["file"] == "state_records.tsv").unwrap();
     assert_eq!(records["rows"].as_u64(), Some(scored + errors));
+    assert!(m["summary_seconds"].as_f64().is_some_and(|s| s >= 0.0), "{m}");
 
     // Start and end: RFC 3339 UTC, within the run (to the second).
     let t = |k: &str| {
