@@ -321,10 +321,14 @@ pub fn candidates(d: &DocInput, trees: &[((u32, u32), Tree)], explain: bool) -> 
             }
         }
         if codes.len() >= 2 {
+            // The paragraph's rule events and trees, found once for all its ordered pairs.
+            let rules: Vec<&StanceEvent> = d.rules.iter().filter(|e| e.paragraph == p).collect();
+            let ptrees: Vec<(u32, &Tree)> = trees.iter().filter(|(k, _)| k.0 == p).map(|(k, t)| (k.1, t)).collect();
             for &s in &codes {
                 for &t in &codes {
                     if s != t {
-                        out.push(pair(d, &view, trees, p, i..j, s, t, codes.len(), explain));
+                        let within = ParagraphShare { p, range: i..j, rules: &rules, trees: &ptrees };
+                        out.push(pair(d, &view, &within, s, t, codes.len(), explain));
                     }
                 }
             }
@@ -334,18 +338,27 @@ pub fn candidates(d: &DocInput, trees: &[((u32, u32), Tree)], explain: bool) -> 
     out
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One paragraph's share of a document, as the candidates of the paragraph read it.
+struct ParagraphShare<'a> {
+    p: u32,
+    /// Its mentions (indices into the document's).
+    range: Range<usize>,
+    /// The rule events of the paragraph, in the rules' order.
+    rules: &'a [&'a StanceEvent],
+    /// The parsed sentences of the paragraph: (sentence, tree).
+    trees: &'a [(u32, &'a Tree)],
+}
+
 fn pair(
     d: &DocInput,
     view: &MentionView,
-    trees: &[((u32, u32), Tree)],
-    p: u32,
-    range: Range<usize>,
+    within: &ParagraphShare,
     s: &str,
     t: &str,
     ncodes: usize,
     explain: bool,
 ) -> Candidate {
+    let (p, range) = (within.p, within.range.clone());
     let ms = &d.actors.mentions;
     let mut features = Vec::new();
     let mut names = Vec::new();
@@ -377,7 +390,7 @@ fn pair(
     // Rules' verdicts.
     let mut cue = String::new();
     let mut evidence: Option<u32> = None;
-    for e in d.rules.iter().filter(|e| e.paragraph == p) {
+    for e in within.rules {
         let es = d.actors.actor(d.lexicon, e.source).country.as_str();
         let et = d.actors.actor(d.lexicon, e.target).country.as_str();
         let sign = if e.score < 0.0 { "neg" } else { "pos" };
@@ -486,7 +499,7 @@ fn pair(
             }
         }
         // Syntax.
-        if let Some((_, tree)) = trees.iter().find(|(key, _)| *key == (p, si)) {
+        if let Some((_, tree)) = within.trees.iter().find(|(k, _)| *k == si) {
             syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
         }
     }
