@@ -621,10 +621,16 @@ fn syntax_features(
         f.add(&["path_word", &w]);
     }
     // Dependents of the linking word and of the path: negation, modality, conditions.
-    let on_path: Vec<usize> = up_s.iter().chain(&up_t).copied().collect();
+    // Words on the path, as a mask over the sentence (a lookup per word, not a scan).
+    let mut on_path = vec![false; tree.words.len()];
+    for &x in up_s.iter().chain(&up_t) {
+        if let Some(b) = on_path.get_mut(x) {
+            *b = true;
+        }
+    }
     for (i, w) in tree.words.iter().enumerate() {
         let Some(h) = (w.head as usize).checked_sub(1) else { continue };
-        if !on_path.contains(&h) {
+        if !on_path.get(h).copied().unwrap_or(false) {
             continue;
         }
         let ww = word(i);
