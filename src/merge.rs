@@ -56,12 +56,15 @@ pub enum MergeError {
     Report(#[from] ReportError),
     #[error("summary page: {0}")]
     Summary(#[from] crate::summary::SummaryError),
+    #[error("{0}")]
+    Run(#[from] run::RunError),
 }
 
 impl MergeError {
     pub fn exit_code(&self) -> i32 {
         match self {
             MergeError::Refused { .. } | MergeError::Usage(_) => exit::USAGE,
+            MergeError::Run(e) => e.exit_code(),
             _ => exit::FATAL,
         }
     }
@@ -459,22 +462,10 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary, MergeError> {
         summary_seconds: None,
     };
     if opts.summary {
-        // The page of the merged folder: its exact aggregates, the evidence streamed back from
-        // the merged `stances.csv`, and the run facts of this manifest as written so far.
-        let page_clock = Instant::now();
-        let json = serde_json::to_vec(&manifest).map_err(|e| MergeError::Usage(e.to_string()))?;
-        let facts = summary::RunFacts::from_manifest(&json).map_err(|e| MergeError::Usage(e.to_string()))?;
+        // The page of the merged folder: its exact aggregates and the evidence streamed back
+        // from the merged `stances.csv`.
         let evidence = summary::evidence_from_stances(&finished.staging().join("stances.csv"))?;
-        let input = summary::Input { aggregate: &agg, facts: &facts, evidence: &evidence, country_name: &country_name };
-        let html = summary::render(&input)?;
-        finished.write_file(summary::FILE, html.as_bytes())?;
-        manifest.outputs.push(OutputEntry {
-            file: summary::FILE.into(),
-            rows: None,
-            bytes: html.len() as u64,
-            blake3: blake3::hash(html.as_bytes()).to_hex().to_string(),
-        });
-        manifest.summary_seconds = Some((page_clock.elapsed().as_secs_f64() * 1e6).round() / 1e6);
+        run::write_summary(&finished, &mut manifest, &agg, &evidence, &country_name)?;
     }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| MergeError::Usage(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;

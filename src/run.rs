@@ -197,6 +197,31 @@ pub(crate) fn output_entries(counts: RowCounts) -> Vec<OutputEntry> {
         .collect()
 }
 
+/// Writes `summary.html` into the staging folder and lists it in `manifest`, with its build time.
+/// The page's run facts are read from the manifest as written so far, as they would be from a
+/// finished folder. `score` and `merge` both end with it.
+pub(crate) fn write_summary(
+    finished: &crate::report::FinishedReports,
+    manifest: &mut Manifest,
+    aggregate: &Aggregate,
+    evidence: &Evidence,
+    country_name: &dyn Fn(&str) -> String,
+) -> Result<(), RunError> {
+    let page_clock = Instant::now();
+    let json = serde_json::to_vec(&*manifest).map_err(|e| RunError::Other(e.to_string()))?;
+    let facts = summary::RunFacts::from_manifest(&json).map_err(|e| RunError::Other(e.to_string()))?;
+    let html = summary::render(&summary::Input { aggregate, facts: &facts, evidence, country_name })?;
+    finished.write_file(summary::FILE, html.as_bytes())?;
+    manifest.outputs.push(OutputEntry {
+        file: summary::FILE.into(),
+        rows: None,
+        bytes: html.len() as u64,
+        blake3: blake3::hash(html.as_bytes()).to_hex().to_string(),
+    });
+    manifest.summary_seconds = Some((page_clock.elapsed().as_secs_f64() * 1e6).round() / 1e6);
+    Ok(())
+}
+
 /// Loads the lexicons (failing before any input is read), then scores every input.
 pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
     let started = SystemTime::now();
@@ -304,26 +329,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
         summary_seconds: None,
     };
     if opts.summary {
-        // The page's run facts are read from the manifest as written so far, as they would be
-        // from a finished folder.
-        let page_clock = Instant::now();
-        let json = serde_json::to_vec(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
-        let facts = summary::RunFacts::from_manifest(&json).map_err(|e| RunError::Other(e.to_string()))?;
-        let input = summary::Input {
-            aggregate: &state.aggregate,
-            facts: &facts,
-            evidence: &state.evidence,
-            country_name: &country_name,
-        };
-        let html = summary::render(&input)?;
-        finished.write_file(summary::FILE, html.as_bytes())?;
-        manifest.outputs.push(OutputEntry {
-            file: summary::FILE.into(),
-            rows: None,
-            bytes: html.len() as u64,
-            blake3: blake3::hash(html.as_bytes()).to_hex().to_string(),
-        });
-        manifest.summary_seconds = Some((page_clock.elapsed().as_secs_f64() * 1e6).round() / 1e6);
+        write_summary(&finished, &mut manifest, &state.aggregate, &state.evidence, &country_name)?;
     }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| RunError::Other(e.to_string()))?;
     finished.write_file("manifest.json", &json)?;
