@@ -404,22 +404,8 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary, MergeError> {
                     record_id: b.record_id.clone(),
                     error: run::DUPLICATE_ID.into(),
                 };
-                let rows = encoder.encode(&[], &[], &[], std::slice::from_ref(&row));
-                writer.append(&rows)?;
+                run::write_error_record(&mut writer, &mut encoder, &mut block_out, position, row)?;
                 counts.error_rows += 1;
-                let head = RecordHead {
-                    document: false,
-                    position,
-                    date: None,
-                    input: row.input,
-                    line: row.line,
-                    record_id: row.record_id,
-                    text_bytes: 0,
-                    slices: rows.slices(),
-                };
-                block_out.clear();
-                state::encode_record(&mut block_out, &head, None);
-                writer.record(&block_out)?;
             }
             let part_dir = parts[r.part].dir.clone();
             r.advance(&part_dir)?;

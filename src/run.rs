@@ -197,6 +197,32 @@ pub(crate) fn output_entries(counts: RowCounts) -> Vec<OutputEntry> {
         .collect()
 }
 
+/// Writes a failed record's error row and its state record (no contributions): how `score`
+/// reports a bad record and `merge` a duplicate article, the same bytes in both.
+pub(crate) fn write_error_record(
+    writer: &mut ReportWriter,
+    encoder: &mut RowEncoder,
+    block: &mut Vec<u8>,
+    position: u64,
+    row: ErrorRow,
+) -> Result<(), ReportError> {
+    let rows = encoder.encode(&[], &[], &[], std::slice::from_ref(&row));
+    writer.append(&rows)?;
+    let head = RecordHead {
+        document: false,
+        position,
+        date: None,
+        input: row.input,
+        line: row.line,
+        record_id: row.record_id,
+        text_bytes: 0,
+        slices: rows.slices(),
+    };
+    block.clear();
+    state::encode_record(block, &head, None);
+    writer.record(block)
+}
+
 /// Writes `summary.html` into the staging folder and lists it in `manifest`, with its build time.
 /// The page's run facts are read from the manifest as written so far, as they would be from a
 /// finished folder. `score` and `merge` both end with it.
@@ -518,21 +544,7 @@ fn write_results(
                 st.failed += 1;
                 st.error_rows += 1;
                 let row = ErrorRow { input: e.input, line: e.line, record_id: e.record_id, error: e.error };
-                let rows = encoder.encode(&[], &[], &[], std::slice::from_ref(&row));
-                writer.append(&rows)?;
-                let head = RecordHead {
-                    document: false,
-                    position,
-                    date: None,
-                    input: row.input,
-                    line: row.line,
-                    record_id: row.record_id,
-                    text_bytes: 0,
-                    slices: rows.slices(),
-                };
-                block.clear();
-                state::encode_record(&mut block, &head, None);
-                writer.record(&block)?;
+                write_error_record(writer, &mut encoder, &mut block, position, row)?;
                 continue;
             }
             let Some(r) = results.next() else { break };
