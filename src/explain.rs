@@ -115,6 +115,9 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
             let verdict = match model::decision(probs, pm.threshold) {
                 Some((-1, conf)) => format!("STANCE hostile (confidence {conf:.3})"),
                 Some((_, conf)) => format!("STANCE friendly (confidence {conf:.3})"),
+                None if !pm.passes_gate(&c.features[..c.base_len]) => {
+                    format!("rejected (below the parse gate {:.2} on its words alone, so not parsed for it)", pm.gate)
+                }
                 None => "rejected".to_string(),
             };
             let class = match model::decision(probs, [0.0, 0.0]) {

@@ -435,13 +435,14 @@ fn stance_data(
     engines: &Engines,
     labels: &Path,
     corpus: &Path,
+    parse: newsstance::pipeline::Parse,
 ) -> anyhow::Result<(Vec<newsstance::stance::train::ParagraphData>, newsstance::stance::train::MatchReport)> {
     let labelled = newsstance::labels::load_stance(labels)?;
     let (files, errors) = newsstance::corpus::discover(&[corpus.to_path_buf()]);
     if let Some(e) = errors.first() {
         anyhow::bail!("{}: {}", e.input, e.error);
     }
-    let (data, report) = newsstance::stance::train::collect(engines, &files, &labelled, false);
+    let (data, report) = newsstance::stance::train::collect(engines, &files, &labelled, false, parse);
     eprintln!(
         "newsstance: {} labelled paragraphs, {} found in the corpus, {} changed (hash differs), {} missing",
         report.labelled,
@@ -675,7 +676,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             use newsstance::stance::train as st;
             let engines = load_engines(&lexicons)?;
-            let (data, _) = stance_data(&engines, &labels, &corpus)?;
+            // Every sentence the rules point at is parsed for training, whatever the gate of
+            // the model being replaced, so the weights depend on the data alone.
+            let (data, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::All)?;
             let params = st::Params { epochs, l2, rate, min_precision };
             for fraction in [0.25, 0.5] {
                 let (m, r) = st::train(&data, &params, fraction);
@@ -690,8 +693,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             let (model, report) = st::train(&data, &params, 1.0);
             eprintln!(
-                "newsstance: 100 % of train: dev thresholds {:?}, P {:.3} R {:.3} F1 {:.3}",
+                "newsstance: 100 % of train: dev thresholds {:?}, parse gate {}, P {:.3} R {:.3} F1 {:.3}",
                 model.threshold,
+                model.gate,
                 report.precision(),
                 report.recall(),
                 report.f1()
@@ -734,7 +738,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             use newsstance::stance::train as st;
             let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
             let engines = load_engines(&lexicons)?;
-            let (data, _) = stance_data(&engines, &labels, &corpus)?;
+            let (data, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::Gated)?;
             let part: Vec<&st::ParagraphData> = data.iter().filter(|d| d.split == split).collect();
             let mut rows = Vec::new();
             let report = st::evaluate(&engines.pair.model, &part, &mut rows);
@@ -746,9 +750,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 st::evaluate_rules(&part)
             );
             if curve {
+                // As `train stance` reads them: every rule sentence parsed.
+                let (all, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::All)?;
+                let all_part: Vec<&st::ParagraphData> = all.iter().filter(|d| d.split == split).collect();
                 for fraction in [0.25, 0.5, 1.0] {
-                    let (m, _) = st::train(&data, &st::Params::default(), fraction);
-                    let r = st::evaluate(&m, &part, &mut Vec::new());
+                    let (m, _) = st::train(&all, &st::Params::default(), fraction);
+                    let r = st::evaluate_gate_simulated(&m, &all_part);
                     text.push_str(&format!(
                         "learning curve: {:>3.0} % of train: P {:.3} R {:.3} F1 {:.3}\n",
                         fraction * 100.0,

@@ -266,6 +266,21 @@ pub fn analyse(engines: &Engines, doc: &Document) -> Analysis {
 
 /// [`analyse`], keeping the names of each candidate's features when `explain` is set.
 pub fn analyse_with(engines: &Engines, doc: &Document, explain: bool) -> Analysis {
+    analyse_parsing(engines, doc, explain, Parse::Gated)
+}
+
+/// Which sentences the syntax stage parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parse {
+    /// Those the pair model's gate lets through (what `score` does).
+    Gated,
+    /// Every sentence the rules point at, whatever the gate: what training reads, so that the
+    /// weights do not depend on the gate of the model they replace.
+    All,
+}
+
+/// [`analyse_with`], choosing which sentences are parsed.
+pub fn analyse_parsing(engines: &Engines, doc: &Document, explain: bool, parse: Parse) -> Analysis {
     let text = doc.text.as_str();
     let mut times = StageTimes::default();
     let mut clock = Lap::start();
@@ -291,18 +306,6 @@ pub fn analyse_with(engines: &Engines, doc: &Document, explain: bool) -> Analysi
     let rule_events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
     times.events = clock.lap();
     let pair = &engines.pair;
-    let trees: Vec<((u32, u32), crate::syntax::Tree)> = {
-        let mut sc = crate::syntax::Scratch::default();
-        stance::model::sentences_to_parse(&actors, &engines.lexicon, &rule_events)
-            .into_iter()
-            .map(|(p, s)| {
-                let mut tree = crate::syntax::Tree::default();
-                pair.syntax.parse(text, paragraphs[p as usize].sentences[s as usize].clone(), &mut sc, &mut tree);
-                ((p, s), tree)
-            })
-            .collect()
-    };
-    times.syntax = clock.lap();
     let input = stance::model::DocInput {
         text,
         paragraphs: &paragraphs,
@@ -314,9 +317,24 @@ pub fn analyse_with(engines: &Engines, doc: &Document, explain: bool) -> Analysi
         eventdata: &pair.eventdata,
         syntax: &pair.syntax,
     };
-    let candidates = stance::model::candidates(&input, &trees, explain);
-    let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
+    let mut candidates = stance::model::candidates(&input, explain);
     times.model = clock.lap();
+    let trees: Vec<((u32, u32), crate::syntax::Tree)> = {
+        let mut sc = crate::syntax::Scratch::default();
+        let gate = (parse == Parse::Gated).then_some(&pair.model);
+        stance::model::sentences_to_parse(&actors, &engines.lexicon, &rule_events, &candidates, gate)
+            .into_iter()
+            .map(|(p, s)| {
+                let mut tree = crate::syntax::Tree::default();
+                pair.syntax.parse(text, paragraphs[p as usize].sentences[s as usize].clone(), &mut sc, &mut tree);
+                ((p, s), tree)
+            })
+            .collect()
+    };
+    times.syntax = clock.lap();
+    stance::model::add_syntax(&input, &mut candidates, &trees, explain);
+    let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
+    times.model += clock.lap();
     Analysis {
         paragraphs,
         tones,

@@ -68,6 +68,11 @@ pub struct Candidate {
     pub features: Vec<u32>,
     /// Readable names of the features, kept only when `explain` asks.
     pub names: Vec<String>,
+    /// How many of `features` come before the syntax features: what the parse gate reads.
+    pub base_len: usize,
+    /// Each sentence naming both, with the spans of its closest source and target mentions:
+    /// where [`add_syntax`] reads the dependency path once the sentence is parsed.
+    pub links: Vec<(u32, Range<usize>, Range<usize>)>,
 }
 
 /// The trained model.
@@ -78,11 +83,14 @@ pub struct StanceModel {
     pub bias: [f32; 3],
     /// Probability a sign must reach to be reported: hostile, friendly (chosen on dev).
     pub threshold: [f32; 2],
+    /// Probability of a sign, before syntax features, that a candidate needs for its
+    /// sentences to be parsed (chosen on dev; 0 parses every sentence the rules point at).
+    pub gate: f32,
 }
 
 impl StanceModel {
     pub fn empty() -> StanceModel {
-        StanceModel { weights: vec![0.0; 3 << BITS], bias: [0.0; 3], threshold: [0.5, 0.5] }
+        StanceModel { weights: vec![0.0; 3 << BITS], bias: [0.0; 3], threshold: [0.5, 0.5], gate: 0.0 }
     }
 
     /// Class probabilities of a candidate.
@@ -95,6 +103,12 @@ impl StanceModel {
             z[2] += w[2];
         }
         softmax(z)
+    }
+
+    /// Whether features without syntax give a sign at least the gate's probability.
+    pub fn passes_gate(&self, base: &[u32]) -> bool {
+        let p = self.probs(base);
+        p[HOSTILE].max(p[FRIENDLY]) >= self.gate
     }
 
     /// The decision for a candidate: the sign and its probability when it reaches the threshold.
@@ -127,6 +141,7 @@ impl StanceModel {
         }
         writeln!(w, "bits\t{BITS}")?;
         writeln!(w, "threshold\t{} {}", r4(self.threshold[0]), r4(self.threshold[1]))?;
+        writeln!(w, "gate\t{}", r4(self.gate))?;
         writeln!(w, "bias\t{} {} {}", r4(self.bias[0]), r4(self.bias[1]), r4(self.bias[2]))?;
         for b in 0..1usize << BITS {
             let x = &self.weights[3 * b..3 * b + 3];
@@ -168,6 +183,13 @@ impl StanceModel {
                         return Err((n, "threshold needs two numbers (hostile, friendly)".to_string()));
                     }
                     m.threshold = [t[0], t[1]];
+                }
+                "gate" => {
+                    let g = nums(v)?;
+                    if g.len() != 1 || !(0.0..=1.0).contains(&g[0]) {
+                        return Err((n, "gate needs one probability".to_string()));
+                    }
+                    m.gate = g[0];
                 }
                 "bias" => {
                     let b = nums(v)?;
@@ -288,8 +310,17 @@ struct MentionView<'a> {
 /// Sentences worth parsing: those naming two different countries/blocs where the rules found a
 /// stance cue between actors (any event). Parsing is the costliest stage by far; most sentences
 /// naming two countries carry no stance cue, and the model reads them from their words alone.
-/// Returns (paragraph, sentence) pairs.
-pub fn sentences_to_parse(actors: &DocActors, lexicon: &Lexicon, rules: &[StanceEvent]) -> Vec<(u32, u32)> {
+/// With `gate`, only the linking sentences of candidates that the model, before any syntax,
+/// gives a sign with at least the model's `gate` probability: the others stay below the
+/// threshold whatever the parse adds (the gate is chosen on dev so that the dev figures hold).
+/// Returns (paragraph, sentence) pairs in text order.
+pub fn sentences_to_parse(
+    actors: &DocActors,
+    lexicon: &Lexicon,
+    rules: &[StanceEvent],
+    cands: &[Candidate],
+    gate: Option<&StanceModel>,
+) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let ms = &actors.mentions;
     let mut i = 0;
@@ -306,6 +337,15 @@ pub fn sentences_to_parse(actors: &DocActors, lexicon: &Lexicon, rules: &[Stance
             out.push((p, s));
         }
         i = j;
+    }
+    if let Some(m) = gate.filter(|m| m.gate > 0.0) {
+        let mut wanted: Vec<(u32, u32)> = cands
+            .iter()
+            .filter(|c| m.passes_gate(&c.features[..c.base_len]))
+            .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
+            .collect();
+        wanted.sort_unstable();
+        out.retain(|k| wanted.binary_search(k).is_ok());
     }
     out
 }
@@ -337,8 +377,8 @@ const SPEECH: &[&str] = &[
 
 /// The candidates of a document: every ordered pair of distinct countries/blocs named in a
 /// paragraph (state, person, institution and bloc mentions; places are the country's too).
-/// `trees[(p, s)]` holds the parse of the sentences [`sentences_to_parse`] chose.
-pub fn candidates(d: &DocInput, trees: &[((u32, u32), Tree)], explain: bool) -> Vec<Candidate> {
+/// Their features need no parse; [`add_syntax`] adds those of the sentences parsed afterwards.
+pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
     let view = MentionView {
         country: d.actors.mentions.iter().map(|m| d.actors.actor(d.lexicon, m.actor).country.as_str()).collect(),
         kind: d.actors.mentions.iter().map(|m| d.actors.actor(d.lexicon, m.actor).kind).collect(),
@@ -356,13 +396,12 @@ pub fn candidates(d: &DocInput, trees: &[((u32, u32), Tree)], explain: bool) -> 
             }
         }
         if codes.len() >= 2 {
-            // The paragraph's rule events and trees, found once for all its ordered pairs.
+            // The paragraph's rule events, found once for all its ordered pairs.
             let rules: Vec<&StanceEvent> = d.rules.iter().filter(|e| e.paragraph == p).collect();
-            let ptrees: Vec<(u32, &Tree)> = trees.iter().filter(|(k, _)| k.0 == p).map(|(k, t)| (k.1, t)).collect();
             for &s in &codes {
                 for &t in &codes {
                     if s != t {
-                        let within = ParagraphShare { p, range: i..j, rules: &rules, trees: &ptrees };
+                        let within = ParagraphShare { p, range: i..j, rules: &rules };
                         out.push(pair(d, &view, &within, s, t, codes.len(), explain));
                     }
                 }
@@ -380,8 +419,6 @@ struct ParagraphShare<'a> {
     range: Range<usize>,
     /// The rule events of the paragraph, in the rules' order.
     rules: &'a [&'a StanceEvent],
-    /// The parsed sentences of the paragraph: (sentence, tree).
-    trees: &'a [(u32, &'a Tree)],
 }
 
 fn pair(
@@ -456,7 +493,7 @@ fn pair(
     let para = &d.paragraphs[p as usize];
     let mut best_both: Option<u32> = None;
     let mut first_t: Option<u32> = None;
-    let mut link_word = String::new();
+    let mut links = Vec::new();
     for (si, sent) in para.sentences.iter().enumerate() {
         let si = si as u32;
         let in_s: Vec<usize> = s_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
@@ -541,15 +578,9 @@ fn pair(
                 f.add(&["btw_cond"]);
             }
         }
-        // Syntax.
-        if let Some((_, tree)) = within.trees.iter().find(|(k, _)| *k == si) {
-            syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
-        }
+        links.push((si, a.clone(), b.clone()));
     }
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
-    if cue.is_empty() {
-        cue = link_word;
-    }
     // The most specific actor of each code in the evidence sentence, else its first mention.
     let pick = |idx: &[usize]| -> ActorRef {
         let here: Vec<usize> = idx.iter().copied().filter(|&k| ms[k].sentence == sentence).collect();
@@ -564,8 +595,37 @@ fn pair(
         target: pick(&t_idx),
         sentence,
         cue,
+        base_len: features.len(),
         features,
         names,
+        links,
+    }
+}
+
+/// Adds to each candidate the syntax features of its linking sentences that `trees` holds
+/// (the parse of `(paragraph, sentence)`), after its other features, and takes the word where
+/// the two mentions' paths meet as its cue when the rules gave none.
+pub fn add_syntax(d: &DocInput, cands: &mut [Candidate], trees: &[((u32, u32), Tree)], explain: bool) {
+    for c in cands.iter_mut() {
+        let mut link_word = String::new();
+        let mut seen = [0u64; 64];
+        for &id in &c.features {
+            seen[(id as usize >> 6) & 63] |= 1 << (id & 63);
+        }
+        let mut f = Feats {
+            out: &mut c.features,
+            names: explain.then_some(&mut c.names),
+            h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
+            seen,
+        };
+        for (si, a, b) in &c.links {
+            if let Some((_, tree)) = trees.iter().find(|(k, _)| *k == (c.paragraph, *si)) {
+                syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
+            }
+        }
+        if c.cue.is_empty() {
+            c.cue = link_word;
+        }
     }
 }
 
@@ -838,16 +898,22 @@ mod tests {
         m.weights[3 * 7 + 1] = 0.25;
         m.bias = [0.5, -0.25, -0.25];
         m.threshold = [0.6, 0.45];
+        m.gate = 0.25;
         let mut buf = Vec::new();
         m.write(&["test".into()], &mut buf).unwrap();
         let back = StanceModel::read(std::str::from_utf8(&buf).unwrap()).unwrap();
         assert_eq!(back.threshold, m.threshold);
+        assert_eq!(back.gate, m.gate);
         assert_eq!(back.bias, m.bias);
         assert_eq!(back.weights[3 * 7 + 1], 0.25);
         assert_eq!(StanceModel::read("bits\t20\nthreshold\t0.5\n").unwrap_err().0, 2);
         assert_eq!(StanceModel::read("bits\t20\n\n99999999\t0 0 0\n").unwrap_err().0, 3);
         assert_eq!(StanceModel::read("bits\t19\n").unwrap_err().0, 1);
         assert!(StanceModel::read("threshold\t0.5 0.5\n").is_err(), "no bits line");
+        let gated = StanceModel::read("bits\t20\ngate\t0.14\n").unwrap();
+        assert_eq!(gated.gate, 0.14);
+        assert_eq!(StanceModel::read("bits\t20\ngate\t1.5\n").unwrap_err().0, 2, "a gate is a probability");
+        assert_eq!(StanceModel::read("bits\t20\ngate\t0.1 0.2\n").unwrap_err().0, 2);
     }
 
     #[test]
