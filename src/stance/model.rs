@@ -282,21 +282,6 @@ fn lower<'b>(s: &'b str, buf: &'b mut String) -> &'b str {
     }
 }
 
-/// Decimal digits of `n` in `buf`, as `n.to_string()` would write them.
-fn num(n: usize, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
-}
-
 fn hash_str(s: &str) -> u64 {
     crate::syntax::perceptron::hash_bytes(s.as_bytes())
 }
@@ -552,12 +537,12 @@ fn pair(
         };
         f.add(&["between_len", nb]);
         let mut lbuf = String::new();
-        let mut nbuf = [0u8; 20];
+        let mut nbuf = itoa::Buffer::new();
         for w in words.iter().take(12) {
             let lw = lower(w, &mut lbuf);
             f.add(&["btw", lw]);
             if let Some(v) = d.eventdata.verb(lw) {
-                let root = num(v.root as usize, &mut nbuf);
+                let root = nbuf.format(v.root);
                 f.add(&["btw_cameo", root]);
                 f.add(&["btw_cameo_dir", root, if a.start < b.start { "s<t" } else { "t<s" }]);
                 if let Some(q) = v.quad() {
@@ -566,7 +551,7 @@ fn pair(
             }
             let (_, fine) = d.syntax.clusters.of(crate::syntax::perceptron::hash_bytes(lw.as_bytes()));
             if fine != 0 {
-                f.add(&["btw_cl", num(fine as usize, &mut nbuf)]);
+                f.add(&["btw_cl", nbuf.format(fine)]);
             }
             if NEGATIONS.contains(&lw) {
                 f.add(&["btw_neg"]);
@@ -674,7 +659,7 @@ fn syntax_features(
     let syn = d.syntax;
     let raw = |i: usize| &d.text[tree.words[i].span.clone()];
     let mut buf = String::new();
-    let mut nbuf = [0u8; 20];
+    let mut nbuf = itoa::Buffer::new();
     let rel = |i: usize| syn.rel_name(tree.words[i].rel);
     let head = |i: usize| (tree.words[i].head as usize).checked_sub(1);
     let ancestors = |mut i: usize| {
@@ -695,7 +680,7 @@ fn syntax_features(
     let pt: Vec<&str> = up_t.iter().take_while(|&&x| x != lca).map(|&x| rel(x)).collect();
     let path = format!("{}|{}", ps.join(">"), pt.join(">"));
     f.add(&["path", &path]);
-    f.add(&["pathlen", num((ps.len() + pt.len()).min(8), &mut nbuf)]);
+    f.add(&["pathlen", nbuf.format((ps.len() + pt.len()).min(8))]);
     f.add(&["srel", rel(hs)]);
     f.add(&["trel", rel(ht)]);
     f.add(&["srel_trel", rel(hs), rel(ht)]);
@@ -705,7 +690,7 @@ fn syntax_features(
     f.add(&["lca", &lw]);
     f.add(&["lca_srel_trel", &lw, ps.first().copied().unwrap_or("self"), pt.first().copied().unwrap_or("self")]);
     if let Some(v) = d.eventdata.verb(&lw) {
-        f.add(&["lca_cameo", num(v.root as usize, &mut nbuf)]);
+        f.add(&["lca_cameo", nbuf.format(v.root)]);
         if let Some(q) = v.quad() {
             f.add(&["lca_quad", q.as_str()]);
             f.add(&["lca_quad_path", q.as_str(), &path]);
@@ -713,7 +698,7 @@ fn syntax_features(
         }
     }
     let (_, fine) = syn.clusters.of(crate::syntax::perceptron::hash_bytes(lw.as_bytes()));
-    f.add(&["lca_cl", num(fine as usize, &mut nbuf), ps.first().copied().unwrap_or("self")]);
+    f.add(&["lca_cl", nbuf.format(fine), ps.first().copied().unwrap_or("self")]);
     *link_word = d.text[tree.words[lca].span.clone()].to_string();
     // Words on the path and their CAMEO classes.
     for &x in up_s.iter().chain(&up_t).filter(|&&x| x != hs && x != ht) {
