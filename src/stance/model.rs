@@ -83,8 +83,9 @@ pub struct StanceModel {
     pub bias: [f32; 3],
     /// Probability a sign must reach to be reported: hostile, friendly (chosen on dev).
     pub threshold: [f32; 2],
-    /// Probability of a sign, before syntax features, that a candidate needs for its
-    /// sentences to be parsed (chosen on dev; 0 parses every sentence the rules point at).
+    /// Share of a sign's threshold that its probability, before syntax features, must reach for
+    /// the candidate's sentences to be parsed (chosen on dev; 0 parses every sentence the rules
+    /// point at).
     pub gate: f32,
 }
 
@@ -105,10 +106,18 @@ impl StanceModel {
         softmax(z)
     }
 
-    /// Whether features without syntax give a sign at least the gate's probability.
+    /// Whether features without syntax give a sign at least the gate's share of its threshold.
     pub fn passes_gate(&self, base: &[u32]) -> bool {
+        self.passes_gate_at(base, self.gate)
+    }
+
+    /// [`StanceModel::passes_gate`] at another gate. Relative to each sign's threshold, because
+    /// the thresholds differ (friendly pairs are rarer and get lower probabilities): a single
+    /// probability would let through twice as many hostile-leaning candidates for the same dev
+    /// figures.
+    pub fn passes_gate_at(&self, base: &[u32], gate: f32) -> bool {
         let p = self.probs(base);
-        p[HOSTILE].max(p[FRIENDLY]) >= self.gate
+        p[HOSTILE] >= gate * self.threshold[0] || p[FRIENDLY] >= gate * self.threshold[1]
     }
 
     /// The decision for a candidate: the sign and its probability when it reaches the threshold.
@@ -187,7 +196,7 @@ impl StanceModel {
                 "gate" => {
                     let g = nums(v)?;
                     if g.len() != 1 || !(0.0..=1.0).contains(&g[0]) {
-                        return Err((n, "gate needs one probability".to_string()));
+                        return Err((n, "gate needs one number in [0, 1] (a share of the thresholds)".to_string()));
                     }
                     m.gate = g[0];
                 }
@@ -296,8 +305,9 @@ struct MentionView<'a> {
 /// stance cue between actors (any event). Parsing is the costliest stage by far; most sentences
 /// naming two countries carry no stance cue, and the model reads them from their words alone.
 /// With `gate`, only the linking sentences of candidates that the model, before any syntax,
-/// gives a sign with at least the model's `gate` probability: the others stay below the
-/// threshold whatever the parse adds (the gate is chosen on dev so that the dev figures hold).
+/// gives a sign with at least the model's `gate` share of that sign's threshold: the others stay
+/// below the threshold whatever the parse adds (the gate is chosen on dev so that the dev
+/// figures hold).
 /// Returns (paragraph, sentence) pairs in text order.
 pub fn sentences_to_parse(
     actors: &DocActors,
@@ -897,7 +907,7 @@ mod tests {
         assert!(StanceModel::read("threshold\t0.5 0.5\n").is_err(), "no bits line");
         let gated = StanceModel::read("bits\t20\ngate\t0.14\n").unwrap();
         assert_eq!(gated.gate, 0.14);
-        assert_eq!(StanceModel::read("bits\t20\ngate\t1.5\n").unwrap_err().0, 2, "a gate is a probability");
+        assert_eq!(StanceModel::read("bits\t20\ngate\t1.5\n").unwrap_err().0, 2, "a gate is a share of the thresholds");
         assert_eq!(StanceModel::read("bits\t20\ngate\t0.1 0.2\n").unwrap_err().0, 2);
     }
 

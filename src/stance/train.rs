@@ -390,16 +390,15 @@ pub fn choose_threshold(m: &StanceModel, dev: &[&ParagraphData], min_precision: 
     best.or(most_precise).unwrap_or(([0.5, 0.5], StanceReport::default()))
 }
 
-/// The largest parse gate (in steps of 0.01, up to the lower threshold) at which the dev figures
-/// are those of parsing every sentence the rules point at: F1 and precision not lower. A
-/// candidate below the gate is scored on its features without syntax, as `score` would; this
-/// simulation gates candidate by candidate, where `score` parses a sentence when any candidate
-/// through it passes, so `eval stance` on dev is the check.
+/// The largest parse gate (a fraction of each sign's threshold, in steps of 0.01) at which the
+/// dev figures are those of parsing every sentence the rules point at: F1 and precision not
+/// lower. A candidate below the gate is scored on its features without syntax, as `score` would;
+/// this simulation gates candidate by candidate, where `score` parses a sentence when any
+/// candidate through it passes, so `eval stance` on dev is the check.
 pub fn choose_gate(m: &StanceModel, dev: &[&ParagraphData]) -> f32 {
     let ungated = count(dev, &model_predictions(m, dev, m.threshold), &mut Vec::new());
     let mut gate = 0.0;
-    let top = (m.threshold[0].min(m.threshold[1]) * 100.0).floor() as i32;
-    for g in 1..=top {
+    for g in 1..=100 {
         let g = g as f32 / 100.0;
         let preds = gated_predictions(m, dev, g);
         let r = count(dev, &preds, &mut Vec::new());
@@ -420,8 +419,8 @@ fn gated_predictions(m: &StanceModel, data: &[&ParagraphData], gate: f32) -> Vec
                 .iter()
                 .enumerate()
                 .filter_map(|(k, c)| {
-                    let base = m.probs(&c.features[..c.base_len]);
-                    let p = if base[HOSTILE].max(base[FRIENDLY]) >= gate { m.probs(&c.features) } else { base };
+                    let base = &c.features[..c.base_len];
+                    let p = if m.passes_gate_at(base, gate) { m.probs(&c.features) } else { m.probs(base) };
                     let (sign, conf) = model::decision(p, m.threshold)?;
                     Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
                 })
