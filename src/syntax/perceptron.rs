@@ -4,7 +4,9 @@
 //! A feature is a 64-bit hash of a template number and its values ([`Feat`]); each feature that
 //! was ever updated owns a dense row of class weights, found through one hash-map probe. Dense
 //! rows keep a prediction at one probe per feature plus a short vector add, which is what makes
-//! greedy tagging and parsing fast enough for a nightly batch.
+//! greedy tagging and parsing fast enough for a nightly batch. Scores are sums of whole
+//! numbers of 1e-4 ([`Units`], the precision the files keep): exact, so the same in any order
+//! the rows are added.
 //!
 //! Training keeps, for every weight, the running total and the step of its last change (the
 //! usual lazy averaging), so averaging costs nothing per step. The result ([`Weights`]) is saved
