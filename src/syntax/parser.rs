@@ -10,7 +10,7 @@
 //! head: the result is always a tree.
 
 use super::lex::{Lex, NONE, ROOT};
-use super::perceptron::{shuffle, xorshift, Feat, Trainer, Weights};
+use super::perceptron::{shuffle, xorshift, Feat, Trainer, Units, Weights};
 use super::tagger::Tag;
 
 const NO: u32 = u32::MAX;
@@ -343,7 +343,7 @@ pub(crate) fn features(st: &State, lex: &[Lex], tags: &[u64], out: &mut Vec<Feat
 pub struct Scratch {
     pub(crate) state: State,
     feats: Vec<Feat>,
-    scores: Vec<f32>,
+    scores: Vec<Units>,
     tags: Vec<u64>,
     lex: Vec<Lex>,
 }
@@ -365,11 +365,19 @@ impl Parser {
         sc.state.reset(n);
         let classes = self.classes();
         while !sc.state.terminal() {
-            features(&sc.state, &sc.lex, &sc.tags, &mut sc.feats);
-            sc.scores.clear();
-            sc.scores.resize(classes, 0.0);
-            self.weights.score(&sc.feats, &mut sc.scores);
-            let c = best_valid(Allowed::of(&sc.state, self.root), &sc.scores, |_| true);
+            let allowed = Allowed::of(&sc.state, self.root);
+            // A configuration with one allowed transition (only the root on the stack, or the
+            // root's last dependent to attach) needs no scores.
+            let c = match allowed.only() {
+                Some(c) => c,
+                None => {
+                    features(&sc.state, &sc.lex, &sc.tags, &mut sc.feats);
+                    sc.scores.clear();
+                    sc.scores.resize(classes, 0);
+                    self.weights.score(&sc.feats, &mut sc.scores);
+                    best_valid(allowed, &sc.scores, |_| true)
+                }
+            };
             sc.state.apply(c);
         }
         out.clear();
@@ -394,6 +402,17 @@ impl Allowed {
         Allowed { shift, left, right, root_right: st.s(1) == 0, root }
     }
 
+    /// The one allowed transition, when there is only one: SHIFT with the root alone on the
+    /// stack, RIGHT-root with the buffer empty and one word on the root. Which of the classes is
+    /// best then does not depend on the scores.
+    fn only(&self) -> Option<usize> {
+        match (self.shift, self.left, self.right) {
+            (true, false, false) => Some(0),
+            (false, false, true) if self.root_right => Some(2 + 2 * self.root as usize),
+            _ => None,
+        }
+    }
+
     #[inline]
     fn class(&self, c: usize) -> bool {
         if c == 0 {
@@ -408,17 +427,15 @@ impl Allowed {
     }
 }
 
-/// The highest-scoring allowed transition among those `keep` accepts.
-fn best_valid(allowed: Allowed, scores: &[f32], keep: impl Fn(usize) -> bool) -> usize {
-    let mut best = usize::MAX;
-    let mut best_score = f32::NEG_INFINITY;
+/// The highest-scoring allowed transition among those `keep` accepts (the first of equals).
+fn best_valid<S: PartialOrd + Copy>(allowed: Allowed, scores: &[S], keep: impl Fn(usize) -> bool) -> usize {
+    let mut best: Option<(usize, S)> = None;
     for (c, &s) in scores.iter().enumerate() {
-        if (best == usize::MAX || s > best_score) && allowed.class(c) && keep(c) {
-            best = c;
-            best_score = s;
+        if best.is_none_or(|(_, b)| s > b) && allowed.class(c) && keep(c) {
+            best = Some((c, s));
         }
     }
-    best
+    best.map_or(usize::MAX, |(c, _)| c)
 }
 
 /// A tag as features see it: the fine tag in the low bits, its coarse class above.
@@ -494,4 +511,61 @@ pub fn train(labels: Vec<String>, coarse: Vec<u16>, data: &[Example], epochs: us
         }
     }
     Parser { labels, root, coarse, weights: tr.average() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parse as it was before forced transitions were skipped (every configuration scored),
+    /// and how many configurations had one allowed transition; at each of those, the scored
+    /// choice must be that transition.
+    fn parse_scoring_all(p: &Parser, lex: &[Lex], tags: &[Tag]) -> (Vec<Arc>, usize) {
+        let mut l = vec![Lex::default()];
+        l.extend_from_slice(lex);
+        let mut t = vec![ROOT];
+        t.extend(tags.iter().map(|&x| tag_value(x, &p.coarse)));
+        let mut st = State::default();
+        st.reset(lex.len());
+        let (mut feats, mut scores, mut forced) = (Vec::new(), Vec::new(), 0);
+        while !st.terminal() {
+            features(&st, &l, &t, &mut feats);
+            scores.clear();
+            scores.resize(p.classes(), 0);
+            p.weights.score(&feats, &mut scores);
+            let allowed = Allowed::of(&st, p.root);
+            let c = best_valid(allowed, &scores, |_| true);
+            if let Some(only) = allowed.only() {
+                assert_eq!(c, only);
+                forced += 1;
+            }
+            st.apply(c);
+        }
+        ((1..=lex.len()).map(|d| Arc { head: st.head[d], label: st.label[d] }).collect(), forced)
+    }
+
+    /// Skipping the scores where only one transition is allowed changes no parse (the shipped
+    /// weights, on sentences that start and end the stack in different ways).
+    #[test]
+    fn forced_transitions_parse_as_when_scored() {
+        let syntax = super::super::Syntax::load(None).expect("shipped weights");
+        let mut sc = super::super::Scratch::default();
+        let mut forced = 0;
+        for text in [
+            "Yes",
+            "Russia accused Ukraine of shelling the plant .",
+            "The sanctions imposed by the EU on Russia 's banks were extended on Monday , officials said .",
+            "\" We will not back down , \" he said .",
+            "Talks . More talks ? No !",
+        ] {
+            let words: Vec<&str> = text.split(' ').collect();
+            let (tags, arcs) = syntax.parse_words(words.iter().copied(), &mut sc);
+            let lex: Vec<Lex> = words.iter().map(|w| Lex::clustered(w, &syntax.clusters)).collect();
+            let (want, f) = parse_scoring_all(&syntax.parser, &lex, &tags);
+            assert_eq!(arcs, want, "{text}");
+            forced += f;
+        }
+        // The first SHIFT and the last RIGHT-root of each sentence at least.
+        assert!(forced >= 10, "only {forced} forced configurations");
+    }
 }

@@ -4,7 +4,9 @@
 //! A feature is a 64-bit hash of a template number and its values ([`Feat`]); each feature that
 //! was ever updated owns a dense row of class weights, found through one hash-map probe. Dense
 //! rows keep a prediction at one probe per feature plus a short vector add, which is what makes
-//! greedy tagging and parsing fast enough for a nightly batch.
+//! greedy tagging and parsing fast enough for a nightly batch. Scores are sums of whole
+//! numbers of 1e-4 ([`Units`], the precision the files keep): exact, so the same in any order
+//! the rows are added.
 //!
 //! Training keeps, for every weight, the running total and the step of its last change (the
 //! usual lazy averaging), so averaging costs nothing per step. The result ([`Weights`]) is saved
@@ -100,22 +102,49 @@ pub fn shuffle(order: &mut [usize], state: &mut u64) {
 /// megabytes. The few features that fire everywhere (the bias, common tags and their pairs)
 /// have rows filled a quarter or more; those are kept dense in `dense`, because adding a
 /// sparse row costs a scattered load and store per entry while a dense row is a short
-/// vector add (eight classes at a time with AVX2), and these rows are read in every decision. An open-addressing table of
-/// 16-byte slots (key, start, length) finds a row, at a load of at most 0.7 so that the many
-/// features never seen in training are rejected after a few probes in one or two cache lines.
+/// vector add (eight classes at a time with AVX2), and these rows are read in every decision.
+/// An open-addressing table of 16-byte slots (key, start, length), linearly probed, finds a
+/// row, at a load of at most 0.7. Beside it, one control byte per slot (empty, or seven bits
+/// of the key) lets a lookup test sixteen slots with one vector compare, as a SwissTable does:
+/// a feature never seen in training (one in seven of the parser's) is rejected without
+/// reading a slot, and a seen one reads the one slot whose byte matches.
 #[derive(Debug, Clone)]
 pub struct Weights {
     pub classes: usize,
     slots: Vec<Slot>,
+    /// Control bytes: `ctrl[i]` is 0 for an empty slot `i`, else [`ctrl_of`] its key. The
+    /// array goes on for [`GROUP`] bytes past the slots, repeating them from the start (a
+    /// group read near the end wraps around without a test).
+    ctrl: Vec<u8>,
     rows: usize,
     entries: Vec<Entry>,
-    dense: Vec<f32>,
+    dense: Vec<Units>,
     /// Non-zero weights stored (sparse entries plus the non-zero cells of dense rows).
     stored: usize,
 }
 
-/// Most classes scored through the padded local buffer of [`Weights::score`].
-const MAX_ACC: usize = 256;
+/// A weight or a score in units of 1e-4: the weights files keep four decimals, so every stored
+/// weight is a whole number of units and a sum of them is exact, in whatever order the rows are
+/// added (a sum of `f32`s rounds differently in each order). That freedom is what lets
+/// [`Weights::score`] add all the dense rows in registers before the sparse ones.
+pub type Units = i32;
+
+/// Largest magnitude of a stored weight, in units (about ±838.86): a score of up to 255 such
+/// weights cannot overflow, and a weight fits the 24 bits a packed entry may one day give it.
+/// Trained weights stay far below (the parser's largest is about 99).
+pub const MAX_UNITS: Units = (1 << 23) - 1;
+
+/// A weight in units, saturated at [`MAX_UNITS`].
+#[inline]
+pub fn units(x: f32) -> Units {
+    (x as f64 * 1e4).round().clamp(-(MAX_UNITS as f64), MAX_UNITS as f64) as Units
+}
+
+/// The weight a number of units stands for, as the weights files print it.
+#[inline]
+pub fn weight_of(u: Units) -> f32 {
+    (u as f64 / 1e4) as f32
+}
 
 /// Set in [`Slot::len`] for a dense row (whose `start` then indexes `dense`).
 const DENSE: u32 = 1 << 31;
@@ -131,12 +160,51 @@ struct Slot {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     class: u32,
-    weight: f32,
+    weight: Units,
 }
 
 impl Default for Weights {
     fn default() -> Weights {
         Weights::new(1)
+    }
+}
+
+/// Control bytes compared at once.
+const GROUP: usize = 16;
+
+/// A full slot's control byte: the key's top seven bits, with the high bit set (0 is empty).
+/// The home comes from the low bits, so these are independent of it.
+#[inline]
+fn ctrl_of(key: u64) -> u8 {
+    (key >> 57) as u8 | 0x80
+}
+
+/// Bit masks of the bytes of `group` equal to `tag`, and of the empty ones (bit k for byte k).
+#[inline]
+fn group_masks(group: &[u8; GROUP], tag: u8) -> (u32, u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8, _mm_setzero_si128,
+        };
+        // SAFETY: `group` is 16 bytes, one unaligned vector; SSE2 is part of x86-64.
+        let (m, e) = unsafe {
+            let v = _mm_loadu_si128(group.as_ptr() as *const __m128i);
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(tag as i8))) as u32,
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) as u32,
+            )
+        };
+        (m & 0xffff, e & 0xffff)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let (mut m, mut e) = (0, 0);
+        for (k, &c) in group.iter().enumerate() {
+            m |= ((c == tag) as u32) << k;
+            e |= ((c == 0) as u32) << k;
+        }
+        (m, e)
     }
 }
 
@@ -170,6 +238,7 @@ impl Weights {
         Weights {
             classes,
             slots: vec![Slot::default(); slots],
+            ctrl: vec![0; slots + GROUP],
             rows: 0,
             entries: Vec::with_capacity(entries),
             dense: Vec::with_capacity(dense_rows * stride),
@@ -197,21 +266,44 @@ impl Weights {
         self.stored
     }
 
+    /// The slot of `key`. Linear probing puts a key in the first empty slot at or after its
+    /// home, so it is found before the first empty slot from there: groups of [`GROUP`]
+    /// control bytes are compared at once, and only slots whose byte matches are read.
     #[inline]
     fn find(&self, key: u64) -> Option<&Slot> {
-        let mut i = self.home(key);
+        let len = self.slots.len();
+        let tag = ctrl_of(key);
+        let mut pos = self.home(key);
         loop {
-            let s = &self.slots[i];
-            if s.key == key {
-                return Some(s);
+            let group: &[u8; GROUP] = self.ctrl.get(pos..pos + GROUP)?.try_into().ok()?;
+            let (mut matches, empty) = group_masks(group, tag);
+            while matches != 0 {
+                let mut i = pos + matches.trailing_zeros() as usize;
+                if i >= len {
+                    i %= len;
+                }
+                if let Some(s) = self.slots.get(i).filter(|s| s.key == key) {
+                    return Some(s);
+                }
+                matches &= matches - 1;
             }
-            if s.key == 0 {
+            if empty != 0 {
                 return None;
             }
-            i += 1;
-            if i == self.slots.len() {
-                i = 0;
+            pos += GROUP;
+            if pos >= len {
+                pos %= len;
             }
+        }
+    }
+
+    /// Marks slot `i` as holding `key` in the control bytes (and in their repeats past the end).
+    fn set_ctrl(&mut self, i: usize, key: u64) {
+        let len = self.slots.len();
+        let mut j = i;
+        while let Some(c) = self.ctrl.get_mut(j) {
+            *c = ctrl_of(key);
+            j += len;
         }
     }
 
@@ -226,99 +318,106 @@ impl Weights {
         (((key & 0xffff_ffff) * self.slots.len() as u64) >> 32) as usize
     }
 
-    /// Adds the rows of `feats` into `scores` (length `classes`, not cleared).
+    /// Adds the rows of `feats` into `scores` (length `classes`, not cleared), in units.
     ///
     /// Each feature costs two dependent reads from a table far larger than the caches (its slot,
     /// then its row). Issued one feature after another they are served one at a time, so the
     /// lookups go in three sweeps over a block of features: prefetch every slot, then find the
     /// slots (now cached) and prefetch their rows, then add the rows. The reads of a block
-    /// overlap, which is most of the tagger's and the parser's speed.
+    /// overlap, which is most of the tagger's and the parser's speed. The sums are exact
+    /// integers ([`Units`]), so the dense rows of a block are added first, in registers, and
+    /// the sparse ones after.
     #[inline]
-    pub fn score(&self, feats: &[Feat], scores: &mut [f32]) {
+    pub fn score(&self, feats: &[Feat], scores: &mut [Units]) {
         const BLOCK: usize = 64;
-        let mut rows = [(0u32, 0u32); BLOCK];
+        let mut dense = [0u32; BLOCK];
+        let mut sparse = [(0u32, 0u32); BLOCK];
         for block in feats.chunks(BLOCK) {
             for f in block {
-                prefetch(&self.slots[self.home(key_of(f.0))]);
-            }
-            let mut n = 0;
-            for f in block {
-                if let Some(s) = self.find(key_of(f.0)) {
-                    if s.len & DENSE == 0 {
-                        if let Some(e) = self.entries.get(s.start as usize) {
-                            prefetch(e);
-                        }
-                    }
-                    rows[n] = (s.start, s.len);
-                    n += 1;
+                let home = self.home(key_of(f.0));
+                if let (Some(c), Some(s)) = (self.ctrl.get(home), self.slots.get(home)) {
+                    prefetch(c);
+                    prefetch(s);
                 }
             }
-            self.add_rows(&rows[..n], scores);
+            let (mut nd, mut ns) = (0, 0);
+            for f in block {
+                if let Some(s) = self.find(key_of(f.0)) {
+                    let start = s.start as usize;
+                    if s.len & DENSE != 0 {
+                        // The first of its cache lines; the hardware follows the rest.
+                        if let Some(x) = self.dense.get(start) {
+                            prefetch(x);
+                        }
+                        dense[nd] = s.start;
+                        nd += 1;
+                    } else {
+                        if let Some(e) = self.entries.get(start) {
+                            prefetch(e);
+                        }
+                        sparse[ns] = (s.start, s.len);
+                        ns += 1;
+                    }
+                }
+            }
+            self.add_rows(&dense[..nd], &sparse[..ns], scores);
         }
     }
 
-    /// Adds rows given as (start, len) to `scores`: with AVX2 when the CPU has it (checked once,
-    /// cached by the standard library), else with the SSE2 every x86-64 has.
+    /// Adds dense rows (given by start) and sparse rows (start, len) to `scores`: the dense
+    /// ones with AVX2 when the CPU has it (checked once, cached by the standard library).
     #[inline]
-    fn add_rows(&self, rows: &[(u32, u32)], scores: &mut [f32]) {
+    fn add_rows(&self, dense: &[u32], sparse: &[(u32, u32)], scores: &mut [Units]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { self.add_rows_avx2(rows, scores) };
+            unsafe { self.add_rows_avx2(dense, sparse, scores) };
             return;
         }
-        self.add_rows_generic(rows, scores);
+        self.add_dense_any(dense, scores);
+        self.add_sparse(sparse, scores);
     }
 
-    /// [`Weights::add_rows`] compiled for AVX2: the dense rows' loop is vectorised eight wide.
+    /// [`Weights::add_rows`] with AVX2. Dense rows are stored `stride` wide (classes rounded up
+    /// to eight, zero padded); for up to 128 classes the number of vectors in a row is a
+    /// compile-time constant, so the sums of a whole row stay in registers across the rows
+    /// instead of being loaded and stored back for each row.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn add_rows_avx2(&self, rows: &[(u32, u32)], scores: &mut [f32]) {
-        self.add_rows_generic(rows, scores);
+    unsafe fn add_rows_avx2(&self, dense: &[u32], sparse: &[(u32, u32)], scores: &mut [Units]) {
+        macro_rules! by_width {
+            ($($v:literal)*) => {
+                match self.stride() / 8 {
+                    $($v => add_dense_avx2::<$v>(&self.dense, dense, scores),)*
+                    _ => self.add_dense_any(dense, scores),
+                }
+            };
+        }
+        by_width!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        self.add_sparse(sparse, scores);
     }
 
-    /// Dense rows are stored `stride` wide (classes rounded up to eight, zero padded), so with
-    /// up to [`MAX_ACC`] classes they are added into a padded local buffer in whole vectors.
+    /// Adds sparse rows given as (start, len) to `scores`.
     #[inline(always)]
-    fn add_rows_generic(&self, rows: &[(u32, u32)], scores: &mut [f32]) {
-        let stride = self.stride();
-        if stride <= MAX_ACC {
-            let mut acc = [0f32; MAX_ACC];
-            for &(start, len) in rows {
-                let start = start as usize;
-                if len & DENSE != 0 {
-                    let row = &self.dense[start..start + stride];
-                    for (a, w) in acc[..stride].chunks_exact_mut(8).zip(row.chunks_exact(8)) {
-                        for k in 0..8 {
-                            a[k] += w[k];
-                        }
-                    }
-                } else {
-                    for e in &self.entries[start..start + len as usize] {
-                        if let Some(x) = acc.get_mut(e.class as usize) {
-                            *x += e.weight;
-                        }
-                    }
+    fn add_sparse(&self, sparse: &[(u32, u32)], scores: &mut [Units]) {
+        for &(start, len) in sparse {
+            let (start, len) = (start as usize, len as usize);
+            for e in self.entries.get(start..start + len).unwrap_or(&[]) {
+                if let Some(x) = scores.get_mut(e.class as usize) {
+                    *x = x.wrapping_add(e.weight);
                 }
             }
-            for (x, a) in scores.iter_mut().zip(&acc) {
-                *x += *a;
-            }
-            return;
         }
-        for &(start, len) in rows {
+    }
+
+    /// Adds dense rows of any width to `scores`.
+    fn add_dense_any(&self, starts: &[u32], scores: &mut [Units]) {
+        let stride = self.stride();
+        for &start in starts {
             let start = start as usize;
-            if len & DENSE != 0 {
-                let row = &self.dense[start..start + self.classes];
-                for (x, w) in scores.iter_mut().zip(row) {
-                    *x += *w;
-                }
-            } else {
-                for e in &self.entries[start..start + len as usize] {
-                    if let Some(x) = scores.get_mut(e.class as usize) {
-                        *x += e.weight;
-                    }
-                }
+            let Some(row) = self.dense.get(start..start + stride) else { continue };
+            for (x, w) in scores.iter_mut().zip(row) {
+                *x = x.wrapping_add(*w);
             }
         }
     }
@@ -326,23 +425,23 @@ impl Weights {
     /// Inserts a row given as (class, weight) cells in increasing class order, as the weights
     /// files hold it: loading builds no dense row per feature (the parser has 1.5 million).
     fn insert_cells(&mut self, feat: u64, cells: &[(u32, f32)]) {
-        let len = cells.iter().filter(|&&(_, x)| round4(x) != 0.0).count();
+        let len = cells.iter().filter(|&&(_, x)| units(x) != 0).count();
         if len == 0 {
             return;
         }
         self.stored += len;
         let slot = if len * 4 >= self.classes {
             let start = self.dense.len();
-            self.dense.resize(start + self.stride(), 0.0);
+            self.dense.resize(start + self.stride(), 0);
             for &(c, x) in cells {
-                self.dense[start + c as usize] = round4(x);
+                self.dense[start + c as usize] = units(x);
             }
             Slot { key: key_of(feat), start: start as u32, len: self.classes as u32 | DENSE }
         } else {
             let start = self.entries.len();
             for &(c, x) in cells {
-                let v = round4(x);
-                if v != 0.0 {
+                let v = units(x);
+                if v != 0 {
                     self.entries.push(Entry { class: c, weight: v });
                 }
             }
@@ -368,6 +467,7 @@ impl Weights {
         loop {
             if self.slots[i].key == 0 {
                 self.slots[i] = slot;
+                self.set_ctrl(i, slot.key);
                 self.rows += 1;
                 return;
             }
@@ -385,6 +485,7 @@ impl Weights {
     fn grow(&mut self) {
         let size = self.slots.len() * 2;
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        self.ctrl = vec![0; size + GROUP];
         self.rows = 0;
         for s in old.into_iter().filter(|s| s.key != 0) {
             self.place(s);
@@ -408,9 +509,9 @@ impl Weights {
         let start = s.start as usize;
         if s.len & DENSE != 0 {
             let row = &self.dense[start..start + self.classes];
-            Box::new(row.iter().enumerate().filter(|(_, &w)| w != 0.0).map(|(c, &w)| (c as u16, w)))
+            Box::new(row.iter().enumerate().filter(|(_, &w)| w != 0).map(|(c, &w)| (c as u16, weight_of(w))))
         } else {
-            Box::new(self.entries[start..start + s.len as usize].iter().map(|e| (e.class as u16, e.weight)))
+            Box::new(self.entries[start..start + s.len as usize].iter().map(|e| (e.class as u16, weight_of(e.weight))))
         }
     }
 
@@ -541,6 +642,9 @@ impl Weights {
                 if c >= w.classes || !x.is_finite() {
                     return Err((n, format!("class {c} out of range or weight not finite")));
                 }
+                if (x as f64 * 1e4).round().abs() > MAX_UNITS as f64 {
+                    return Err((n, format!("weight {x} beyond ±{}", weight_of(MAX_UNITS))));
+                }
                 if row.last().is_some_and(|&(last, _)| last as usize >= c) {
                     return Err((n, format!("class {c} out of order or repeated")));
                 }
@@ -553,9 +657,31 @@ impl Weights {
     }
 }
 
-/// A weight rounded to four decimals, the precision the weights files keep.
-fn round4(x: f32) -> f32 {
-    ((x as f64 * 1e4).round() / 1e4) as f32
+/// Adds dense rows of `V` eight-wide vectors (starting at `starts` in `dense`) to `scores`,
+/// summing them in `V` vector registers first.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn add_dense_avx2<const V: usize>(dense: &[Units], starts: &[u32], scores: &mut [Units]) {
+    use std::arch::x86_64::{__m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_setzero_si256, _mm256_storeu_si256};
+    let mut acc = [_mm256_setzero_si256(); V];
+    for &start in starts {
+        let start = start as usize;
+        let Some(row) = dense.get(start..start + V * 8) else { continue };
+        let p = row.as_ptr() as *const __m256i;
+        for (v, a) in acc.iter_mut().enumerate() {
+            // SAFETY: `row` holds `V * 8` units, so vector `v < V` is inside it; unaligned
+            // loads need no alignment.
+            *a = _mm256_add_epi32(*a, unsafe { _mm256_loadu_si256(p.add(v)) });
+        }
+    }
+    let mut lane = [0 as Units; 8];
+    for (v, a) in acc.iter().enumerate() {
+        // SAFETY: `lane` is eight units, one vector.
+        unsafe { _mm256_storeu_si256(lane.as_mut_ptr() as *mut __m256i, *a) };
+        for (x, y) in scores.iter_mut().skip(v * 8).zip(lane) {
+            *x = x.wrapping_add(y);
+        }
+    }
 }
 
 /// The averaged perceptron being trained.
@@ -651,7 +777,7 @@ mod tests {
         }
         let w = t.average();
         for (f, gold) in data {
-            let mut s = [0.0f32; 2];
+            let mut s = [0; 2];
             w.score(&[f], &mut s);
             // The decision rule of the tagger and parser: the first best class.
             assert_eq!(if s[1] > s[0] { 1 } else { 0 }, gold);
@@ -673,6 +799,9 @@ mod tests {
         assert!(Weights::read("# only a header\n").is_err());
         assert_eq!(Weights::read("classes\t4\n00000000000000aa\t2:1 1:1").unwrap_err().0, 2);
         assert_eq!(Weights::read("classes\t4\n00000000000000aa\t1:1 1:2").unwrap_err().0, 2);
+        // A weight beyond what a score can sum without overflow.
+        assert_eq!(Weights::read("classes\t4\n00000000000000aa\t1:900").unwrap_err().0, 2);
+        assert!(Weights::read("classes\t4\n00000000000000aa\t1:838.5").is_ok());
     }
 
     proptest::proptest! {
@@ -698,19 +827,18 @@ mod tests {
                 w.insert(Feat::new(9, *key).0, row);
             }
             let feats: Vec<Feat> = probe.iter().map(|&k| Feat::new(9, k)).collect();
-            let mut got = vec![1.0f32; classes];
+            let mut got = vec![10_000; classes];
             w.score(&feats, &mut got);
-            let mut want = vec![1.0f32; classes];
+            // Eighths are whole numbers of units: the sums are exact.
+            let mut want = vec![10_000; classes];
             for k in &probe {
                 if let Some(row) = dense.get(k) {
                     for (x, y) in want.iter_mut().zip(row) {
-                        *x += *y;
+                        *x += units(*y);
                     }
                 }
             }
-            for (g, x) in got.iter().zip(&want) {
-                proptest::prop_assert!((g - x).abs() < 1e-3, "{g} != {x}");
-            }
+            proptest::prop_assert_eq!(got, want);
             let mut buf = Vec::new();
             w.write(&[], &mut buf).unwrap();
             let (_, back) = Weights::read(std::str::from_utf8(&buf).unwrap()).unwrap();

@@ -5,7 +5,7 @@
 //! pairs stay consistent.
 
 use super::lex::{Lex, NONE};
-use super::perceptron::{shuffle, Feat, Trainer, Weights};
+use super::perceptron::{shuffle, Feat, Trainer, Units, Weights};
 
 /// Tag id: index into [`Tagger::tags`].
 pub type Tag = u16;
@@ -82,7 +82,8 @@ pub(crate) fn features(lex: &[Lex], i: usize, left: [u64; 2], right: Option<[u64
     }
 }
 
-fn best(scores: &[f32]) -> usize {
+/// The first best class.
+fn best<S: PartialOrd + Copy>(scores: &[S]) -> usize {
     let mut b = 0;
     for (k, &s) in scores.iter().enumerate() {
         if s > scores[b] {
@@ -111,14 +112,14 @@ impl Tagger {
         for i in 0..lex.len() {
             features(lex, i, left_of(&scratch.first, i), None, &mut scratch.feats);
             scratch.scores.clear();
-            scratch.scores.resize(n, 0.0);
+            scratch.scores.resize(n, 0);
             self.first.score(&scratch.feats, &mut scratch.scores);
             scratch.first.push(best(&scratch.scores) as Tag);
         }
         for i in 0..lex.len() {
             features(lex, i, left_of(out, i), Some(right_of(&scratch.first, i)), &mut scratch.feats);
             scratch.scores.clear();
-            scratch.scores.resize(n, 0.0);
+            scratch.scores.resize(n, 0);
             self.second.score(&scratch.feats, &mut scratch.scores);
             out.push(best(&scratch.scores) as Tag);
         }
@@ -129,7 +130,7 @@ impl Tagger {
 #[derive(Debug, Default)]
 pub struct Scratch {
     feats: Vec<Feat>,
-    scores: Vec<f32>,
+    scores: Vec<Units>,
     first: Vec<Tag>,
 }
 
