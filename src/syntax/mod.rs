@@ -127,8 +127,15 @@ impl Syntax {
         let clusters =
             clusters::Clusters::read(&clusters_file.text).map_err(|(line, m)| clusters_file.problem(line as u64, m))?;
         let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
-        let (tagger_sections, tagger_digest) = read_weights_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED, 2)?;
-        let (parser_sections, parser_digest) = read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1)?;
+        // The parser's weights take most of the start-up; the tagger's load beside them.
+        let (tagger, parser) = std::thread::scope(|scope| {
+            let tagger = scope.spawn(|| read_weights_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED, 2));
+            let parser = read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1);
+            // The reader does not panic on any input; a panic is a bug, and is passed on.
+            (tagger.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), parser)
+        });
+        let (tagger_sections, tagger_digest) = tagger?;
+        let (parser_sections, parser_digest) = parser?;
         let problem = |d: &FileDigest, message: String| Problem { file: d.origin.clone(), line: 1, message };
         for (sections, d) in [(&tagger_sections, &tagger_digest), (&parser_sections, &parser_digest)] {
             if !sections[0].0.contains(&want) {
