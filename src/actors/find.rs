@@ -20,6 +20,8 @@
 //!    minister, Abbas Araghchi") are linked to that actor's country for the rest of the document;
 //!    later full-name or surname mentions resolve to it. The role stated in the text wins over
 //!    the lexicon.
+//! 8. Mention rules (`mention_rules.csv`, see `rules.rs`): contexts where an alias of some kind
+//!    of actor, or a listed alias, is not the actor ("in Spanish", "Ireland" in a rugby report).
 
 use super::{Actor, AliasInfo, Kind, Lexicon, RoleWord};
 use crate::document::{Date, Paragraph};
@@ -73,6 +75,14 @@ impl DocActors {
     }
 }
 
+/// A condition worked out at most once per paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Memo {
+    Unknown,
+    No,
+    Yes,
+}
+
 /// A person learned from a role phrase, before it becomes an [`Actor`].
 struct Learned {
     name: Range<usize>,
@@ -92,10 +102,14 @@ impl Lexicon {
     pub fn find(&self, text: &str, paragraphs: &[Paragraph], date: Option<Date>) -> DocActors {
         let mut doc = DocActors::default();
         let mut learned: Vec<Learned> = Vec::new();
+        // Per mention rule, its paragraph condition on the current paragraph: unknown, no, yes.
+        let mut para_memo = vec![Memo::Unknown; self.mention_rules.len()];
         for (p, para) in paragraphs.iter().enumerate() {
+            para_memo.fill(Memo::Unknown);
             for (s, sent) in para.sentences.iter().enumerate() {
                 let first = doc.mentions.len();
-                self.match_sentence(text, para, sent.clone(), date, (p as u32, s as u32), &mut doc.mentions);
+                let at = (p as u32, s as u32);
+                self.match_sentence(text, para, sent.clone(), date, at, &mut para_memo, &mut doc.mentions);
                 let end = doc.mentions.len();
                 for m in first..end {
                     self.learn_surname(text, m, &doc.mentions, &mut learned);
@@ -110,7 +124,8 @@ impl Lexicon {
         doc
     }
 
-    /// Rules 1–6 on one sentence.
+    /// Rules 1–6 and 8 on one sentence.
+    #[allow(clippy::too_many_arguments)]
     fn match_sentence(
         &self,
         text: &str,
@@ -118,6 +133,7 @@ impl Lexicon {
         sent: Range<usize>,
         date: Option<Date>,
         at: (u32, u32),
+        para_memo: &mut [Memo],
         out: &mut Vec<Mention>,
     ) {
         // Computed on the first all-caps alias only: most sentences never need it.
@@ -155,7 +171,9 @@ impl Lexicon {
             {
                 continue;
             }
-            if let Some(rule) = info.has_rule.then(|| self.aliases[info.alias as usize].rule).flatten() {
+            if let Some(rule) =
+                (info.rules & AliasInfo::CONTEXT_RULE != 0).then(|| self.aliases[info.alias as usize].rule).flatten()
+            {
                 let rule = &self.rules[rule];
                 let says = |scope: &str, phrases: &super::Phrases| phrases.found_in(scope);
                 let sentence_text = &text[sent.clone()];
@@ -166,6 +184,11 @@ impl Lexicon {
                     continue;
                 }
             }
+            if (!self.kind_rules[kind as usize].is_empty() || info.rules & AliasInfo::MENTION_RULES != 0)
+                && self.mention_rule_drops(text, para, sent.clone(), start..end, kind, info.alias, para_memo)
+            {
+                continue;
+            }
             out.push(Mention {
                 span: start..end,
                 paragraph: at.0,
@@ -174,6 +197,37 @@ impl Lexicon {
                 via: Via::Alias,
             });
         }
+    }
+
+    /// Rule 8: whether a rule of `mention_rules.csv` for the alias's kind or for the alias
+    /// itself drops the mention at `span`.
+    #[allow(clippy::too_many_arguments)]
+    fn mention_rule_drops(
+        &self,
+        text: &str,
+        para: &Paragraph,
+        sent: Range<usize>,
+        span: Range<usize>,
+        kind: Kind,
+        alias: u32,
+        para_memo: &mut [Memo],
+    ) -> bool {
+        let own = &self.aliases[alias as usize].mention_rules;
+        self.kind_rules[kind as usize].iter().chain(own).any(|&r| {
+            let rule = &self.mention_rules[usize::from(r)];
+            // The cheap conditions first; the paragraph's once per paragraph.
+            if !rule.drops(text, sent.clone(), span.clone()) {
+                return false;
+            }
+            if !rule.has_paragraph() {
+                return true;
+            }
+            let memo = &mut para_memo[usize::from(r)];
+            if *memo == Memo::Unknown {
+                *memo = if rule.paragraph_holds(&text[para.span.clone()]) { Memo::Yes } else { Memo::No };
+            }
+            *memo == Memo::Yes
+        })
     }
 
     /// A known person named in full ("Matthew Miller") may be named by surname alone later in
@@ -843,6 +897,45 @@ mod tests {
     fn context_rules_drop_aliases() {
         assert_eq!(found("Washington said no. It rains in Seattle.", None), pairs(&[]));
         assert_eq!(found("Washington said no.", None), pairs(&[("Washington", "USA")]));
+    }
+
+    /// Rule 8, `language-*` rows of `mention_rules.csv`: a language is not the state.
+    #[test]
+    fn language_names_are_not_the_state() {
+        assert_eq!(found("The interview was also broadcast in Spanish, the network said.", None), pairs(&[]));
+        assert_eq!(found("In Japanese, the phrase means a small garden.", None), pairs(&[]));
+        assert_eq!(found("He thanked the crowd in French after the ceremony.", None), pairs(&[]));
+        assert_eq!(found("She speaks Russian at home and learned Polish at school.", None), pairs(&[]));
+        assert_eq!(found("The letter was translated from Korean by volunteers.", None), pairs(&[]));
+        assert_eq!(found("A Mexican-accented voice and Russian-speakers in the east.", None), pairs(&[]));
+        // Near misses: the state and its people.
+        assert_eq!(
+            found("Spain said the talks in Spanish waters would go on.", None),
+            pairs(&[("Spain", "ESP"), ("Spanish", "ESP")])
+        );
+        assert_eq!(
+            found("Troops fired in Russian-held areas, where Russian troops advanced.", None),
+            pairs(&[("Russian", "RUS"), ("Russian", "RUS")])
+        );
+        assert_eq!(found("He was born in French Guiana.", None), pairs(&[("French Guiana", "GUF")]));
+        assert_eq!(found("Investment in Chinese firms rose.", None), pairs(&[("Chinese", "CHN")]));
+    }
+
+    /// Rule 8, `sports-*` rows: a national side in a sports report is not the state.
+    #[test]
+    fn national_sides_are_not_the_state() {
+        let rugby = "The rugby side travels on Friday. Ireland struggled against Fiji in the second half.";
+        assert_eq!(found(rugby, None), pairs(&[]));
+        assert_eq!(found("He was capped by Wales against Romania in 2003.", None), pairs(&[]));
+        assert_eq!(found("Britain's last Davis Cup win came in 1996.", None), pairs(&[]));
+        // Near misses: the state in the same report, and sanctions "against" a state.
+        let minister = "The rugby side travels on Friday. Ireland's sports minister struggled to explain the cuts.";
+        assert_eq!(found(minister, None), pairs(&[("Ireland", "IRL")]));
+        assert_eq!(
+            found("The EU agreed sanctions against Russia on Friday.", None),
+            pairs(&[("EU", "EU"), ("Russia", "RUS")])
+        );
+        assert_eq!(found("Ireland struggled to form a government after the vote.", None), pairs(&[("Ireland", "IRL")]));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Loading and validating the actor lexicon files.
 
+use super::rules::MentionRule;
 use super::{Actor, Alias, AliasInfo, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord, RoleWords};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
@@ -11,6 +12,9 @@ const COUNTRIES: &str = include_str!("../../lexicons/countries.csv");
 const ACTORS: &str = include_str!("../../lexicons/actors.csv");
 const ROLES: &str = include_str!("../../lexicons/roles.csv");
 const DISAMBIGUATION: &str = include_str!("../../lexicons/disambiguation.csv");
+const MENTION_RULES: &str = include_str!("../../lexicons/mention_rules.csv");
+
+const MENTION_RULES_HEADER: &[&str] = &["rule", "applies_to", "before", "after", "sentence", "paragraph", "keep"];
 
 const ACTORS_HEADER: &[&str] = &["id", "name", "country", "kind", "aliases", "valid_from", "valid_to", "role"];
 
@@ -29,12 +33,13 @@ pub fn load(dir: Option<&Path>) -> Result<LoadedLexicon, LexiconError> {
         read("actors.csv", ACTORS),
         read("roles.csv", ROLES),
         read("disambiguation.csv", DISAMBIGUATION),
+        read("mention_rules.csv", MENTION_RULES),
     ]
     .into_iter()
     .collect();
     let files = files.map_err(|p| LexiconError { problems: vec![p] })?;
     let mut problems = Vec::new();
-    let lexicon = build(&files[0], &files[1], &files[2], &files[3], &mut problems);
+    let lexicon = build(&files[0], &files[1], &files[2], &files[3], &files[4], &mut problems);
     match lexicon {
         Some(lexicon) if problems.is_empty() => Ok(LoadedLexicon { lexicon, files }),
         _ => Err(LexiconError { problems }),
@@ -66,6 +71,7 @@ fn build(
     actors_file: &LexiconFile,
     roles_file: &LexiconFile,
     rules_file: &LexiconFile,
+    mention_rules_file: &LexiconFile,
     problems: &mut Vec<Problem>,
 ) -> Option<Lexicon> {
     // Countries.
@@ -164,7 +170,12 @@ fn build(
                 None => {
                     alias_index.insert(alias.to_string(), aliases.len());
                     alias_origin.push((line, country.to_string()));
-                    aliases.push(Alias { text: alias.to_string(), actors: vec![index], rule: None });
+                    aliases.push(Alias {
+                        text: alias.to_string(),
+                        actors: vec![index],
+                        rule: None,
+                        mention_rules: Vec::new(),
+                    });
                 }
             }
         }
@@ -245,6 +256,58 @@ fn build(
         }
     }
 
+    // Mention rules.
+    let mut mention_rules = Vec::new();
+    let mut kind_rules: [Vec<u16>; 6] = Default::default();
+    for (line, r) in mention_rules_file.csv_records(MENTION_RULES_HEADER, problems) {
+        let list = |f: &str| -> Vec<String> {
+            f.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        };
+        let index = mention_rules.len() as u16;
+        let name = r[0].trim();
+        if name.is_empty() {
+            problems.push(mention_rules_file.problem(line, "empty rule name"));
+        }
+        let mut kinds = 0u8;
+        let mut listed = Vec::new();
+        for target in list(&r[1]) {
+            if let Some(kind) = target.strip_prefix("kind:") {
+                match Kind::parse(kind).filter(|k| *k != Kind::Ignore) {
+                    Some(k) => kinds |= 1 << k as u8,
+                    None => {
+                        problems.push(mention_rules_file.problem(
+                            line,
+                            format!("`{target}`: kind must be state, person, institution, place or bloc"),
+                        ))
+                    }
+                }
+            } else {
+                match alias_index.get(target.as_str()) {
+                    Some(&a) => listed.push(a),
+                    None => problems
+                        .push(mention_rules_file.problem(line, format!("`{target}` is not an alias in actors.csv"))),
+                }
+            }
+        }
+        if kinds == 0 && listed.is_empty() {
+            problems.push(mention_rules_file.problem(line, "applies_to names no kind and no alias"));
+        }
+        match MentionRule::new(list(&r[2]), list(&r[3]), list(&r[4]), list(&r[5]), list(&r[6])) {
+            Ok(rule) => {
+                for a in listed {
+                    aliases[a].mention_rules.push(index);
+                }
+                for (k, rules) in kind_rules.iter_mut().enumerate() {
+                    if kinds & (1 << k) != 0 {
+                        rules.push(index);
+                    }
+                }
+                mention_rules.push(rule);
+            }
+            Err(message) => problems.push(mention_rules_file.problem(line, message)),
+        }
+    }
+
     // Patterns: each alias as written; an alias starting with a lowercase letter ("the West")
     // also as capitalised, for sentence starts.
     let mut patterns: Vec<String> = Vec::with_capacity(aliases.len() * 2);
@@ -277,6 +340,8 @@ fn build(
         country_index,
         roles: RoleWords::new(roles),
         rules,
+        mention_rules,
+        kind_rules,
         ids,
         aliases,
         patterns: pattern_info,
@@ -289,6 +354,10 @@ mod tests {
     use super::*;
 
     fn lex(countries: &str, actors: &str) -> Result<Lexicon, Vec<Problem>> {
+        lex_with_rules(countries, actors, "rule,applies_to,before,after,sentence,paragraph,keep\n")
+    }
+
+    fn lex_with_rules(countries: &str, actors: &str, rules: &str) -> Result<Lexicon, Vec<Problem>> {
         let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
         let mut problems = Vec::new();
         let l = build(
@@ -296,6 +365,7 @@ mod tests {
             &f("actors.csv", actors),
             &f("roles.csv", "word,type\nspokesman,head\n"),
             &f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            &f("mention_rules.csv", rules),
             &mut problems,
         );
         match l {
@@ -339,6 +409,36 @@ mod tests {
                 "actors.csv:9: unknown kind `alien` (state, person, institution, place, bloc, ignore)",
             ]
         );
+    }
+
+    #[test]
+    fn mention_rules_are_checked_with_their_line() {
+        let actors = format!("{H}rus,Russia,RUS,state,Russia|Russian,,,\n");
+        let rules = "rule,applies_to,before,after,sentence,paragraph,keep\n\
+                     language,Russian,in,<punct>,,,\n\
+                     sports,kind:state,,,,rugby,government\n\
+                     bad-kind,kind:alien,in,,,,\n\
+                     bad-alias,Russkiy,in,,,,\n\
+                     no-condition,Russian,,,,,troops\n\
+                     upper,Russian,In,,,,\n";
+        let problems = lex_with_rules(C, &actors, rules).err().unwrap();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "mention_rules.csv:4: `kind:alien`: kind must be state, person, institution, place or bloc",
+                "mention_rules.csv:4: applies_to names no kind and no alias",
+                "mention_rules.csv:5: `Russkiy` is not an alias in actors.csv",
+                "mention_rules.csv:5: applies_to names no kind and no alias",
+                "mention_rules.csv:6: a rule needs before, after, sentence or paragraph phrases",
+                "mention_rules.csv:7: before/after phrase `In` must be lowercase (they match in any ASCII case)",
+            ]
+        );
+        let l =
+            lex_with_rules(C, &actors, &rules.lines().take(3).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+        assert_eq!(l.mention_rules.len(), 2);
+        assert_eq!(l.kind_rules[Kind::State as usize], vec![1]);
+        assert_eq!(l.aliases[1].mention_rules, vec![0]);
     }
 
     #[test]

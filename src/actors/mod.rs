@@ -9,6 +9,7 @@
 
 mod find;
 mod load;
+mod rules;
 
 pub use find::{ActorRef, DocActors, Mention, Via};
 pub use load::check_files;
@@ -164,6 +165,9 @@ pub struct Lexicon {
     country_index: FxHashMap<String, usize>,
     roles: RoleWords,
     rules: Vec<ContextRule>,
+    /// The rules of `mention_rules.csv`, and per [`Kind`] the rules for all its aliases.
+    mention_rules: Vec<rules::MentionRule>,
+    kind_rules: [Vec<u16>; 6],
     /// Actor id → row.
     ids: FxHashMap<String, u32>,
     aliases: Vec<Alias>,
@@ -187,12 +191,15 @@ struct AliasInfo {
     all_caps: bool,
     /// The alias is one word (no whitespace): a candidate for the name guard (rule 4).
     single_word: bool,
-    /// The alias has a context rule ([`Alias::rule`]).
-    has_rule: bool,
+    /// Bits: the alias has a context rule ([`Alias::rule`], [`AliasInfo::CONTEXT_RULE`]), mention
+    /// rules of its own ([`Alias::mention_rules`], [`AliasInfo::MENTION_RULES`]).
+    rules: u8,
 }
 
 impl AliasInfo {
     const DATED: u32 = u32::MAX;
+    const CONTEXT_RULE: u8 = 1;
+    const MENTION_RULES: u8 = 2;
 
     fn of(index: usize, alias: &Alias, actors: &[Actor]) -> AliasInfo {
         let (actor, kind) = match alias.actors[..] {
@@ -207,7 +214,8 @@ impl AliasInfo {
             kind,
             all_caps: alias.text.chars().all(|c| !c.is_lowercase()),
             single_word: !alias.text.contains(char::is_whitespace),
-            has_rule: alias.rule.is_some(),
+            rules: if alias.rule.is_some() { Self::CONTEXT_RULE } else { 0 }
+                | if alias.mention_rules.is_empty() { 0 } else { Self::MENTION_RULES },
         }
     }
 }
@@ -221,6 +229,8 @@ struct Alias {
     actors: Vec<u32>,
     /// Index into `rules` of a context rule for this alias, if any.
     rule: Option<usize>,
+    /// Indexes into `mention_rules` of the rules that list this alias.
+    mention_rules: Vec<u16>,
 }
 
 impl Lexicon {
