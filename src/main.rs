@@ -54,8 +54,8 @@ struct Cli {
 #[derive(Args, Clone)]
 struct LexiconArg {
     /// Folder of lexicon files replacing the built-in ones file by file (actors.csv,
-    /// countries.csv, roles.csv, disambiguation.csv, stance_cues.csv, target_model.csv,
-    /// vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
+    /// countries.csv, roles.csv, disambiguation.csv, mention_rules.csv, name_words.csv,
+    /// stance_cues.csv, target_model.csv, vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
     /// exists, else the built-in copies.
     #[arg(long, value_name = "DIR")]
     lexicons: Option<PathBuf>,

@@ -23,7 +23,7 @@
 //! 8. Mention rules (`mention_rules.csv`, see `rules.rs`): contexts where an alias of some kind
 //!    of actor, or a listed alias, is not the actor ("in Spanish", "Ireland" in a rugby report).
 
-use super::{Actor, AliasInfo, Kind, Lexicon, RoleWord};
+use super::{Actor, AliasInfo, Kind, Lexicon, NameWord, RoleWord};
 use crate::document::{Date, Paragraph};
 use crate::text::{self, TokKind, Token};
 use std::ops::Range;
@@ -119,7 +119,7 @@ impl Lexicon {
                 }
             }
         }
-        self.add_learned_names(text, paragraphs, &learned, &mut doc);
+        self.add_learned_names(text, paragraphs, date, &learned, &mut doc);
         doc.mentions.sort_by_key(|m| (m.span.start, m.span.end));
         doc
     }
@@ -166,8 +166,15 @@ impl Lexicon {
                 continue;
             }
             if info.single_word
-                && matches!(kind, Kind::State | Kind::Place)
+                && matches!(kind, Kind::State | Kind::Place | Kind::Person)
                 && self.looks_like_name(text, end, sent.end)
+                && (kind != Kind::Person || !is_title_case(&text[sent.clone()]))
+            {
+                continue;
+            }
+            if kind == Kind::Person
+                && (self.followed_by_suffix(text, end, sent.end)
+                    || info.single_word && self.preceded_by_given_name(text, sent.clone(), start))
             {
                 continue;
             }
@@ -246,7 +253,8 @@ impl Lexicon {
         let Some(first) = words.next() else { return };
         let Some(last) = words.last() else { return };
         let surname = if FAMILY_NAME_FIRST.contains(&actor.country.as_str()) { first.span } else { last.span };
-        if text[surname.clone()].chars().count() >= 3 && text::is_capitalized(&text[surname.clone()]) {
+        let word = &text[surname.clone()];
+        if word.chars().count() >= 3 && text::is_capitalized(word) {
             learned.push(Learned { name: mention.span.clone(), surname, actor: mention.actor });
         }
     }
@@ -273,12 +281,104 @@ impl Lexicon {
         if !text::is_capitalized(word) || word.chars().all(|c| !c.is_lowercase()) {
             return false;
         }
-        if self.role_word(word).is_some() {
+        if self.role_word(word).is_some() || self.name_word(word) == Some(NameWord::NotName) {
             return false;
         }
         // The next word starts another actor ("US State Department"): not a name.
         let next = self.matcher.at(text, next_start, limit);
         !next.is_some_and(|m| is_boundary(text, m.start(), m.end()))
+    }
+
+    /// Rule 4b: a person's name followed by a suffix of `name_words.csv` ("Donald Trump Jr.") is
+    /// another person.
+    fn followed_by_suffix(&self, text: &str, end: usize, limit: usize) -> bool {
+        let rest = &text[end..limit];
+        let Some(after) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix(", ")) else {
+            return false;
+        };
+        let word = after.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        self.name_word(word) == Some(NameWord::Suffix)
+    }
+
+    /// Rule 4c: a surname alone (a one-word alias of a person, or a learned surname) right after a
+    /// capitalised word that is no title, role word, actor or sentence start, in a sentence that
+    /// is not a title-case headline, is someone else's surname ("Melania Trump", "Pierre
+    /// Trudeau", "Tony Kim"): the lexicon lists the actor's own full names, which match as
+    /// longer aliases.
+    fn preceded_by_given_name(&self, text: &str, sent: Range<usize>, start: usize) -> bool {
+        let before = &text[sent.start..start];
+        let Some(before) = before.strip_suffix(' ').or_else(|| before.strip_suffix('\u{a0}')) else {
+            return false;
+        };
+        let word_start = before
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_alphanumeric() || c == '-'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &before[word_start..];
+        if word.chars().count() < 2
+            || !text::is_capitalized(word)
+            || !word.chars().any(char::is_lowercase)
+            || before[..word_start]
+                .trim_end_matches(|c: char| c.is_whitespace() || "\"“‘'([".contains(c))
+                .chars()
+                .next_back()
+                .is_none_or(|c| matches!(c, ':' | '—' | '–' | '-' | '.' | '!' | '?'))
+        {
+            return false;
+        }
+        if self.role_word(word).is_some() || self.name_word(word).is_some() {
+            return false;
+        }
+        let word_at = sent.start + word_start;
+        if self.matcher.at(text, word_at, start).is_some_and(|m| is_boundary(text, m.start(), m.end())) {
+            return false;
+        }
+        !is_title_case(&text[sent])
+    }
+
+    /// Rule 4e: a surname that is also a day or month (`not_name` in `name_words.csv`: "May")
+    /// is the date when a digit follows it or a `date_before` word precedes it ("in May",
+    /// "May 5").
+    fn is_date(&self, text: &str, sent_start: usize, start: usize, end: usize) -> bool {
+        if self.name_word(&text[start..end]) != Some(NameWord::NotName) {
+            return false;
+        }
+        let after = text[end..].trim_start_matches(' ');
+        if after.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            return true;
+        }
+        let before = text[sent_start..start].trim_end();
+        let word = before.rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        self.name_word(word) == Some(NameWord::DateBefore) && word.chars().all(char::is_lowercase)
+    }
+
+    /// Rule 4d: the most recent person named in the article with a learned person's surname
+    /// before this bare surname at `start`, when that is someone else ("Bill Clinton" learned from
+    /// a role, then "Hillary Clinton", then "Clinton"): the surname is theirs.
+    fn namesake_named_since(&self, text: &str, paragraphs: &[Paragraph], l: &Learned, start: usize) -> bool {
+        let (name, surname) = (&text[l.name.clone()], &text[l.surname.clone()]);
+        let given_len = l.surname.start.saturating_sub(l.name.start);
+        let hay = &text.as_bytes()[l.name.start..start];
+        let mut to = hay.len();
+        while let Some(at) = memchr::memmem::rfind(&hay[..to], surname.as_bytes()) {
+            to = at;
+            let abs = l.name.start + at;
+            if !is_boundary(text, abs, abs + surname.len()) {
+                continue;
+            }
+            // This person's name (full), or the same surname after a given name: another person.
+            if abs >= l.name.start + given_len && text.as_bytes()[abs - given_len..].starts_with(name.as_bytes()) {
+                return false;
+            }
+            let Some(sent) = sentence_of(paragraphs, abs..abs + surname.len()) else {
+                continue;
+            };
+            if self.preceded_by_given_name(text, sent, abs) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Rule 7: a role phrase around mention `m` (patterns "ACTOR role Name" and
@@ -316,6 +416,10 @@ impl Lexicon {
         let Some((role_end_tok, role_span)) = self.role_phrase(text, text::tokens(text, after..sent.end)) else {
             return;
         };
+        // "Egyptian Leader Says No Cease-Fire Announcement Tonight": a headline's capitals are no name.
+        if is_title_case(&text[sent.clone()]) {
+            return;
+        }
         let country = doc.actor(self, anchor.actor).country.clone();
         let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
         // Pattern A: a name follows the role.
@@ -374,9 +478,26 @@ impl Lexicon {
     fn name_forward(&self, text: &str, toks: &[Token]) -> Option<(Range<usize>, Range<usize>)> {
         let mut words: Vec<Range<usize>> = Vec::new();
         let mut i = 0;
+        // Titles before the name ("Rear Adm. John Kirby", "Dr. Tedros") are not part of it.
+        while toks
+            .get(i)
+            .is_some_and(|t| t.kind == TokKind::Word && self.name_word(&text[t.span.clone()]) == Some(NameWord::Title))
+        {
+            i += 1;
+            if toks.get(i).is_some_and(|t| &text[t.span.clone()] == ".") {
+                i += 1;
+            }
+        }
         while i < toks.len() && words.len() < 5 {
             let t = &toks[i];
             let w = &text[t.span.clone()];
+            if t.kind == TokKind::Word && self.name_word(w) == Some(NameWord::NotName) {
+                // "Monday", "May": no name, and no name goes on past them.
+                if words.is_empty() {
+                    return None;
+                }
+                break;
+            }
             if t.kind == TokKind::Word && text::is_capitalized(w) && self.role_word(w).is_none() {
                 // An initial: "F." is kept with its dot.
                 if w.chars().count() == 1 && toks.get(i + 1).is_some_and(|n| &text[n.span.clone()] == ".") {
@@ -521,7 +642,14 @@ impl Lexicon {
 
     /// Later mentions of learned people by full name or surname (whole words), and lexicon
     /// mentions of an overridden person, resolve to the learned actor.
-    fn add_learned_names(&self, text: &str, paragraphs: &[Paragraph], learned: &[Learned], doc: &mut DocActors) {
+    fn add_learned_names(
+        &self,
+        text: &str,
+        paragraphs: &[Paragraph],
+        date: Option<Date>,
+        learned: &[Learned],
+        doc: &mut DocActors,
+    ) {
         if learned.is_empty() {
             return;
         }
@@ -529,9 +657,29 @@ impl Lexicon {
         let mut overlaps = Overlaps::new(&doc.mentions);
         for l in learned {
             occurrences(text, l, &mut full_hits, &mut surname_hits);
-            for span in full_hits.iter().chain(&surname_hits) {
+            let full_count = full_hits.len();
+            for (k, span) in full_hits.iter().chain(&surname_hits).enumerate() {
                 let (start, end) = (span.start, span.end);
                 if !is_boundary(text, start, end) {
+                    continue;
+                }
+                // A bare surname: someone else's after another given name (rule 4c), or when
+                // another person of that surname was named since (rule 4d).
+                // A lexicon person holds the office at the article's date: that wins over namesakes.
+                // Any name: "Donald Trump Jr." is another person (rule 4b).
+                let Some(sent) = sentence_of(paragraphs, start..end) else {
+                    continue;
+                };
+                if self.followed_by_suffix(text, end, sent.end) {
+                    continue;
+                }
+                if k >= full_count
+                    && (self.is_date(text, sent.start, start, end)
+                        || (self.looks_like_name(text, end, sent.end) && !is_title_case(&text[sent.clone()]))
+                        || self.preceded_by_given_name(text, sent.clone(), start)
+                        || ((matches!(l.actor, ActorRef::Learned(_)) || date.is_none())
+                            && self.namesake_named_since(text, paragraphs, l, start)))
+                {
                     continue;
                 }
                 if let Some(existing) = overlaps.first(&doc.mentions, start..end).map(|i| &mut doc.mentions[i]) {
@@ -634,6 +782,26 @@ fn occurrences(text: &str, l: &Learned, full: &mut Vec<Range<usize>>, surname: &
 /// Whether a proper prefix of `s` is also a suffix: two occurrences of `s` could overlap.
 fn overlaps_itself(s: &[u8]) -> bool {
     (1..s.len()).any(|d| s[d..] == s[..s.len() - d])
+}
+
+/// The byte range of the sentence containing `span`, if one does.
+fn sentence_of(paragraphs: &[Paragraph], span: Range<usize>) -> Option<Range<usize>> {
+    let (p, s) = locate(paragraphs, span)?;
+    Some(paragraphs[p as usize].sentences[s as usize].clone())
+}
+
+/// A headline in title case: of its words of four letters or more, at least three start with a
+/// capital and at most one in five does not. Capitals there say nothing about names.
+fn is_title_case(sentence: &str) -> bool {
+    let (mut upper, mut lower) = (0u32, 0u32);
+    for w in sentence.split(|c: char| !c.is_alphabetic()).filter(|w| w.chars().nth(3).is_some()) {
+        if text::is_capitalized(w) {
+            upper += 1;
+        } else {
+            lower += 1;
+        }
+    }
+    upper >= 3 && lower * 5 <= upper + lower
 }
 
 /// The paragraph and sentence containing `span`, if one does.
@@ -936,6 +1104,70 @@ mod tests {
             pairs(&[("EU", "EU"), ("Russia", "RUS")])
         );
         assert_eq!(found("Ireland struggled to form a government after the vote.", None), pairs(&[("Ireland", "IRL")]));
+    }
+
+    /// Rules 4b and 4c: other people sharing the surname, and names that go on.
+    #[test]
+    fn namesakes_and_longer_names_are_not_the_person() {
+        let d = Some("2018-05-01");
+        assert_eq!(found("Donald Trump Jr. met the lawyer in June.", d), pairs(&[]));
+        assert_eq!(found("First lady Melania Trump visited the school.", d), pairs(&[]));
+        assert_eq!(found("The talks at Trump Tower lasted an hour.", d), pairs(&[]));
+        assert_eq!(found("Aides to the late Kim Jong-il were there.", d), pairs(&[]));
+        // Near misses: the president himself, with a title, a role, a day, in a headline.
+        assert_eq!(found("The talks with Trump lasted an hour.", d), pairs(&[("Trump", "USA")]));
+        assert_eq!(found("On Friday, Mr. Trump said so.", d), pairs(&[("Trump", "USA")]));
+        assert_eq!(found("Aides said Donald Trump Monday signed it.", d), pairs(&[("Donald Trump", "USA")]));
+        assert_eq!(found("The aide said Trump Monday signed it.", d), pairs(&[("Trump", "USA")]));
+        assert_eq!(found("Voters Say Trump Should Sign The Budget Deal", d), pairs(&[("Trump", "USA")]));
+        assert_eq!(found("AIDES: So Trump will sign the deal.", d), pairs(&[("Trump", "USA")]));
+    }
+
+    /// Rule 4d: a bare surname belongs to the person of that surname named last, unless the
+    /// lexicon's office-holder at the article's date has it.
+    #[test]
+    fn a_bare_surname_is_the_namesake_named_last() {
+        // (A given name opening a sentence is not told from "When" or "But": not counted.)
+        let text = "Former US president Bill Clinton spoke first. Then Hillary Clinton spoke. Clinton said no.";
+        assert_eq!(found(text, Some("2016-07-20")), pairs(&[("US", "USA"), ("Bill Clinton", "USA")]));
+        let near = "Former US president Bill Clinton spoke first. Later Clinton said no.";
+        assert_eq!(
+            found(near, Some("2016-07-20")),
+            pairs(&[("US", "USA"), ("Bill Clinton", "USA"), ("Clinton", "USA")])
+        );
+        // The office-holder at the date keeps the surname.
+        let office = "Donald Trump spoke. Then Melania Trump smiled. Trump waved.";
+        assert_eq!(found(office, Some("2018-05-01")), pairs(&[("Donald Trump", "USA"), ("Trump", "USA")]));
+    }
+
+    /// Rule 4e: a surname that is also a month is the month after "in" or before a day.
+    #[test]
+    fn a_month_is_not_a_surname() {
+        let text =
+            "Prime Minister Theresa May spoke. The vote is due in May. Labour called on May to go. It ends May 5.";
+        assert_eq!(found(text, Some("2018-05-01")), pairs(&[("Prime Minister Theresa May", "GBR"), ("May", "GBR")]));
+    }
+
+    /// Titles are not part of a learned name, days are no name, headlines teach no names.
+    #[test]
+    fn learned_names_skip_titles_days_and_headlines() {
+        let lex = load(None).unwrap().lexicon;
+        let found = |text: &str| {
+            let doc = lex.find(text, &crate::segment::segment(text), None);
+            doc.mentions
+                .iter()
+                .map(|m| (text[m.span.clone()].to_string(), doc.actor(&lex, m.actor).country.clone()))
+                .collect::<Vec<_>>()
+        };
+        let got = found("Israeli army spokesman Lt. Col. Peter Lerner said so. Lerner left.");
+        assert_eq!(got, pairs(&[("Israeli", "ISR"), ("Peter Lerner", "ISR"), ("Lerner", "ISR")]));
+        let got = found("World Health Organization chief Dr. Tedros Ghebreyesus spoke. Later Ghebreyesus left.");
+        assert_eq!(
+            got,
+            pairs(&[("World Health Organization", "UN"), ("Tedros Ghebreyesus", "UN"), ("Ghebreyesus", "UN")])
+        );
+        assert_eq!(found("The Russian envoy Monday said no."), pairs(&[("Russian", "RUS")]));
+        assert_eq!(found("Egyptian Leader Says No Cease-Fire Announcement Tonight"), pairs(&[("Egyptian", "EGY")]));
     }
 
     #[test]

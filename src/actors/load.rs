@@ -1,7 +1,7 @@
 //! Loading and validating the actor lexicon files.
 
 use super::rules::MentionRule;
-use super::{Actor, Alias, AliasInfo, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord, RoleWords};
+use super::{Actor, Alias, AliasInfo, ContextRule, Country, Kind, Lexicon, NameWord, Phrases, RoleWord, RoleWords};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
 use crate::phrases::PhraseMatcher;
@@ -13,6 +13,7 @@ const ACTORS: &str = include_str!("../../lexicons/actors.csv");
 const ROLES: &str = include_str!("../../lexicons/roles.csv");
 const DISAMBIGUATION: &str = include_str!("../../lexicons/disambiguation.csv");
 const MENTION_RULES: &str = include_str!("../../lexicons/mention_rules.csv");
+const NAME_WORDS: &str = include_str!("../../lexicons/name_words.csv");
 
 const MENTION_RULES_HEADER: &[&str] = &["rule", "applies_to", "before", "after", "sentence", "paragraph", "keep"];
 
@@ -34,12 +35,13 @@ pub fn load(dir: Option<&Path>) -> Result<LoadedLexicon, LexiconError> {
         read("roles.csv", ROLES),
         read("disambiguation.csv", DISAMBIGUATION),
         read("mention_rules.csv", MENTION_RULES),
+        read("name_words.csv", NAME_WORDS),
     ]
     .into_iter()
     .collect();
     let files = files.map_err(|p| LexiconError { problems: vec![p] })?;
     let mut problems = Vec::new();
-    let lexicon = build(&files[0], &files[1], &files[2], &files[3], &files[4], &mut problems);
+    let lexicon = build(&files, &mut problems);
     match lexicon {
         Some(lexicon) if problems.is_empty() => Ok(LoadedLexicon { lexicon, files }),
         _ => Err(LexiconError { problems }),
@@ -66,14 +68,12 @@ fn parse_date(file: &LexiconFile, line: u64, field: &str, what: &str, problems: 
     d
 }
 
-fn build(
-    countries_file: &LexiconFile,
-    actors_file: &LexiconFile,
-    roles_file: &LexiconFile,
-    rules_file: &LexiconFile,
-    mention_rules_file: &LexiconFile,
-    problems: &mut Vec<Problem>,
-) -> Option<Lexicon> {
+/// Builds the lexicon from its files, in the order [`load`] reads them.
+fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> {
+    let [countries_file, actors_file, roles_file, rules_file, mention_rules_file, name_words_file] = files else {
+        problems.push(Problem { file: "actors".into(), line: 0, message: "missing lexicon files".into() });
+        return None;
+    };
     // Countries.
     let mut countries = Vec::new();
     let mut country_index = FxHashMap::default();
@@ -226,6 +226,42 @@ fn build(
         }
     }
 
+    // Name words.
+    let mut name_words = FxHashMap::default();
+    for (line, r) in name_words_file.csv_records(&["word", "type"], problems) {
+        let word = r[0].trim();
+        let ty = match r[1].trim() {
+            "title" => NameWord::Title,
+            "suffix" => NameWord::Suffix,
+            "not_name" => NameWord::NotName,
+            "date_before" => NameWord::DateBefore,
+            other => {
+                problems.push(
+                    name_words_file
+                        .problem(line, format!("type `{other}` must be title, suffix, not_name or date_before")),
+                );
+                continue;
+            }
+        };
+        if word.is_empty()
+            || word.len() > RoleWords::MAX_LEN
+            || word.ends_with('.')
+            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
+        {
+            problems.push(name_words_file.problem(
+                line,
+                format!(
+                    "word `{word}` must be one lowercase word of at most {} bytes, without a final dot",
+                    RoleWords::MAX_LEN
+                ),
+            ));
+            continue;
+        }
+        if name_words.insert(word.to_string(), ty).is_some() {
+            problems.push(name_words_file.problem(line, format!("duplicate word `{word}`")));
+        }
+    }
+
     // Context rules.
     let mut rules = Vec::new();
     for (line, r) in rules_file.csv_records(&["alias", "country", "unless_context", "keep_context"], problems) {
@@ -339,6 +375,7 @@ fn build(
         countries,
         country_index,
         roles: RoleWords::new(roles),
+        name_words,
         rules,
         mention_rules,
         kind_rules,
@@ -360,14 +397,15 @@ mod tests {
     fn lex_with_rules(countries: &str, actors: &str, rules: &str) -> Result<Lexicon, Vec<Problem>> {
         let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
         let mut problems = Vec::new();
-        let l = build(
-            &f("countries.csv", countries),
-            &f("actors.csv", actors),
-            &f("roles.csv", "word,type\nspokesman,head\n"),
-            &f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
-            &f("mention_rules.csv", rules),
-            &mut problems,
-        );
+        let files = [
+            f("countries.csv", countries),
+            f("actors.csv", actors),
+            f("roles.csv", "word,type\nspokesman,head\n"),
+            f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            f("mention_rules.csv", rules),
+            f("name_words.csv", "word,type\nmr,title\njr,suffix\nmonday,not_name\n"),
+        ];
+        let l = build(&files, &mut problems);
         match l {
             Some(l) if problems.is_empty() => Ok(l),
             _ => Err(problems),
@@ -439,6 +477,31 @@ mod tests {
         assert_eq!(l.mention_rules.len(), 2);
         assert_eq!(l.kind_rules[Kind::State as usize], vec![1]);
         assert_eq!(l.aliases[1].mention_rules, vec![0]);
+    }
+
+    #[test]
+    fn name_words_are_checked_with_their_line() {
+        let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
+        let mut problems = Vec::new();
+        let files = [
+            f("countries.csv", C),
+            f("actors.csv", &format!("{H}rus,Russia,RUS,state,Russia,,,\n")),
+            f("roles.csv", "word,type\n"),
+            f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            f("mention_rules.csv", "rule,applies_to,before,after,sentence,paragraph,keep\n"),
+            f("name_words.csv", "word,type\nmr,title\nMrs,title\ndr.,title\njr,nickname\nmr,suffix\nmay,not_name\n"),
+        ];
+        assert!(build(&files, &mut problems).is_some());
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "name_words.csv:3: word `Mrs` must be one lowercase word of at most 32 bytes, without a final dot",
+                "name_words.csv:4: word `dr.` must be one lowercase word of at most 32 bytes, without a final dot",
+                "name_words.csv:5: type `nickname` must be title, suffix, not_name or date_before",
+                "name_words.csv:6: duplicate word `mr`",
+            ]
+        );
     }
 
     #[test]
