@@ -820,7 +820,8 @@ pub(crate) fn is_boundary(text: &str, start: usize, end: usize) -> bool {
 }
 
 /// A sentence mostly in capitals (at least three words of two or more letters, 60 % of them
-/// all-caps): its capitalisation carries no information. Words are runs of alphabetic
+/// all-caps, or two or more and all of them: "WHO'S TWEETING?"): its capitalisation carries no
+/// information. Words are runs of alphabetic
 /// characters; a word is all-caps when every letter is uppercase. It runs for most
 /// sentences that name the US, the UN or the EU, so ASCII bytes are classified without decoding.
 fn is_shouting(sentence: &str) -> bool {
@@ -860,7 +861,7 @@ fn is_shouting(sentence: &str) -> bool {
         words += 1;
         caps += u32::from(!lower);
     }
-    caps >= 3 && caps * 5 >= words * 3
+    (caps >= 3 && caps * 5 >= words * 3) || (caps >= 2 && caps == words)
 }
 
 fn slug(name: &str) -> String {
@@ -1030,7 +1031,7 @@ mod tests {
                 caps += 1;
             }
         }
-        caps >= 3 && caps * 5 >= words * 3
+        (caps >= 3 && caps * 5 >= words * 3) || (caps >= 2 && caps == words)
     }
 
     proptest::proptest! {
@@ -1052,6 +1053,9 @@ mod tests {
     #[test]
     fn shouting_sentences_do_not_trust_caps_aliases() {
         assert_eq!(found("JOIN US FOR THE BIG SALE", None), pairs(&[]));
+        assert_eq!(found("WHO'S TWEETING?", None), pairs(&[]));
+        assert_eq!(found("WHO'S TWEETING. The WHO said so.", None), pairs(&[("WHO", "UN")]));
+        assert_eq!(found("US, UK", None), pairs(&[]));
     }
 
     #[test]
@@ -1059,6 +1063,28 @@ mod tests {
         assert_eq!(found("Zelenskyy spoke.", Some("2018-01-01")), pairs(&[]));
         assert_eq!(found("Zelenskyy spoke.", Some("2022-01-01")), pairs(&[("Zelenskyy", "UKR")]));
         assert_eq!(found("Zelenskyy spoke.", None), pairs(&[("Zelenskyy", "UKR")]));
+    }
+
+    /// `us-state-department` row of `mention_rules.csv`, and the Georgia context rule.
+    #[test]
+    fn us_states_are_not_the_country_or_the_government() {
+        assert_eq!(found("Florida’s Department of State received the reports.", None), pairs(&[]));
+        assert_eq!(found("The State Department received the reports.", None), pairs(&[("State Department", "USA")]));
+        assert_eq!(found("Rep. Hank Jones, D-Georgia, said the island would tip over.", None), pairs(&[]));
+        assert_eq!(found("The storm could keep hurricane strength into Georgia on Monday.", None), pairs(&[]));
+        assert_eq!(
+            found("Georgia's government in Tbilisi rejected the Russian claim.", None),
+            pairs(&[("Georgia", "GEO"), ("Tbilisi", "GEO"), ("Russian", "RUS")])
+        );
+    }
+
+    /// Organisation and media names that contain a country (`ignore` rows of `actors.csv`).
+    #[test]
+    fn organisation_names_are_not_the_state() {
+        assert_eq!(found("Chinese Central Television reported the call.", None), pairs(&[]));
+        assert_eq!(found("He gave millions to NextGen America and Americans for Tax Reform.", None), pairs(&[]));
+        assert_eq!(found("In a statement to USA TODAY, the group said no.", None), pairs(&[]));
+        assert_eq!(found("Chinese television reported the call.", None), pairs(&[("Chinese", "CHN")]));
     }
 
     #[test]
