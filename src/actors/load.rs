@@ -295,6 +295,7 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
     // Mention rules.
     let mut mention_rules = Vec::new();
     let mut kind_rules: [Vec<u16>; 6] = Default::default();
+    let mut paragraph_slots: FxHashMap<String, u16> = FxHashMap::default();
     for (line, r) in mention_rules_file.csv_records(MENTION_RULES_HEADER, problems) {
         let list = |f: &str| -> Vec<String> {
             f.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
@@ -328,8 +329,12 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
         if kinds == 0 && listed.is_empty() {
             problems.push(mention_rules_file.problem(line, "applies_to names no kind and no alias"));
         }
-        match MentionRule::new(list(&r[2]), list(&r[3]), list(&r[4]), list(&r[5]), list(&r[6])) {
-            Ok(rule) => {
+        let paragraph = list(&r[5]);
+        let next_slot = paragraph_slots.len() as u16;
+        let slot = *paragraph_slots.entry(MentionRule::paragraph_key(&paragraph)).or_insert(next_slot);
+        match MentionRule::new(list(&r[2]), list(&r[3]), list(&r[4]), paragraph, list(&r[6])) {
+            Ok(mut rule) => {
+                rule.paragraph_slot = slot;
                 for a in listed {
                     aliases[a].mention_rules.push(index);
                 }

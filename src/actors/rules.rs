@@ -25,9 +25,34 @@ pub(crate) struct MentionRule {
     before: Vec<String>,
     after: Vec<String>,
     after_punct: bool,
+    /// The last byte of each `before` phrase and the first of each `after` phrase, both ASCII
+    /// cases: most mentions are rejected on one byte, before any phrase is compared.
+    before_ends: Bytes,
+    after_starts: Bytes,
     sentence: Option<Phrases>,
     paragraph: Option<Phrases>,
+    /// Rules with the same paragraph phrases share one answer per paragraph (the sports rules).
+    pub paragraph_slot: u16,
     keep: Option<Phrases>,
+}
+
+/// A set of bytes.
+struct Bytes([u64; 4]);
+
+impl Bytes {
+    fn of(bytes: impl Iterator<Item = u8>) -> Bytes {
+        let mut set = Bytes([0; 4]);
+        for b in bytes {
+            for b in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
+                set.0[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
+        set
+    }
+
+    fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
 }
 
 /// The `after` token that stands for punctuation or the end of the sentence.
@@ -57,14 +82,23 @@ impl MentionRule {
             Phrases::new(&list).map(Some).map_err(|e| format!("cannot build the context matcher: {e}"))
         };
         let after_punct = after.iter().any(|p| p == PUNCT);
+        let after: Vec<String> = after.into_iter().filter(|p| p != PUNCT).collect();
         Ok(MentionRule {
+            before_ends: Bytes::of(before.iter().filter_map(|p| p.bytes().last())),
+            after_starts: Bytes::of(after.iter().filter_map(|p| p.bytes().next())),
+            paragraph_slot: 0,
             before,
-            after: after.into_iter().filter(|p| p != PUNCT).collect(),
+            after,
             after_punct,
             sentence: phrases(sentence)?,
             paragraph: phrases(paragraph)?,
             keep: phrases(keep)?,
         })
+    }
+
+    /// The paragraph phrases as one key, to share a paragraph's answer between rules.
+    pub(crate) fn paragraph_key(list: &[String]) -> String {
+        list.join("|")
     }
 
     /// Whether the rule needs the paragraph searched (the caller keeps that answer per
@@ -78,15 +112,24 @@ impl MentionRule {
         self.paragraph.as_ref().is_none_or(|p| p.found_in(para))
     }
 
-    /// Every condition but the paragraph's (the caller has checked it) on the mention at
-    /// `span` of `text`, whose sentence is `sent`.
+    /// The `before` and `after` conditions, the cheap ones, on the mention at `span` of
+    /// `text`, whose sentence is `sent`.
     pub(crate) fn drops(&self, text: &str, sent: Range<usize>, span: Range<usize>) -> bool {
-        if !self.before.is_empty() && !self.before.iter().any(|p| ends_with_phrase(&text[sent.start..span.start], p)) {
-            return false;
+        if !self.before.is_empty() {
+            let before = &text[sent.start..span.start];
+            let last = before.trim_end().bytes().last();
+            if !last.is_some_and(|b| self.before_ends.has(b))
+                || !self.before.iter().any(|p| ends_with_phrase(before, p))
+            {
+                return false;
+            }
         }
-        if (self.after_punct || !self.after.is_empty()) && !self.after_holds(&text[span.end..sent.end]) {
-            return false;
-        }
+        (!self.after_punct && self.after.is_empty()) || self.after_holds(&text[span.end..sent.end])
+    }
+
+    /// The sentence and `keep` conditions (after [`MentionRule::drops`] and the paragraph's):
+    /// the mention is dropped when they hold too.
+    pub(crate) fn sentence_holds(&self, text: &str, sent: Range<usize>) -> bool {
         let sentence = &text[sent];
         if self.sentence.as_ref().is_some_and(|p| !p.found_in(sentence)) {
             return false;
@@ -96,6 +139,10 @@ impl MentionRule {
 
     fn after_holds(&self, rest: &str) -> bool {
         let trimmed = rest.trim_start();
+        let first = |s: &str| s.bytes().next().is_some_and(|b| self.after_starts.has(b));
+        if !self.after_punct && !first(rest) && !first(trimmed) {
+            return false;
+        }
         if self.after_punct
             && trimmed
                 .chars()
@@ -152,7 +199,7 @@ mod tests {
         let r = MentionRule::new(list("in"), list("<punct>|after"), vec![], vec![], list("troops")).unwrap();
         let check = |t: &str, m: &str| {
             let at = t.find(m).unwrap();
-            r.drops(t, 0..t.len(), at..at + m.len())
+            r.drops(t, 0..t.len(), at..at + m.len()) && r.sentence_holds(t, 0..t.len())
         };
         assert!(check("He spoke in Spanish.", "Spanish"));
         assert!(check("He spoke in Spanish after the fire", "Spanish"));
