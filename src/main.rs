@@ -54,8 +54,8 @@ struct Cli {
 #[derive(Args, Clone)]
 struct LexiconArg {
     /// Folder of lexicon files replacing the built-in ones file by file (actors.csv,
-    /// countries.csv, roles.csv, disambiguation.csv, stance_cues.csv, target_model.csv,
-    /// vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
+    /// countries.csv, roles.csv, disambiguation.csv, mention_rules.csv, name_words.csv,
+    /// stance_cues.csv, target_model.csv, vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
     /// exists, else the built-in copies.
     #[arg(long, value_name = "DIR")]
     lexicons: Option<PathBuf>,
@@ -249,6 +249,11 @@ enum EvalCommand {
         /// train, dev or test.
         #[arg(long, default_value = "test")]
         split: String,
+        /// Write every miss to this CSV: mentions whose sentiment label differs from the agreed
+        /// one, mentions agreed not to be the actor, and mentions the current lexicon no longer
+        /// finds, with the sentence (corpus text: a local working file, never commit it).
+        #[arg(long, value_name = "OUT.csv")]
+        errors: Option<PathBuf>,
         #[command(flatten)]
         lexicons: LexiconArg,
     },
@@ -720,7 +725,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("newsstance: weights in {}", target.display());
             Ok(exit::OK)
         }
-        Command::Eval(EvalCommand::Mentions { labels, corpus, split, lexicons }) => {
+        Command::Eval(EvalCommand::Mentions { labels, corpus, split, errors: misses_out, lexicons }) => {
             let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
             let engines = load_engines(&lexicons)?;
             let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
@@ -730,7 +735,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let (mentions, lost) = newsstance::stance::mentions::load(&engines, &labels, &files)?;
             eprintln!("newsstance: {} labelled mentions matched, {lost} missing or changed", mentions.len());
             let part: Vec<_> = mentions.iter().filter(|m| m.split == split).collect();
-            let r = newsstance::stance::mentions::evaluate(&engines.target, &engines.vader, &part);
+            let (r, misses) =
+                newsstance::stance::mentions::evaluate_with_misses(&engines.target, &engines.vader, &part);
+            if let Some(path) = &misses_out {
+                let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                newsstance::stance::mentions::write_misses(std::io::BufWriter::new(file), &misses)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("newsstance: {} misses in {}", misses.len(), path.display());
+            }
             out(&format!("== {} ({} mentions)\n{r}", split.name(), part.len()))?;
             Ok(exit::OK)
         }

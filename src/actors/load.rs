@@ -1,6 +1,7 @@
 //! Loading and validating the actor lexicon files.
 
-use super::{Actor, Alias, AliasInfo, ContextRule, Country, Kind, Lexicon, Phrases, RoleWord, RoleWords};
+use super::rules::MentionRule;
+use super::{Actor, Alias, AliasInfo, ContextRule, Country, Kind, Lexicon, NameWord, Phrases, RoleWord, RoleWords};
 use crate::document::Date;
 use crate::lexicon::{LexiconError, LexiconFile, Problem};
 use crate::phrases::PhraseMatcher;
@@ -11,6 +12,10 @@ const COUNTRIES: &str = include_str!("../../lexicons/countries.csv");
 const ACTORS: &str = include_str!("../../lexicons/actors.csv");
 const ROLES: &str = include_str!("../../lexicons/roles.csv");
 const DISAMBIGUATION: &str = include_str!("../../lexicons/disambiguation.csv");
+const MENTION_RULES: &str = include_str!("../../lexicons/mention_rules.csv");
+const NAME_WORDS: &str = include_str!("../../lexicons/name_words.csv");
+
+const MENTION_RULES_HEADER: &[&str] = &["rule", "applies_to", "before", "after", "sentence", "paragraph", "keep"];
 
 const ACTORS_HEADER: &[&str] = &["id", "name", "country", "kind", "aliases", "valid_from", "valid_to", "role"];
 
@@ -29,12 +34,14 @@ pub fn load(dir: Option<&Path>) -> Result<LoadedLexicon, LexiconError> {
         read("actors.csv", ACTORS),
         read("roles.csv", ROLES),
         read("disambiguation.csv", DISAMBIGUATION),
+        read("mention_rules.csv", MENTION_RULES),
+        read("name_words.csv", NAME_WORDS),
     ]
     .into_iter()
     .collect();
     let files = files.map_err(|p| LexiconError { problems: vec![p] })?;
     let mut problems = Vec::new();
-    let lexicon = build(&files[0], &files[1], &files[2], &files[3], &mut problems);
+    let lexicon = build(&files, &mut problems);
     match lexicon {
         Some(lexicon) if problems.is_empty() => Ok(LoadedLexicon { lexicon, files }),
         _ => Err(LexiconError { problems }),
@@ -61,13 +68,12 @@ fn parse_date(file: &LexiconFile, line: u64, field: &str, what: &str, problems: 
     d
 }
 
-fn build(
-    countries_file: &LexiconFile,
-    actors_file: &LexiconFile,
-    roles_file: &LexiconFile,
-    rules_file: &LexiconFile,
-    problems: &mut Vec<Problem>,
-) -> Option<Lexicon> {
+/// Builds the lexicon from its files, in the order [`load`] reads them.
+fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> {
+    let [countries_file, actors_file, roles_file, rules_file, mention_rules_file, name_words_file] = files else {
+        problems.push(Problem { file: "actors".into(), line: 0, message: "missing lexicon files".into() });
+        return None;
+    };
     // Countries.
     let mut countries = Vec::new();
     let mut country_index = FxHashMap::default();
@@ -164,7 +170,12 @@ fn build(
                 None => {
                     alias_index.insert(alias.to_string(), aliases.len());
                     alias_origin.push((line, country.to_string()));
-                    aliases.push(Alias { text: alias.to_string(), actors: vec![index], rule: None });
+                    aliases.push(Alias {
+                        text: alias.to_string(),
+                        actors: vec![index],
+                        rule: None,
+                        mention_rules: Vec::new(),
+                    });
                 }
             }
         }
@@ -215,6 +226,42 @@ fn build(
         }
     }
 
+    // Name words.
+    let mut name_words = FxHashMap::default();
+    for (line, r) in name_words_file.csv_records(&["word", "type"], problems) {
+        let word = r[0].trim();
+        let ty = match r[1].trim() {
+            "title" => NameWord::Title,
+            "suffix" => NameWord::Suffix,
+            "not_name" => NameWord::NotName,
+            "date_before" => NameWord::DateBefore,
+            other => {
+                problems.push(
+                    name_words_file
+                        .problem(line, format!("type `{other}` must be title, suffix, not_name or date_before")),
+                );
+                continue;
+            }
+        };
+        if word.is_empty()
+            || word.len() > RoleWords::MAX_LEN
+            || word.ends_with('.')
+            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
+        {
+            problems.push(name_words_file.problem(
+                line,
+                format!(
+                    "word `{word}` must be one lowercase word of at most {} bytes, without a final dot",
+                    RoleWords::MAX_LEN
+                ),
+            ));
+            continue;
+        }
+        if name_words.insert(word.to_string(), ty).is_some() {
+            problems.push(name_words_file.problem(line, format!("duplicate word `{word}`")));
+        }
+    }
+
     // Context rules.
     let mut rules = Vec::new();
     for (line, r) in rules_file.csv_records(&["alias", "country", "unless_context", "keep_context"], problems) {
@@ -242,6 +289,63 @@ fn build(
             (Err(e), _) | (_, Err(e)) => {
                 problems.push(rules_file.problem(line, format!("cannot build the context matcher: {e}")));
             }
+        }
+    }
+
+    // Mention rules.
+    let mut mention_rules = Vec::new();
+    let mut kind_rules: [Vec<u16>; 6] = Default::default();
+    let mut paragraph_slots: FxHashMap<String, u16> = FxHashMap::default();
+    for (line, r) in mention_rules_file.csv_records(MENTION_RULES_HEADER, problems) {
+        let list = |f: &str| -> Vec<String> {
+            f.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        };
+        let index = mention_rules.len() as u16;
+        let name = r[0].trim();
+        if name.is_empty() {
+            problems.push(mention_rules_file.problem(line, "empty rule name"));
+        }
+        let mut kinds = 0u8;
+        let mut listed = Vec::new();
+        for target in list(&r[1]) {
+            if let Some(kind) = target.strip_prefix("kind:") {
+                match Kind::parse(kind).filter(|k| *k != Kind::Ignore) {
+                    Some(k) => kinds |= 1 << k as u8,
+                    None => {
+                        problems.push(mention_rules_file.problem(
+                            line,
+                            format!("`{target}`: kind must be state, person, institution, place or bloc"),
+                        ))
+                    }
+                }
+            } else {
+                match alias_index.get(target.as_str()) {
+                    Some(&a) => listed.push(a),
+                    None => problems
+                        .push(mention_rules_file.problem(line, format!("`{target}` is not an alias in actors.csv"))),
+                }
+            }
+        }
+        if kinds == 0 && listed.is_empty() {
+            problems.push(mention_rules_file.problem(line, "applies_to names no kind and no alias"));
+        }
+        let paragraph = list(&r[5]);
+        let next_slot = paragraph_slots.len() as u16;
+        let slot = *paragraph_slots.entry(MentionRule::paragraph_key(&paragraph)).or_insert(next_slot);
+        match MentionRule::new(list(&r[2]), list(&r[3]), list(&r[4]), paragraph, list(&r[6])) {
+            Ok(mut rule) => {
+                rule.paragraph_slot = slot;
+                for a in listed {
+                    aliases[a].mention_rules.push(index);
+                }
+                for (k, rules) in kind_rules.iter_mut().enumerate() {
+                    if kinds & (1 << k) != 0 {
+                        rules.push(index);
+                    }
+                }
+                mention_rules.push(rule);
+            }
+            Err(message) => problems.push(mention_rules_file.problem(line, message)),
         }
     }
 
@@ -276,7 +380,10 @@ fn build(
         countries,
         country_index,
         roles: RoleWords::new(roles),
+        name_words,
         rules,
+        mention_rules,
+        kind_rules,
         ids,
         aliases,
         patterns: pattern_info,
@@ -289,15 +396,21 @@ mod tests {
     use super::*;
 
     fn lex(countries: &str, actors: &str) -> Result<Lexicon, Vec<Problem>> {
+        lex_with_rules(countries, actors, "rule,applies_to,before,after,sentence,paragraph,keep\n")
+    }
+
+    fn lex_with_rules(countries: &str, actors: &str, rules: &str) -> Result<Lexicon, Vec<Problem>> {
         let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
         let mut problems = Vec::new();
-        let l = build(
-            &f("countries.csv", countries),
-            &f("actors.csv", actors),
-            &f("roles.csv", "word,type\nspokesman,head\n"),
-            &f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
-            &mut problems,
-        );
+        let files = [
+            f("countries.csv", countries),
+            f("actors.csv", actors),
+            f("roles.csv", "word,type\nspokesman,head\n"),
+            f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            f("mention_rules.csv", rules),
+            f("name_words.csv", "word,type\nmr,title\njr,suffix\nmonday,not_name\n"),
+        ];
+        let l = build(&files, &mut problems);
         match l {
             Some(l) if problems.is_empty() => Ok(l),
             _ => Err(problems),
@@ -337,6 +450,61 @@ mod tests {
                 "actors.csv:7: empty alias (doubled or trailing `|`)",
                 "actors.csv:8: duplicate id `rus` (first on line 2)",
                 "actors.csv:9: unknown kind `alien` (state, person, institution, place, bloc, ignore)",
+            ]
+        );
+    }
+
+    #[test]
+    fn mention_rules_are_checked_with_their_line() {
+        let actors = format!("{H}rus,Russia,RUS,state,Russia|Russian,,,\n");
+        let rules = "rule,applies_to,before,after,sentence,paragraph,keep\n\
+                     language,Russian,in,<punct>,,,\n\
+                     sports,kind:state,,,,rugby,government\n\
+                     bad-kind,kind:alien,in,,,,\n\
+                     bad-alias,Russkiy,in,,,,\n\
+                     no-condition,Russian,,,,,troops\n\
+                     upper,Russian,In,,,,\n";
+        let problems = lex_with_rules(C, &actors, rules).err().unwrap();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "mention_rules.csv:4: `kind:alien`: kind must be state, person, institution, place or bloc",
+                "mention_rules.csv:4: applies_to names no kind and no alias",
+                "mention_rules.csv:5: `Russkiy` is not an alias in actors.csv",
+                "mention_rules.csv:5: applies_to names no kind and no alias",
+                "mention_rules.csv:6: a rule needs before, after, sentence or paragraph phrases",
+                "mention_rules.csv:7: before/after phrase `In` must be lowercase (they match in any ASCII case)",
+            ]
+        );
+        let l =
+            lex_with_rules(C, &actors, &rules.lines().take(3).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+        assert_eq!(l.mention_rules.len(), 2);
+        assert_eq!(l.kind_rules[Kind::State as usize], vec![1]);
+        assert_eq!(l.aliases[1].mention_rules, vec![0]);
+    }
+
+    #[test]
+    fn name_words_are_checked_with_their_line() {
+        let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
+        let mut problems = Vec::new();
+        let files = [
+            f("countries.csv", C),
+            f("actors.csv", &format!("{H}rus,Russia,RUS,state,Russia,,,\n")),
+            f("roles.csv", "word,type\n"),
+            f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
+            f("mention_rules.csv", "rule,applies_to,before,after,sentence,paragraph,keep\n"),
+            f("name_words.csv", "word,type\nmr,title\nMrs,title\ndr.,title\njr,nickname\nmr,suffix\nmay,not_name\n"),
+        ];
+        assert!(build(&files, &mut problems).is_some());
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "name_words.csv:3: word `Mrs` must be one lowercase word of at most 32 bytes, without a final dot",
+                "name_words.csv:4: word `dr.` must be one lowercase word of at most 32 bytes, without a final dot",
+                "name_words.csv:5: type `nickname` must be title, suffix, not_name or date_before",
+                "name_words.csv:6: duplicate word `mr`",
             ]
         );
     }

@@ -2,13 +2,14 @@
 //! used as metonyms, blocs and office-holders, each mapped to a country or bloc code.
 //!
 //! The lexicon is data (`lexicons/countries.csv`, `lexicons/actors.csv`, `lexicons/roles.csv`,
-//! `lexicons/disambiguation.csv`), validated as a whole at load time. Matching (see [`find`]) is
+//! `lexicons/disambiguation.csv`, `lexicons/mention_rules.csv`, `lexicons/name_words.csv`), validated as a whole at load time. Matching (see [`find`]) is
 //! one pass of the phrase matcher ([`crate::phrases`]) per sentence plus a few documented
 //! guards; people introduced with a role ("Kremlin spokesman Dmitry Peskov") are learned per
 //! document.
 
 mod find;
 mod load;
+mod rules;
 
 pub use find::{ActorRef, DocActors, Mention, Via};
 pub use load::check_files;
@@ -104,6 +105,21 @@ pub enum RoleWord {
     Institution,
 }
 
+/// Type of a word of `name_words.csv`: what a capitalised word next to a person's name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameWord {
+    /// A title or honorific ("Mr", "Dr", "Sen", "Rear", "Adm"): before a surname it is no
+    /// given name, and it is never part of a learned name.
+    Title,
+    /// Ends a name ("Jr", "Sr", "III"): "Donald Trump Jr." is another person.
+    Suffix,
+    /// Capitalised, but never a name ("Monday", "May"): not learned as a name or surname, and
+    /// no continuation of a name ("China Monday" is China).
+    NotName,
+    /// Before a `not_name` word, makes it a date ("in May", "since May").
+    DateBefore,
+}
+
 /// A context rule of `disambiguation.csv`: the alias is not the actor when its sentence has an
 /// `unless` phrase and no `keep` phrase, or its paragraph has an `unless` phrase and no `keep`
 /// phrase ("Georgia" next to "Atlanta" is the US state; next to "Tbilisi" the country).
@@ -163,7 +179,12 @@ pub struct Lexicon {
     countries: Vec<Country>,
     country_index: FxHashMap<String, usize>,
     roles: RoleWords,
+    /// `name_words.csv`, lowercase, without a final dot.
+    name_words: FxHashMap<String, NameWord>,
     rules: Vec<ContextRule>,
+    /// The rules of `mention_rules.csv`, and per [`Kind`] the rules for all its aliases.
+    mention_rules: Vec<rules::MentionRule>,
+    kind_rules: [Vec<u16>; 6],
     /// Actor id → row.
     ids: FxHashMap<String, u32>,
     aliases: Vec<Alias>,
@@ -187,12 +208,15 @@ struct AliasInfo {
     all_caps: bool,
     /// The alias is one word (no whitespace): a candidate for the name guard (rule 4).
     single_word: bool,
-    /// The alias has a context rule ([`Alias::rule`]).
-    has_rule: bool,
+    /// Bits: the alias has a context rule ([`Alias::rule`], [`AliasInfo::CONTEXT_RULE`]), mention
+    /// rules of its own ([`Alias::mention_rules`], [`AliasInfo::MENTION_RULES`]).
+    rules: u8,
 }
 
 impl AliasInfo {
     const DATED: u32 = u32::MAX;
+    const CONTEXT_RULE: u8 = 1;
+    const MENTION_RULES: u8 = 2;
 
     fn of(index: usize, alias: &Alias, actors: &[Actor]) -> AliasInfo {
         let (actor, kind) = match alias.actors[..] {
@@ -207,7 +231,8 @@ impl AliasInfo {
             kind,
             all_caps: alias.text.chars().all(|c| !c.is_lowercase()),
             single_word: !alias.text.contains(char::is_whitespace),
-            has_rule: alias.rule.is_some(),
+            rules: if alias.rule.is_some() { Self::CONTEXT_RULE } else { 0 }
+                | if alias.mention_rules.is_empty() { 0 } else { Self::MENTION_RULES },
         }
     }
 }
@@ -221,6 +246,8 @@ struct Alias {
     actors: Vec<u32>,
     /// Index into `rules` of a context rule for this alias, if any.
     rule: Option<usize>,
+    /// Indexes into `mention_rules` of the rules that list this alias.
+    mention_rules: Vec<u16>,
 }
 
 impl Lexicon {
@@ -243,6 +270,19 @@ impl Lexicon {
     /// The role type of a word (ASCII case-insensitive), if it is in `roles.csv`.
     pub fn role_word(&self, word: &str) -> Option<RoleWord> {
         self.roles.get(word)
+    }
+
+    /// The type of a word of `name_words.csv` (ASCII case-insensitive, a final dot ignored).
+    pub fn name_word(&self, word: &str) -> Option<NameWord> {
+        let word = word.strip_suffix('.').unwrap_or(word);
+        if word.is_empty() || word.len() > RoleWords::MAX_LEN || self.name_words.is_empty() {
+            return None;
+        }
+        let mut buf = [0u8; RoleWords::MAX_LEN];
+        let lower = &mut buf[..word.len()];
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        std::str::from_utf8(lower).ok().and_then(|w| self.name_words.get(w).copied())
     }
 }
 

@@ -4,9 +4,15 @@
 //!
 //! A mention is kept by article id, paragraph, sentence and byte offsets in the sentence, with a
 //! hash of the sentence; loading re-segments the article and checks the hash.
+//!
+//! The labels were drawn from an earlier actor lexicon; loading also says what the current one
+//! makes of each labelled span ([`Found`]), so that a rule which drops a mention that is not the
+//! actor counts as a fix, and one which drops a right mention counts as lost recall, instead of
+//! both going unseen.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::io::Write;
 use std::path::Path;
 
 use super::target::{Label, TargetModel};
@@ -24,7 +30,29 @@ pub struct RealMention {
     pub sentiment: Option<Label>,
     /// The agreed judgement of the actor (`right`, `other_entity`, `wrong_country`), or `None`.
     pub actor_status: Option<String>,
+    /// Where the mention is: article id, 1-based paragraph and sentence (as in the labels).
+    pub doc_id: String,
+    pub paragraph: u32,
+    pub sentence: u32,
+    /// The labelled actor id and its country code.
+    pub actor: String,
+    pub country: String,
+    /// What the current actor lexicon finds at the labelled span.
+    pub found: Found,
     pub example: Example,
+}
+
+/// What the current actor lexicon finds at a labelled mention's span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A mention of the labelled actor overlapping the span (the labelled one, or a longer or
+    /// shorter alias of the same actor).
+    Same,
+    /// A mention of another actor (this id) overlapping the span: the judgement was of the
+    /// labelled actor and says nothing about this one.
+    Other(String),
+    /// No mention there any more: a rule dropped it.
+    Dropped,
 }
 
 struct Row {
@@ -35,6 +63,8 @@ struct Row {
     end: usize,
     hash: String,
     split: Split,
+    actor: String,
+    country: String,
     sentiment: Option<Label>,
     actor_status: Option<String>,
 }
@@ -72,6 +102,8 @@ fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
             end: num(4)?,
             hash: rec[5].to_string(),
             split,
+            actor: rec[7].to_string(),
+            country: rec[8].to_string(),
             sentiment,
             actor_status,
         });
@@ -125,10 +157,29 @@ pub fn load(engines: &Engines, dir: &Path, inputs: &[InputFile]) -> Result<(Vec<
             .map(|m| m.span.start - sent.start..m.span.end - sent.start)
             .filter(|o| *o != (r.start..r.end))
             .collect();
+        let span = sent.start + r.start..sent.start + r.end;
+        let overlapping: Vec<&str> = a
+            .actors
+            .mentions
+            .iter()
+            .filter(|m| m.span.start < span.end && span.start < m.span.end)
+            .map(|m| a.actors.actor(&engines.lexicon, m.actor).id.as_str())
+            .collect();
+        let found = if overlapping.contains(&r.actor.as_str()) {
+            Found::Same
+        } else {
+            overlapping.first().map_or(Found::Dropped, |id| Found::Other(id.to_string()))
+        };
         out.push(RealMention {
             split: r.split,
             sentiment: r.sentiment,
             actor_status: r.actor_status.clone(),
+            doc_id: r.doc_id.clone(),
+            paragraph: r.paragraph,
+            sentence: r.sentence,
+            actor: r.actor.clone(),
+            country: r.country.clone(),
+            found,
             example: Example {
                 gid: format!("{}#{}#{}#{}", r.doc_id, r.paragraph, r.sentence, r.start),
                 sentence: text.to_string(),
@@ -147,9 +198,19 @@ pub struct MentionReport {
     pub sentiment: EvalReport,
     /// Mentions whose labellers differ on the sentiment (left out).
     pub uncertain: usize,
-    /// Mentions agreed to be the actor, and all with an agreed actor judgement.
+    /// Of the mentions the current lexicon still finds as the labelled actor: those agreed to
+    /// be the actor, and all with an agreed actor judgement (actor precision is their ratio).
     pub actor_right: usize,
     pub actor_judged: usize,
+    /// Labelled mentions the current lexicon no longer finds, by agreed actor judgement:
+    /// `right` (lost recall), `other_entity` or `wrong_country` (fixed), disagreed.
+    pub dropped_right: usize,
+    pub dropped_wrong: usize,
+    pub dropped_uncertain: usize,
+    /// Labelled mentions now found as another actor (their judgement does not apply), by
+    /// agreed judgement of the labelled actor: `right`, and the others.
+    pub changed_right: usize,
+    pub changed_wrong: usize,
     /// Reliability: per bin of the predicted label's probability (0.3–0.4, ..., 0.9–1.0),
     /// (count, mean probability, share correct).
     pub bins: Vec<(usize, f64, f64)>,
@@ -165,6 +226,11 @@ impl MentionReport {
         let gold = [0, 1, 2].map(|k| c[k].iter().sum::<u64>() as f64 / n);
         (pred, gold)
     }
+
+    /// Actor precision over the mentions the lexicon still finds as the labelled actor.
+    pub fn actor_precision(&self) -> f64 {
+        self.actor_right as f64 / self.actor_judged.max(1) as f64
+    }
 }
 
 impl fmt::Display for MentionReport {
@@ -178,10 +244,20 @@ impl fmt::Display for MentionReport {
         writeln!(f, "uncertain (left out) {}", self.uncertain)?;
         writeln!(
             f,
-            "actor precision   {:.3} ({} of {} mentions with an agreed judgement are the actor)",
-            self.actor_right as f64 / self.actor_judged.max(1) as f64,
+            "actor precision   {:.3} ({} of {} mentions with an agreed judgement, still found, are the actor)",
+            self.actor_precision(),
             self.actor_right,
             self.actor_judged
+        )?;
+        writeln!(
+            f,
+            "no longer found   {} right (lost recall), {} not the actor (fixed), {} judged differently",
+            self.dropped_right, self.dropped_wrong, self.dropped_uncertain
+        )?;
+        writeln!(
+            f,
+            "found as another actor  {} labelled right, {} labelled not the actor",
+            self.changed_right, self.changed_wrong
         )?;
         writeln!(f, "reliability (probability of the predicted label): bin, count, mean probability, accuracy")?;
         for (k, (n, p, acc)) in self.bins.iter().enumerate() {
@@ -201,27 +277,128 @@ impl fmt::Display for MentionReport {
     }
 }
 
+/// One labelled mention the system gets wrong: its sentiment label differs from the agreed
+/// one, or the labellers agree it is not the actor, or the lexicon no longer finds it.
+#[derive(Debug, Clone)]
+pub struct MentionMiss<'a> {
+    pub mention: &'a RealMention,
+    /// The model's label (`None` when the labellers differ on the sentiment).
+    pub predicted: Option<Label>,
+}
+
+/// Header of the errors file (`eval mentions --errors`).
+pub const MISS_HEADER: &[&str] = &[
+    "doc_id",
+    "paragraph",
+    "sentence",
+    "start",
+    "end",
+    "actor",
+    "country",
+    "found",
+    "gold",
+    "predicted",
+    "actor_status",
+    "miss",
+    "text",
+];
+
+/// Writes the misses as CSV (header [`MISS_HEADER`]). `found` is `same`, `dropped` or the id of
+/// the other actor found there; `miss` is `sentiment`, `actor`, `dropped` or several of them
+/// `;`-separated; `text` is the sentence on one line. The file holds corpus text: a local
+/// working file, never to be committed.
+pub fn write_misses<W: Write>(out: W, misses: &[MentionMiss<'_>]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(MISS_HEADER)?;
+    for miss in misses {
+        let m = miss.mention;
+        let ex = &m.example;
+        let found = match &m.found {
+            Found::Same => "same",
+            Found::Dropped => "dropped",
+            Found::Other(id) => id.as_str(),
+        };
+        let label = |l: Option<Label>| l.map_or("uncertain", Label::as_str);
+        let text: String = ex.sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+        w.write_record([
+            m.doc_id.as_str(),
+            &m.paragraph.to_string(),
+            &m.sentence.to_string(),
+            &ex.target.start.to_string(),
+            &ex.target.end.to_string(),
+            &m.actor,
+            &m.country,
+            found,
+            label(m.sentiment),
+            miss.predicted.map_or("", Label::as_str),
+            m.actor_status.as_deref().unwrap_or("uncertain"),
+            &miss_kinds(m, miss.predicted),
+            &text,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn miss_kinds(m: &RealMention, predicted: Option<Label>) -> String {
+    let mut kinds = Vec::new();
+    if m.sentiment.is_some() && predicted != m.sentiment {
+        kinds.push("sentiment");
+    }
+    if m.actor_status.as_deref().is_some_and(|s| s != "right") {
+        kinds.push("actor");
+    }
+    if m.found != Found::Same {
+        kinds.push("dropped");
+    }
+    kinds.join(";")
+}
+
 /// Evaluates `model` on the mentions of one split.
 pub fn evaluate(model: &TargetModel, vader: &Vader, mentions: &[&RealMention]) -> MentionReport {
+    evaluate_with_misses(model, vader, mentions).0
+}
+
+/// [`evaluate`], also returning every miss (see [`MentionMiss`]) in the order given.
+pub fn evaluate_with_misses<'a>(
+    model: &TargetModel,
+    vader: &Vader,
+    mentions: &[&'a RealMention],
+) -> (MentionReport, Vec<MentionMiss<'a>>) {
     let mut r = MentionReport { bins: vec![(0, 0.0, 0.0); 7], ..Default::default() };
+    let mut misses = Vec::new();
     let mut sums = vec![(0usize, 0f64, 0usize); 7];
     for m in mentions {
-        if let Some(status) = &m.actor_status {
-            r.actor_judged += 1;
-            r.actor_right += (status == "right") as usize;
+        let right = m.actor_status.as_deref().map(|s| s == "right");
+        match (&m.found, right) {
+            (Found::Same, Some(right)) => {
+                r.actor_judged += 1;
+                r.actor_right += right as usize;
+            }
+            (Found::Same, None) => {}
+            (Found::Dropped, Some(true)) => r.dropped_right += 1,
+            (Found::Dropped, Some(false)) => r.dropped_wrong += 1,
+            (Found::Dropped, None) => r.dropped_uncertain += 1,
+            (Found::Other(_), Some(true)) => r.changed_right += 1,
+            (Found::Other(_), _) => r.changed_wrong += 1,
         }
-        let Some(gold) = m.sentiment else {
+        let predicted = m.sentiment.map(|gold| {
+            let ex = &m.example;
+            let s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
+            r.sentiment.add(gold, s.label);
+            let p = s.probs[s.label.index()];
+            let k = (((p - 0.3) / 0.1).floor().max(0.0) as usize).min(6);
+            sums[k].0 += 1;
+            sums[k].1 += p;
+            sums[k].2 += (s.label == gold) as usize;
+            s.label
+        });
+        if predicted.is_none() {
             r.uncertain += 1;
-            continue;
-        };
-        let ex = &m.example;
-        let s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
-        r.sentiment.add(gold, s.label);
-        let p = s.probs[s.label.index()];
-        let k = (((p - 0.3) / 0.1).floor().max(0.0) as usize).min(6);
-        sums[k].0 += 1;
-        sums[k].1 += p;
-        sums[k].2 += (s.label == gold) as usize;
+        }
+        if !miss_kinds(m, predicted).is_empty() {
+            misses.push(MentionMiss { mention: m, predicted });
+        }
     }
     let n = r.sentiment.total().max(1) as f64;
     for (k, (c, p, ok)) in sums.into_iter().enumerate() {
@@ -231,7 +408,7 @@ pub fn evaluate(model: &TargetModel, vader: &Vader, mentions: &[&RealMention]) -
             r.ece += c as f64 / n * (mp - acc).abs();
         }
     }
-    r
+    (r, misses)
 }
 
 /// Class re-weighting of the target model when trained with real mentions: none, since the

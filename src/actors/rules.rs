@@ -1,0 +1,218 @@
+//! Mention rules (`lexicons/mention_rules.csv`): contexts in which an alias is found but the
+//! text does not mean the actor. "in Spanish" is the language, not Spain; "Ireland" in a rugby
+//! report is the team, not the state.
+//!
+//! A rule applies to the aliases of actors of some kinds (`kind:state`) or to listed aliases,
+//! and drops a mention when every condition it states holds:
+//!
+//! - `before`: one of the phrases ends just before the mention, separated from it by spaces
+//!   ("in" before "Spanish"); ASCII case is ignored, so "In Japanese," is caught too;
+//! - `after`: one of the phrases starts just after it, after spaces ("Spanish and", ...), or
+//!   right after it when the phrase starts with a hyphen ("Russian-speaking"); `<punct>` stands
+//!   for a comma, period, closing bracket or quote, colon, semicolon, `!`, `?` or the end of the
+//!   sentence ("(in Spanish)");
+//! - `sentence`, `paragraph`: one of the phrases is in the mention's sentence / paragraph
+//!   (case-sensitive, whole words);
+//!
+//! and no `keep` phrase is in the sentence ("Ireland's government" in a rugby report is still
+//! the state). Every rule needs at least one of `before`, `after`, `sentence`, `paragraph`.
+
+use super::Phrases;
+use std::ops::Range;
+
+/// What a rule applies to.
+pub(crate) struct MentionRule {
+    before: Vec<String>,
+    after: Vec<String>,
+    after_punct: bool,
+    /// The last byte of each `before` phrase and the first of each `after` phrase, both ASCII
+    /// cases: most mentions are rejected on one byte, before any phrase is compared.
+    before_ends: Bytes,
+    after_starts: Bytes,
+    sentence: Option<Phrases>,
+    paragraph: Option<Phrases>,
+    /// Rules with the same paragraph phrases share one answer per paragraph (the sports rules).
+    pub paragraph_slot: u16,
+    keep: Option<Phrases>,
+}
+
+/// A set of bytes.
+struct Bytes([u64; 4]);
+
+impl Bytes {
+    fn of(bytes: impl Iterator<Item = u8>) -> Bytes {
+        let mut set = Bytes([0; 4]);
+        for b in bytes {
+            for b in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
+                set.0[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
+        set
+    }
+
+    fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0
+    }
+}
+
+/// The `after` token that stands for punctuation or the end of the sentence.
+pub(crate) const PUNCT: &str = "<punct>";
+
+impl MentionRule {
+    /// Builds a rule from its lists (each already split on `|`); `Err` names what is wrong.
+    pub(crate) fn new(
+        before: Vec<String>,
+        after: Vec<String>,
+        sentence: Vec<String>,
+        paragraph: Vec<String>,
+        keep: Vec<String>,
+    ) -> Result<MentionRule, String> {
+        if before.is_empty() && after.is_empty() && sentence.is_empty() && paragraph.is_empty() {
+            return Err("a rule needs before, after, sentence or paragraph phrases".into());
+        }
+        for p in before.iter().chain(after.iter().filter(|p| *p != PUNCT)) {
+            if p.chars().any(|c| c.is_ascii_uppercase()) {
+                return Err(format!("before/after phrase `{p}` must be lowercase (they match in any ASCII case)"));
+            }
+        }
+        let phrases = |list: Vec<String>| -> Result<Option<Phrases>, String> {
+            if list.is_empty() {
+                return Ok(None);
+            }
+            Phrases::new(&list).map(Some).map_err(|e| format!("cannot build the context matcher: {e}"))
+        };
+        let after_punct = after.iter().any(|p| p == PUNCT);
+        let after: Vec<String> = after.into_iter().filter(|p| p != PUNCT).collect();
+        Ok(MentionRule {
+            before_ends: Bytes::of(before.iter().filter_map(|p| p.bytes().last())),
+            after_starts: Bytes::of(after.iter().filter_map(|p| p.bytes().next())),
+            paragraph_slot: 0,
+            before,
+            after,
+            after_punct,
+            sentence: phrases(sentence)?,
+            paragraph: phrases(paragraph)?,
+            keep: phrases(keep)?,
+        })
+    }
+
+    /// The paragraph phrases as one key, to share a paragraph's answer between rules.
+    pub(crate) fn paragraph_key(list: &[String]) -> String {
+        list.join("|")
+    }
+
+    /// Whether the rule needs the paragraph searched (the caller keeps that answer per
+    /// paragraph, since most mentions of a paragraph ask the same).
+    pub(crate) fn has_paragraph(&self) -> bool {
+        self.paragraph.is_some()
+    }
+
+    /// The paragraph condition on `para`.
+    pub(crate) fn paragraph_holds(&self, para: &str) -> bool {
+        self.paragraph.as_ref().is_none_or(|p| p.found_in(para))
+    }
+
+    /// The `before` and `after` conditions, the cheap ones, on the mention at `span` of
+    /// `text`, whose sentence is `sent`.
+    pub(crate) fn drops(&self, text: &str, sent: Range<usize>, span: Range<usize>) -> bool {
+        if !self.before.is_empty() {
+            let before = &text[sent.start..span.start];
+            let last = before.trim_end().bytes().last();
+            if !last.is_some_and(|b| self.before_ends.has(b))
+                || !self.before.iter().any(|p| ends_with_phrase(before, p))
+            {
+                return false;
+            }
+        }
+        (!self.after_punct && self.after.is_empty()) || self.after_holds(&text[span.end..sent.end])
+    }
+
+    /// The sentence and `keep` conditions (after [`MentionRule::drops`] and the paragraph's):
+    /// the mention is dropped when they hold too.
+    pub(crate) fn sentence_holds(&self, text: &str, sent: Range<usize>) -> bool {
+        let sentence = &text[sent];
+        if self.sentence.as_ref().is_some_and(|p| !p.found_in(sentence)) {
+            return false;
+        }
+        !self.keep.as_ref().is_some_and(|p| p.found_in(sentence))
+    }
+
+    fn after_holds(&self, rest: &str) -> bool {
+        let trimmed = rest.trim_start();
+        let first = |s: &str| s.bytes().next().is_some_and(|b| self.after_starts.has(b));
+        if !self.after_punct && !first(rest) && !first(trimmed) {
+            return false;
+        }
+        if self.after_punct
+            && trimmed
+                .chars()
+                .next()
+                .is_none_or(|c| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']' | '”' | '"'))
+        {
+            return true;
+        }
+        self.after.iter().any(|p| {
+            let (gap, from) = if p.starts_with('-') { (true, rest) } else { (rest.len() > trimmed.len(), trimmed) };
+            gap && starts_with_phrase(from, p)
+        })
+    }
+}
+
+/// `hay`, less trailing whitespace, ends with `phrase` (ASCII case ignored) as whole words, and
+/// the whitespace was there.
+fn ends_with_phrase(hay: &str, phrase: &str) -> bool {
+    let trimmed = hay.trim_end();
+    if trimmed.len() == hay.len() || trimmed.len() < phrase.len() {
+        return false;
+    }
+    let at = trimmed.len() - phrase.len();
+    trimmed.is_char_boundary(at)
+        && trimmed[at..].eq_ignore_ascii_case(phrase)
+        && trimmed[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// `hay` starts with `phrase` (ASCII case ignored) followed by no letter or digit.
+fn starts_with_phrase(hay: &str, phrase: &str) -> bool {
+    hay.len() >= phrase.len()
+        && hay.is_char_boundary(phrase.len())
+        && hay[..phrase.len()].eq_ignore_ascii_case(phrase)
+        && hay[phrase.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(s: &str) -> Vec<String> {
+        s.split('|').filter(|p| !p.is_empty()).map(String::from).collect()
+    }
+
+    #[test]
+    fn before_and_after_phrases() {
+        assert!(ends_with_phrase("said in ", "in"));
+        assert!(ends_with_phrase("In ", "in"));
+        assert!(!ends_with_phrase("said in", "in"));
+        assert!(!ends_with_phrase("begin ", "in"));
+        assert!(ends_with_phrase("it was translated from  ", "translated from"));
+        assert!(starts_with_phrase("-speaking voters", "-speaking"));
+        assert!(!starts_with_phrase("-speakingly", "-speaking"));
+        let r = MentionRule::new(list("in"), list("<punct>|after"), vec![], vec![], list("troops")).unwrap();
+        let check = |t: &str, m: &str| {
+            let at = t.find(m).unwrap();
+            r.drops(t, 0..t.len(), at..at + m.len()) && r.sentence_holds(t, 0..t.len())
+        };
+        assert!(check("He spoke in Spanish.", "Spanish"));
+        assert!(check("He spoke in Spanish after the fire", "Spanish"));
+        assert!(check("a segment (in Spanish) ran", "Spanish"));
+        assert!(check("in Spanish", "Spanish"));
+        assert!(!check("He spoke in Spanish waters", "Spanish"));
+        assert!(!check("He spoke of Spanish.", "Spanish"));
+        assert!(!check("Spain sent troops in Spanish.", "Spanish"));
+    }
+
+    #[test]
+    fn a_rule_needs_a_condition_and_lowercase_phrases() {
+        assert!(MentionRule::new(vec![], vec![], vec![], vec![], list("x")).is_err());
+        assert!(MentionRule::new(list("In"), vec![], vec![], vec![], vec![]).is_err());
+    }
+}
