@@ -320,20 +320,30 @@ fn count(data: &[&ParagraphData], predictions: &[Vec<Prediction>], errors: &mut 
     r
 }
 
-/// The model's predictions for each paragraph at `threshold`.
-fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 2]) -> Vec<Vec<Prediction>> {
+/// The predictions for each paragraph at `threshold`, with `probs` giving each candidate's
+/// class probabilities.
+fn predictions_with(
+    data: &[&ParagraphData],
+    threshold: [f32; 2],
+    probs: impl Fn(&Candidate) -> [f32; 3],
+) -> Vec<Vec<Prediction>> {
     data.iter()
         .map(|d| {
             d.candidates
                 .iter()
                 .enumerate()
                 .filter_map(|(k, c)| {
-                    let (sign, conf) = model::decision(m.probs(&c.features), threshold)?;
+                    let (sign, conf) = model::decision(probs(c), threshold)?;
                     Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
                 })
                 .collect()
         })
         .collect()
+}
+
+/// The model's predictions for each paragraph at `threshold`.
+fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 2]) -> Vec<Vec<Prediction>> {
+    predictions_with(data, threshold, |c| m.probs(&c.features))
 }
 
 /// Evaluates the model (at its threshold) on `data`.
@@ -413,20 +423,14 @@ pub fn choose_gate(m: &StanceModel, dev: &[&ParagraphData]) -> f32 {
 /// The model's predictions with the parse gate at `gate`, simulated candidate by candidate on
 /// data collected with every rule sentence parsed: below the gate, the features without syntax.
 fn gated_predictions(m: &StanceModel, data: &[&ParagraphData], gate: f32) -> Vec<Vec<Prediction>> {
-    data.iter()
-        .map(|d| {
-            d.candidates
-                .iter()
-                .enumerate()
-                .filter_map(|(k, c)| {
-                    let base = &c.features[..c.base_len];
-                    let p = if m.passes_gate_at(base, gate) { m.probs(&c.features) } else { m.probs(base) };
-                    let (sign, conf) = model::decision(p, m.threshold)?;
-                    Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
-                })
-                .collect()
-        })
-        .collect()
+    predictions_with(data, m.threshold, |c| {
+        let base = &c.features[..c.base_len];
+        if m.passes_gate_at(base, gate) {
+            m.probs(&c.features)
+        } else {
+            m.probs(base)
+        }
+    })
 }
 
 /// Evaluates a model on data collected with [`Parse::All`], its gate simulated (the learning
