@@ -279,11 +279,17 @@ impl Lexicon {
             return None;
         }
         let mut buf = [0u8; RoleWords::MAX_LEN];
-        let lower = &mut buf[..word.len()];
-        lower.copy_from_slice(word.as_bytes());
-        lower.make_ascii_lowercase();
-        std::str::from_utf8(lower).ok().and_then(|w| self.name_words.get(w).copied())
+        ascii_lower(word, &mut buf).and_then(|w| self.name_words.get(w).copied())
     }
+}
+
+/// `word` ASCII-lowercased into `buf`, without allocating (word look-ups run per mention);
+/// `None` when it does not fit.
+fn ascii_lower<'b>(word: &str, buf: &'b mut [u8; RoleWords::MAX_LEN]) -> Option<&'b str> {
+    let lower = buf.get_mut(..word.len())?;
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).ok()
 }
 
 /// The words of `roles.csv`. Role phrases are looked for after most actor mentions, so most
@@ -322,10 +328,7 @@ impl RoleWords {
             return None;
         }
         let mut buf = [0u8; Self::MAX_LEN];
-        let lower = &mut buf[..word.len()];
-        lower.copy_from_slice(word.as_bytes());
-        lower.make_ascii_lowercase();
-        std::str::from_utf8(lower).ok().and_then(|w| self.words.get(w).copied())
+        ascii_lower(word, &mut buf).and_then(|w| self.words.get(w).copied())
     }
 }
 
