@@ -131,3 +131,46 @@ fn the_parse_gate_parses_less_and_changes_no_stance() {
     };
     assert_eq!(key(&gated), key(&all));
 }
+
+#[test]
+fn a_list_of_countries_gets_no_candidates_and_a_short_paragraph_all_its_pairs() {
+    let names = [
+        "France",
+        "Germany",
+        "Italy",
+        "Spain",
+        "Portugal",
+        "Poland",
+        "Austria",
+        "Hungary",
+        "Greece",
+        "Sweden",
+        "Norway",
+        "Finland",
+        "Denmark",
+        "Ireland",
+        "Belgium",
+        "Romania",
+        "Bulgaria",
+        "Croatia",
+        "Serbia",
+        "Albania",
+        "Estonia",
+        "Latvia",
+        "Lithuania",
+        "Slovakia",
+        "Slovenia",
+    ];
+    let max = newsstance::stance::model::MAX_PARAGRAPH_CODES;
+    assert!(names.len() > max);
+    let list = format!("The countries that signed were {}.", names.join(", "));
+    let a = run(&list);
+    let named: std::collections::HashSet<&str> =
+        a.actors.mentions.iter().map(|m| a.actors.actor(&engines().lexicon, m.actor).country.as_str()).collect();
+    assert_eq!(named.len(), names.len(), "every listed country is found: {named:?}");
+    assert!(a.candidates.is_empty(), "a list of {} countries gave {} candidates", names.len(), a.candidates.len());
+    assert!(a.trees.is_empty(), "a list is not parsed");
+    let short = format!("France accused {} of breaking the deal.", names[1..max].join(", "));
+    let a = run(&short);
+    assert_eq!(a.candidates.len(), max * (max - 1), "every ordered pair of {max} countries is a candidate");
+}
