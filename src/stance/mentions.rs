@@ -15,7 +15,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
-use super::target::{Label, TargetModel};
+use super::target::{Label, TargetModel, TrainParams};
 use crate::corpus::{self, InputFile, Record};
 use crate::eval::{EvalReport, Example};
 use crate::labels::{text_hash, LabelError, Split};
@@ -411,15 +411,15 @@ pub fn evaluate_with_misses<'a>(
     (r, misses)
 }
 
-/// Class re-weighting of the target model when trained with real mentions: none, since the
-/// real mentions carry the nightly stream's label distribution (chosen on the real dev split).
-pub const REAL_CLASS_BALANCE: f64 = 0.0;
+/// How the target model is trained with real mentions (`newsstance train newsmtsc --real`):
+/// chosen by cross-validation on the real train split and on the real dev split (see the
+/// README). The shipped weights were trained with these.
+pub fn train_params() -> TrainParams {
+    TrainParams { class_balance: 0.0, real_class_balance: 0.0, real_weight: 1.0, ..TrainParams::default() }
+}
 
-/// NewsMTSC's examples plus the real mentions of the train split whose two labellers agree,
-/// each counted `weight` times.
-pub fn with_real(mut examples: Vec<Example>, mentions: &[RealMention], weight: usize) -> Vec<Example> {
-    for m in mentions.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some()) {
-        examples.extend(std::iter::repeat_n(m.example.clone(), weight));
-    }
-    examples
+/// The real mentions of the train split whose two labellers agree on the sentiment, as training
+/// examples.
+pub fn train_examples(mentions: &[RealMention]) -> Vec<Example> {
+    mentions.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some()).map(|m| m.example.clone()).collect()
 }
