@@ -250,6 +250,7 @@ fn grid(args: &[String]) -> Vec<TrainParams> {
                     "real_weight" => q.real_weight = v.parse().unwrap(),
                     "source_prior" => q.source_prior = v == "1",
                     "neg_shift" => q.bias_shift[0] = v.parse().unwrap(),
+                    "max_iter" => q.max_iter = v.parse().unwrap(),
                     "pos_shift" => q.bias_shift[2] = v.parse().unwrap(),
                     _ => panic!("unknown parameter {key}"),
                 }

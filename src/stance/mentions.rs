@@ -412,10 +412,21 @@ pub fn evaluate_with_misses<'a>(
 }
 
 /// How the target model is trained with real mentions (`newsstance train newsmtsc --real`):
-/// chosen by cross-validation on the real train split and on the real dev split (see the
-/// README). The shipped weights were trained with these.
+/// chosen by 5-fold cross-validation over NewsMTSC and the real train split (by article) and on
+/// the real dev split (`examples/train_target.rs real`, see the README). No class re-weighting
+/// and each real mention weighing as much as a NewsMTSC one: every other mix scored lower. The
+/// negative prior is lowered by 0.1, which brings the cross-validated label shares to the gold
+/// ones (negative 0.207 / neutral 0.715 / positive 0.078 against 0.211 / 0.721 / 0.068; without
+/// it 0.230 / 0.694 / 0.076) at no cost in macro-F1 beyond noise. The shipped weights were
+/// trained with these.
 pub fn train_params() -> TrainParams {
-    TrainParams { class_balance: 0.0, real_class_balance: 0.0, real_weight: 1.0, ..TrainParams::default() }
+    TrainParams {
+        class_balance: 0.0,
+        real_class_balance: 0.0,
+        real_weight: 1.0,
+        bias_shift: [-0.1, 0.0, 0.0],
+        ..TrainParams::default()
+    }
 }
 
 /// The real mentions of the train split whose two labellers agree on the sentiment, as training

@@ -455,6 +455,51 @@ mod tests {
         assert!(cv.accuracy() > 0.9, "{cv}");
     }
 
+    /// The toy sentences relabelled neutral: a "real stream" that disagrees with the toy.
+    fn toy_neutral() -> Vec<Example> {
+        toy()
+            .into_iter()
+            .map(|e| Example { gold: Label::Neutral, ..e })
+            .filter(|e| e.sentence.contains("praised"))
+            .collect()
+    }
+
+    #[test]
+    fn real_mentions_weigh_as_told() {
+        let vader = Vader::embedded();
+        let (news, real) = (toy(), toy_neutral());
+        let praised = &real[0];
+        let label = |w: f64| {
+            let params = TrainParams { l2: 1e-2, real_weight: w, class_balance: 0.0, ..TrainParams::default() };
+            let m = train_with_real(&news, &real, &vader, &params);
+            m.score(&vader, &praised.sentence, praised.target.clone(), &praised.others).label
+        };
+        assert_eq!(label(0.05), Label::Positive, "NewsMTSC dominates");
+        assert_eq!(label(20.0), Label::Neutral, "the real mentions dominate");
+        // Without real mentions, train_with_real is train.
+        let p = TrainParams { l2: 1e-2, ..TrainParams::default() };
+        assert_eq!(train_with_real(&news, &[], &vader, &p), train(&news, &vader, &p));
+    }
+
+    #[test]
+    fn bias_shift_moves_only_the_bias_and_the_newsmtsc_prior_is_optional() {
+        let vader = Vader::embedded();
+        let (news, real) = (toy(), toy_neutral());
+        let p = TrainParams { l2: 1e-2, ..TrainParams::default() };
+        let a = train_with_real(&news, &real, &vader, &p);
+        let b = train_with_real(&news, &real, &vader, &TrainParams { bias_shift: [-0.25, 0.0, 0.5], ..p.clone() });
+        let (wa, wb) = (a.weights("bias").unwrap(), b.weights("bias").unwrap());
+        assert!((wb[0] - wa[0] + 0.25).abs() < 1e-9 && wb[1] == wa[1] && (wb[2] - wa[2] - 0.5).abs() < 1e-9);
+        assert_eq!(a.len(), b.len());
+        assert!(a.weights("S:praised") == b.weights("S:praised"));
+        assert!(a.weights(NEWSMTSC_PRIOR).is_none());
+        let c = train_with_real(&news, &real, &vader, &TrainParams { source_prior: true, ..p.clone() });
+        let prior = c.weights(NEWSMTSC_PRIOR).expect("a NewsMTSC prior row");
+        // NewsMTSC's toy is a third neutral, the real toy all neutral: its own prior is less so.
+        assert!(prior[1] < prior[0].max(prior[2]), "{prior:?}");
+        assert!(train(&news, &vader, &TrainParams { source_prior: true, ..p }).weights(NEWSMTSC_PRIOR).is_none());
+    }
+
     #[test]
     fn lbfgs_solves_a_separable_problem_to_low_loss() {
         let rows = vec![vec![(0, 1.0), (1, 1.0)], vec![(0, 1.0), (2, 1.0)], vec![(0, 1.0)]];
