@@ -361,11 +361,13 @@ enum TrainCommand {
         /// and print the dev figures.
         #[arg(long, value_name = "DIR")]
         real: Option<PathBuf>,
-        /// How many times each real mention counts (it stands for the nightly stream).
-        #[arg(long, default_value_t = 1)]
-        real_weight: usize,
-        /// Class re-weighting exponent (0 keeps the training distribution, 1 balances it).
-        /// Default 0.5 for NewsMTSC alone, 0 with --real (both chosen on dev).
+        /// Weight of each real mention relative to a NewsMTSC example (it stands for the
+        /// nightly stream). Default: the chosen one (README).
+        #[arg(long)]
+        real_weight: Option<f64>,
+        /// Class re-weighting exponent of the NewsMTSC examples (0 keeps the training
+        /// distribution, 1 balances it). Default 0.5 for NewsMTSC alone, the chosen one with
+        /// --real (README).
         #[arg(long)]
         class_balance: Option<f64>,
         #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
@@ -941,14 +943,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Train(TrainCommand::Newsmtsc { file, out, real, real_weight, class_balance, corpus, lexicons }) => {
             let vader = tone::Vader::embedded();
-            let mut examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
-            let class_balance = class_balance.unwrap_or(if real.is_some() {
-                newsstance::stance::mentions::REAL_CLASS_BALANCE
+            let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mut params = if real.is_some() {
+                newsstance::stance::mentions::train_params()
             } else {
-                target::TrainParams::default().class_balance
-            });
-            let params = target::TrainParams { class_balance, ..target::TrainParams::default() };
+                target::TrainParams::default()
+            };
+            params.class_balance = class_balance.unwrap_or(params.class_balance);
+            params.real_weight = real_weight.unwrap_or(params.real_weight);
             let mut dev = Vec::new();
+            let mut real_examples = Vec::new();
             if let Some(dir) = &real {
                 let engines = load_engines(&lexicons)?;
                 let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
@@ -957,10 +961,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 let (mentions, lost) = newsstance::stance::mentions::load(&engines, dir, &files)?;
                 eprintln!("newsstance: {} real mentions matched, {lost} missing or changed", mentions.len());
-                examples = newsstance::stance::mentions::with_real(examples, &mentions, real_weight);
+                real_examples = newsstance::stance::mentions::train_examples(&mentions);
                 dev.extend(mentions.into_iter().filter(|m| m.split == newsstance::labels::Split::Dev));
             }
-            let model = target::train(&examples, &vader, &params);
+            let model = target::train_with_real(&examples, &real_examples, &vader, &params);
             if real.is_some() {
                 let part: Vec<_> = dev.iter().collect();
                 let r = newsstance::stance::mentions::evaluate(&model, &vader, &part);
@@ -979,7 +983,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 w.flush()?;
             }
             std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("newsstance: trained on {} targets; weights in {}", examples.len(), out.display());
+            eprintln!(
+                "newsstance: trained on {} targets; weights in {}",
+                examples.len() + real_examples.len(),
+                out.display()
+            );
             Ok(exit::OK)
         }
     }

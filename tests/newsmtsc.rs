@@ -55,16 +55,10 @@ fn embedded_model_is_reproducible_from_its_training_data() {
     let (files, _) = newsstance::corpus::discover(&[corpus]);
     let (mentions, lost) = newsstance::stance::mentions::load(&engines, &root.join("labels/mentions"), &files).unwrap();
     assert_eq!(lost, 0);
-    let examples = newsstance::stance::mentions::with_real(
-        load_newsmtsc(&root.join("tests/data/newsmtsc/train.jsonl")).unwrap(),
-        &mentions,
-        1,
-    );
-    let params = newsstance::stance::target::TrainParams {
-        class_balance: newsstance::stance::mentions::REAL_CLASS_BALANCE,
-        ..Default::default()
-    };
-    let model = newsstance::stance::target::train(&examples, &Vader::embedded(), &params);
+    let newsmtsc = load_newsmtsc(&root.join("tests/data/newsmtsc/train.jsonl")).unwrap();
+    let real = newsstance::stance::mentions::train_examples(&mentions);
+    let params = newsstance::stance::mentions::train_params();
+    let model = newsstance::stance::target::train_with_real(&newsmtsc, &real, &Vader::embedded(), &params);
     let mut written = Vec::new();
     model.to_csv(&mut written).unwrap();
     let shipped = std::fs::read(root.join("lexicons/target_model.csv")).unwrap();

@@ -15,7 +15,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
-use super::target::{Label, TargetModel};
+use super::target::{Label, TargetModel, TrainParams};
 use crate::corpus::{self, InputFile, Record};
 use crate::eval::{EvalReport, Example};
 use crate::labels::{text_hash, LabelError, Split};
@@ -411,15 +411,26 @@ pub fn evaluate_with_misses<'a>(
     (r, misses)
 }
 
-/// Class re-weighting of the target model when trained with real mentions: none, since the
-/// real mentions carry the nightly stream's label distribution (chosen on the real dev split).
-pub const REAL_CLASS_BALANCE: f64 = 0.0;
-
-/// NewsMTSC's examples plus the real mentions of the train split whose two labellers agree,
-/// each counted `weight` times.
-pub fn with_real(mut examples: Vec<Example>, mentions: &[RealMention], weight: usize) -> Vec<Example> {
-    for m in mentions.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some()) {
-        examples.extend(std::iter::repeat_n(m.example.clone(), weight));
+/// How the target model is trained with real mentions (`newsstance train newsmtsc --real`):
+/// chosen by 5-fold cross-validation over NewsMTSC and the real train split (by article) and on
+/// the real dev split (`examples/train_target.rs real`, see the README). No class re-weighting
+/// and each real mention weighing as much as a NewsMTSC one: every other mix scored lower. The
+/// negative prior is lowered by 0.1, which brings the cross-validated label shares to the gold
+/// ones (negative 0.207 / neutral 0.715 / positive 0.078 against 0.211 / 0.721 / 0.068; without
+/// it 0.230 / 0.694 / 0.076) at no cost in macro-F1 beyond noise. The shipped weights were
+/// trained with these.
+pub fn train_params() -> TrainParams {
+    TrainParams {
+        class_balance: 0.0,
+        real_class_balance: 0.0,
+        real_weight: 1.0,
+        bias_shift: [-0.1, 0.0, 0.0],
+        ..TrainParams::default()
     }
-    examples
+}
+
+/// The real mentions of the train split whose two labellers agree on the sentiment, as training
+/// examples.
+pub fn train_examples(mentions: &[RealMention]) -> Vec<Example> {
+    mentions.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some()).map(|m| m.example.clone()).collect()
 }

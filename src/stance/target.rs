@@ -27,7 +27,7 @@ use rustc_hash::FxHashMap;
 
 use crate::tone::Vader;
 
-pub use train::{cross_validate, train, TrainParams};
+pub use train::{cross_validate, train, train_with_real, Mixed, TrainParams, NEWSMTSC_PRIOR};
 
 use features::NO_ROW;
 

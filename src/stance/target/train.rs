@@ -12,8 +12,9 @@ use super::{features, TargetModel};
 use crate::eval::{EvalReport, Example};
 use crate::tone::Vader;
 
-/// Hyper-parameters of [`train`]. The defaults are the values chosen by 5-fold cross-validation
-/// on NewsMTSC `train.jsonl` (see the README) and the ones the shipped weights were trained with.
+/// Hyper-parameters of [`train`] and [`train_with_real`]. The defaults are the values chosen by
+/// 5-fold cross-validation on NewsMTSC `train.jsonl` and on the real train split (see the README)
+/// and the ones the shipped weights were trained with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainParams {
     /// L2 penalty λ on every weight except `bias` (objective: mean weighted log-loss
@@ -22,9 +23,23 @@ pub struct TrainParams {
     /// A feature is kept only if it fires for at least this many training mentions: rarer
     /// words cannot be estimated and would bloat the weights file.
     pub min_count: u32,
-    /// Class re-weighting exponent: each example weighs (N / (3·n_class))^balance. 0 keeps the
-    /// training distribution, 1 fully balances classes (macro-F1 rewards the rare class).
+    /// Class re-weighting exponent of the NewsMTSC examples: each weighs
+    /// (N / (3·n_class))^balance over NewsMTSC's own class counts. 0 keeps the training
+    /// distribution, 1 fully balances classes (macro-F1 rewards the rare class).
     pub class_balance: f64,
+    /// The same for the real mentions of [`train_with_real`], over their class counts.
+    pub real_class_balance: f64,
+    /// Weight of each real mention relative to a NewsMTSC example (before class re-weighting):
+    /// the real mentions stand for the nightly stream the model scores.
+    pub real_weight: f64,
+    /// Give the NewsMTSC examples a class prior of their own ([`NEWSMTSC_PRIOR`]), so that
+    /// NewsMTSC's sampling (sentences chosen for carrying sentiment) does not move `bias` away
+    /// from the real stream's label distribution.
+    pub source_prior: bool,
+    /// Added to the `bias` weights after fitting (negative, neutral, positive): a correction of
+    /// the prior toward the real stream's label shares, which cross-validation on the real
+    /// train split under-predicts for the majority class (see the README).
+    pub bias_shift: [f64; 3],
     /// L-BFGS iteration cap.
     pub max_iter: usize,
     /// Weights are rounded to this many decimals so the trained model equals its CSV.
@@ -33,7 +48,17 @@ pub struct TrainParams {
 
 impl Default for TrainParams {
     fn default() -> Self {
-        TrainParams { l2: 1e-3, min_count: 2, class_balance: 0.5, max_iter: 300, decimals: 5 }
+        TrainParams {
+            l2: 1e-3,
+            min_count: 2,
+            class_balance: 0.5,
+            real_class_balance: 0.0,
+            real_weight: 1.0,
+            source_prior: false,
+            bias_shift: [0.0; 3],
+            max_iter: 300,
+            decimals: 5,
+        }
     }
 }
 
@@ -42,27 +67,38 @@ struct Prepared {
     names: Vec<Box<str>>,
     rows: Vec<Vec<(u32, f64)>>,
     labels: Vec<usize>,
+    /// Per example: a real mention (else a NewsMTSC one).
+    real: Vec<bool>,
 }
 
-fn prepare(examples: &[Example], vader: &Vader) -> Prepared {
+/// Name of the feature that fires for NewsMTSC examples only when real mentions are trained on
+/// too: a class prior of their own ([`TrainParams::source_prior`]). The scorer never fires it,
+/// so `bias` is the prior of the real stream.
+pub const NEWSMTSC_PRIOR: &str = "d:newsmtsc";
+
+fn prepare(newsmtsc: &[Example], real: &[Example], vader: &Vader) -> Prepared {
     let mut dict: FxHashMap<Box<str>, u32> = FxHashMap::default();
     let mut names: Vec<Box<str>> = Vec::new();
     let mut scratch = features::Scratch::default();
-    let mut rows = Vec::with_capacity(examples.len());
-    for ex in examples {
+    let mut rows = Vec::with_capacity(newsmtsc.len() + real.len());
+    let mut id_of = |name: &str, names: &mut Vec<Box<str>>| match dict.get(name) {
+        Some(&id) => id,
+        None => {
+            let id = names.len() as u32;
+            dict.insert(name.into(), id);
+            names.push(name.into());
+            id
+        }
+    };
+    let sources = newsmtsc.iter().map(|e| (e, false)).chain(real.iter().map(|e| (e, true)));
+    for (ex, is_real) in sources {
         let mut row: Vec<(u32, f64)> = Vec::new();
         features::extract(&mut scratch, vader, &ex.sentence, ex.target.clone(), &ex.others, &mut |name, v| {
-            let id = match dict.get(name) {
-                Some(&id) => id,
-                None => {
-                    let id = names.len() as u32;
-                    dict.insert(name.into(), id);
-                    names.push(name.into());
-                    id
-                }
-            };
-            row.push((id, v));
+            row.push((id_of(name, &mut names), v));
         });
+        if !is_real && !real.is_empty() {
+            row.push((id_of(NEWSMTSC_PRIOR, &mut names), 1.0));
+        }
         // Merge repeated features (a word twice in the sentence) so each id appears once.
         row.sort_by_key(|&(id, _)| id);
         let mut merged: Vec<(u32, f64)> = Vec::with_capacity(row.len());
@@ -74,7 +110,12 @@ fn prepare(examples: &[Example], vader: &Vader) -> Prepared {
         }
         rows.push(merged);
     }
-    Prepared { names, rows, labels: examples.iter().map(|e| e.gold.index()).collect() }
+    Prepared {
+        names,
+        rows,
+        labels: newsmtsc.iter().chain(real).map(|e| e.gold.index()).collect(),
+        real: newsmtsc.iter().map(|_| false).chain(real.iter().map(|_| true)).collect(),
+    }
 }
 
 /// Fits weights on the rows `idx` of `data`, returning a model over the kept features.
@@ -91,8 +132,10 @@ fn fit(data: &Prepared, idx: &[usize], params: &TrainParams) -> TargetModel {
     let mut remap = vec![u32::MAX; data.names.len()];
     let mut kept: Vec<u32> = Vec::new();
     // Kept features in name order, so the weights file is sorted and diffs are readable.
-    let mut order: Vec<u32> =
-        (0..data.names.len() as u32).filter(|&id| count[id as usize] >= params.min_count.max(1)).collect();
+    let mut order: Vec<u32> = (0..data.names.len() as u32)
+        .filter(|&id| count[id as usize] >= params.min_count.max(1))
+        .filter(|&id| params.source_prior || &*data.names[id as usize] != NEWSMTSC_PRIOR)
+        .collect();
     order.sort_by(|&a, &b| data.names[a as usize].cmp(&data.names[b as usize]));
     for id in order {
         remap[id as usize] = kept.len() as u32;
@@ -109,22 +152,38 @@ fn fit(data: &Prepared, idx: &[usize], params: &TrainParams) -> TargetModel {
         })
         .collect();
     let labels: Vec<usize> = idx.iter().map(|&i| data.labels[i]).collect();
-    let mut n_class = [0usize; 3];
-    for &y in &labels {
-        n_class[y] += 1;
+    // Class weights per source, over that source's class counts.
+    let mut n_class = [[0usize; 3]; 2];
+    for &i in idx {
+        n_class[usize::from(data.real[i])][data.labels[i]] += 1;
     }
-    let n = labels.len().max(1) as f64;
-    let cw: [f64; 3] = std::array::from_fn(|c| {
-        if n_class[c] == 0 {
-            0.0
-        } else {
-            (n / (3.0 * n_class[c] as f64)).powf(params.class_balance)
-        }
+    let cw: [[f64; 3]; 2] = std::array::from_fn(|src| {
+        let n = n_class[src].iter().sum::<usize>().max(1) as f64;
+        let (balance, scale) =
+            if src == 1 { (params.real_class_balance, params.real_weight) } else { (params.class_balance, 1.0) };
+        std::array::from_fn(|c| {
+            if n_class[src][c] == 0 {
+                0.0
+            } else {
+                scale * (n / (3.0 * n_class[src][c] as f64)).powf(balance)
+            }
+        })
     });
-    let sample_w: Vec<f64> = labels.iter().map(|&y| cw[y]).collect();
-    let bias = kept.iter().position(|&id| &*data.names[id as usize] == "bias").map(|p| p as u32);
-    let problem = Problem { rows: &rows, labels: &labels, sample_w: &sample_w, l2: params.l2, bias };
-    let w = lbfgs(&problem, kept.len() * 3, params.max_iter);
+    let sample_w: Vec<f64> = idx.iter().map(|&i| cw[usize::from(data.real[i])][data.labels[i]]).collect();
+    let unpenalised: Vec<u32> = kept
+        .iter()
+        .enumerate()
+        .filter(|(_, &id)| matches!(&*data.names[id as usize], "bias" | NEWSMTSC_PRIOR))
+        .map(|(p, _)| p as u32)
+        .collect();
+    let problem =
+        Problem { rows: &rows, labels: &labels, sample_w: &sample_w, l2: params.l2, unpenalised: &unpenalised };
+    let mut w = lbfgs(&problem, kept.len() * 3, params.max_iter);
+    if let Some(b) = kept.iter().position(|&id| &*data.names[id as usize] == "bias") {
+        for (c, shift) in params.bias_shift.iter().enumerate() {
+            w[3 * b + c] += shift;
+        }
+    }
     let scale = 10f64.powi(params.decimals);
     let round = |x: f64| {
         let r = (x * scale).round() / scale;
@@ -145,9 +204,37 @@ fn fit(data: &Prepared, idx: &[usize], params: &TrainParams) -> TargetModel {
 
 /// Trains a model on `examples` (deterministic: no randomness, fixed summation order).
 pub fn train(examples: &[Example], vader: &Vader, params: &TrainParams) -> TargetModel {
-    let data = prepare(examples, vader);
-    let idx: Vec<usize> = (0..examples.len()).collect();
+    train_with_real(examples, &[], vader, params)
+}
+
+/// Trains a model on NewsMTSC `newsmtsc` and the real mentions `real`, weighted as `params`
+/// says (deterministic: no randomness, fixed summation order).
+pub fn train_with_real(newsmtsc: &[Example], real: &[Example], vader: &Vader, params: &TrainParams) -> TargetModel {
+    let data = prepare(newsmtsc, real, vader);
+    let idx: Vec<usize> = (0..data.labels.len()).collect();
     fit(&data, &idx, params)
+}
+
+/// NewsMTSC and real mentions with their features extracted once, to fit many models on subsets
+/// of the real mentions (cross-validation on the real train split, `examples/train_target.rs`).
+#[doc(hidden)]
+pub struct Mixed {
+    data: Prepared,
+    n_newsmtsc: usize,
+}
+
+impl Mixed {
+    pub fn new(newsmtsc: &[Example], real: &[Example], vader: &Vader) -> Mixed {
+        Mixed { data: prepare(newsmtsc, real, vader), n_newsmtsc: newsmtsc.len() }
+    }
+
+    /// Fits on the NewsMTSC examples `newsmtsc_idx` and the real mentions `real_idx` (indices
+    /// into the slices given to [`Mixed::new`]).
+    pub fn fit(&self, newsmtsc_idx: &[usize], real_idx: &[usize], params: &TrainParams) -> TargetModel {
+        let idx: Vec<usize> =
+            newsmtsc_idx.iter().copied().chain(real_idx.iter().map(|&i| self.n_newsmtsc + i)).collect();
+        fit(&self.data, &idx, params)
+    }
 }
 
 /// `k`-fold cross-validation: returns the confusion matrix pooled over the folds.
@@ -157,7 +244,7 @@ pub fn train(examples: &[Example], vader: &Vader, params: &TrainParams) -> Targe
 /// of a split, which would flatter the figures.
 pub fn cross_validate(examples: &[Example], vader: &Vader, params: &TrainParams, k: usize) -> EvalReport {
     let k = k.max(2);
-    let data = prepare(examples, vader);
+    let data = prepare(examples, &[], vader);
     // Sentence number of each example (consecutive examples with the same sentence share it).
     let mut sent_of = Vec::with_capacity(examples.len());
     let mut n_sent = 0usize;
@@ -188,7 +275,8 @@ struct Problem<'a> {
     labels: &'a [usize],
     sample_w: &'a [f64],
     l2: f64,
-    bias: Option<u32>,
+    /// Features whose weights are not penalised (the class priors).
+    unpenalised: &'a [u32],
 }
 
 impl Problem<'_> {
@@ -222,7 +310,7 @@ impl Problem<'_> {
         loss /= total_w;
         let mut reg = 0.0;
         for (k, (wk, gk)) in w.iter().zip(grad.iter_mut()).enumerate() {
-            if self.bias == Some((k / 3) as u32) {
+            if self.unpenalised.contains(&((k / 3) as u32)) {
                 continue;
             }
             reg += wk * wk;
@@ -367,12 +455,57 @@ mod tests {
         assert!(cv.accuracy() > 0.9, "{cv}");
     }
 
+    /// The toy sentences relabelled neutral: a "real stream" that disagrees with the toy.
+    fn toy_neutral() -> Vec<Example> {
+        toy()
+            .into_iter()
+            .map(|e| Example { gold: Label::Neutral, ..e })
+            .filter(|e| e.sentence.contains("praised"))
+            .collect()
+    }
+
+    #[test]
+    fn real_mentions_weigh_as_told() {
+        let vader = Vader::embedded();
+        let (news, real) = (toy(), toy_neutral());
+        let praised = &real[0];
+        let label = |w: f64| {
+            let params = TrainParams { l2: 1e-2, real_weight: w, class_balance: 0.0, ..TrainParams::default() };
+            let m = train_with_real(&news, &real, &vader, &params);
+            m.score(&vader, &praised.sentence, praised.target.clone(), &praised.others).label
+        };
+        assert_eq!(label(0.05), Label::Positive, "NewsMTSC dominates");
+        assert_eq!(label(20.0), Label::Neutral, "the real mentions dominate");
+        // Without real mentions, train_with_real is train.
+        let p = TrainParams { l2: 1e-2, ..TrainParams::default() };
+        assert_eq!(train_with_real(&news, &[], &vader, &p), train(&news, &vader, &p));
+    }
+
+    #[test]
+    fn bias_shift_moves_only_the_bias_and_the_newsmtsc_prior_is_optional() {
+        let vader = Vader::embedded();
+        let (news, real) = (toy(), toy_neutral());
+        let p = TrainParams { l2: 1e-2, ..TrainParams::default() };
+        let a = train_with_real(&news, &real, &vader, &p);
+        let b = train_with_real(&news, &real, &vader, &TrainParams { bias_shift: [-0.25, 0.0, 0.5], ..p.clone() });
+        let (wa, wb) = (a.weights("bias").unwrap(), b.weights("bias").unwrap());
+        assert!((wb[0] - wa[0] + 0.25).abs() < 1e-9 && wb[1] == wa[1] && (wb[2] - wa[2] - 0.5).abs() < 1e-9);
+        assert_eq!(a.len(), b.len());
+        assert!(a.weights("S:praised") == b.weights("S:praised"));
+        assert!(a.weights(NEWSMTSC_PRIOR).is_none());
+        let c = train_with_real(&news, &real, &vader, &TrainParams { source_prior: true, ..p.clone() });
+        let prior = c.weights(NEWSMTSC_PRIOR).expect("a NewsMTSC prior row");
+        // NewsMTSC's toy is a third neutral, the real toy all neutral: its own prior is less so.
+        assert!(prior[1] < prior[0].max(prior[2]), "{prior:?}");
+        assert!(train(&news, &vader, &TrainParams { source_prior: true, ..p }).weights(NEWSMTSC_PRIOR).is_none());
+    }
+
     #[test]
     fn lbfgs_solves_a_separable_problem_to_low_loss() {
         let rows = vec![vec![(0, 1.0), (1, 1.0)], vec![(0, 1.0), (2, 1.0)], vec![(0, 1.0)]];
         let labels = vec![2, 0, 1];
         let sw = vec![1.0; 3];
-        let p = Problem { rows: &rows, labels: &labels, sample_w: &sw, l2: 1e-4, bias: Some(0) };
+        let p = Problem { rows: &rows, labels: &labels, sample_w: &sw, l2: 1e-4, unpenalised: &[0] };
         let w = lbfgs(&p, 9, 500);
         let mut g = vec![0.0; 9];
         let f = p.eval(&w, &mut g);
