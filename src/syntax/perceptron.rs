@@ -98,12 +98,18 @@ pub fn shuffle(order: &mut [usize], state: &mut u64) {
 /// rounding to four decimals).
 ///
 /// Most features push only a few of the parser's hundred-odd transitions, so most rows are
-/// sparse `(class, weight)` lists in `entries`: all rows dense would take hundreds of
-/// megabytes. The few features that fire everywhere (the bias, common tags and their pairs)
-/// have rows filled a quarter or more; those are kept dense in `dense`, because adding a
-/// sparse row costs a scattered load and store per entry while a dense row is a short
-/// vector add (eight classes at a time with AVX2), and these rows are read in every decision.
-/// An open-addressing table of 16-byte slots (key, start, length), linearly probed, finds a
+/// sparse lists of [`Cell`]s (class and weight packed in 32 bits): all rows dense would take
+/// hundreds of megabytes. More than half of the parser's rows (and of the tagger's) hold just
+/// two weights, one update's `+1` for the gold class and `-1` for the guess: such a row lives
+/// in its slot itself (an *inline* row), which saves its cells' memory and the second
+/// scattered read per feature. Longer rows are lists in `entries`. The few features that
+/// fire everywhere (the bias, common tags and their pairs) have rows filled a quarter or
+/// more; those are kept dense in `dense`, because adding a sparse row costs a scattered load
+/// and store per entry while a dense row is a short vector add (eight classes at a time with
+/// AVX2), and these rows are read in every decision. (Measured on the shipped weights: the
+/// parser's table took 81 MB with 16-byte slots pointing at 8-byte entries, and takes 54 MB
+/// like this; see [`Weights::memory_bytes`].)
+/// An open-addressing table of 16-byte slots ([`Slot`]), linearly probed, finds a
 /// row, at a load of at most 0.7. Beside it, one control byte per slot (empty, or seven bits
 /// of the key) lets a lookup test sixteen slots with one vector compare, as a SwissTable does:
 /// a feature never seen in training (one in seven of the parser's) is rejected without
@@ -117,7 +123,7 @@ pub struct Weights {
     /// group read near the end wraps around without a test).
     ctrl: Vec<u8>,
     rows: usize,
-    entries: Vec<Entry>,
+    entries: Vec<Cell>,
     dense: Vec<Units>,
     /// Non-zero weights stored (sparse entries plus the non-zero cells of dense rows).
     stored: usize,
@@ -130,7 +136,7 @@ pub struct Weights {
 pub type Units = i32;
 
 /// Largest magnitude of a stored weight, in units (about ±838.86): a score of up to 255 such
-/// weights cannot overflow, and a weight fits the 24 bits a packed entry may one day give it.
+/// weights cannot overflow, and a weight fits the 24 bits a [`Cell`] gives it.
 /// Trained weights stay far below (the parser's largest is about 99).
 pub const MAX_UNITS: Units = (1 << 23) - 1;
 
@@ -146,21 +152,51 @@ pub fn weight_of(u: Units) -> f32 {
     (u as f64 / 1e4) as f32
 }
 
-/// Set in [`Slot::len`] for a dense row (whose `start` then indexes `dense`).
-const DENSE: u32 = 1 << 31;
+/// A stored weight and its class in 32 bits: the weight in units (24 bits, two's complement,
+/// which [`MAX_UNITS`] guarantees) above the class (8 bits). A cell is never 0, since zero
+/// weights are not stored: the weight bits of a cell are never all zero.
+type Cell = u32;
 
+/// Most classes a [`Cell`] can name. Weights with more classes keep every row dense.
+const MAX_PACKED_CLASSES: usize = 256;
+
+#[inline]
+fn cell(class: u32, weight: Units) -> Cell {
+    ((weight as u32) << 8) | (class & 0xff)
+}
+
+#[inline]
+fn cell_class(c: Cell) -> usize {
+    (c & 0xff) as usize
+}
+
+#[inline]
+fn cell_weight(c: Cell) -> Units {
+    (c as Units) >> 8
+}
+
+/// [`Slot::a`] of a dense row (below 256, so never an inline cell).
+const DENSE: u32 = 0x80;
+
+/// One slot of the table: a feature's key and where its row is, read from `a`:
+/// - `a > 0xff`: an inline row, `a` its first [`Cell`] and `b` its second (0: none);
+/// - `a == DENSE`: a dense row at `dense[b..]`;
+/// - otherwise a list of `a` cells at `entries[b..]` (a list is shorter than a quarter of the
+///   classes, so at most 63 cells, and longer than two).
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
     /// Feature hash; 0 marks an empty slot (a feature hashing to 0 is stored as 1).
     key: u64,
-    start: u32,
-    len: u32,
+    a: u32,
+    b: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    class: u32,
-    weight: Units,
+/// Adds one cell's weight to its class's score.
+#[inline(always)]
+fn add_cell(scores: &mut [Units], c: Cell) {
+    if let Some(x) = scores.get_mut(cell_class(c)) {
+        *x = x.wrapping_add(cell_weight(c));
+    }
 }
 
 impl Default for Weights {
@@ -232,7 +268,10 @@ impl Weights {
         // A dense row holds at least a quarter of the classes' weights, so `entries` weights
         // make at most this many of them. Reserving the bound means the dense rows never move
         // while loading (a doubling Vec would copy them and hold both copies at its peak); the
-        // part of the reservation that stays unwritten is address space, not memory.
+        // part of the reservation that stays unwritten is address space, not memory. (With
+        // more than 256 classes every row is dense and the bound does not hold; such tables
+        // regrow, which only costs time.) Inline rows take none of `entries`, so part of its
+        // reservation stays unwritten too.
         let stride = classes.div_ceil(8) * 8;
         let dense_rows = (entries / classes.div_ceil(4).max(1)).min(rows);
         Weights {
@@ -264,6 +303,16 @@ impl Weights {
     /// Number of stored (non-zero) weights.
     pub fn weights(&self) -> usize {
         self.stored
+    }
+
+    /// Bytes of memory the table holds in use: slots, control bytes, cells and dense rows
+    /// (not the part of a reservation never written, which the OS does not back with memory).
+    /// `score` must stay under 300 MB with the tagger's and the parser's tables loaded.
+    pub fn memory_bytes(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<Slot>()
+            + self.ctrl.len()
+            + self.entries.len() * std::mem::size_of::<Cell>()
+            + self.dense.len() * std::mem::size_of::<Units>()
     }
 
     /// The slot of `key`. Linear probing puts a key in the first empty slot at or after its
@@ -343,19 +392,25 @@ impl Weights {
             let (mut nd, mut ns) = (0, 0);
             for f in block {
                 if let Some(s) = self.find(key_of(f.0)) {
-                    let start = s.start as usize;
-                    if s.len & DENSE != 0 {
+                    let start = s.b as usize;
+                    if s.a > 0xff {
+                        // An inline row: its cells are in the slot, just read.
+                        add_cell(scores, s.a);
+                        if s.b != 0 {
+                            add_cell(scores, s.b);
+                        }
+                    } else if s.a == DENSE {
                         // The first of its cache lines; the hardware follows the rest.
                         if let Some(x) = self.dense.get(start) {
                             prefetch(x);
                         }
-                        dense[nd] = s.start;
+                        dense[nd] = s.b;
                         nd += 1;
                     } else {
                         if let Some(e) = self.entries.get(start) {
                             prefetch(e);
                         }
-                        sparse[ns] = (s.start, s.len);
+                        sparse[ns] = (s.b, s.a);
                         ns += 1;
                     }
                 }
@@ -402,10 +457,8 @@ impl Weights {
     fn add_sparse(&self, sparse: &[(u32, u32)], scores: &mut [Units]) {
         for &(start, len) in sparse {
             let (start, len) = (start as usize, len as usize);
-            for e in self.entries.get(start..start + len).unwrap_or(&[]) {
-                if let Some(x) = scores.get_mut(e.class as usize) {
-                    *x = x.wrapping_add(e.weight);
-                }
+            for &c in self.entries.get(start..start + len).unwrap_or(&[]) {
+                add_cell(scores, c);
             }
         }
     }
@@ -422,35 +475,45 @@ impl Weights {
         }
     }
 
-    /// Inserts a row given as (class, weight) cells in increasing class order, as the weights
-    /// files hold it: loading builds no dense row per feature (the parser has 1.5 million).
-    fn insert_cells(&mut self, feat: u64, cells: &[(u32, f32)]) {
-        let len = cells.iter().filter(|&&(_, x)| units(x) != 0).count();
+    /// Inserts a row given as (class, weight) cells in increasing class order (classes below
+    /// `classes`), as the weights files hold it: loading builds no dense row per feature (the
+    /// parser has 1.5 million). Fails only when the cells or dense rows would pass 2^32
+    /// (tens of gigabytes: a table that could not be loaded anyway).
+    fn insert_cells(&mut self, feat: u64, cells: &[(u32, f32)]) -> Result<(), String> {
+        let mut nonzero = cells.iter().map(|&(c, x)| (c, units(x))).filter(|&(_, v)| v != 0);
+        let len = nonzero.clone().count();
         if len == 0 {
-            return;
+            return Ok(());
         }
-        self.stored += len;
-        let slot = if len * 4 >= self.classes {
+        let key = key_of(feat);
+        let packed = self.classes <= MAX_PACKED_CLASSES;
+        let slot = if packed && len <= 2 {
+            let mut next = || nonzero.next().map_or(0, |(c, v)| cell(c, v));
+            Slot { key, a: next(), b: next() }
+        } else if !packed || len * 4 >= self.classes {
             let start = self.dense.len();
+            let b = u32::try_from(start + self.stride()).map(|_| start as u32);
+            let b = b.map_err(|_| "more dense weights than a table holds".to_string())?;
             self.dense.resize(start + self.stride(), 0);
-            for &(c, x) in cells {
-                self.dense[start + c as usize] = units(x);
-            }
-            Slot { key: key_of(feat), start: start as u32, len: self.classes as u32 | DENSE }
-        } else {
-            let start = self.entries.len();
-            for &(c, x) in cells {
-                let v = units(x);
-                if v != 0 {
-                    self.entries.push(Entry { class: c, weight: v });
+            for (c, v) in nonzero {
+                if let Some(x) = self.dense.get_mut(start + c as usize) {
+                    *x = v;
                 }
             }
-            Slot { key: key_of(feat), start: start as u32, len: len as u32 }
+            Slot { key, a: DENSE, b }
+        } else {
+            let start = self.entries.len();
+            let b = u32::try_from(start + len).map(|_| start as u32);
+            let b = b.map_err(|_| "more weights than a table holds".to_string())?;
+            self.entries.extend(nonzero.map(|(c, v)| cell(c, v)));
+            Slot { key, a: len as u32, b }
         };
+        self.stored += len;
         if (self.rows + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
         self.place(slot);
+        Ok(())
     }
 
     /// Inserts a row given densely; weights that round to zero at four decimals are left out,
@@ -459,7 +522,10 @@ impl Weights {
         debug_assert_eq!(row.len(), self.classes);
         let cells: Vec<(u32, f32)> =
             row.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(c, &x)| (c as u32, x)).collect();
-        self.insert_cells(feat, &cells);
+        // Trained tables are far below the 2^32 cells `insert_cells` can address (memory runs
+        // out long before), so the error cannot happen here.
+        let inserted = self.insert_cells(feat, &cells);
+        debug_assert!(inserted.is_ok());
     }
 
     fn place(&mut self, slot: Slot) {
@@ -506,12 +572,15 @@ impl Weights {
 
     /// The non-zero weights of a row, by class.
     fn row(&self, s: &Slot) -> Box<dyn Iterator<Item = (u16, f32)> + '_> {
-        let start = s.start as usize;
-        if s.len & DENSE != 0 {
-            let row = &self.dense[start..start + self.classes];
+        let start = s.b as usize;
+        let of_cell = |c: Cell| (cell_class(c) as u16, weight_of(cell_weight(c)));
+        if s.a > 0xff {
+            Box::new([s.a, s.b].into_iter().filter(|&c| c != 0).map(of_cell))
+        } else if s.a == DENSE {
+            let row = self.dense.get(start..start + self.classes).unwrap_or(&[]);
             Box::new(row.iter().enumerate().filter(|(_, &w)| w != 0).map(|(c, &w)| (c as u16, weight_of(w))))
         } else {
-            Box::new(self.entries[start..start + s.len as usize].iter().map(|e| (e.class as u16, weight_of(e.weight))))
+            Box::new(self.entries.get(start..start + s.a as usize).unwrap_or(&[]).iter().map(move |&c| of_cell(c)))
         }
     }
 
@@ -650,7 +719,7 @@ impl Weights {
                 }
                 row.push((c as u32, x));
             }
-            w.insert_cells(feat, &row);
+            w.insert_cells(feat, &row).map_err(|m| (n, m))?;
         }
         let w = weights.ok_or((last.max(1), "no `classes` line".to_string()))?;
         Ok((header, w, separated))
@@ -845,6 +914,51 @@ mod tests {
             proptest::prop_assert_eq!(back.len(), w.len());
             proptest::prop_assert_eq!(back.weights(), w.weights());
         }
+    }
+
+    #[test]
+    fn packed_cells_keep_the_extreme_classes_and_weights() {
+        // Inline rows (two cells), a list (three) and, at 257 classes, dense rows only.
+        for classes in [256, 257] {
+            let top = weight_of(MAX_UNITS);
+            let mut w = Weights::new(classes);
+            let mut two = vec![0.0f32; classes];
+            two[0] = top;
+            two[255] = -top;
+            w.insert(1, &two);
+            let mut three = two.clone();
+            three[128] = -0.0001;
+            w.insert(2, &three);
+            for (feat, row) in [(1u64, &two), (2, &three)] {
+                let mut s = vec![0; classes];
+                w.score(&[Feat(feat)], &mut s);
+                let want: Vec<Units> = row.iter().map(|&x| units(x)).collect();
+                assert_eq!(s, want, "{classes} classes, row {feat}");
+            }
+            let mut buf = Vec::new();
+            w.write(&[], &mut buf).unwrap();
+            let text = String::from_utf8(buf).unwrap();
+            assert!(text.contains("0000000000000001\t0:838.8607 255:-838.8607\n"), "{text}");
+            let (_, back) = Weights::read(&text).unwrap();
+            assert_eq!(back.weights(), 5);
+        }
+    }
+
+    /// The tagger's and the parser's tables as loaded: more than half of their rows are two
+    /// weights kept in their slots, the rest packed cells. A layout that spends more (8-byte
+    /// entries, no inline rows: 81 MB for the parser) fails here; `score` must stay under
+    /// 300 MB with both loaded.
+    #[test]
+    fn shipped_weights_stay_compact_in_memory() {
+        let syntax = crate::syntax::Syntax::load(None).expect("shipped weights");
+        let tables = [&syntax.parser.weights, &syntax.tagger.first, &syntax.tagger.second];
+        for w in tables {
+            // 10.1 bytes per weight for the parser today (15.2 before inline rows and cells).
+            let per_weight = w.memory_bytes() as f64 / w.weights() as f64;
+            assert!(per_weight < 11.5, "{per_weight:.2} bytes per weight ({} rows)", w.len());
+        }
+        let total: usize = tables.iter().map(|w| w.memory_bytes()).sum();
+        assert!(total < 70_000_000, "the syntax weights take {total} bytes");
     }
 
     #[test]
