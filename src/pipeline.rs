@@ -12,7 +12,7 @@ use crate::stance::{self, Cues, StanceEvent};
 use crate::tone::{Polarity, Vader};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Paragraphs longer than this (bytes) are reported in `errors.csv` and skipped: real dumps
@@ -279,46 +279,13 @@ pub enum Parse {
     All,
 }
 
-/// A document whose paragraphs make at least this many ordered pairs of countries is *crowded*:
-/// the pair model builds a candidate, with its feature vector, for every pair. The crowded
-/// documents of real dumps are boilerplate lists of every country ("Afghanistan, Albania, …",
-/// 222 codes in one paragraph, 49,000 candidates): one takes about 60 MB of candidates (and a
-/// quarter of a second) where a news article takes a few kilobytes. 18 of the corpus's
-/// 17,859 documents are crowded; the next most paired ones have 1,256 and 962.
-pub const CROWDED_PAIRS: usize = 2048;
-
-/// Held while a crowded document's candidates exist, so that at most one document's are in
-/// memory at a time whatever the thread count: two workers on two of them at once raised the
-/// corpus run's peak RSS by another 60 MB (the peak then moved with the batches' timing). A
-/// worker that waits gives up at most a crowded document's time; the output does not depend
-/// on the order in which they go.
-static CROWDED: Mutex<()> = Mutex::new(());
-
-/// The number of ordered pairs of distinct countries within the paragraphs of `actors`: an upper
-/// bound on the pair model's candidates (which leave out mentions of kind `ignore`).
-pub fn country_pairs(actors: &DocActors, lexicon: &Lexicon) -> usize {
-    let mut pairs = 0;
-    let mut codes: Vec<&str> = Vec::new();
-    for (i, m) in actors.mentions.iter().enumerate() {
-        if i == 0 || actors.mentions[i - 1].paragraph != m.paragraph {
-            pairs += codes.len() * codes.len().saturating_sub(1);
-            codes.clear();
-        }
-        let c = actors.actor(lexicon, m.actor).country.as_str();
-        if !codes.contains(&c) {
-            codes.push(c);
-        }
-    }
-    pairs + codes.len() * codes.len().saturating_sub(1)
-}
-
 /// [`analyse_with`], choosing which sentences are parsed.
 pub fn analyse_parsing(engines: &Engines, doc: &Document, explain: bool, parse: Parse) -> Analysis {
     analyse_keeping(engines, doc, explain, parse, true)
 }
 
-/// [`analyse_parsing`]; without `keep_candidates`, the candidates are dropped once decided
-/// (while a crowded document still holds [`CROWDED`]), as `score` never reads them.
+/// [`analyse_parsing`]; without `keep_candidates`, the candidates (a few kilobytes of
+/// features each) are dropped once decided, as `score` never reads them.
 fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Parse, keep_candidates: bool) -> Analysis {
     let text = doc.text.as_str();
     let mut times = StageTimes::default();
@@ -345,8 +312,6 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     let rule_events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
     times.events = clock.lap();
     let pair = &engines.pair;
-    let _crowded: Option<MutexGuard<()>> = (country_pairs(&actors, &engines.lexicon) >= CROWDED_PAIRS)
-        .then(|| CROWDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
     let input = stance::model::DocInput {
         text,
         paragraphs: &paragraphs,
