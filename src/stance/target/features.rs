@@ -350,6 +350,21 @@ fn le_bytes(b: &[u8]) -> u64 {
     }
 }
 
+/// The bytes of the word `lower[lo..hi]` zero-padded to 16, little-endian, when it has at most
+/// [`SHORT`] bytes and 16 bytes can be read from `lo` (the tokenizer pads its buffer): one load
+/// and a mask, computed once per word for both the vocabulary and the VADER lexicon.
+#[inline]
+fn padded(lower: &str, lo: usize, hi: usize) -> Option<u128> {
+    let n = hi.checked_sub(lo)?;
+    if n > SHORT {
+        return None;
+    }
+    let chunk = lower.as_bytes().get(lo..lo + 16)?;
+    let mut k = [0u8; 16];
+    k.copy_from_slice(chunk);
+    Some(u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1))
+}
+
 /// Tag byte and first table index of a key.
 #[inline]
 fn probe_start(key: u128, mask: usize) -> (u8, usize) {
@@ -375,19 +390,12 @@ impl Vocab {
         }
     }
 
-    /// The id of the word `lower[lo..hi]`. When 16 bytes can be read from `lo` (the tokenizer
-    /// pads its buffer), the key is one load and a mask instead of a byte-wise assembly.
+    /// The id of the word `lower[lo..hi]`, whose [`padded`] bytes are `bytes` if it has them.
     #[inline]
-    fn id_in(&self, lower: &str, lo: usize, hi: usize) -> u32 {
-        let n = hi.saturating_sub(lo);
-        match lower.as_bytes().get(lo..lo + 16) {
-            Some(chunk) if n <= SHORT => {
-                let mut k = [0u8; 16];
-                k.copy_from_slice(chunk);
-                let bytes = u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1);
-                self.id_of_key(bytes | ((n as u128) << 120))
-            }
-            _ => lower.get(lo..hi).map_or(UNKNOWN, |w| self.id(w)),
+    fn id_in(&self, lower: &str, lo: usize, hi: usize, bytes: Option<u128>) -> u32 {
+        match bytes {
+            Some(bytes) => self.id_of_key(bytes | (((hi - lo) as u128) << 120)),
+            None => lower.get(lo..hi).map_or(UNKNOWN, |w| self.id(w)),
         }
     }
 
@@ -781,20 +789,23 @@ fn scan(s: &str, i: usize, c: char, prev_end: usize, edges: (usize, usize)) -> (
 /// Describes the normalised form `lower[lo..hi]` of a token whose text is `text`, with the
 /// flags that need no lookup; [`Unit::look_up`] completes it.
 #[inline]
-fn unit(lower: &str, (lo, hi): (usize, usize), text: &str, is_word: bool) -> Unit {
-    let w = &lower[lo..hi];
+fn unit(lower: &str, (lo, hi): (usize, usize), text: &[u8], is_word: bool) -> Unit {
+    // On bytes: the suffixes are ASCII, so a byte-wise match is a character-wise one, and no
+    // char-boundary checks are spent.
+    let w = lower.as_bytes().get(lo..hi).unwrap_or(&[]);
     let mut flags = 0;
-    if w.ends_with("n't") {
+    if w.ends_with(b"n't") {
         flags |= NEGATOR;
     }
-    if w.ends_with("ed") || w.ends_with("en") {
+    if w.ends_with(b"ed") || w.ends_with(b"en") {
         flags |= PARTICIPLE;
     }
     if !is_word {
         flags |= match text {
-            "“" | "‘" => QUOTE_OPEN,
-            "”" | "’" => QUOTE_CLOSE,
-            "\"" => QUOTE_TOGGLE,
+            // “ ‘ and ” ’ in UTF-8.
+            b"\xe2\x80\x9c" | b"\xe2\x80\x98" => QUOTE_OPEN,
+            b"\xe2\x80\x9d" | b"\xe2\x80\x99" => QUOTE_CLOSE,
+            b"\"" => QUOTE_TOGGLE,
             _ => 0,
         };
     }
@@ -803,17 +814,21 @@ fn unit(lower: &str, (lo, hi): (usize, usize), text: &str, is_word: bool) -> Uni
 
 impl Unit {
     /// Sets the vocabulary id and the rule flags of the word's list membership (every listed
-    /// rule word is in the vocabulary, so an unknown word has none).
+    /// rule word is in the vocabulary, so an unknown word has none), and, with `vader`, the
+    /// word's lexicon valence.
     #[inline]
-    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
-        self.id = vocab.id_in(lower, self.lo, self.hi);
+    fn look_up(&mut self, lower: &str, vocab: &Vocab, vader: Option<&Vader>) {
+        let bytes = padded(lower, self.lo, self.hi);
+        self.id = vocab.id_in(lower, self.lo, self.hi, bytes);
         self.flags |= vocab.flags(self.id);
-    }
-
-    /// Sets the lexicon valence of a word.
-    #[inline]
-    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
-        self.lex = vader.valence(&lower[self.lo..self.hi]).unwrap_or(0.0);
+        if let Some(vader) = vader {
+            let n = self.hi - self.lo;
+            let lex = match bytes {
+                Some(b) if n > 0 => vader.valence_padded(b, n),
+                _ => vader.valence(&lower[self.lo..self.hi]),
+            };
+            self.lex = lex.unwrap_or(0.0);
+        }
     }
 }
 
@@ -828,35 +843,24 @@ impl Raw {
     /// [`Raw::new`] for a token whose normalised form is already `lower[lo..hi]`.
     #[inline]
     fn with_form(lower: &str, sentence: &str, span: Range<usize>, (lo, hi): (usize, usize), is_word: bool) -> Raw {
-        let text = &sentence[span.clone()];
-        let l = &lower[lo..hi];
-        let possessive = is_word && l.len() > 2 && l.ends_with("'s");
+        let text = sentence.as_bytes().get(span.clone()).unwrap_or(&[]);
+        let possessive = is_word && lower.as_bytes().get(lo..hi).is_some_and(|l| l.len() > 2 && l.ends_with(b"'s"));
         let full = unit(lower, (lo, hi), text, is_word);
         let split = possessive.then(|| (unit(lower, (lo, hi - 2), text, true), unit(lower, (hi - 2, hi), text, true)));
         Raw { start: span.start, end: span.end, is_word, full, split }
     }
 
-    /// Vocabulary lookups of the token's forms.
+    /// Vocabulary lookups of the token's forms, and lexicon valences of the word forms that
+    /// become tokens (a possessive's parts, else the whole word).
     #[inline]
-    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
-        self.full.look_up(lower, vocab);
-        if let Some((stem, s)) = &mut self.split {
-            stem.look_up(lower, vocab);
-            s.look_up(lower, vocab);
-        }
-    }
-
-    /// Lexicon valences of the word forms that become tokens (a possessive's parts, else the
-    /// whole word).
-    #[inline]
-    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
+    fn look_up(&mut self, lower: &str, vocab: &Vocab, vader: &Vader) {
         match &mut self.split {
             Some((stem, s)) => {
-                stem.look_up_valence(lower, vader);
-                s.look_up_valence(lower, vader);
+                self.full.look_up(lower, vocab, None);
+                stem.look_up(lower, vocab, Some(vader));
+                s.look_up(lower, vocab, Some(vader));
             }
-            None if self.is_word => self.full.look_up_valence(lower, vader),
-            None => {}
+            None => self.full.look_up(lower, vocab, self.is_word.then_some(vader)),
         }
     }
 }
@@ -961,14 +965,11 @@ impl Scratch {
                 i = end;
             }
         }
-        // The lookups run in tight loops of their own: they are independent of each other, so
+        // The lookups run in a tight loop of their own: they are independent of each other, so
         // their cache misses overlap instead of waiting in turn behind the tokenizer.
         let Scratch { raws, lower, .. } = self;
         for r in raws.iter_mut() {
-            r.look_up(lower, vocab);
-        }
-        for r in raws.iter_mut() {
-            r.look_up_valence(lower, vader);
+            r.look_up(lower, vocab, vader);
         }
         self.base_len = self.lower.len();
     }
@@ -1010,8 +1011,7 @@ impl Scratch {
     /// One token, with its lookups (for re-tokenized words).
     fn raw(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
         let mut r = Raw::new(&mut self.lower, sentence, span, is_word);
-        r.look_up(&self.lower, vocab);
-        r.look_up_valence(&self.lower, vader);
+        r.look_up(&self.lower, vocab, vader);
         r
     }
 
