@@ -941,30 +941,7 @@ impl Scratch {
         self.lower.make_ascii_lowercase();
         let num = (self.lower.len(), self.lower.len() + 5);
         self.lower.push_str("<num>\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
-        if sentence.is_ascii() {
-            self.tokenize_ascii(sentence, num);
-        } else {
-            let mut prev_end = usize::MAX;
-            let mut i = 0;
-            while let Some(c) = char_at(sentence, i) {
-                if c.is_whitespace() {
-                    i += c.len_utf8();
-                    continue;
-                }
-                let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
-                prev_end = end;
-                let text = &sentence[i..end];
-                let raw = if text.bytes().any(|b| b.is_ascii_digit()) {
-                    Raw::with_form(&self.lower, sentence, i..end, num, is_word)
-                } else if text.is_ascii() {
-                    Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
-                } else {
-                    Raw::new(&mut self.lower, sentence, i..end, is_word)
-                };
-                self.raws.push(raw);
-                i = end;
-            }
-        }
+        self.tokenize(sentence, num);
         // The lookups run in a tight loop of their own: they are independent of each other, so
         // their cache misses overlap instead of waiting in turn behind the tokenizer.
         let Scratch { raws, lower, .. } = self;
@@ -974,36 +951,79 @@ impl Scratch {
         self.base_len = self.lower.len();
     }
 
-    /// The tokenizer of [`scan`] for an all-ASCII sentence (most news), on bytes; each token's
-    /// form is a slice of the lowercased sentence at the start of `lower` (or `num`).
-    fn tokenize_ascii(&mut self, sentence: &str, num: (usize, usize)) {
+    /// The tokenizer of [`scan`] (without edges), on bytes where it can: a token that starts
+    /// with an ASCII character (most of them, even in a sentence with curly quotes or dashes) is
+    /// scanned byte-wise, decoding only the non-ASCII characters it meets, and is noted as
+    /// all-ASCII and as holding a digit on the way; such a token's form is a slice of the
+    /// lowercased sentence at the start of `lower` (or `num`). Other tokens go through [`scan`].
+    fn tokenize(&mut self, sentence: &str, num: (usize, usize)) {
         let b = sentence.as_bytes();
-        let alnum = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphanumeric);
         let mut prev_end = usize::MAX;
         let mut i = 0;
         while let Some(&c) = b.get(i) {
+            if !c.is_ascii() {
+                let Some(ch) = char_at(sentence, i) else { break };
+                if ch.is_whitespace() {
+                    i += ch.len_utf8();
+                    continue;
+                }
+                let (end, is_word) = scan(sentence, i, ch, prev_end, (usize::MAX, usize::MAX));
+                prev_end = end;
+                let text = &b[i..end];
+                let raw = if text.iter().any(u8::is_ascii_digit) {
+                    Raw::with_form(&self.lower, sentence, i..end, num, is_word)
+                } else if text.is_ascii() {
+                    Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
+                } else {
+                    Raw::new(&mut self.lower, sentence, i..end, is_word)
+                };
+                self.raws.push(raw);
+                i = end;
+                continue;
+            }
             // `char::is_whitespace` on ASCII (which, unlike `u8::is_ascii_whitespace`, includes
             // the vertical tab).
             if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
                 i += 1;
                 continue;
             }
-            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum(i + 1));
+            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum_at(sentence, i + 1));
             let mut end = i + 1;
             let mut digit = c.is_ascii_digit();
+            let mut ascii = true;
             if is_word {
+                // `scan`'s continuation rule, split by the byte's kind.
                 while let Some(&d) = b.get(end) {
-                    if d.is_ascii_alphanumeric() || (matches!(d, b'\'' | b'-' | b'.') && alnum(end + 1)) {
+                    if d.is_ascii_alphanumeric() {
                         digit |= d.is_ascii_digit();
                         end += 1;
+                    } else if d.is_ascii() {
+                        if matches!(d, b'\'' | b'-' | b'.') && alnum_at(sentence, end + 1) {
+                            end += 1;
+                        } else {
+                            break;
+                        }
                     } else {
-                        break;
+                        let Some(ch) = char_at(sentence, end) else { break };
+                        let next = end + ch.len_utf8();
+                        if ch.is_alphanumeric() || (ch == '’' && alnum_at(sentence, next)) {
+                            ascii = false;
+                            end = next;
+                        } else {
+                            break;
+                        }
                     }
                 }
             }
             prev_end = end;
-            let form = if digit { num } else { (i, end) };
-            self.raws.push(Raw::with_form(&self.lower, sentence, i..end, form, is_word));
+            let raw = if digit {
+                Raw::with_form(&self.lower, sentence, i..end, num, is_word)
+            } else if ascii {
+                Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
+            } else {
+                Raw::new(&mut self.lower, sentence, i..end, is_word)
+            };
+            self.raws.push(raw);
             i = end;
         }
     }
@@ -1611,6 +1631,47 @@ mod tests {
             let f = feats(s, r.clone(), &[0..1, 5..200]);
             assert!(f.iter().all(|(_, v)| v.is_finite()));
             assert!(has(&f, "bias"));
+        }
+    }
+
+    /// The byte-wise tokenizer splits and normalises exactly as [`scan`] does character by
+    /// character (its definition), on sentences mixing ASCII and non-ASCII in every position.
+    #[test]
+    fn tokenizer_matches_scan() {
+        let vader = Vader::embedded();
+        let vocab = Vocab::rules_only();
+        let cases = [
+            "Trump’s ally, the café-owner Zoë, said “no” — naïve 3½ times at 10:30 p.m. in Köln.",
+            "don’t can't x'é a.é é.a a-é é-a ’tis Doe's Doe’s Straße STRASSE 2nd Ⅻ",
+            "x\u{a0}y\u{2003}z \u{b}q\u{85}r …!! ¿qué? l’État d’Ivoire 北京 市长 ½-way",
+            "'a ’a a'' a’’ a-- a.. .a -a A’B’C a’1 1’a ÉCOLE É1",
+        ];
+        for sentence in cases {
+            let mut scratch = Scratch::default();
+            scratch.prepare(&vader, vocab, sentence);
+            let got: Vec<_> = scratch
+                .raws
+                .iter()
+                .map(|r| (r.start, r.end, r.is_word, scratch.lower[r.full.lo..r.full.hi].to_string(), r.full.flags))
+                .collect();
+            let mut want = Vec::new();
+            let mut lower = String::new();
+            let (mut prev_end, mut i) = (usize::MAX, 0);
+            while let Some(c) = char_at(sentence, i) {
+                if c.is_whitespace() {
+                    i += c.len_utf8();
+                    continue;
+                }
+                let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
+                prev_end = end;
+                lower.clear();
+                push_lower(&mut lower, &sentence[i..end]);
+                let mut u = unit(&lower, (0, lower.len()), sentence[i..end].as_bytes(), is_word);
+                u.look_up(&lower, vocab, None);
+                want.push((i, end, is_word, lower.clone(), u.flags));
+                i = end;
+            }
+            assert_eq!(got, want, "{sentence}");
         }
     }
 }
