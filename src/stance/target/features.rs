@@ -1666,7 +1666,7 @@ mod tests {
                 prev_end = end;
                 lower.clear();
                 push_lower(&mut lower, &sentence[i..end]);
-                let mut u = unit(&lower, (0, lower.len()), sentence[i..end].as_bytes(), is_word);
+                let mut u = unit(&lower, (0, lower.len()), &sentence.as_bytes()[i..end], is_word);
                 u.look_up(&lower, vocab, None);
                 want.push((i, end, is_word, lower.clone(), u.flags));
                 i = end;
