@@ -159,6 +159,19 @@ impl Vader {
         let word = self.tables.index.word(self.tables.index.find(lowercase_word.as_bytes()));
         (word.flags & words::LEX != 0).then_some(word.valence)
     }
+
+    /// [`Vader::valence`] of a word of `len` bytes (1..=16) given as those bytes zero-padded to
+    /// 16, little-endian, so a caller that already holds the word in a register skips
+    /// re-encoding it. Any other `len` is `None`.
+    #[inline]
+    pub(crate) fn valence_padded(&self, bytes: u128, len: usize) -> Option<f64> {
+        if !(1..=words::INLINE_MAX).contains(&len) {
+            return None;
+        }
+        let index = &self.tables.index;
+        let word = index.word(index.find_encoded(bytes as u64, (bytes >> 64) as u64, len));
+        (word.flags & words::LEX != 0).then_some(word.valence)
+    }
 }
 
 /// Writes a score the way Python prints a float: shortest round-trip digits, always with a

@@ -268,3 +268,27 @@ fn vader_is_shareable_across_threads() {
     });
     assert!(results.iter().all(|r| *r == [0.0, 0.445, 0.555, 0.5777]));
 }
+
+/// `valence_padded` is `valence` for every table word (lexicon and rule words) and for words
+/// absent from the table, at every length it accepts; other lengths give `None`.
+#[test]
+fn valence_padded_agrees_with_valence() {
+    let vader = Vader::embedded();
+    let mut keys: Vec<&str> = vader.tables.words.keys().map(|k| &**k).collect();
+    keys.extend(["", "zzzq", "goodx", "a", "abcdefghijklmnop", "abcdefghijklmnopq"]);
+    let mut checked = 0;
+    for k in keys {
+        let b = k.as_bytes();
+        let got = if b.len() <= 16 {
+            let mut pad = [0u8; 16];
+            pad[..b.len()].copy_from_slice(b);
+            vader.valence_padded(u128::from_le_bytes(pad), b.len())
+        } else {
+            None
+        };
+        let want = if (1..=16).contains(&b.len()) { vader.valence(k) } else { None };
+        assert_eq!(got, want, "{k:?}");
+        checked += usize::from(want.is_some());
+    }
+    assert!(checked > 7000, "{checked}");
+}

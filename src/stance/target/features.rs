@@ -350,6 +350,21 @@ fn le_bytes(b: &[u8]) -> u64 {
     }
 }
 
+/// The bytes of the word `lower[lo..hi]` zero-padded to 16, little-endian, when it has at most
+/// [`SHORT`] bytes and 16 bytes can be read from `lo` (the tokenizer pads its buffer): one load
+/// and a mask, computed once per word for both the vocabulary and the VADER lexicon.
+#[inline]
+fn padded(lower: &str, lo: usize, hi: usize) -> Option<u128> {
+    let n = hi.checked_sub(lo)?;
+    if n > SHORT {
+        return None;
+    }
+    let chunk = lower.as_bytes().get(lo..lo + 16)?;
+    let mut k = [0u8; 16];
+    k.copy_from_slice(chunk);
+    Some(u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1))
+}
+
 /// Tag byte and first table index of a key.
 #[inline]
 fn probe_start(key: u128, mask: usize) -> (u8, usize) {
@@ -375,19 +390,12 @@ impl Vocab {
         }
     }
 
-    /// The id of the word `lower[lo..hi]`. When 16 bytes can be read from `lo` (the tokenizer
-    /// pads its buffer), the key is one load and a mask instead of a byte-wise assembly.
+    /// The id of the word `lower[lo..hi]`, whose [`padded`] bytes are `bytes` if it has them.
     #[inline]
-    fn id_in(&self, lower: &str, lo: usize, hi: usize) -> u32 {
-        let n = hi.saturating_sub(lo);
-        match lower.as_bytes().get(lo..lo + 16) {
-            Some(chunk) if n <= SHORT => {
-                let mut k = [0u8; 16];
-                k.copy_from_slice(chunk);
-                let bytes = u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1);
-                self.id_of_key(bytes | ((n as u128) << 120))
-            }
-            _ => lower.get(lo..hi).map_or(UNKNOWN, |w| self.id(w)),
+    fn id_in(&self, lower: &str, lo: usize, hi: usize, bytes: Option<u128>) -> u32 {
+        match bytes {
+            Some(bytes) => self.id_of_key(bytes | (((hi - lo) as u128) << 120)),
+            None => lower.get(lo..hi).map_or(UNKNOWN, |w| self.id(w)),
         }
     }
 
@@ -781,20 +789,23 @@ fn scan(s: &str, i: usize, c: char, prev_end: usize, edges: (usize, usize)) -> (
 /// Describes the normalised form `lower[lo..hi]` of a token whose text is `text`, with the
 /// flags that need no lookup; [`Unit::look_up`] completes it.
 #[inline]
-fn unit(lower: &str, (lo, hi): (usize, usize), text: &str, is_word: bool) -> Unit {
-    let w = &lower[lo..hi];
+fn unit(lower: &str, (lo, hi): (usize, usize), text: &[u8], is_word: bool) -> Unit {
+    // On bytes: the suffixes are ASCII, so a byte-wise match is a character-wise one, and no
+    // char-boundary checks are spent.
+    let w = lower.as_bytes().get(lo..hi).unwrap_or(&[]);
     let mut flags = 0;
-    if w.ends_with("n't") {
+    if w.ends_with(b"n't") {
         flags |= NEGATOR;
     }
-    if w.ends_with("ed") || w.ends_with("en") {
+    if w.ends_with(b"ed") || w.ends_with(b"en") {
         flags |= PARTICIPLE;
     }
     if !is_word {
         flags |= match text {
-            "“" | "‘" => QUOTE_OPEN,
-            "”" | "’" => QUOTE_CLOSE,
-            "\"" => QUOTE_TOGGLE,
+            // “ ‘ and ” ’ in UTF-8.
+            b"\xe2\x80\x9c" | b"\xe2\x80\x98" => QUOTE_OPEN,
+            b"\xe2\x80\x9d" | b"\xe2\x80\x99" => QUOTE_CLOSE,
+            b"\"" => QUOTE_TOGGLE,
             _ => 0,
         };
     }
@@ -803,17 +814,21 @@ fn unit(lower: &str, (lo, hi): (usize, usize), text: &str, is_word: bool) -> Uni
 
 impl Unit {
     /// Sets the vocabulary id and the rule flags of the word's list membership (every listed
-    /// rule word is in the vocabulary, so an unknown word has none).
+    /// rule word is in the vocabulary, so an unknown word has none), and, with `vader`, the
+    /// word's lexicon valence.
     #[inline]
-    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
-        self.id = vocab.id_in(lower, self.lo, self.hi);
+    fn look_up(&mut self, lower: &str, vocab: &Vocab, vader: Option<&Vader>) {
+        let bytes = padded(lower, self.lo, self.hi);
+        self.id = vocab.id_in(lower, self.lo, self.hi, bytes);
         self.flags |= vocab.flags(self.id);
-    }
-
-    /// Sets the lexicon valence of a word.
-    #[inline]
-    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
-        self.lex = vader.valence(&lower[self.lo..self.hi]).unwrap_or(0.0);
+        if let Some(vader) = vader {
+            let n = self.hi - self.lo;
+            let lex = match bytes {
+                Some(b) if n > 0 => vader.valence_padded(b, n),
+                _ => vader.valence(&lower[self.lo..self.hi]),
+            };
+            self.lex = lex.unwrap_or(0.0);
+        }
     }
 }
 
@@ -828,35 +843,24 @@ impl Raw {
     /// [`Raw::new`] for a token whose normalised form is already `lower[lo..hi]`.
     #[inline]
     fn with_form(lower: &str, sentence: &str, span: Range<usize>, (lo, hi): (usize, usize), is_word: bool) -> Raw {
-        let text = &sentence[span.clone()];
-        let l = &lower[lo..hi];
-        let possessive = is_word && l.len() > 2 && l.ends_with("'s");
+        let text = sentence.as_bytes().get(span.clone()).unwrap_or(&[]);
+        let possessive = is_word && lower.as_bytes().get(lo..hi).is_some_and(|l| l.len() > 2 && l.ends_with(b"'s"));
         let full = unit(lower, (lo, hi), text, is_word);
         let split = possessive.then(|| (unit(lower, (lo, hi - 2), text, true), unit(lower, (hi - 2, hi), text, true)));
         Raw { start: span.start, end: span.end, is_word, full, split }
     }
 
-    /// Vocabulary lookups of the token's forms.
+    /// Vocabulary lookups of the token's forms, and lexicon valences of the word forms that
+    /// become tokens (a possessive's parts, else the whole word).
     #[inline]
-    fn look_up(&mut self, lower: &str, vocab: &Vocab) {
-        self.full.look_up(lower, vocab);
-        if let Some((stem, s)) = &mut self.split {
-            stem.look_up(lower, vocab);
-            s.look_up(lower, vocab);
-        }
-    }
-
-    /// Lexicon valences of the word forms that become tokens (a possessive's parts, else the
-    /// whole word).
-    #[inline]
-    fn look_up_valence(&mut self, lower: &str, vader: &Vader) {
+    fn look_up(&mut self, lower: &str, vocab: &Vocab, vader: &Vader) {
         match &mut self.split {
             Some((stem, s)) => {
-                stem.look_up_valence(lower, vader);
-                s.look_up_valence(lower, vader);
+                self.full.look_up(lower, vocab, None);
+                stem.look_up(lower, vocab, Some(vader));
+                s.look_up(lower, vocab, Some(vader));
             }
-            None if self.is_word => self.full.look_up_valence(lower, vader),
-            None => {}
+            None => self.full.look_up(lower, vocab, self.is_word.then_some(vader)),
         }
     }
 }
@@ -937,20 +941,36 @@ impl Scratch {
         self.lower.make_ascii_lowercase();
         let num = (self.lower.len(), self.lower.len() + 5);
         self.lower.push_str("<num>\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
-        if sentence.is_ascii() {
-            self.tokenize_ascii(sentence, num);
-        } else {
-            let mut prev_end = usize::MAX;
-            let mut i = 0;
-            while let Some(c) = char_at(sentence, i) {
-                if c.is_whitespace() {
-                    i += c.len_utf8();
+        self.tokenize(sentence, num);
+        // The lookups run in a tight loop of their own: they are independent of each other, so
+        // their cache misses overlap instead of waiting in turn behind the tokenizer.
+        let Scratch { raws, lower, .. } = self;
+        for r in raws.iter_mut() {
+            r.look_up(lower, vocab, vader);
+        }
+        self.base_len = self.lower.len();
+    }
+
+    /// The tokenizer of [`scan`] (without edges), on bytes where it can: a token that starts
+    /// with an ASCII character (most of them, even in a sentence with curly quotes or dashes) is
+    /// scanned byte-wise, decoding only the non-ASCII characters it meets, and is noted as
+    /// all-ASCII and as holding a digit on the way; such a token's form is a slice of the
+    /// lowercased sentence at the start of `lower` (or `num`). Other tokens go through [`scan`].
+    fn tokenize(&mut self, sentence: &str, num: (usize, usize)) {
+        let b = sentence.as_bytes();
+        let mut prev_end = usize::MAX;
+        let mut i = 0;
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii() {
+                let Some(ch) = char_at(sentence, i) else { break };
+                if ch.is_whitespace() {
+                    i += ch.len_utf8();
                     continue;
                 }
-                let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
+                let (end, is_word) = scan(sentence, i, ch, prev_end, (usize::MAX, usize::MAX));
                 prev_end = end;
-                let text = &sentence[i..end];
-                let raw = if text.bytes().any(|b| b.is_ascii_digit()) {
+                let text = &b[i..end];
+                let raw = if text.iter().any(u8::is_ascii_digit) {
                     Raw::with_form(&self.lower, sentence, i..end, num, is_word)
                 } else if text.is_ascii() {
                     Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
@@ -959,50 +979,51 @@ impl Scratch {
                 };
                 self.raws.push(raw);
                 i = end;
+                continue;
             }
-        }
-        // The lookups run in tight loops of their own: they are independent of each other, so
-        // their cache misses overlap instead of waiting in turn behind the tokenizer.
-        let Scratch { raws, lower, .. } = self;
-        for r in raws.iter_mut() {
-            r.look_up(lower, vocab);
-        }
-        for r in raws.iter_mut() {
-            r.look_up_valence(lower, vader);
-        }
-        self.base_len = self.lower.len();
-    }
-
-    /// The tokenizer of [`scan`] for an all-ASCII sentence (most news), on bytes; each token's
-    /// form is a slice of the lowercased sentence at the start of `lower` (or `num`).
-    fn tokenize_ascii(&mut self, sentence: &str, num: (usize, usize)) {
-        let b = sentence.as_bytes();
-        let alnum = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphanumeric);
-        let mut prev_end = usize::MAX;
-        let mut i = 0;
-        while let Some(&c) = b.get(i) {
             // `char::is_whitespace` on ASCII (which, unlike `u8::is_ascii_whitespace`, includes
             // the vertical tab).
             if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
                 i += 1;
                 continue;
             }
-            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum(i + 1));
+            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum_at(sentence, i + 1));
             let mut end = i + 1;
             let mut digit = c.is_ascii_digit();
+            let mut ascii = true;
             if is_word {
+                // `scan`'s continuation rule, split by the byte's kind.
                 while let Some(&d) = b.get(end) {
-                    if d.is_ascii_alphanumeric() || (matches!(d, b'\'' | b'-' | b'.') && alnum(end + 1)) {
+                    if d.is_ascii_alphanumeric() {
                         digit |= d.is_ascii_digit();
                         end += 1;
+                    } else if d.is_ascii() {
+                        if matches!(d, b'\'' | b'-' | b'.') && alnum_at(sentence, end + 1) {
+                            end += 1;
+                        } else {
+                            break;
+                        }
                     } else {
-                        break;
+                        let Some(ch) = char_at(sentence, end) else { break };
+                        let next = end + ch.len_utf8();
+                        if ch.is_alphanumeric() || (ch == '’' && alnum_at(sentence, next)) {
+                            ascii = false;
+                            end = next;
+                        } else {
+                            break;
+                        }
                     }
                 }
             }
             prev_end = end;
-            let form = if digit { num } else { (i, end) };
-            self.raws.push(Raw::with_form(&self.lower, sentence, i..end, form, is_word));
+            let raw = if digit {
+                Raw::with_form(&self.lower, sentence, i..end, num, is_word)
+            } else if ascii {
+                Raw::with_form(&self.lower, sentence, i..end, (i, end), is_word)
+            } else {
+                Raw::new(&mut self.lower, sentence, i..end, is_word)
+            };
+            self.raws.push(raw);
             i = end;
         }
     }
@@ -1010,8 +1031,7 @@ impl Scratch {
     /// One token, with its lookups (for re-tokenized words).
     fn raw(&mut self, vader: &Vader, vocab: &Vocab, sentence: &str, span: Range<usize>, is_word: bool) -> Raw {
         let mut r = Raw::new(&mut self.lower, sentence, span, is_word);
-        r.look_up(&self.lower, vocab);
-        r.look_up_valence(&self.lower, vader);
+        r.look_up(&self.lower, vocab, vader);
         r
     }
 
@@ -1611,6 +1631,47 @@ mod tests {
             let f = feats(s, r.clone(), &[0..1, 5..200]);
             assert!(f.iter().all(|(_, v)| v.is_finite()));
             assert!(has(&f, "bias"));
+        }
+    }
+
+    /// The byte-wise tokenizer splits and normalises exactly as [`scan`] does character by
+    /// character (its definition), on sentences mixing ASCII and non-ASCII in every position.
+    #[test]
+    fn tokenizer_matches_scan() {
+        let vader = Vader::embedded();
+        let vocab = Vocab::rules_only();
+        let cases = [
+            "Trump’s ally, the café-owner Zoë, said “no” — naïve 3½ times at 10:30 p.m. in Köln.",
+            "don’t can't x'é a.é é.a a-é é-a ’tis Doe's Doe’s Straße STRASSE 2nd Ⅻ",
+            "x\u{a0}y\u{2003}z \u{b}q\u{85}r …!! ¿qué? l’État d’Ivoire 北京 市长 ½-way",
+            "'a ’a a'' a’’ a-- a.. .a -a A’B’C a’1 1’a ÉCOLE É1",
+        ];
+        for sentence in cases {
+            let mut scratch = Scratch::default();
+            scratch.prepare(&vader, vocab, sentence);
+            let got: Vec<_> = scratch
+                .raws
+                .iter()
+                .map(|r| (r.start, r.end, r.is_word, scratch.lower[r.full.lo..r.full.hi].to_string(), r.full.flags))
+                .collect();
+            let mut want = Vec::new();
+            let mut lower = String::new();
+            let (mut prev_end, mut i) = (usize::MAX, 0);
+            while let Some(c) = char_at(sentence, i) {
+                if c.is_whitespace() {
+                    i += c.len_utf8();
+                    continue;
+                }
+                let (end, is_word) = scan(sentence, i, c, prev_end, (usize::MAX, usize::MAX));
+                prev_end = end;
+                lower.clear();
+                push_lower(&mut lower, &sentence[i..end]);
+                let mut u = unit(&lower, (0, lower.len()), &sentence.as_bytes()[i..end], is_word);
+                u.look_up(&lower, vocab, None);
+                want.push((i, end, is_word, lower.clone(), u.flags));
+                i = end;
+            }
+            assert_eq!(got, want, "{sentence}");
         }
     }
 }
