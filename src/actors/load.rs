@@ -69,6 +69,47 @@ fn parse_date(file: &LexiconFile, line: u64, field: &str, what: &str, problems: 
 }
 
 /// Builds the lexicon from its files, in the order [`load`] reads them.
+/// A `word,type` table (`roles.csv`, `name_words.csv`): one lowercase word of at most
+/// [`RoleWords::MAX_LEN`] bytes per row (without a final dot when `no_final_dot`, since the
+/// matcher strips it), its type one of `types`; bad rows and repeated words are problems.
+fn word_types<T: Copy>(
+    file: &LexiconFile,
+    types: &[(&str, T)],
+    no_final_dot: bool,
+    problems: &mut Vec<Problem>,
+) -> FxHashMap<String, T> {
+    let names: Vec<&str> = types.iter().map(|(n, _)| *n).collect();
+    let allowed = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    };
+    let mut out = FxHashMap::default();
+    for (line, r) in file.csv_records(&["word", "type"], problems) {
+        let word = r[0].trim();
+        let ty = r[1].trim();
+        let Some(&(_, t)) = types.iter().find(|(n, _)| *n == ty) else {
+            problems.push(file.problem(line, format!("type `{ty}` must be {allowed}")));
+            continue;
+        };
+        if word.is_empty()
+            || word.len() > RoleWords::MAX_LEN
+            || (no_final_dot && word.ends_with('.'))
+            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
+        {
+            let dot = if no_final_dot { ", without a final dot" } else { "" };
+            problems.push(file.problem(
+                line,
+                format!("word `{word}` must be one lowercase word of at most {} bytes{dot}", RoleWords::MAX_LEN),
+            ));
+            continue;
+        }
+        if out.insert(word.to_string(), t).is_some() {
+            problems.push(file.problem(line, format!("duplicate word `{word}`")));
+        }
+    }
+    out
+}
+
 fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> {
     let [countries_file, actors_file, roles_file, rules_file, mention_rules_file, name_words_file] = files else {
         problems.push(Problem { file: "actors".into(), line: 0, message: "missing lexicon files".into() });
@@ -197,70 +238,23 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
             .sort_by(|&a, &b| actors[b as usize].valid_from.cmp(&actors[a as usize].valid_from).then(a.cmp(&b)));
     }
 
-    // Roles.
-    let mut roles = FxHashMap::default();
-    for (line, r) in roles_file.csv_records(&["word", "type"], problems) {
-        let word = r[0].trim();
-        let ty = match r[1].trim() {
-            "head" => RoleWord::Head,
-            "modifier" => RoleWord::Modifier,
-            "institution" => RoleWord::Institution,
-            other => {
-                problems
-                    .push(roles_file.problem(line, format!("type `{other}` must be head, modifier or institution")));
-                continue;
-            }
-        };
-        if word.is_empty()
-            || word.len() > RoleWords::MAX_LEN
-            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
-        {
-            problems.push(roles_file.problem(
-                line,
-                format!("word `{word}` must be one lowercase word of at most {} bytes", RoleWords::MAX_LEN),
-            ));
-            continue;
-        }
-        if roles.insert(word.to_string(), ty).is_some() {
-            problems.push(roles_file.problem(line, format!("duplicate word `{word}`")));
-        }
-    }
-
-    // Name words.
-    let mut name_words = FxHashMap::default();
-    for (line, r) in name_words_file.csv_records(&["word", "type"], problems) {
-        let word = r[0].trim();
-        let ty = match r[1].trim() {
-            "title" => NameWord::Title,
-            "suffix" => NameWord::Suffix,
-            "not_name" => NameWord::NotName,
-            "date_before" => NameWord::DateBefore,
-            other => {
-                problems.push(
-                    name_words_file
-                        .problem(line, format!("type `{other}` must be title, suffix, not_name or date_before")),
-                );
-                continue;
-            }
-        };
-        if word.is_empty()
-            || word.len() > RoleWords::MAX_LEN
-            || word.ends_with('.')
-            || word.bytes().any(|b| b.is_ascii_uppercase() || b == b' ')
-        {
-            problems.push(name_words_file.problem(
-                line,
-                format!(
-                    "word `{word}` must be one lowercase word of at most {} bytes, without a final dot",
-                    RoleWords::MAX_LEN
-                ),
-            ));
-            continue;
-        }
-        if name_words.insert(word.to_string(), ty).is_some() {
-            problems.push(name_words_file.problem(line, format!("duplicate word `{word}`")));
-        }
-    }
+    let roles = word_types(
+        roles_file,
+        &[("head", RoleWord::Head), ("modifier", RoleWord::Modifier), ("institution", RoleWord::Institution)],
+        false,
+        problems,
+    );
+    let name_words = word_types(
+        name_words_file,
+        &[
+            ("title", NameWord::Title),
+            ("suffix", NameWord::Suffix),
+            ("not_name", NameWord::NotName),
+            ("date_before", NameWord::DateBefore),
+        ],
+        true,
+        problems,
+    );
 
     // Context rules.
     let mut rules = Vec::new();
@@ -485,13 +479,14 @@ mod tests {
     }
 
     #[test]
-    fn name_words_are_checked_with_their_line() {
+    fn role_and_name_words_are_checked_with_their_line() {
         let f = |name: &str, text: &str| LexiconFile { name: name.into(), origin: name.into(), text: text.into() };
         let mut problems = Vec::new();
         let files = [
             f("countries.csv", C),
             f("actors.csv", &format!("{H}rus,Russia,RUS,state,Russia,,,\n")),
-            f("roles.csv", "word,type\n"),
+            // A final dot is allowed in roles ("sen."), not in name words.
+            f("roles.csv", "word,type\nminister,head\nMinister,head\nsen.,head\nspy,villain\nminister,modifier\n"),
             f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
             f("mention_rules.csv", "rule,applies_to,before,after,sentence,paragraph,keep\n"),
             f("name_words.csv", "word,type\nmr,title\nMrs,title\ndr.,title\njr,nickname\nmr,suffix\nmay,not_name\n"),
@@ -501,6 +496,9 @@ mod tests {
         assert_eq!(
             text,
             [
+                "roles.csv:3: word `Minister` must be one lowercase word of at most 32 bytes",
+                "roles.csv:5: type `villain` must be head, modifier or institution",
+                "roles.csv:6: duplicate word `minister`",
                 "name_words.csv:3: word `Mrs` must be one lowercase word of at most 32 bytes, without a final dot",
                 "name_words.csv:4: word `dr.` must be one lowercase word of at most 32 bytes, without a final dot",
                 "name_words.csv:5: type `nickname` must be title, suffix, not_name or date_before",
