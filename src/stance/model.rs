@@ -581,6 +581,7 @@ fn pair(
                 f.add(&["btw_cond"]);
             }
         }
+        context_features(sent_text, sent.start, a, b, &mut f, &mut lbuf);
         links.push((si, a.clone(), b.clone()));
     }
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
@@ -602,6 +603,54 @@ fn pair(
         features,
         names,
         links,
+    }
+}
+
+/// Words of `text` as the pair features read them: runs of letters, digits, apostrophes and
+/// hyphens.
+fn words_of(text: &str) -> impl DoubleEndedIterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-').filter(|w| !w.is_empty())
+}
+
+/// Features of the words around a linking sentence's two mentions (`a` the source's, `b` the
+/// target's, byte spans in the document; `start` is where the sentence begins): who speaks or
+/// acts is usually said before the first mention or after the second ("... reached a truce",
+/// "said X had the right to defend itself"), so the words there are features tagged with the
+/// mention next to them; the words between carry the order of the two mentions (in "X accused
+/// Y" the word means X→Y, not Y→X); each mention's neighbour words ("sanctions on X", "X's");
+/// and the sentence's words as a bag (whether it speaks of a relation at all).
+fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, f: &mut Feats, buf: &mut String) {
+    let rel = |x: usize| x.saturating_sub(start).min(text.len());
+    let (a0, a1, b0, b1) = (rel(a.start), rel(a.end), rel(b.start), rel(b.end));
+    let slice = |x: usize, y: usize| text.get(x..y.max(x)).unwrap_or("");
+    let s_first = a0 < b0;
+    let dir = if s_first { "s<t" } else { "t<s" };
+    let (first, second) = if s_first { ("s", "t") } else { ("t", "s") };
+    let (lo, hi) = if a1 <= b0 { (a1, b0) } else { (b1, a0.max(b1)) };
+    for w in words_of(slice(lo.min(hi), hi)).take(12) {
+        f.add(&["btwd", lower(w, buf), dir]);
+    }
+    let (f0, f1) = (a0.min(b0), a1.max(b1));
+    for w in words_of(slice(0, f0)).rev().take(5) {
+        f.add(&["pre", lower(w, buf), first]);
+    }
+    for w in words_of(slice(f1, text.len())).take(8) {
+        f.add(&["post", lower(w, buf), second]);
+    }
+    for w in words_of(text) {
+        f.add(&["sw", lower(w, buf)]);
+    }
+    for (who, x0, x1) in [("s", a0, a1), ("t", b0, b1)] {
+        if let Some(w) = words_of(slice(0, x0)).next_back() {
+            f.add(&[who, "prev", lower(w, buf)]);
+        }
+        let after = slice(x1, text.len());
+        if after.starts_with("'s") || after.starts_with("\u{2019}s") {
+            f.add(&[who, "poss"]);
+        }
+        if let Some(w) = words_of(after).next() {
+            f.add(&[who, "next", lower(w, buf)]);
+        }
     }
 }
 
