@@ -328,7 +328,9 @@ enum TrainCommand {
         out: PathBuf,
         #[arg(long, default_value_t = 20)]
         epochs: usize,
-        #[arg(long, default_value_t = 0.0)]
+        /// Strength of the L2 prior on every weight (chosen on dev: 0.0003-0.003 give the same
+        /// figures, 0 gives a fifth less recall).
+        #[arg(long, default_value_t = 0.001)]
         l2: f32,
         #[arg(long, default_value_t = 0.01)]
         rate: f32,

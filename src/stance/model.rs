@@ -870,16 +870,38 @@ pub struct Example {
 
 /// Multinomial logistic regression by AdaGrad with L2, `epochs` passes in a seeded order:
 /// the same examples give the same weights.
+///
+/// The L2 prior acts on every weight at every step, as in full-batch training, not only when
+/// its feature fires: a weight's shrinking since its last update is applied when the feature
+/// next fires (and at the end), in closed form, so a step costs only the example's features.
+/// Applied only when a feature fires, the prior would hardly touch the rare features that need
+/// it most.
 pub fn train(examples: &[Example], epochs: usize, l2: f32, rate: f32) -> StanceModel {
     let mut m = StanceModel::empty();
     let mut g2 = vec![1e-6f32; 3 << BITS];
+    let mut last = vec![0u32; 3 << BITS];
     let mut gb = [1e-6f32; 3];
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut rng = 0x853c_49e6_748f_ea9bu64;
+    let mut step = 0u32;
+    // The shrinking of weight `k` over `n` steps at its current rate.
+    let shrink = |g2k: f32, n: u32| -> f32 { (1.0 - (rate * l2 / g2k.sqrt()).min(1.0)).powi(n as i32) };
     for _ in 0..epochs {
         crate::syntax::perceptron::shuffle(&mut order, &mut rng);
         for &i in &order {
+            step += 1;
             let ex = &examples[i];
+            if l2 > 0.0 {
+                for &f in &ex.features {
+                    for c in 0..3 {
+                        let k = 3 * f as usize + c;
+                        if m.weights[k] != 0.0 {
+                            m.weights[k] *= shrink(g2[k], step - last[k]);
+                        }
+                        last[k] = step;
+                    }
+                }
+            }
             let p = m.probs(&ex.features);
             for c in 0..3 {
                 let g = p[c] - if c == ex.class { 1.0 } else { 0.0 };
@@ -887,10 +909,16 @@ pub fn train(examples: &[Example], epochs: usize, l2: f32, rate: f32) -> StanceM
                 m.bias[c] -= rate * g / gb[c].sqrt();
                 for &f in &ex.features {
                     let k = 3 * f as usize + c;
-                    let gr = g + l2 * m.weights[k];
-                    g2[k] += gr * gr;
-                    m.weights[k] -= rate * gr / g2[k].sqrt();
+                    g2[k] += g * g;
+                    m.weights[k] -= rate * g / g2[k].sqrt();
                 }
+            }
+        }
+    }
+    if l2 > 0.0 {
+        for (k, w) in m.weights.iter_mut().enumerate() {
+            if *w != 0.0 {
+                *w *= shrink(g2[k], step - last[k]);
             }
         }
     }
@@ -966,6 +994,22 @@ mod tests {
         assert_eq!(gated.gate, 0.14);
         assert_eq!(StanceModel::read("bits\t20\ngate\t1.5\n").unwrap_err().0, 2, "a gate is a share of the thresholds");
         assert_eq!(StanceModel::read("bits\t20\ngate\t0.1 0.2\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn the_l2_prior_shrinks_rare_features_between_their_firings() {
+        // Feature 9 fires once (class 1); the class features 2..5 fire in every third example.
+        let mut ex: Vec<Example> =
+            (0..600).map(|i| Example { features: vec![1, 2 + (i % 3) as u32], class: (i % 3) as usize }).collect();
+        ex[7] = Example { features: vec![1, 3, 9], class: 1 };
+        let w = |m: &StanceModel, f: usize| m.weights[3 * f + 1];
+        let free = train(&ex, 10, 0.0, 0.1);
+        let prior = train(&ex, 10, 0.01, 0.1);
+        // The rare feature loses most of its weight (applied only when it fires, the prior would
+        // take ten small steps off it); the frequent ones keep most of theirs.
+        assert!(w(&prior, 9).abs() < 0.5 * w(&free, 9).abs(), "{} vs {}", w(&prior, 9), w(&free, 9));
+        assert!(w(&prior, 3) > 0.5 * w(&free, 3), "{} vs {}", w(&prior, 3), w(&free, 3));
+        assert_eq!(prior.weights, train(&ex, 10, 0.01, 0.1).weights);
     }
 
     #[test]
