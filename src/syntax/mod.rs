@@ -246,8 +246,8 @@ fn read_weights_gz(
 }
 
 /// Bytes of text inflated at a time (a block is cut back to its last whole line).
-const BLOCK_BYTES: usize = 1 << 20;
-/// Blocks inflated ahead of the reader: a few megabytes at most.
+const BLOCK_BYTES: usize = 1 << 18;
+/// Blocks inflated ahead of the reader: about a megabyte at most.
 const BLOCKS_IN_FLIGHT: usize = 4;
 
 /// What the inflater sends the reader: whole lines of text, or why the text ends early (after
