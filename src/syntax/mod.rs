@@ -123,17 +123,23 @@ impl Syntax {
 
     /// [`Syntax::load`], also returning the files read (for the run manifest).
     pub fn load_with_files(dir: Option<&Path>) -> Result<(Syntax, Vec<FileDigest>), Problem> {
-        let clusters_file = read_gz(dir, CLUSTERS_FILE, CLUSTERS_EMBEDDED)?;
-        let clusters =
-            clusters::Clusters::read(&clusters_file.text).map_err(|(line, m)| clusters_file.problem(line as u64, m))?;
-        let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
-        // The parser's weights take most of the start-up; the tagger's load beside them.
-        let (tagger, parser) = std::thread::scope(|scope| {
+        // The parser's weights take most of the start-up; the tagger's and the word clusters
+        // load beside them.
+        let (tagger, parser, clusters_file) = std::thread::scope(|scope| {
             let tagger = scope.spawn(|| read_weights_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED, 2));
-            let parser = read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1);
-            // The reader does not panic on any input; a panic is a bug, and is passed on.
-            (tagger.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), parser)
+            let parser = scope.spawn(|| read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1));
+            let clusters_file = read_gz(dir, CLUSTERS_FILE, CLUSTERS_EMBEDDED).and_then(|file| {
+                let clusters =
+                    clusters::Clusters::read(&file.text).map_err(|(line, m)| file.problem(line as u64, m))?;
+                Ok((clusters, file))
+            });
+            // The readers do not panic on any input; a panic is a bug, and is passed on.
+            let join =
+                |h: std::thread::ScopedJoinHandle<'_, _>| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (join(tagger), join(parser), clusters_file)
         });
+        let (clusters, clusters_file) = clusters_file?;
+        let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
         let (tagger_sections, tagger_digest) = tagger?;
         let (parser_sections, parser_digest) = parser?;
         let problem = |d: &FileDigest, message: String| Problem { file: d.origin.clone(), line: 1, message };
