@@ -855,80 +855,88 @@ fn split_feature(line: &[u8]) -> Option<(u64, &[u8])> {
 /// Appends `class:weight` cells separated by single spaces to `out` (weights in units), if
 /// every cell has the shape the fast reader knows and the row is valid for `classes`
 /// (classes in range and increasing, weights within ±[`MAX_UNITS`]); `false` otherwise,
-/// leaving the line to the general reader (and some of its cells in `out`).
+/// leaving the line to the general reader (and some of its cells in `out`). One pass over the
+/// bytes: this is most of the reader's time.
 #[inline]
-fn parse_cells(mut s: &[u8], classes: usize, out: &mut Vec<(u32, Units)>) -> bool {
+fn parse_cells(s: &[u8], classes: usize, out: &mut Vec<(u32, Units)>) -> bool {
     let mut previous: Option<usize> = None;
+    let mut i = 0;
     loop {
         // The class: one to five digits, then `:`.
+        let start = i;
         let mut class = 0usize;
-        let mut k = 0;
-        while let Some(&b) = s.get(k).filter(|b| b.is_ascii_digit()) {
-            class = class * 10 + (b - b'0') as usize;
-            k += 1;
-            if k > 5 {
+        while let Some(&b) = s.get(i).filter(|b| b.is_ascii_digit()) {
+            if i - start == 5 {
                 return false;
             }
+            class = class * 10 + (b - b'0') as usize;
+            i += 1;
         }
-        if k == 0 || s.get(k) != Some(&b':') || class >= classes {
-            return false;
-        }
-        if previous.is_some_and(|p| p >= class) {
+        if i == start || s.get(i) != Some(&b':') || class >= classes || previous.is_some_and(|p| p >= class) {
             return false;
         }
         previous = Some(class);
-        s = &s[k + 1..];
-        let end = memchr::memchr(b' ', s).unwrap_or(s.len());
-        let Some(units) = parse_weight_units(&s[..end]) else { return false };
+        i += 1;
+        let Some(units) = weight_at(s, &mut i) else { return false };
         out.push((class as u32, units));
-        match s.get(end) {
+        match s.get(i) {
             None => return true,
             // A space must be followed by another cell.
-            Some(_) if end + 1 < s.len() => s = &s[end + 1..],
+            Some(b' ') if i + 1 < s.len() => i += 1,
             Some(_) => return false,
         }
     }
 }
 
-/// A weight written as `-?D{1,3}(.D{1,4})?` in units of 1e-4, exactly; `None` for any other
-/// shape or beyond ±[`MAX_UNITS`].
+/// A weight written as `-?D{1,3}(.D{1,4})?` in `s`, whole (see [`weight_at`]).
+#[cfg(test)]
+fn parse_weight_units(s: &[u8]) -> Option<Units> {
+    let mut i = 0;
+    weight_at(s, &mut i).filter(|_| i == s.len())
+}
+
+/// The weight written as `-?D{1,3}(.D{1,4})?` at `s[*i..]`, in units of 1e-4, exactly, and
+/// `*i` moved past it; `None` for any other shape or beyond ±[`MAX_UNITS`].
 ///
 /// This is what the general reader gets (parsing an `f32`, then [`units`]): below 1024 the
 /// nearest `f32` is within 2^-15 of the number written, which is less than a third of a unit,
 /// so rounding its value in units gives back the whole number of units written.
-#[inline]
-fn parse_weight_units(s: &[u8]) -> Option<Units> {
-    let (negative, digits) = match s.strip_prefix(b"-") {
-        Some(d) => (true, d),
-        None => (false, s),
-    };
-    let (int, frac) = match memchr::memchr(b'.', digits) {
-        Some(dot) => (&digits[..dot], Some(&digits[dot + 1..])),
-        None => (digits, None),
-    };
-    if int.is_empty() || int.len() > 3 || frac.is_some_and(|f| f.is_empty() || f.len() > 4) {
-        return None;
-    }
-    let mut units: i64 = 0;
-    for &b in int {
-        if !b.is_ascii_digit() {
+#[inline(always)]
+fn weight_at(s: &[u8], i: &mut usize) -> Option<Units> {
+    let negative = s.get(*i) == Some(&b'-');
+    *i += negative as usize;
+    let mut units: Units = 0;
+    let start = *i;
+    while let Some(&b) = s.get(*i).filter(|b| b.is_ascii_digit()) {
+        if *i - start == 3 {
             return None;
         }
-        units = units * 10 + (b - b'0') as i64;
+        units = units * 10 + (b - b'0') as Units;
+        *i += 1;
     }
-    let frac = frac.unwrap_or(&[]);
-    for k in 0..4 {
-        let d = match frac.get(k) {
-            Some(&b) if b.is_ascii_digit() => (b - b'0') as i64,
-            Some(_) => return None,
-            None => 0,
-        };
-        units = units * 10 + d;
-    }
-    if units > MAX_UNITS as i64 {
+    if *i == start {
         return None;
     }
-    Some(if negative { -units } else { units } as Units)
+    let mut decimals = 0;
+    if s.get(*i) == Some(&b'.') {
+        *i += 1;
+        while let Some(&b) = s.get(*i).filter(|b| b.is_ascii_digit()) {
+            if decimals == 4 {
+                return None;
+            }
+            units = units * 10 + (b - b'0') as Units;
+            decimals += 1;
+            *i += 1;
+        }
+        if decimals == 0 {
+            return None;
+        }
+    }
+    units *= [10_000, 1000, 100, 10, 1][decimals];
+    if units > MAX_UNITS {
+        return None;
+    }
+    Some(if negative { -units } else { units })
 }
 
 /// Adds dense rows of `V` eight-wide vectors (starting at `starts` in `dense`) to `scores`,
