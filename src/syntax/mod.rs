@@ -22,7 +22,7 @@ use std::path::Path;
 
 use crate::lexicon::{FileDigest, LexiconFile, Problem};
 use lex::Lex;
-use perceptron::Weights;
+use perceptron::{SectionReader, Weights};
 use tagger::Tag;
 
 /// One word of a parsed sentence.
@@ -123,17 +123,23 @@ impl Syntax {
 
     /// [`Syntax::load`], also returning the files read (for the run manifest).
     pub fn load_with_files(dir: Option<&Path>) -> Result<(Syntax, Vec<FileDigest>), Problem> {
-        let clusters_file = read_gz(dir, CLUSTERS_FILE, CLUSTERS_EMBEDDED)?;
-        let clusters =
-            clusters::Clusters::read(&clusters_file.text).map_err(|(line, m)| clusters_file.problem(line as u64, m))?;
-        let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
-        // The parser's weights take most of the start-up; the tagger's load beside them.
-        let (tagger, parser) = std::thread::scope(|scope| {
+        // The parser's weights take most of the start-up; the tagger's and the word clusters
+        // load beside them.
+        let (tagger, parser, clusters_file) = std::thread::scope(|scope| {
             let tagger = scope.spawn(|| read_weights_gz(dir, TAGGER_FILE, TAGGER_EMBEDDED, 2));
-            let parser = read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1);
-            // The reader does not panic on any input; a panic is a bug, and is passed on.
-            (tagger.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), parser)
+            let parser = scope.spawn(|| read_weights_gz(dir, PARSER_FILE, PARSER_EMBEDDED, 1));
+            let clusters_file = read_gz(dir, CLUSTERS_FILE, CLUSTERS_EMBEDDED).and_then(|file| {
+                let clusters =
+                    clusters::Clusters::read(&file.text).map_err(|(line, m)| file.problem(line as u64, m))?;
+                Ok((clusters, file))
+            });
+            // The readers do not panic on any input; a panic is a bug, and is passed on.
+            let join =
+                |h: std::thread::ScopedJoinHandle<'_, _>| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (join(tagger), join(parser), clusters_file)
         });
+        let (clusters, clusters_file) = clusters_file?;
+        let want = format!("clusters: {}", clusters_hash(&clusters_file.text));
         let (tagger_sections, tagger_digest) = tagger?;
         let (parser_sections, parser_digest) = parser?;
         let problem = |d: &FileDigest, message: String| Problem { file: d.origin.clone(), line: 1, message };
@@ -220,61 +226,152 @@ fn coarse_classes(tags: &[String]) -> Vec<u16> {
 type Section = (Vec<String>, Weights);
 
 /// Reads a gzip-compressed weights file of `sections` sections (separated by `---` lines) as a
-/// stream, twice: once to size the tables and hash the text, once to fill them. The text
-/// itself is never held (the parser's is 80 MB).
+/// stream on two threads: one inflates it into blocks of whole lines and hashes them (as
+/// `LexiconFile::blake3` would hash the text), the other reads the lines into tables
+/// ([`SectionReader`]). Inflating and reading each took about half of the parser file's load,
+/// so the two threads halve it when a core is free. The text itself is never held whole (the
+/// parser's is 80 MB), only the few blocks in flight.
 fn read_weights_gz(
     dir: Option<&Path>,
     name: &str,
     embedded: &'static [u8],
     sections: usize,
 ) -> Result<(Vec<Section>, FileDigest), Problem> {
-    use std::io::BufRead;
     let (bytes, origin) = gz_bytes(dir, name, embedded)?;
-    let err = |line: usize, message: String| Problem { file: origin.clone(), line: line as u64, message };
-    let lines = || {
-        std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..])).lines().enumerate().map(|(i, l)| (i + 1, l))
-    };
-    // One streaming pass: the sections' weights, and the hash of the text (as
-    // `LexiconFile::blake3` would give it) from the same lines.
+    let (send, receive) = std::sync::mpsc::sync_channel(BLOCKS_IN_FLIGHT);
+    let gz = &bytes[..];
+    let (read, hash) = std::thread::scope(|scope| {
+        let inflater = scope.spawn(move || inflate_lines(gz, send));
+        // Returning drops the receiver, which stops the inflater at its next block.
+        let read = read_sections(receive, sections);
+        // The inflater does not panic on any input; a panic is a bug, and is passed on.
+        (read, inflater.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    let out = read.map_err(|(line, message)| Problem { file: origin.clone(), line: line as u64, message })?;
+    Ok((out, FileDigest { name: name.to_string(), origin, blake3: hash.to_hex().to_string() }))
+}
+
+/// Bytes of text inflated at a time (a block is cut back to its last whole line).
+const BLOCK_BYTES: usize = 1 << 18;
+/// Blocks inflated ahead of the reader: about a megabyte at most.
+const BLOCKS_IN_FLIGHT: usize = 4;
+
+/// What the inflater sends the reader: whole lines of text, or why the text ends early (after
+/// the lines before the one that could not be read).
+enum Block {
+    Lines(String),
+    Unreadable(String),
+}
+
+/// Inflates `gz` into blocks of whole lines sent to `out`, and returns the BLAKE3 of the text
+/// as its lines give it (each line without its `\n` or `\r\n`, then `\n`).
+fn inflate_lines(gz: &[u8], out: std::sync::mpsc::SyncSender<Block>) -> blake3::Hash {
+    use std::io::Read;
+    let unreadable = |e: &dyn std::fmt::Display| Block::Unreadable(format!("not gzip-compressed UTF-8 text: {e}"));
+    let mut decoder = flate2::read::GzDecoder::new(gz);
     let mut hasher = blake3::Hasher::new();
-    let mut unreadable: Option<(usize, String)> = None;
-    let mut out = Vec::new();
-    {
-        let mut it = lines().map_while(|(n, l)| match l {
-            Ok(l) => {
-                hasher.update(l.as_bytes());
-                hasher.update(b"\n");
-                Some((n, l))
-            }
-            Err(e) => {
-                unreadable = Some((n, format!("not gzip-compressed UTF-8 text: {e}")));
-                None
-            }
-        });
-        for k in 0..sections {
-            // A line that could not be read ends the lines early: that is reported rather than
-            // what it causes (missing weights or sections).
-            let (header, w, separated) = match Weights::read_lines(&mut it) {
-                Ok(r) => r,
-                Err((l, m)) => {
-                    drop(it);
-                    return Err(unreadable.take().map_or_else(|| err(l, m), |(l, m)| err(l, m)));
+    // The start of a line not yet ended, carried to the next block.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut buf = std::mem::take(&mut carry);
+        let old = buf.len();
+        buf.reserve(BLOCK_BYTES);
+        // On an error, what was inflated before it is in `buf`.
+        let (end, failure) = match (&mut decoder).take(BLOCK_BYTES as u64).read_to_end(&mut buf) {
+            Ok(n) => (n < BLOCK_BYTES, None),
+            Err(e) => (true, Some(e)),
+        };
+        // Whole lines only, but at the end of the text its last line even without `\n`. The
+        // carried part has no `\n`, so only the new bytes are searched.
+        let cut = match (end && failure.is_none(), memchr::memrchr(b'\n', &buf[old..])) {
+            (true, _) => buf.len(),
+            (false, Some(i)) => old + i + 1,
+            (false, None) => 0,
+        };
+        carry = buf.split_off(cut);
+        if !buf.is_empty() {
+            hash_lines(&mut hasher, &buf);
+            match String::from_utf8(buf) {
+                Ok(text) => {
+                    if out.send(Block::Lines(text)).is_err() {
+                        return hasher.finalize();
+                    }
                 }
-            };
-            if separated != (k + 1 < sections) {
-                drop(it);
-                let m = format!("expected {sections} section(s) separated by `---`");
-                return Err(unreadable.take().map_or_else(|| err(1, m), |(l, m)| err(l, m)));
+                Err(e) => {
+                    // The lines before the one with the bad byte, then the error.
+                    let valid = e.utf8_error().valid_up_to();
+                    let mut bytes = e.into_bytes();
+                    bytes.truncate(memchr::memrchr(b'\n', &bytes[..valid]).map_or(0, |i| i + 1));
+                    let text = String::from_utf8(bytes).unwrap_or_default();
+                    let bad =
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8");
+                    let _ = out.send(Block::Lines(text)).and_then(|()| out.send(unreadable(&bad)));
+                    return hasher.finalize();
+                }
             }
-            out.push((header, w));
+        }
+        if let Some(e) = failure {
+            let _ = out.send(unreadable(&e));
+        }
+        if end {
+            return hasher.finalize();
         }
     }
-    if let Some((l, m)) = unreadable {
-        return Err(err(l, m));
+}
+
+/// Adds whole lines (the last may lack its `\n`) to `hasher` as each line's text then `\n`:
+/// the bytes themselves unless a line ends in `\r\n` or the last has no `\n`.
+fn hash_lines(hasher: &mut blake3::Hasher, text: &[u8]) {
+    if memchr::memchr(b'\r', text).is_none() {
+        hasher.update(text);
+        if !text.ends_with(b"\n") {
+            hasher.update(b"\n");
+        }
+        return;
     }
-    let digest =
-        FileDigest { name: name.to_string(), origin: origin.clone(), blake3: hasher.finalize().to_hex().to_string() };
-    Ok((out, digest))
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let line = match line.strip_suffix(b"\n") {
+            Some(l) => l.strip_suffix(b"\r").unwrap_or(l),
+            None => line,
+        };
+        hasher.update(line);
+        hasher.update(b"\n");
+    }
+}
+
+/// Reads `sections` weights sections from the blocks of lines the inflater sends. Errors name
+/// the 1-based line.
+fn read_sections(blocks: std::sync::mpsc::Receiver<Block>, sections: usize) -> Result<Vec<Section>, (usize, String)> {
+    let wrong_count = || (1, format!("expected {sections} section(s) separated by `---`"));
+    let mut out = Vec::with_capacity(sections);
+    let mut reader = SectionReader::default();
+    let mut n = 0;
+    for block in blocks {
+        let text = match block {
+            Block::Lines(text) => text,
+            Block::Unreadable(message) => return Err((n + 1, message)),
+        };
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            let (line, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(i) => (rest[..i].strip_suffix('\r').unwrap_or(&rest[..i]), &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            rest = next;
+            n += 1;
+            if reader.line(n, line)? {
+                out.push(std::mem::take(&mut reader).finish()?);
+                if out.len() == sections {
+                    return Err(wrong_count());
+                }
+            }
+        }
+    }
+    out.push(reader.finish()?);
+    if out.len() != sections {
+        return Err(wrong_count());
+    }
+    Ok(out)
 }
 
 /// The compressed bytes of a lexicon file: from `dir` when there, else the embedded copy.
@@ -435,4 +532,114 @@ pub fn conllu_of_text(syntax: &Syntax, id: &str, text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` gzip-compressed, as a `'static` embedded file.
+    fn gz(text: &[u8]) -> &'static [u8] {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, text).unwrap();
+        Box::leak(e.finish().unwrap().into_boxed_slice())
+    }
+
+    fn read(text: &[u8], sections: usize) -> Result<(Vec<Section>, FileDigest), Problem> {
+        read_weights_gz(None, "syntax/test.txt.gz", gz(text), sections)
+    }
+
+    /// A weights section of `rows` rows: several megabytes for 60,000, so several blocks.
+    fn section(rows: u64) -> String {
+        let mut text = "# names: a b c\nclasses\t7\n".to_string();
+        for k in 0..rows {
+            let f = perceptron::mix(k);
+            text.push_str(&format!("{f:016x}\t0:0.{:04} 3:-{}.25 6:1\n", k % 10_000, k % 800));
+            if k % 3 == 0 {
+                // A longer row, a list of cells, and some padding to fill the blocks.
+                text.push_str(&format!("{:016x}\t1:0.5 2:-0.5 4:0.0001 5:-838.8607\n", perceptron::mix(k + (1 << 40))));
+            }
+        }
+        text
+    }
+
+    fn written(w: &Weights) -> Vec<u8> {
+        let mut buf = Vec::new();
+        w.write(&[], &mut buf).unwrap();
+        buf
+    }
+
+    #[test]
+    fn blocks_read_like_one_text() {
+        let one = section(60_000);
+        assert!(one.len() > 3 * BLOCK_BYTES, "{} bytes", one.len());
+        let two = format!("{one}---\n{}", section(2_000));
+        let (sections, digest) = read(two.as_bytes(), 2).unwrap();
+        assert_eq!(sections.len(), 2);
+        for ((header, w), text) in sections.iter().zip([&one[..], &two[one.len() + 4..]]) {
+            let (want_header, want) = Weights::read(text).unwrap();
+            assert_eq!(header, &want_header);
+            assert_eq!(written(w), written(&want));
+            assert_eq!(w.memory_bytes(), want.memory_bytes());
+        }
+        // The digest is that of the text, as the manifest gave it before.
+        assert_eq!(digest.blake3, blake3::hash(two.as_bytes()).to_hex().to_string());
+        // `\r\n` endings and a last line without its `\n` hash as the lines do.
+        let crlf = two.trim_end().replace('\n', "\r\n");
+        let (again, digest) = read(crlf.as_bytes(), 2).unwrap();
+        assert_eq!(written(&again[0].1), written(&sections[0].1));
+        assert_eq!(digest.blake3, blake3::hash(two.as_bytes()).to_hex().to_string());
+    }
+
+    #[test]
+    fn a_bad_line_in_any_block_names_its_line() {
+        let text = section(60_000);
+        let lines: Vec<&str> = text.lines().collect();
+        for at in [3, 40_000, lines.len()] {
+            for bad in ["00000000000000zz\t0:1", "0000000000000001\t9:1", "0000000000000001\t0:1 0:1"] {
+                let mut with = lines.clone();
+                with[at - 1] = bad;
+                let e = read(with.join("\n").as_bytes(), 1).unwrap_err();
+                assert_eq!(
+                    (e.line, e.file.as_str()),
+                    (at as u64, "embedded:syntax/test.txt.gz"),
+                    "{bad}: {}",
+                    e.message
+                );
+            }
+            // A feature that is there already: the error names its second line.
+            let source = if at == lines.len() { 2 } else { lines.len() - 1 };
+            let mut with = lines.clone();
+            with[at - 1] = lines[source];
+            let e = read(with.join("\n").as_bytes(), 1).unwrap_err();
+            assert_eq!(e.line, at.max(source + 1) as u64, "{}", e.message);
+            assert!(e.message.contains("appears twice"), "{}", e.message);
+            // A line that is not UTF-8.
+            let mut bytes = with.join("\n").into_bytes();
+            let start: usize = lines[..at - 1].iter().map(|l| l.len() + 1).sum();
+            bytes[start + 17] = 0xff;
+            let e = read(&bytes, 1).unwrap_err();
+            assert_eq!(e.line, at as u64, "{}", e.message);
+            assert!(e.message.contains("UTF-8"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn corrupt_or_missing_sections_are_errors() {
+        let text = section(30_000);
+        // Cut short: the gzip stream ends early.
+        let full = gz(text.as_bytes());
+        let e = read_weights_gz(None, "syntax/test.txt.gz", &full[..full.len() / 2], 1).unwrap_err();
+        assert!(e.message.contains("not gzip-compressed"), "{}", e.message);
+        assert!(e.line > 1000, "line {}", e.line);
+        // Not gzip at all.
+        let e = read_weights_gz(None, "syntax/test.txt.gz", text.as_bytes().to_vec().leak(), 1).unwrap_err();
+        assert_eq!(e.line, 1, "{}", e.message);
+        // One section where two are expected, two where one is.
+        assert_eq!(read(text.as_bytes(), 2).unwrap_err().line, 1);
+        assert_eq!(read(format!("{text}---\n{text}").as_bytes(), 1).unwrap_err().line, 1);
+        // A second section with no `classes` line.
+        assert_eq!(read(format!("{text}---\n").as_bytes(), 2).unwrap_err().line, 1);
+        assert!(read(b"", 1).is_err());
+    }
 }

@@ -480,7 +480,13 @@ impl Weights {
     /// parser has 1.5 million). Fails only when the cells or dense rows would pass 2^32
     /// (tens of gigabytes: a table that could not be loaded anyway).
     fn insert_cells(&mut self, feat: u64, cells: &[(u32, f32)]) -> Result<(), String> {
-        let mut nonzero = cells.iter().map(|&(c, x)| (c, units(x))).filter(|&(_, v)| v != 0);
+        self.insert_units(feat, cells.iter().map(|&(c, x)| (c, units(x))))
+    }
+
+    /// [`Weights::insert_cells`] with the weights already in units.
+    #[inline]
+    fn insert_units(&mut self, feat: u64, cells: impl Iterator<Item = (u32, Units)> + Clone) -> Result<(), String> {
+        let mut nonzero = cells.filter(|&(_, v)| v != 0);
         let len = nonzero.clone().count();
         if len == 0 {
             return Ok(());
@@ -555,6 +561,16 @@ impl Weights {
         self.rows = 0;
         for s in old.into_iter().filter(|s| s.key != 0) {
             self.place(s);
+        }
+    }
+
+    /// Asks the CPU for the cache lines where inserting or finding `feat` starts.
+    #[inline]
+    fn prefetch_slot(&self, feat: u64) {
+        let home = self.home(key_of(feat));
+        if let (Some(c), Some(s)) = (self.ctrl.get(home), self.slots.get(home)) {
+            prefetch(c);
+            prefetch(s);
         }
     }
 
@@ -652,78 +668,275 @@ impl Weights {
     /// ends the section; the returned flag says whether one was met). The `classes` line's
     /// row and weight counts (`classes<TAB>N<TAB>ROWS<TAB>WEIGHTS`; the counts may be left
     /// out) reserve the table so it never regrows. Streaming the lines keeps the file's text
-    /// (tens of megabytes) out of memory.
+    /// (tens of megabytes) out of memory. (The shipped files are read through
+    /// [`SectionReader`] directly, which takes borrowed lines.)
     pub fn read_lines(
         lines: &mut dyn Iterator<Item = (usize, String)>,
     ) -> Result<(Vec<String>, Weights, bool), (usize, String)> {
-        let mut header = Vec::new();
-        let mut weights: Option<Weights> = None;
-        let mut row = Vec::new();
-        let mut last = 0;
-        let mut separated = false;
+        let mut reader = SectionReader::default();
         for (n, line) in lines {
-            last = n;
-            if line == "---" {
-                separated = true;
-                break;
+            if reader.line(n, &line)? {
+                let (header, w) = reader.finish()?;
+                return Ok((header, w, true));
             }
-            if let Some(h) = line.strip_prefix('#') {
-                header.push(h.trim().to_string());
-                continue;
-            }
-            if line.trim().is_empty() {
-                continue;
-            }
-            let Some(w) = weights.as_mut() else {
-                let bad = || (n, "expected `classes<TAB>N[<TAB>ROWS<TAB>WEIGHTS]` before the weights".to_string());
-                let fields: Vec<usize> = line
-                    .strip_prefix("classes\t")
-                    .ok_or_else(bad)?
-                    .split('\t')
-                    .map(|c| c.trim().parse::<usize>().map_err(|_| bad()))
-                    .collect::<Result<_, _>>()?;
-                let (classes, size) = match fields[..] {
-                    [c] => (c, (0, 0)),
-                    [c, r, w] => (c, (r, w)),
-                    _ => return Err(bad()),
-                };
-                if classes == 0 || classes >= 100_000 {
-                    return Err(bad());
+        }
+        let (header, w) = reader.finish()?;
+        Ok((header, w, false))
+    }
+}
+
+/// Reads one weights section a line at a time (see [`Weights::read_lines`] for the format),
+/// allocating nothing per weight line.
+///
+/// Loading the weights is most of `newsstance`'s start-up (the parser's file is 80 MB of text,
+/// 1.5 million rows, 5.3 million weights). A weight line in the shape [`Weights::write`]
+/// gives it (16 hex digits, a tab, `class:weight` cells with at most three integer digits and
+/// four decimals) is read by [`parse_cells`] straight into units, without the string
+/// splitting and float parsing of the general reader; any other line, and any line the fast
+/// reader would reject, goes through the general reader ([`SectionReader::general_line`]),
+/// which decides what it means or which error it is. The fast reader accepts only lines the
+/// general one reads to the same weights (see [`parse_weight_units`] for why the units agree),
+/// so a table and every error are the same either way (test `fast_and_general_readers_agree`).
+#[derive(Debug, Default)]
+pub struct SectionReader {
+    header: Vec<String>,
+    weights: Option<Weights>,
+    /// The last line given (0: none yet).
+    last: usize,
+    /// Rows read by the fast reader and not yet inserted: (feature, line, end of its cells in
+    /// `cells`), at most [`PENDING`].
+    pending: Vec<(u64, usize, usize)>,
+    /// The cells of the pending rows, in units.
+    cells: Vec<(u32, Units)>,
+    /// A row being read by the general reader.
+    row: Vec<(u32, f32)>,
+}
+
+impl SectionReader {
+    /// Takes line `n` (1-based, without its line ending); `Ok(true)` when it is the `---`
+    /// line that ends the section (after which only [`SectionReader::finish`] is called).
+    /// Errors name the line.
+    #[inline]
+    pub fn line(&mut self, n: usize, line: &str) -> Result<bool, (usize, String)> {
+        self.last = n;
+        if let (Some(w), Some((feat, rest))) = (self.weights.as_ref(), split_feature(line.as_bytes())) {
+            let start = self.cells.len();
+            if parse_cells(rest, w.classes, &mut self.cells) {
+                w.prefetch_slot(feat);
+                self.pending.push((feat, n, self.cells.len()));
+                if self.pending.len() == PENDING {
+                    self.flush()?;
                 }
-                // The counts only size the table; a wrong or huge one cannot make it explode.
-                const CAP: usize = 1 << 26;
-                weights = Some(Weights::with_capacity(classes, size.0.min(CAP), size.1.min(CAP)));
-                continue;
-            };
-            let (feat, rest) = line.split_once('\t').ok_or((n, "expected `feature<TAB>weights`".to_string()))?;
-            if feat.len() != 16 {
-                return Err((n, format!("feature `{feat}` is not 16 hex digits")));
+                return Ok(false);
             }
-            let feat = u64::from_str_radix(feat, 16).map_err(|_| (n, format!("feature `{feat}` is not hex")))?;
+            self.cells.truncate(start);
+        }
+        self.flush()?;
+        self.general_line(n, line)
+    }
+
+    /// Inserts the pending rows, in the order of their lines.
+    ///
+    /// Inserting a row waits for two reads from a table far larger than the caches (its slot
+    /// and its control bytes); one after another, they took three quarters of the parser
+    /// file's loading time. Their cache lines are asked for when a row is read
+    /// ([`Weights::prefetch_slot`]) and the rows inserted [`PENDING`] at a time, so the reads
+    /// overlap. The table is the same as inserting each row at once: same rows, same order.
+    fn flush(&mut self) -> Result<(), (usize, String)> {
+        let Some(w) = self.weights.as_mut() else { return Ok(()) };
+        let mut start = 0;
+        for &(feat, n, end) in &self.pending {
             if w.contains(feat) {
                 return Err((n, format!("feature {feat:016x} appears twice")));
             }
-            row.clear();
-            for cw in rest.split(' ') {
-                let (c, x) = cw.split_once(':').ok_or((n, format!("`{cw}` is not class:weight")))?;
-                let c: usize = c.parse().map_err(|_| (n, format!("class `{c}` is not a number")))?;
-                let x: f32 = x.parse().map_err(|_| (n, format!("weight `{x}` is not a number")))?;
-                if c >= w.classes || !x.is_finite() {
-                    return Err((n, format!("class {c} out of range or weight not finite")));
-                }
-                if (x as f64 * 1e4).round().abs() > MAX_UNITS as f64 {
-                    return Err((n, format!("weight {x} beyond ±{}", weight_of(MAX_UNITS))));
-                }
-                if row.last().is_some_and(|&(last, _)| last as usize >= c) {
-                    return Err((n, format!("class {c} out of order or repeated")));
-                }
-                row.push((c as u32, x));
-            }
-            w.insert_cells(feat, &row).map_err(|m| (n, m))?;
+            let cells = self.cells.get(start..end).unwrap_or(&[]);
+            w.insert_units(feat, cells.iter().copied()).map_err(|m| (n, m))?;
+            start = end;
         }
-        let w = weights.ok_or((last.max(1), "no `classes` line".to_string()))?;
-        Ok((header, w, separated))
+        self.pending.clear();
+        self.cells.clear();
+        Ok(())
     }
+
+    /// The header lines and the weights read, once the section's lines are given. Fails when
+    /// there was no `classes` line (naming the last line given, or line 1).
+    pub fn finish(mut self) -> Result<(Vec<String>, Weights), (usize, String)> {
+        self.flush()?;
+        let w = self.weights.ok_or((self.last.max(1), "no `classes` line".to_string()))?;
+        Ok((self.header, w))
+    }
+
+    /// Any line, read by the general rules: header, blank, `classes`, separator or weights.
+    #[cold]
+    fn general_line(&mut self, n: usize, line: &str) -> Result<bool, (usize, String)> {
+        if line == "---" {
+            return Ok(true);
+        }
+        if let Some(h) = line.strip_prefix('#') {
+            self.header.push(h.trim().to_string());
+            return Ok(false);
+        }
+        if line.trim().is_empty() {
+            return Ok(false);
+        }
+        let Some(w) = self.weights.as_mut() else {
+            let bad = || (n, "expected `classes<TAB>N[<TAB>ROWS<TAB>WEIGHTS]` before the weights".to_string());
+            let fields: Vec<usize> = line
+                .strip_prefix("classes\t")
+                .ok_or_else(bad)?
+                .split('\t')
+                .map(|c| c.trim().parse::<usize>().map_err(|_| bad()))
+                .collect::<Result<_, _>>()?;
+            let (classes, size) = match fields[..] {
+                [c] => (c, (0, 0)),
+                [c, r, w] => (c, (r, w)),
+                _ => return Err(bad()),
+            };
+            if classes == 0 || classes >= 100_000 {
+                return Err(bad());
+            }
+            // The counts only size the table; a wrong or huge one cannot make it explode.
+            const CAP: usize = 1 << 26;
+            self.weights = Some(Weights::with_capacity(classes, size.0.min(CAP), size.1.min(CAP)));
+            return Ok(false);
+        };
+        let (feat, rest) = line.split_once('\t').ok_or_else(|| (n, "expected `feature<TAB>weights`".to_string()))?;
+        if feat.len() != 16 {
+            return Err((n, format!("feature `{feat}` is not 16 hex digits")));
+        }
+        let feat = u64::from_str_radix(feat, 16).map_err(|_| (n, format!("feature `{feat}` is not hex")))?;
+        if w.contains(feat) {
+            return Err((n, format!("feature {feat:016x} appears twice")));
+        }
+        let row = &mut self.row;
+        row.clear();
+        for cw in rest.split(' ') {
+            let (c, x) = cw.split_once(':').ok_or_else(|| (n, format!("`{cw}` is not class:weight")))?;
+            let c: usize = c.parse().map_err(|_| (n, format!("class `{c}` is not a number")))?;
+            let x: f32 = x.parse().map_err(|_| (n, format!("weight `{x}` is not a number")))?;
+            if c >= w.classes || !x.is_finite() {
+                return Err((n, format!("class {c} out of range or weight not finite")));
+            }
+            if (x as f64 * 1e4).round().abs() > MAX_UNITS as f64 {
+                return Err((n, format!("weight {x} beyond ±{}", weight_of(MAX_UNITS))));
+            }
+            if row.last().is_some_and(|&(last, _)| last as usize >= c) {
+                return Err((n, format!("class {c} out of order or repeated")));
+            }
+            row.push((c as u32, x));
+        }
+        w.insert_cells(feat, row).map_err(|m| (n, m))?;
+        Ok(false)
+    }
+}
+
+/// Rows read ahead of their insertion (see [`SectionReader::flush`]).
+const PENDING: usize = 32;
+
+/// A weight line's feature (16 hex digits, either case) and the bytes after its tab, if the
+/// line starts that way.
+#[inline]
+fn split_feature(line: &[u8]) -> Option<(u64, &[u8])> {
+    let (hex, rest) = line.split_at_checked(16)?;
+    let rest = rest.strip_prefix(b"\t")?;
+    let mut feat = 0u64;
+    for &b in hex {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        feat = feat << 4 | d as u64;
+    }
+    Some((feat, rest))
+}
+
+/// Appends `class:weight` cells separated by single spaces to `out` (weights in units), if
+/// every cell has the shape the fast reader knows and the row is valid for `classes`
+/// (classes in range and increasing, weights within ±[`MAX_UNITS`]); `false` otherwise,
+/// leaving the line to the general reader (and some of its cells in `out`). One pass over the
+/// bytes: this is most of the reader's time.
+#[inline]
+fn parse_cells(s: &[u8], classes: usize, out: &mut Vec<(u32, Units)>) -> bool {
+    let mut previous: Option<usize> = None;
+    let mut i = 0;
+    loop {
+        // The class: one to five digits, then `:`.
+        let start = i;
+        let mut class = 0usize;
+        while let Some(&b) = s.get(i).filter(|b| b.is_ascii_digit()) {
+            if i - start == 5 {
+                return false;
+            }
+            class = class * 10 + (b - b'0') as usize;
+            i += 1;
+        }
+        if i == start || s.get(i) != Some(&b':') || class >= classes || previous.is_some_and(|p| p >= class) {
+            return false;
+        }
+        previous = Some(class);
+        i += 1;
+        let Some(units) = weight_at(s, &mut i) else { return false };
+        out.push((class as u32, units));
+        match s.get(i) {
+            None => return true,
+            // A space must be followed by another cell.
+            Some(b' ') if i + 1 < s.len() => i += 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// A weight written as `-?D{1,3}(.D{1,4})?` in `s`, whole (see [`weight_at`]).
+#[cfg(test)]
+fn parse_weight_units(s: &[u8]) -> Option<Units> {
+    let mut i = 0;
+    weight_at(s, &mut i).filter(|_| i == s.len())
+}
+
+/// The weight written as `-?D{1,3}(.D{1,4})?` at `s[*i..]`, in units of 1e-4, exactly, and
+/// `*i` moved past it; `None` for any other shape or beyond ±[`MAX_UNITS`].
+///
+/// This is what the general reader gets (parsing an `f32`, then [`units`]): below 1024 the
+/// nearest `f32` is within 2^-15 of the number written, which is less than a third of a unit,
+/// so rounding its value in units gives back the whole number of units written.
+#[inline(always)]
+fn weight_at(s: &[u8], i: &mut usize) -> Option<Units> {
+    let negative = s.get(*i) == Some(&b'-');
+    *i += negative as usize;
+    let mut units: Units = 0;
+    let start = *i;
+    while let Some(&b) = s.get(*i).filter(|b| b.is_ascii_digit()) {
+        if *i - start == 3 {
+            return None;
+        }
+        units = units * 10 + (b - b'0') as Units;
+        *i += 1;
+    }
+    if *i == start {
+        return None;
+    }
+    let mut decimals = 0;
+    if s.get(*i) == Some(&b'.') {
+        *i += 1;
+        while let Some(&b) = s.get(*i).filter(|b| b.is_ascii_digit()) {
+            if decimals == 4 {
+                return None;
+            }
+            units = units * 10 + (b - b'0') as Units;
+            decimals += 1;
+            *i += 1;
+        }
+        if decimals == 0 {
+            return None;
+        }
+    }
+    units *= [10_000, 1000, 100, 10, 1][decimals];
+    if units > MAX_UNITS {
+        return None;
+    }
+    Some(if negative { -units } else { units })
 }
 
 /// Adds dense rows of `V` eight-wide vectors (starting at `starts` in `dense`) to `scores`,
@@ -959,6 +1172,138 @@ mod tests {
         }
         let total: usize = tables.iter().map(|w| w.memory_bytes()).sum();
         assert!(total < 70_000_000, "the syntax weights take {total} bytes");
+    }
+
+    /// Headers, the table as written and its memory, or the error.
+    type Read = Result<(Vec<String>, String, usize), (usize, String)>;
+
+    /// A section read line by line through [`SectionReader::line`] (the fast reader where it
+    /// applies) and, second, through the general rules alone: the headers and the table as
+    /// written, or the error.
+    fn read_both(text: &str) -> [Read; 2] {
+        fn run(text: &str, general: bool) -> Read {
+            let mut r = SectionReader::default();
+            for (i, line) in text.lines().enumerate() {
+                let separator = if general {
+                    r.last = i + 1;
+                    r.general_line(i + 1, line)?
+                } else {
+                    r.line(i + 1, line)?
+                };
+                if separator {
+                    break;
+                }
+            }
+            let (header, w) = r.finish()?;
+            let mut buf = Vec::new();
+            w.write(&[], &mut buf).unwrap();
+            Ok((header, String::from_utf8(buf).unwrap(), w.memory_bytes()))
+        }
+        [run(text, false), run(text, true)]
+    }
+
+    #[test]
+    fn written_weights_read_back_to_their_units() {
+        // Every weight a file can hold, as `write` prints it, is read by the fast reader to the
+        // units the general reader gets from an `f32` (all small ones, a stride of the rest).
+        let mut fast = 0;
+        let mut u = -MAX_UNITS;
+        while u <= MAX_UNITS {
+            let text = weight_of(u).to_string();
+            let general = units(text.parse::<f32>().unwrap());
+            assert_eq!(general, u, "{text}");
+            if let Some(got) = parse_weight_units(text.as_bytes()) {
+                assert_eq!(got, u, "{text}");
+                fast += 1;
+            }
+            u += if u.abs() < 300_000 { 1 } else { 97 };
+        }
+        // The fast reader takes (nearly) all of them; the rest go the general way, correctly.
+        assert!(fast > 760_000, "{fast}");
+        assert_eq!(parse_weight_units(b"838.8607"), Some(MAX_UNITS));
+        assert_eq!(parse_weight_units(b"-838.8608"), None);
+        for odd in ["", "-", "1e3", "+1", ".5", "5.", "1.23456", "1000", "nan", "0x1", "1 "] {
+            assert_eq!(parse_weight_units(odd.as_bytes()), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_rejects_what_the_general_one_rejects() {
+        for text in [
+            "classes\t4\n00000000000000aa\t2:1 1:1",
+            "classes\t4\n00000000000000aa\t1:1 1:2",
+            "classes\t4\n00000000000000aa\t1:900",
+            "classes\t4\n00000000000000aa\t4:1",
+            "classes\t4\n00000000000000aa\t1:1  2:1",
+            "classes\t4\n00000000000000aa\t1:1 ",
+            "classes\t4\n00000000000000aa\t",
+            "classes\t4\n00000000000000aa\t1:1\n00000000000000AA\t2:1",
+            "classes\t4\n00000000000000aa\t1:1\n---\n00000000000000aa\t2:1",
+            "classes\t4\n+0000000000000aa\t1:1\n00000000000000aa\t1:1",
+            "# h\n00000000000000aa\t0:1",
+        ] {
+            let [fast, general] = read_both(text);
+            assert_eq!(fast, general, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any section, well formed or not, gives the same headers and table, or the same
+        /// error on the same line, through the fast reader as through the general one (rows
+        /// read ahead, lines of every odd shape, repeated features, errors late in a batch).
+        #[test]
+        fn fast_and_general_readers_agree(
+            classes in 1usize..12,
+            lines in proptest::collection::vec(
+                (
+                    0usize..40,
+                    proptest::collection::vec((0usize..14, 0usize..12, -90_000i32..90_000), 0..6),
+                    0usize..30,
+                ),
+                0..120,
+            ),
+        ) {
+            const ODD_WEIGHTS: [&str; 12] = ["0", "-0", "-0.0", "1e-3", "+1", ".5", "5.", "0.00001", "1.23456", "nan", "838.8608", "12:3"];
+            const ODD_CLASSES: [&str; 4] = ["+3", "007", "", "99999999999"];
+            let mut text = format!("# names: test\nclasses\t{classes}\n");
+            for (feature, cells, shape) in lines {
+                let key = mix(feature as u64 % 37);
+                let feat = match shape {
+                    0 => format!("{key:016X}"),
+                    1 => format!("+{:015x}", key >> 4),
+                    2 => format!("{:015x}", key >> 4),
+                    3 => "zzzzzzzzzzzzzzzz".to_string(),
+                    _ => format!("{key:016x}"),
+                };
+                let mut cells: Vec<(usize, usize, i32)> = cells;
+                if shape < 25 {
+                    cells.sort_by_key(|c| c.0);
+                    cells.dedup_by_key(|c| c.0);
+                }
+                let cells: Vec<String> = cells
+                    .iter()
+                    .map(|&(c, odd, u)| {
+                        let class = if odd == 0 && c < 4 { ODD_CLASSES[c].to_string() } else { c.to_string() };
+                        let weight = match odd {
+                            0..=4 => weight_of(u).to_string(),
+                            5 => ODD_WEIGHTS[c % ODD_WEIGHTS.len()].to_string(),
+                            6 => format!("{}", u as f32 / 1e4 * 100.0),
+                            _ => format!("{:.4}", u as f64 / 1e4),
+                        };
+                        format!("{class}:{weight}")
+                    })
+                    .collect();
+                let sep = match shape { 26 => "  ", _ => " " };
+                let end = match shape { 27 => " ", _ => "" };
+                text.push_str(&match shape {
+                    28 => "# a header line among the rows\n".to_string(),
+                    29 => "\n".to_string(),
+                    _ => format!("{feat}\t{}{end}\n", cells.join(sep)),
+                });
+            }
+            let [fast, general] = read_both(&text);
+            proptest::prop_assert_eq!(fast, general);
+        }
     }
 
     #[test]
