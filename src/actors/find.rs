@@ -1124,6 +1124,61 @@ mod tests {
         assert_eq!(found("Ireland struggled to form a government after the vote.", None), pairs(&[("Ireland", "IRL")]));
     }
 
+    /// Rule 8, `place-*` rows: a capital named as a plain place (a compass bearing, an event
+    /// held there, its city government or airport) is not the government.
+    #[test]
+    fn capitals_as_plain_places_are_not_the_government() {
+        assert_eq!(found("Police sealed off a warehouse 30 miles southwest of Madrid on Tuesday.", None), pairs(&[]));
+        assert_eq!(found("Two shops were looted in south Nairobi overnight.", None), pairs(&[]));
+        assert_eq!(found("Delegates left the Lisbon summit without a joint text.", None), pairs(&[]));
+        assert_eq!(found("The Warsaw city council renamed the square.", None), pairs(&[]));
+        assert_eq!(found("Flights resumed at the Nairobi airport on Monday.", None), pairs(&[]));
+        // Near misses: the capital as the government, before or after the same words.
+        assert_eq!(found("Madrid said the plan would go ahead.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Officials in Nairobi rejected the report.", None), pairs(&[("Nairobi", "KEN")]));
+        assert_eq!(found("Madrid targets tax evaders with a new law.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Ties between Madrid and the south cooled.", None), pairs(&[("Madrid", "ESP")]));
+    }
+
+    /// Rule 8, `sports-sentence` and `sports-fixture*` rows: a country in a sentence about a
+    /// named competition, or in a fixture list, is the national side.
+    #[test]
+    fn national_sides_in_competitions_and_fixtures_are_not_the_state() {
+        assert_eq!(found("A narrow win sent Japan into the Davis Cup quarter-finals.", None), pairs(&[]));
+        assert_eq!(found("Saturday: Austria v Norway.", None), pairs(&[]));
+        assert_eq!(found("Portugal travel to Dublin for their Six Nations opener.", None), pairs(&[]));
+        // Near misses: the government in the same sentence, and court cases.
+        assert_eq!(found("Portugal's government hailed the Davis Cup win.", None), pairs(&[("Portugal", "PRT")]));
+        assert_eq!(found("The court heard Smith v Ireland on Monday.", None), pairs(&[("Ireland", "IRL")]));
+        assert_eq!(found("Ireland v. Smith was argued in May.", None), pairs(&[("Ireland", "IRL")]));
+        assert_eq!(found("Japan reached a deal with Norway.", None), pairs(&[("Japan", "JPN"), ("Norway", "NOR")]));
+    }
+
+    /// Rule 8, `female-title` row: "Mrs. Obama" is not the president.
+    #[test]
+    fn a_female_title_before_a_male_leaders_surname_is_someone_else() {
+        let d = Some("2014-03-01");
+        assert_eq!(found("Later, Mrs Obama read to pupils at a school in Chicago.", d), pairs(&[]));
+        assert_eq!(found("Aides said Ms Obama would travel alone.", d), pairs(&[]));
+        assert_eq!(found("Later, Mr Obama read to pupils at a school in Chicago.", d), pairs(&[("Obama", "USA")]));
+        // With the real segmenter, which keeps "Mrs." inside the sentence.
+        let lex = load(None).unwrap().lexicon;
+        let text = "Later, Mrs. Obama read to pupils. Mr. Obama stayed in Washington.";
+        let doc = lex.find(text, &crate::segment::segment(text), d.and_then(Date::parse));
+        let got: Vec<&str> = doc.mentions.iter().map(|m| &text[m.span.clone()]).collect();
+        assert_eq!(got, ["Obama", "Washington"]);
+        assert_eq!(doc.mentions[0].span.start, text.rfind("Obama").unwrap());
+    }
+
+    /// `ignore` rows: the Vietnam war's veterans and memorial, Greek myths and tragedies.
+    #[test]
+    fn veterans_and_myths_are_not_the_state() {
+        assert_eq!(found("A Vietnam veteran, he spoke against the war.", None), pairs(&[]));
+        assert_eq!(found("Wreaths were laid at the Vietnam Veterans Memorial.", None), pairs(&[]));
+        assert_eq!(found("The feud read like a Greek tragedy.", None), pairs(&[]));
+        assert_eq!(found("Vietnam expelled the diplomat.", None), pairs(&[("Vietnam", "VNM")]));
+    }
+
     /// Rules 4b and 4c: other people sharing the surname, and names that go on.
     #[test]
     fn namesakes_and_longer_names_are_not_the_person() {
