@@ -193,7 +193,15 @@ impl Lexicon {
                 }
             }
             if (!self.kind_rules[kind as usize].is_empty() || info.rules & AliasInfo::MENTION_RULES != 0)
-                && self.mention_rule_drops(text, para, sent.clone(), start..end, kind, info.alias, para_memo)
+                && self.mention_rule_drops(
+                    text,
+                    para,
+                    sent.clone(),
+                    start..end,
+                    kind,
+                    &self.aliases[info.alias as usize].mention_rules,
+                    para_memo,
+                )
             {
                 continue;
             }
@@ -217,10 +225,9 @@ impl Lexicon {
         sent: Range<usize>,
         span: Range<usize>,
         kind: Kind,
-        alias: u32,
+        own: &[u16],
         para_memo: &mut [Memo],
     ) -> bool {
-        let own = &self.aliases[alias as usize].mention_rules;
         self.kind_rules[kind as usize].iter().chain(own).any(|&r| {
             let rule = &self.mention_rules[usize::from(r)];
             // The cheap conditions first (words next to the mention), then the paragraph's
@@ -632,6 +639,7 @@ impl Lexicon {
         }
         let (mut full_hits, mut surname_hits) = (Vec::new(), Vec::new());
         let mut overlaps = Overlaps::new(&doc.mentions);
+        let mut para_memo = vec![Memo::Unknown; self.mention_rules.len()];
         for l in learned {
             occurrences(text, l, &mut full_hits, &mut surname_hits);
             let full_count = full_hits.len();
@@ -678,6 +686,7 @@ impl Lexicon {
                     if (other_named_last && (matches!(l.actor, ActorRef::Learned(_)) || date.is_none()))
                         || self.is_date(text, sent.start, start, end)
                         || (self.looks_like_name(text, end, sent.end) && !is_title_case(&text[sent.clone()]))
+                        || self.surname_rule_drops(text, paragraphs, sent.clone(), start..end, &mut para_memo)
                     {
                         continue;
                     }
@@ -774,6 +783,34 @@ fn overlaps_itself(s: &[u8]) -> bool {
 }
 
 /// The byte range of the sentence containing `span`, if one does.
+impl Lexicon {
+    /// Rule 8 for a bare surname found through a learned name: the mention rules of people
+    /// (and of the surname's own alias, when it is one: "Trump") hold for it too, so "Mrs.
+    /// Trump" stays dropped after "Donald Trump" taught the surname.
+    fn surname_rule_drops(
+        &self,
+        text: &str,
+        paragraphs: &[Paragraph],
+        sent: Range<usize>,
+        span: Range<usize>,
+        para_memo: &mut [Memo],
+    ) -> bool {
+        let own =
+            self.matcher.at(text, span.start, span.end).filter(|m| m.end() == span.end).map_or(&[][..], |m| {
+                &self.aliases[self.patterns[m.pattern().as_usize()].alias as usize].mention_rules[..]
+            });
+        if self.kind_rules[Kind::Person as usize].is_empty() && own.is_empty() {
+            return false;
+        }
+        let Some((p, _)) = locate(paragraphs, span.clone()) else {
+            return false;
+        };
+        // One surname at a time: the paragraph answers are not shared between hits.
+        para_memo.fill(Memo::Unknown);
+        self.mention_rule_drops(text, &paragraphs[p as usize], sent, span, Kind::Person, own, para_memo)
+    }
+}
+
 fn sentence_of(paragraphs: &[Paragraph], span: Range<usize>) -> Option<Range<usize>> {
     let (p, s) = locate(paragraphs, span)?;
     Some(paragraphs[p as usize].sentences[s as usize].clone())
@@ -1161,6 +1198,9 @@ mod tests {
         assert_eq!(found("Later, Mrs Obama read to pupils at a school in Chicago.", d), pairs(&[]));
         assert_eq!(found("Aides said Ms Obama would travel alone.", d), pairs(&[]));
         assert_eq!(found("Later, Mr Obama read to pupils at a school in Chicago.", d), pairs(&[("Obama", "USA")]));
+        // After the full name taught the surname, the bare surname obeys the same rule.
+        let text = "President Barack Obama spoke first. Later, Mrs Obama waved. Obama left.";
+        assert_eq!(found(text, d), pairs(&[("President Barack Obama", "USA"), ("Obama", "USA")]));
         // With the real segmenter, which keeps "Mrs." inside the sentence.
         let lex = load(None).unwrap().lexicon;
         let text = "Later, Mrs. Obama read to pupils. Mr. Obama stayed in Washington.";
