@@ -1184,6 +1184,9 @@ mod tests {
         assert_eq!(found("A narrow win sent Japan into the Davis Cup quarter-finals.", None), pairs(&[]));
         assert_eq!(found("Saturday: Austria v Norway.", None), pairs(&[]));
         assert_eq!(found("Portugal travel to Dublin for their Six Nations opener.", None), pairs(&[]));
+        assert_eq!(found("The Cuban national team landed on Friday.", None), pairs(&[]));
+        assert_eq!(found("Iran's national team has qualified.", None), pairs(&[]));
+        assert_eq!(found("Iran's national security chief has resigned.", None), pairs(&[("Iran", "IRN")]));
         // Near misses: the government in the same sentence, and court cases.
         assert_eq!(found("Portugal's government hailed the Davis Cup win.", None), pairs(&[("Portugal", "PRT")]));
         assert_eq!(found("The court heard Smith v Ireland on Monday.", None), pairs(&[("Ireland", "IRL")]));
