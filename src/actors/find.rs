@@ -102,12 +102,15 @@ impl Lexicon {
     pub fn find(&self, text: &str, paragraphs: &[Paragraph], date: Option<Date>) -> DocActors {
         let mut doc = DocActors::default();
         let mut learned: Vec<Learned> = Vec::new();
-        // Per mention rule, its paragraph condition on the current paragraph: unknown, no, yes.
-        let mut para_memo = vec![Memo::Unknown; self.mention_rules.len()];
-        // (Slots are at most one per rule.)
+        // Per mention rule, its paragraph condition on the current paragraph (slots are at most
+        // one per rule), then its sentence and `keep` conditions on the current sentence:
+        // unknown, no, yes.
+        let rules = self.mention_rules.len();
+        let mut para_memo = vec![Memo::Unknown; 2 * rules];
         for (p, para) in paragraphs.iter().enumerate() {
-            para_memo.fill(Memo::Unknown);
+            para_memo[..rules].fill(Memo::Unknown);
             for (s, sent) in para.sentences.iter().enumerate() {
+                para_memo[rules..].fill(Memo::Unknown);
                 let first = doc.mentions.len();
                 let at = (p as u32, s as u32);
                 self.match_sentence(text, para, sent.clone(), date, at, &mut para_memo, &mut doc.mentions);
@@ -216,7 +219,8 @@ impl Lexicon {
     }
 
     /// Rule 8: whether a rule of `mention_rules.csv` for the alias's kind or for the alias
-    /// itself drops the mention at `span`.
+    /// itself (`own`) drops the mention at `span`. `para_memo` holds one answer per paragraph
+    /// slot, then one per rule for the sentence-wide conditions of the current sentence.
     #[allow(clippy::too_many_arguments)]
     fn mention_rule_drops(
         &self,
@@ -245,7 +249,12 @@ impl Lexicon {
                     return false;
                 }
             }
-            rule.sentence_holds(text, sent.clone())
+            // A sentence naming several states asks the sentence-wide rules once.
+            let memo = &mut para_memo[self.mention_rules.len() + usize::from(r)];
+            if *memo == Memo::Unknown {
+                *memo = if rule.sentence_holds(text, sent.clone()) { Memo::Yes } else { Memo::No };
+            }
+            *memo == Memo::Yes
         })
     }
 
@@ -639,7 +648,7 @@ impl Lexicon {
         }
         let (mut full_hits, mut surname_hits) = (Vec::new(), Vec::new());
         let mut overlaps = Overlaps::new(&doc.mentions);
-        let mut para_memo = vec![Memo::Unknown; self.mention_rules.len()];
+        let mut para_memo = vec![Memo::Unknown; 2 * self.mention_rules.len()];
         for l in learned {
             occurrences(text, l, &mut full_hits, &mut surname_hits);
             let full_count = full_hits.len();
