@@ -102,12 +102,15 @@ impl Lexicon {
     pub fn find(&self, text: &str, paragraphs: &[Paragraph], date: Option<Date>) -> DocActors {
         let mut doc = DocActors::default();
         let mut learned: Vec<Learned> = Vec::new();
-        // Per mention rule, its paragraph condition on the current paragraph: unknown, no, yes.
-        let mut para_memo = vec![Memo::Unknown; self.mention_rules.len()];
-        // (Slots are at most one per rule.)
+        // Per mention rule, its paragraph condition on the current paragraph (slots are at most
+        // one per rule), then its sentence and `keep` conditions on the current sentence:
+        // unknown, no, yes.
+        let rules = self.mention_rules.len();
+        let mut para_memo = vec![Memo::Unknown; 2 * rules];
         for (p, para) in paragraphs.iter().enumerate() {
-            para_memo.fill(Memo::Unknown);
+            para_memo[..rules].fill(Memo::Unknown);
             for (s, sent) in para.sentences.iter().enumerate() {
+                para_memo[rules..].fill(Memo::Unknown);
                 let first = doc.mentions.len();
                 let at = (p as u32, s as u32);
                 self.match_sentence(text, para, sent.clone(), date, at, &mut para_memo, &mut doc.mentions);
@@ -193,7 +196,15 @@ impl Lexicon {
                 }
             }
             if (!self.kind_rules[kind as usize].is_empty() || info.rules & AliasInfo::MENTION_RULES != 0)
-                && self.mention_rule_drops(text, para, sent.clone(), start..end, kind, info.alias, para_memo)
+                && self.mention_rule_drops(
+                    text,
+                    para,
+                    sent.clone(),
+                    start..end,
+                    kind,
+                    &self.aliases[info.alias as usize].mention_rules,
+                    para_memo,
+                )
             {
                 continue;
             }
@@ -208,7 +219,8 @@ impl Lexicon {
     }
 
     /// Rule 8: whether a rule of `mention_rules.csv` for the alias's kind or for the alias
-    /// itself drops the mention at `span`.
+    /// itself (`own`) drops the mention at `span`. `para_memo` holds one answer per paragraph
+    /// slot, then one per rule for the sentence-wide conditions of the current sentence.
     #[allow(clippy::too_many_arguments)]
     fn mention_rule_drops(
         &self,
@@ -217,10 +229,9 @@ impl Lexicon {
         sent: Range<usize>,
         span: Range<usize>,
         kind: Kind,
-        alias: u32,
+        own: &[u16],
         para_memo: &mut [Memo],
     ) -> bool {
-        let own = &self.aliases[alias as usize].mention_rules;
         self.kind_rules[kind as usize].iter().chain(own).any(|&r| {
             let rule = &self.mention_rules[usize::from(r)];
             // The cheap conditions first (words next to the mention), then the paragraph's
@@ -238,7 +249,12 @@ impl Lexicon {
                     return false;
                 }
             }
-            rule.sentence_holds(text, sent.clone())
+            // A sentence naming several states asks the sentence-wide rules once.
+            let memo = &mut para_memo[self.mention_rules.len() + usize::from(r)];
+            if *memo == Memo::Unknown {
+                *memo = if rule.sentence_holds(text, sent.clone()) { Memo::Yes } else { Memo::No };
+            }
+            *memo == Memo::Yes
         })
     }
 
@@ -632,6 +648,7 @@ impl Lexicon {
         }
         let (mut full_hits, mut surname_hits) = (Vec::new(), Vec::new());
         let mut overlaps = Overlaps::new(&doc.mentions);
+        let mut para_memo = vec![Memo::Unknown; 2 * self.mention_rules.len()];
         for l in learned {
             occurrences(text, l, &mut full_hits, &mut surname_hits);
             let full_count = full_hits.len();
@@ -678,6 +695,7 @@ impl Lexicon {
                     if (other_named_last && (matches!(l.actor, ActorRef::Learned(_)) || date.is_none()))
                         || self.is_date(text, sent.start, start, end)
                         || (self.looks_like_name(text, end, sent.end) && !is_title_case(&text[sent.clone()]))
+                        || self.surname_rule_drops(text, paragraphs, sent.clone(), start..end, &mut para_memo)
                     {
                         continue;
                     }
@@ -774,6 +792,34 @@ fn overlaps_itself(s: &[u8]) -> bool {
 }
 
 /// The byte range of the sentence containing `span`, if one does.
+impl Lexicon {
+    /// Rule 8 for a bare surname found through a learned name: the mention rules of people
+    /// (and of the surname's own alias, when it is one: "Trump") hold for it too, so "Mrs.
+    /// Trump" stays dropped after "Donald Trump" taught the surname.
+    fn surname_rule_drops(
+        &self,
+        text: &str,
+        paragraphs: &[Paragraph],
+        sent: Range<usize>,
+        span: Range<usize>,
+        para_memo: &mut [Memo],
+    ) -> bool {
+        let own =
+            self.matcher.at(text, span.start, span.end).filter(|m| m.end() == span.end).map_or(&[][..], |m| {
+                &self.aliases[self.patterns[m.pattern().as_usize()].alias as usize].mention_rules[..]
+            });
+        if self.kind_rules[Kind::Person as usize].is_empty() && own.is_empty() {
+            return false;
+        }
+        let Some((p, _)) = locate(paragraphs, span.clone()) else {
+            return false;
+        };
+        // One surname at a time: the paragraph answers are not shared between hits.
+        para_memo.fill(Memo::Unknown);
+        self.mention_rule_drops(text, &paragraphs[p as usize], sent, span, Kind::Person, own, para_memo)
+    }
+}
+
 fn sentence_of(paragraphs: &[Paragraph], span: Range<usize>) -> Option<Range<usize>> {
     let (p, s) = locate(paragraphs, span)?;
     Some(paragraphs[p as usize].sentences[s as usize].clone())
@@ -1122,6 +1168,67 @@ mod tests {
             pairs(&[("EU", "EU"), ("Russia", "RUS")])
         );
         assert_eq!(found("Ireland struggled to form a government after the vote.", None), pairs(&[("Ireland", "IRL")]));
+    }
+
+    /// Rule 8, `place-*` rows: a capital named as a plain place (a compass bearing, an event
+    /// held there, its city government or airport) is not the government.
+    #[test]
+    fn capitals_as_plain_places_are_not_the_government() {
+        assert_eq!(found("Police sealed off a warehouse 30 miles southwest of Madrid on Tuesday.", None), pairs(&[]));
+        assert_eq!(found("Two shops were looted in south Nairobi overnight.", None), pairs(&[]));
+        assert_eq!(found("Delegates left the Lisbon summit without a joint text.", None), pairs(&[]));
+        assert_eq!(found("The Warsaw city council renamed the square.", None), pairs(&[]));
+        assert_eq!(found("Flights resumed at the Nairobi airport on Monday.", None), pairs(&[]));
+        // Near misses: the capital as the government, before or after the same words.
+        assert_eq!(found("Madrid said the plan would go ahead.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Officials in Nairobi rejected the report.", None), pairs(&[("Nairobi", "KEN")]));
+        assert_eq!(found("Madrid targets tax evaders with a new law.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Ties between Madrid and the south cooled.", None), pairs(&[("Madrid", "ESP")]));
+    }
+
+    /// Rule 8, `sports-sentence` and `sports-fixture*` rows: a country in a sentence about a
+    /// named competition, or in a fixture list, is the national side.
+    #[test]
+    fn national_sides_in_competitions_and_fixtures_are_not_the_state() {
+        assert_eq!(found("A narrow win sent Japan into the Davis Cup quarter-finals.", None), pairs(&[]));
+        assert_eq!(found("Saturday: Austria v Norway.", None), pairs(&[]));
+        assert_eq!(found("Portugal travel to Dublin for their Six Nations opener.", None), pairs(&[]));
+        assert_eq!(found("The Cuban national team landed on Friday.", None), pairs(&[]));
+        assert_eq!(found("Iran's national team has qualified.", None), pairs(&[]));
+        assert_eq!(found("Iran's national security chief has resigned.", None), pairs(&[("Iran", "IRN")]));
+        // Near misses: the government in the same sentence, and court cases.
+        assert_eq!(found("Portugal's government hailed the Davis Cup win.", None), pairs(&[("Portugal", "PRT")]));
+        assert_eq!(found("The court heard Smith v Ireland on Monday.", None), pairs(&[("Ireland", "IRL")]));
+        assert_eq!(found("Ireland v. Smith was argued in May.", None), pairs(&[("Ireland", "IRL")]));
+        assert_eq!(found("Japan reached a deal with Norway.", None), pairs(&[("Japan", "JPN"), ("Norway", "NOR")]));
+    }
+
+    /// Rule 8, `female-title` row: "Mrs. Obama" is not the president.
+    #[test]
+    fn a_female_title_before_a_male_leaders_surname_is_someone_else() {
+        let d = Some("2014-03-01");
+        assert_eq!(found("Later, Mrs Obama read to pupils at a school in Chicago.", d), pairs(&[]));
+        assert_eq!(found("Aides said Ms Obama would travel alone.", d), pairs(&[]));
+        assert_eq!(found("Later, Mr Obama read to pupils at a school in Chicago.", d), pairs(&[("Obama", "USA")]));
+        // After the full name taught the surname, the bare surname obeys the same rule.
+        let text = "President Barack Obama spoke first. Later, Mrs Obama waved. Obama left.";
+        assert_eq!(found(text, d), pairs(&[("President Barack Obama", "USA"), ("Obama", "USA")]));
+        // With the real segmenter, which keeps "Mrs." inside the sentence.
+        let lex = load(None).unwrap().lexicon;
+        let text = "Later, Mrs. Obama read to pupils. Mr. Obama stayed in Washington.";
+        let doc = lex.find(text, &crate::segment::segment(text), d.and_then(Date::parse));
+        let got: Vec<&str> = doc.mentions.iter().map(|m| &text[m.span.clone()]).collect();
+        assert_eq!(got, ["Obama", "Washington"]);
+        assert_eq!(doc.mentions[0].span.start, text.rfind("Obama").unwrap());
+    }
+
+    /// `ignore` rows: the Vietnam war's veterans and memorial, Greek myths and tragedies.
+    #[test]
+    fn veterans_and_myths_are_not_the_state() {
+        assert_eq!(found("A Vietnam veteran, he spoke against the war.", None), pairs(&[]));
+        assert_eq!(found("Wreaths were laid at the Vietnam Veterans Memorial.", None), pairs(&[]));
+        assert_eq!(found("The feud read like a Greek tragedy.", None), pairs(&[]));
+        assert_eq!(found("Vietnam expelled the diplomat.", None), pairs(&[("Vietnam", "VNM")]));
     }
 
     /// Rules 4b and 4c: other people sharing the surname, and names that go on.

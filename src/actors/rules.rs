@@ -8,7 +8,8 @@
 //! - `before`: one of the phrases ends just before the mention, separated from it by spaces
 //!   ("in" before "Spanish"); ASCII case is ignored, so "In Japanese," is caught too;
 //! - `after`: one of the phrases starts just after it, after spaces ("Spanish and", ...), or
-//!   right after it when the phrase starts with a hyphen ("Russian-speaking"); `<punct>` stands
+//!   right after it when the phrase starts with a hyphen ("Russian-speaking") or an apostrophe
+//!   (the possessive "'s national team"); `<punct>` stands
 //!   for a comma, period, closing bracket or quote, colon, semicolon, `!`, `?` or the end of the
 //!   sentence ("(in Spanish)");
 //! - `sentence`, `paragraph`: one of the phrases is in the mention's sentence / paragraph
@@ -152,7 +153,8 @@ impl MentionRule {
             return true;
         }
         self.after.iter().any(|p| {
-            let (gap, from) = if p.starts_with('-') { (true, rest) } else { (rest.len() > trimmed.len(), trimmed) };
+            let glued = p.starts_with(['-', '\'', '’']);
+            let (gap, from) = if glued { (true, rest) } else { (rest.len() > trimmed.len(), trimmed) };
             gap && starts_with_phrase(from, p)
         })
     }
@@ -196,6 +198,19 @@ mod tests {
         assert!(ends_with_phrase("it was translated from  ", "translated from"));
         assert!(starts_with_phrase("-speaking voters", "-speaking"));
         assert!(!starts_with_phrase("-speakingly", "-speaking"));
+        // A possessive phrase is glued to the mention, like a hyphenated one.
+        let side =
+            MentionRule::new(vec![], list("national team|'s national team|’s national team"), vec![], vec![], vec![])
+                .unwrap();
+        let drops = |t: &str, m: &str| {
+            let at = t.find(m).unwrap();
+            side.drops(t, 0..t.len(), at..at + m.len())
+        };
+        assert!(drops("The Cuban national team lost.", "Cuban"));
+        assert!(drops("Iran's national team qualified.", "Iran"));
+        assert!(drops("Iran’s national team qualified.", "Iran"));
+        assert!(!drops("Iran 's national team qualified.", "Iran"));
+        assert!(!drops("Iran's government and the national team.", "Iran"));
         let r = MentionRule::new(list("in"), list("<punct>|after"), vec![], vec![], list("troops")).unwrap();
         let check = |t: &str, m: &str| {
             let at = t.find(m).unwrap();
