@@ -108,15 +108,21 @@ fn seed_reports_have_the_contract_columns_and_the_expected_stances() {
     // (USA→CHN "warned") is found since session 9.
     assert!(has("USA", "CHN", true, "pushed back", "Kirby also pushed back"), "USA→CHN pushed back:\n{}", dump());
     assert!(has("WEST", "CHN", true, "scepticism", "Western leaders"), "WEST→CHN scepticism:\n{}", dump());
-    // Beijing ↔ Moscow friendly ("agreements bolstering cooperation") is a known miss of the
-    // model since session 9 (P(friendly) 0.38 against the dev-chosen threshold 0.45; see
-    // tests/stance_model.rs and the stance issue): no row for it, and none hostile (below).
+    assert!(
+        has("CHN", "RUS", false, "cooperation", "agreements bolstering cooperation"),
+        "CHN→RUS cooperation:\n{}",
+        dump()
+    );
+    // RUS→CHN friendly, the same sentence's reverse, is a known miss since session 9 (P(friendly)
+    // 0.30 against the dev-chosen threshold 0.35; see tests/stance_model.rs and the stance
+    // issue): no row for it, and none hostile (below).
     // The rules' spurious rows are gone: CHN→RUS hostile ("aid; denied") and "thanked for".
     for r in &st.rows {
         assert!(!st.get(r, "cue").contains("thanked for"), "{r:?}");
         let pair = (st.get(r, "source_country"), st.get(r, "target_country"));
         let score: f64 = st.get(r, "score").parse().unwrap();
         assert!(!(pair == ("CHN", "RUS") && score < 0.0), "{r:?}");
+        assert!(!(pair == ("RUS", "CHN") && score < 0.0), "{r:?}");
         let confidence: f64 = st.get(r, "confidence").parse().unwrap();
         assert!((0.0..=1.0).contains(&confidence), "{r:?}");
     }

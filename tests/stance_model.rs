@@ -91,11 +91,11 @@ fn the_seed_article_keeps_its_stances_and_loses_the_spurious_ones() {
     let body = text.split_once('\n').map_or(text.as_str(), |(_, b)| b);
     let a = run(body);
     let model = pairs(&a, &a.events);
-    // Beijing ↔ Moscow friendly ("concluding agreements bolstering cooperation") is a known
-    // miss since the context features of session 9: P(friendly) 0.38 for CHN→RUS against the
-    // friendly threshold 0.45 chosen on dev (test recall 0.112 → 0.169 for it). The stance issue
-    // asks for it; it is left open there, not hidden here: the rows must not turn hostile.
-    for want in [("USA", "CHN", -1), ("WEST", "CHN", -1)] {
+    // Moscow → Beijing friendly (the reverse of "Beijing and Moscow concluding agreements
+    // bolstering cooperation") is a known miss since the context features of session 9:
+    // P(friendly) 0.30 against the friendly threshold 0.35 chosen on dev. The stance issue asks
+    // for it; it is left open there, not hidden here: the row must not turn hostile.
+    for want in [("USA", "CHN", -1), ("WEST", "CHN", -1), ("CHN", "RUS", 1)] {
         let want = (want.0.to_string(), want.1.to_string(), want.2);
         assert!(model.contains(&want), "missing {want:?}: {model:?}");
     }
