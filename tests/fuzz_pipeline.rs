@@ -354,7 +354,9 @@ proptest! {
 fn news_like_inputs_do_produce_documents_mentions_and_stances() {
     // Guards against the generators drifting into inputs that never reach the later stages.
     let dir = tempfile::tempdir().unwrap();
-    let doc = r#"{"id": "a", "text": "Kremlin spokesman Dmitry Peskov said Russia condemned Ukraine.\n\nChina praised Brazil."}"#;
+    // (Session 9's stance model gives the bare "China praised Brazil." P(friendly) 0.22, below
+    // its threshold: friendly stances are the model's weak side, see the stance issue.)
+    let doc = r#"{"id": "a", "text": "Kremlin spokesman Dmitry Peskov said Russia condemned Ukraine.\n\nChina accused Brazil of spying on its diplomats."}"#;
     let o = run_case(dir.path(), Kind::JsonlGz, doc.as_bytes(), None);
     assert_eq!((o.documents, o.error_rows, o.paragraphs), (1, 0, 2));
     assert!(o.mentions >= 4 && o.stances >= 2, "{o:?}");
