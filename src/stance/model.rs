@@ -545,8 +545,7 @@ fn pair(
         // Words between the two mentions.
         let (lo, hi) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start.max(b.end)) };
         let between = &d.text[lo.min(hi)..hi];
-        let words: Vec<&str> =
-            between.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-').filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = words_of(between).collect();
         let nb = match words.len() {
             0..=2 => "0-2",
             3..=6 => "3-6",
@@ -998,7 +997,7 @@ mod tests {
 
     #[test]
     fn the_l2_prior_shrinks_rare_features_between_their_firings() {
-        // Feature 9 fires once (class 1); the class features 2..5 fire in every third example.
+        // Feature 9 fires once (class 1); the class features 2, 3, 4 fire in every third example.
         let mut ex: Vec<Example> =
             (0..600).map(|i| Example { features: vec![1, 2 + (i % 3) as u32], class: (i % 3) as usize }).collect();
         ex[7] = Example { features: vec![1, 3, 9], class: 1 };
