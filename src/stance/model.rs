@@ -264,15 +264,40 @@ impl Feats<'_> {
         for p in parts {
             h = mix(h ^ hash_str(p));
         }
+        self.push(h, || parts.join(":"));
+    }
+
+    /// [`Feats::add`] of parts given by their hashes ([`hash_str`], or [`word_hash`] for a
+    /// lowercased word): the hot loops hash each word once and each constant part once, where
+    /// `add` would hash both again for every feature. `name` builds the feature's name for
+    /// `explain` only.
+    fn add_hashed(&mut self, parts: &[u64], name: impl FnOnce() -> String) {
+        let mut h = self.h0;
+        for &p in parts {
+            h = mix(h ^ p);
+        }
+        self.push(h, name);
+    }
+
+    fn push(&mut self, h: u64, name: impl FnOnce() -> String) {
         let id = (h >> (64 - BITS)) as u32;
         let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
         if self.seen[word] & bit == 0 || !self.out.contains(&id) {
             self.seen[word] |= bit;
             self.out.push(id);
             if let Some(n) = self.names.as_deref_mut() {
-                n.push(parts.join(":"));
+                n.push(name());
             }
         }
+    }
+}
+
+/// `hash_str(&w.to_lowercase())`, without building the lowercase word when it is ASCII.
+fn word_hash(w: &str) -> u64 {
+    if w.is_ascii() {
+        crate::syntax::perceptron::hash_lower(w.as_bytes())
+    } else {
+        hash_str(&w.to_lowercase())
     }
 }
 
@@ -555,9 +580,11 @@ fn pair(
         f.add(&["between_len", nb]);
         let mut lbuf = String::new();
         let mut nbuf = itoa::Buffer::new();
+        let h_btw = hash_str("btw");
         for w in words.iter().take(12) {
             let lw = lower(w, &mut lbuf);
-            f.add(&["btw", lw]);
+            let hw = hash_str(lw);
+            f.add_hashed(&[h_btw, hw], || format!("btw:{lw}"));
             if let Some(v) = d.eventdata.verb(lw) {
                 let root = nbuf.format(v.root);
                 f.add(&["btw_cameo", root]);
@@ -566,7 +593,7 @@ fn pair(
                     f.add(&["btw_quad", q.as_str()]);
                 }
             }
-            let (_, fine) = d.syntax.clusters.of(crate::syntax::perceptron::hash_bytes(lw.as_bytes()));
+            let (_, fine) = d.syntax.clusters.of(hw);
             if fine != 0 {
                 f.add(&["btw_cl", nbuf.format(fine)]);
             }
@@ -580,7 +607,7 @@ fn pair(
                 f.add(&["btw_cond"]);
             }
         }
-        context_features(sent_text, sent.start, a, b, &mut f, &mut lbuf);
+        context_features(sent_text, sent.start, a, b, &mut f);
         links.push((si, a.clone(), b.clone()));
     }
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
@@ -618,37 +645,44 @@ fn words_of(text: &str) -> impl DoubleEndedIterator<Item = &str> {
 /// mention next to them; the words between carry the order of the two mentions (in "X accused
 /// Y" the word means X→Y, not Y→X); each mention's neighbour words ("sanctions on X", "X's");
 /// and the sentence's words as a bag (whether it speaks of a relation at all).
-fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, f: &mut Feats, buf: &mut String) {
+fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, f: &mut Feats) {
     let rel = |x: usize| x.saturating_sub(start).min(text.len());
     let (a0, a1, b0, b1) = (rel(a.start), rel(a.end), rel(b.start), rel(b.end));
     let slice = |x: usize, y: usize| text.get(x..y.max(x)).unwrap_or("");
     let s_first = a0 < b0;
     let dir = if s_first { "s<t" } else { "t<s" };
     let (first, second) = if s_first { ("s", "t") } else { ("t", "s") };
+    let (h_dir, h_first, h_second) = (hash_str(dir), hash_str(first), hash_str(second));
+    let low = |w: &str| w.to_lowercase();
     let (lo, hi) = if a1 <= b0 { (a1, b0) } else { (b1, a0.max(b1)) };
+    let h = hash_str("btwd");
     for w in words_of(slice(lo.min(hi), hi)).take(12) {
-        f.add(&["btwd", lower(w, buf), dir]);
+        f.add_hashed(&[h, word_hash(w), h_dir], || format!("btwd:{}:{dir}", low(w)));
     }
     let (f0, f1) = (a0.min(b0), a1.max(b1));
+    let h = hash_str("pre");
     for w in words_of(slice(0, f0)).rev().take(5) {
-        f.add(&["pre", lower(w, buf), first]);
+        f.add_hashed(&[h, word_hash(w), h_first], || format!("pre:{}:{first}", low(w)));
     }
+    let h = hash_str("post");
     for w in words_of(slice(f1, text.len())).take(8) {
-        f.add(&["post", lower(w, buf), second]);
+        f.add_hashed(&[h, word_hash(w), h_second], || format!("post:{}:{second}", low(w)));
     }
+    let h = hash_str("sw");
     for w in words_of(text) {
-        f.add(&["sw", lower(w, buf)]);
+        f.add_hashed(&[h, word_hash(w)], || format!("sw:{}", low(w)));
     }
     for (who, x0, x1) in [("s", a0, a1), ("t", b0, b1)] {
+        let h_who = hash_str(who);
         if let Some(w) = words_of(slice(0, x0)).next_back() {
-            f.add(&[who, "prev", lower(w, buf)]);
+            f.add_hashed(&[h_who, hash_str("prev"), word_hash(w)], || format!("{who}:prev:{}", low(w)));
         }
         let after = slice(x1, text.len());
         if after.starts_with("'s") || after.starts_with("\u{2019}s") {
             f.add(&[who, "poss"]);
         }
         if let Some(w) = words_of(after).next() {
-            f.add(&[who, "next", lower(w, buf)]);
+            f.add_hashed(&[h_who, hash_str("next"), word_hash(w)], || format!("{who}:next:{}", low(w)));
         }
     }
 }
