@@ -1005,6 +1005,29 @@ impl PairEngine {
 mod tests {
     use super::*;
 
+    /// The pre-hashed path must give the very ids (and names) the string path gives: the
+    /// shipped weights were trained with the string path's ids.
+    #[test]
+    fn hashed_parts_give_the_ids_and_names_of_string_parts() {
+        let words = ["Accused", "sanctions", "Ärger", "İstanbul", "U.S.-led", "x"];
+        let (mut by_str, mut by_hash) = (Vec::new(), Vec::new());
+        let (mut n_str, mut n_hash) = (Vec::new(), Vec::new());
+        let h0 = 0xcbf2_9ce4_8422_2325 ^ hash_str("");
+        let mut a = Feats { out: &mut by_str, names: Some(&mut n_str), h0, seen: [0; 64] };
+        for w in words {
+            a.add(&["btwd", &w.to_lowercase(), "s<t"]);
+        }
+        let mut b = Feats { out: &mut by_hash, names: Some(&mut n_hash), h0, seen: [0; 64] };
+        for w in words {
+            let low = w.to_lowercase();
+            assert_eq!(word_hash(w), hash_str(&low), "{w}");
+            b.add_hashed(&[hash_str("btwd"), word_hash(w), hash_str("s<t")], || format!("btwd:{low}:s<t"));
+        }
+        assert_eq!(by_str, by_hash);
+        assert_eq!(n_str, n_hash);
+        assert_eq!(by_str.len(), words.len());
+    }
+
     #[test]
     fn weights_round_trip_and_bad_lines_name_their_line() {
         let mut m = StanceModel::empty();
