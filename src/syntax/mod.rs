@@ -169,6 +169,11 @@ impl Syntax {
         if first.classes != tags.len() || second.classes != tags.len() {
             return Err(problem(&tagger_digest, "class count differs from the tag list".into()));
         }
+        let dict = dictionary_from(&header, &tags).map_err(|(line, message)| Problem {
+            file: tagger_digest.origin.clone(),
+            line,
+            message,
+        })?;
         let (header, weights) = parser_sections.into_iter().next().expect("one section");
         let labels =
             names_from(&header).ok_or_else(|| problem(&parser_digest, "no `# names:` line with the labels".into()))?;
@@ -182,7 +187,7 @@ impl Syntax {
         let coarse = coarse_classes(&tags_names(&tags));
         let syntax = Syntax {
             clusters,
-            tagger: tagger::Tagger { tags, first, second },
+            tagger: tagger::Tagger { tags, first, second, dict },
             parser: parser::Parser { labels, root, coarse, weights },
         };
         Ok((syntax, vec![tagger_digest, parser_digest, clusters_file.digest()]))
@@ -194,6 +199,9 @@ impl Syntax {
         let mut t = Vec::new();
         let mut header = source.to_vec();
         header.push(format!("names: {}", tags.join(" ")));
+        let dict: Vec<String> =
+            self.tagger.dict.words().iter().map(|(w, t)| format!("{w} {}", tags[*t as usize])).collect();
+        header.push(format!("dictionary: {}", dict.join(" ")));
         header.push("pass: first".to_string());
         self.tagger.first.write(&header, &mut t)?;
         let mut t2 = Vec::new();
@@ -421,6 +429,36 @@ pub fn read_gz(dir: Option<&Path>, name: &str, embedded: &[u8]) -> Result<Lexico
     Ok(LexiconFile { name: name.to_string(), origin, text })
 }
 
+/// The tag dictionary of a tagger file's first section: its `# dictionary: WORD UPOS/XPOS ...`
+/// header line (none: an empty dictionary). An error names the line (headers are the file's
+/// first lines) and the entry.
+fn dictionary_from(header: &[String], tags: &[(String, String)]) -> Result<tagger::TagDict, (u64, String)> {
+    let Some((i, list)) = header.iter().enumerate().find_map(|(i, h)| h.strip_prefix("dictionary:").map(|l| (i, l)))
+    else {
+        return Ok(tagger::TagDict::default());
+    };
+    let line = i as u64 + 1;
+    let names = tags_names(tags);
+    let tokens: Vec<&str> = list.split_whitespace().collect();
+    if tokens.len() % 2 != 0 {
+        return Err((line, "the dictionary is not a list of `WORD UPOS/XPOS` pairs".into()));
+    }
+    let mut words = Vec::with_capacity(tokens.len() / 2);
+    let mut seen = std::collections::HashSet::new();
+    for pair in tokens.chunks(2) {
+        let (w, t) = (pair[0], pair[1]);
+        let tag = names
+            .iter()
+            .position(|n| n == t)
+            .ok_or_else(|| (line, format!("dictionary word `{w}`: unknown tag `{t}`")))?;
+        if !seen.insert(w) {
+            return Err((line, format!("dictionary word `{w}` appears twice")));
+        }
+        words.push((w.to_string(), tag as Tag));
+    }
+    Ok(tagger::TagDict::new(words))
+}
+
 fn names_from(header: &[String]) -> Option<Vec<String>> {
     header.iter().find_map(|h| h.strip_prefix("names: ")).map(|n| n.split(' ').map(str::to_string).collect())
 }
@@ -501,6 +539,12 @@ pub fn train(
             parser::train(labels, coarse_classes(&tags), &examples, parser_epochs)
         },
     );
+    // The shipped tagger looks unambiguous words up instead of scoring them; the jackknifed
+    // taggers above do not, so the parser learns from the tags of the scored tagger (measured
+    // on EWT dev with the parser trained so: UPOS 95.32 → 95.30, UAS 85.72 → 85.67).
+    let mut tagger = tagger;
+    let words = train.iter().flat_map(|s| s.words.iter()).zip(data.iter().flat_map(|(_, t)| t.iter()));
+    tagger.dict = tagger::TagDict::new(tagger::dictionary(words.map(|(w, &t)| (w.form.as_str(), t))));
     Syntax { tagger, parser, clusters }
 }
 
@@ -622,6 +666,46 @@ mod tests {
             assert_eq!(e.line, at as u64, "{}", e.message);
             assert!(e.message.contains("UTF-8"), "{}", e.message);
         }
+    }
+
+    /// The tag dictionary header: read into the tagger; a bad entry is an error naming the
+    /// header's line and the entry.
+    #[test]
+    fn the_tag_dictionary_reads_and_bad_entries_name_their_line() {
+        let tags: Vec<(String, String)> =
+            [("DET", "DT"), ("ADP", "IN")].iter().map(|(u, x)| (u.to_string(), x.to_string())).collect();
+        let header = |d: &str| vec!["clusters: x".to_string(), "names: DET/DT ADP/IN".to_string(), d.to_string()];
+        let dict = dictionary_from(&header("dictionary: the DET/DT of ADP/IN"), &tags).unwrap();
+        assert_eq!(dict.words(), &[("the".to_string(), 0), ("of".to_string(), 1)]);
+        assert_eq!(dict.get(Lex::of("of").form), Some(1));
+        assert_eq!(dict.get(Lex::of("Of").form), None);
+        assert!(dictionary_from(&header("pass: first"), &tags).unwrap().words().is_empty());
+        for (bad, says) in [
+            ("dictionary: the DET/DT of", "pairs"),
+            ("dictionary: the DET/DT of ADP/XX", "unknown tag `ADP/XX`"),
+            ("dictionary: the DET/DT the ADP/IN", "`the` appears twice"),
+        ] {
+            let (line, message) = dictionary_from(&header(bad), &tags).unwrap_err();
+            assert_eq!(line, 3, "{bad}");
+            assert!(message.contains(says), "{bad}: {message}");
+        }
+    }
+
+    /// The shipped tagger has its dictionary: frequent words with one tag in EWT train, not the
+    /// ambiguous ones ("of" has a few non-ADP tags there).
+    #[test]
+    fn the_shipped_tagger_has_a_dictionary() {
+        let syntax = Syntax::load(None).unwrap();
+        let words = syntax.tagger.dict.words();
+        assert!(words.len() > 500, "{} words", words.len());
+        let tag = |w: &str| words.iter().find(|(x, _)| x == w).map(|&(_, t)| syntax.tag_name(t));
+        assert_eq!(tag("the"), Some(("DET", "DT")));
+        assert_eq!(tag("and"), Some(("CCONJ", "CC")));
+        assert_eq!(tag("they"), Some(("PRON", "PRP")));
+        // Ambiguous words are scored.
+        assert_eq!(tag("that"), None);
+        assert_eq!(tag("to"), None);
+        assert_eq!(tag("of"), None);
     }
 
     #[test]
