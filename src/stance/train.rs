@@ -178,7 +178,7 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Params {
-        Params { epochs: 20, l2: 0.001, rate: 0.01, min_precision: 0.70 }
+        Params { epochs: 20, l2: 0.00003, rate: 0.01, min_precision: 0.70 }
     }
 }
 
