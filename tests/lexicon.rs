@@ -65,3 +65,28 @@ fn lexicon_check_passes_on_the_shipped_lexicons_and_reports_bad_lines() {
     assert!(out.contains("actors.csv:3: valid_from 2020-02-01 is after valid_to 2019-01-01"), "{out}");
     assert!(out.contains("actors.csv:3: no aliases"), "{out}");
 }
+
+/// The pair model's weights load on a thread of their own beside the parser's: a bad line in
+/// them is still reported with its file and line, and the lines before it are read as before.
+#[test]
+fn a_bad_line_in_the_stance_weights_names_its_file_and_line() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# a test model\nbits\t20\nthreshold\t0.5 0.4\ngate\t0.5\nbias\t0.1 0.2 -0.3\n4\t0.01 -0.02 0\n7\t0.5 x 0.1\n9\t0.1 0.2 0.3 0.4\n";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("stance_model.txt.gz"), gz.finish().unwrap()).unwrap();
+    let o = bin().args(["lexicon", "check", "--lexicons"]).arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("stance_model.txt.gz:7: `x` is not a number"), "{out}");
+
+    let text = text.replace("0.5 x 0.1", "0.5 0.25 0.1");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(dir.path().join("stance_model.txt.gz"), gz.finish().unwrap()).unwrap();
+    let o = bin().args(["lexicon", "check", "--lexicons"]).arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("stance_model.txt.gz:8: a bucket needs three weights"), "{out}");
+}
