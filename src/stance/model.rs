@@ -172,13 +172,6 @@ impl StanceModel {
                 continue;
             }
             let (k, v) = line.split_once('\t').ok_or((n, "expected `key<TAB>value`".to_string()))?;
-            let nums = |v: &str| -> Result<Vec<f32>, (usize, String)> {
-                v.split(' ')
-                    .map(|x| {
-                        x.parse::<f32>().ok().filter(|x| x.is_finite()).ok_or((n, format!("`{x}` is not a number")))
-                    })
-                    .collect()
-            };
             match k {
                 "bits" => {
                     if v.trim() != BITS.to_string() {
@@ -187,45 +180,25 @@ impl StanceModel {
                     seen_bits = true;
                 }
                 "threshold" => {
-                    let t = nums(v)?;
-                    if t.len() != 2 {
-                        return Err((n, "threshold needs two numbers (hostile, friendly)".to_string()));
-                    }
-                    m.threshold = [t[0], t[1]];
+                    m.threshold = numbers::<2>(v, n)?
+                        .ok_or_else(|| (n, "threshold needs two numbers (hostile, friendly)".to_string()))?;
                 }
                 "gate" => {
-                    let g = nums(v)?;
-                    if g.len() != 1 || !(0.0..=1.0).contains(&g[0]) {
-                        return Err((n, "gate needs one number in [0, 1] (a share of the thresholds)".to_string()));
-                    }
+                    let g = numbers::<1>(v, n)?.filter(|g| (0.0..=1.0).contains(&g[0]));
+                    let g = g.ok_or_else(|| {
+                        (n, "gate needs one number in [0, 1] (a share of the thresholds)".to_string())
+                    })?;
                     m.gate = g[0];
                 }
                 "bias" => {
-                    let b = nums(v)?;
-                    if b.len() != 3 {
-                        return Err((n, "bias needs three numbers".to_string()));
-                    }
-                    m.bias = [b[0], b[1], b[2]];
+                    m.bias = numbers::<3>(v, n)?.ok_or_else(|| (n, "bias needs three numbers".to_string()))?;
                 }
                 _ => {
                     let b: usize = k.parse().map_err(|_| (n, format!("bucket `{k}` is not a number")))?;
                     if b >= 1 << BITS {
                         return Err((n, format!("bucket {b} out of range")));
                     }
-                    // As `nums`, without a vector per line (a quarter of a million lines).
-                    let mut x = [0.0f32; 3];
-                    let mut count = 0;
-                    for t in v.split(' ') {
-                        let w = t.parse::<f32>().ok().filter(|w| w.is_finite());
-                        let w = w.ok_or_else(|| (n, format!("`{t}` is not a number")))?;
-                        if let Some(slot) = x.get_mut(count) {
-                            *slot = w;
-                        }
-                        count += 1;
-                    }
-                    if count != 3 {
-                        return Err((n, "a bucket needs three weights".to_string()));
-                    }
+                    let x = numbers::<3>(v, n)?.ok_or_else(|| (n, "a bucket needs three weights".to_string()))?;
                     m.weights[3 * b..3 * b + 3].copy_from_slice(&x);
                 }
             }
@@ -235,6 +208,23 @@ impl StanceModel {
         }
         Ok(m)
     }
+}
+
+/// The `K` numbers of a weights-file value (line `n`), or `None` when it holds another count
+/// (each key says what it needs); no vector per line: the weights are a quarter of a million
+/// lines.
+fn numbers<const K: usize>(v: &str, n: usize) -> Result<Option<[f32; K]>, (usize, String)> {
+    let mut x = [0.0f32; K];
+    let mut count = 0;
+    for t in v.split(' ') {
+        let w = t.parse::<f32>().ok().filter(|w| w.is_finite());
+        let w = w.ok_or_else(|| (n, format!("`{t}` is not a number")))?;
+        if let Some(slot) = x.get_mut(count) {
+            *slot = w;
+        }
+        count += 1;
+    }
+    Ok((count == K).then_some(x))
 }
 
 fn r4(x: f32) -> f32 {
