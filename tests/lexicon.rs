@@ -72,21 +72,19 @@ fn lexicon_check_passes_on_the_shipped_lexicons_and_reports_bad_lines() {
 fn a_bad_line_in_the_stance_weights_names_its_file_and_line() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
+    // `lexicon check` of a folder whose stance weights are `text`: its exit code and output.
+    let check = |text: &str| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        std::fs::write(dir.path().join("stance_model.txt.gz"), gz.finish().unwrap()).unwrap();
+        let o = bin().args(["lexicon", "check", "--lexicons"]).arg(dir.path()).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned())
+    };
     let text = "# a test model\nbits\t20\nthreshold\t0.5 0.4\ngate\t0.5\nbias\t0.1 0.2 -0.3\n4\t0.01 -0.02 0\n7\t0.5 x 0.1\n9\t0.1 0.2 0.3 0.4\n";
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(text.as_bytes()).unwrap();
-    std::fs::write(dir.path().join("stance_model.txt.gz"), gz.finish().unwrap()).unwrap();
-    let o = bin().args(["lexicon", "check", "--lexicons"]).arg(dir.path()).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let (code, out) = check(text);
+    assert_eq!(code, Some(2));
     assert!(out.contains("stance_model.txt.gz:7: `x` is not a number"), "{out}");
-
-    let text = text.replace("0.5 x 0.1", "0.5 0.25 0.1");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(text.as_bytes()).unwrap();
-    std::fs::write(dir.path().join("stance_model.txt.gz"), gz.finish().unwrap()).unwrap();
-    let o = bin().args(["lexicon", "check", "--lexicons"]).arg(dir.path()).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let (code, out) = check(&text.replace("0.5 x 0.1", "0.5 0.25 0.1"));
+    assert_eq!(code, Some(2));
     assert!(out.contains("stance_model.txt.gz:8: a bucket needs three weights"), "{out}");
 }
