@@ -431,6 +431,7 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary, MergeError> {
         exit_code,
         records: counts.clone(),
         stage_seconds: Default::default(),
+        stage_counts: Default::default(),
         listing: run::listing_hash(&inputs),
         inputs,
         lexicons: parts[0].manifest.lexicons.clone(),

@@ -150,6 +150,25 @@ pub struct DocResult {
     pub aggregate: Aggregate,
     /// Where this document's time went.
     pub times: StageTimes,
+    /// What the costly stages did in it.
+    pub counts: StageCounts,
+}
+
+/// What the costly stages did, per document and summed over a run (the manifest's
+/// `stage_counts`): the stance candidates the pair model scored and the sentences the syntax
+/// stage parsed for them, which is what the `model` and `syntax` times pay for. Unlike the
+/// times, the same on every run of the same input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StageCounts {
+    pub stance_candidates: u64,
+    pub parsed_sentences: u64,
+}
+
+impl StageCounts {
+    pub fn add(&mut self, other: &StageCounts) {
+        self.stance_candidates += other.stance_candidates;
+        self.parsed_sentences += other.parsed_sentences;
+    }
 }
 
 /// Time spent per stage, in nanoseconds on the thread that ran it (CPU time unless the thread
@@ -257,6 +276,7 @@ pub struct Analysis {
     /// Paragraphs skipped for their size: (span, bytes).
     pub oversized: Vec<Range<usize>>,
     pub times: StageTimes,
+    pub counts: StageCounts,
 }
 
 /// Runs the stages on one document's text.
@@ -340,6 +360,7 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     times.syntax = clock.lap();
     stance::model::add_syntax(&input, &mut candidates, &trees, explain);
     let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
+    let counts = StageCounts { stance_candidates: candidates.len() as u64, parsed_sentences: trees.len() as u64 };
     if !keep_candidates {
         candidates = Vec::new();
     }
@@ -356,6 +377,7 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
         candidates,
         oversized,
         times,
+        counts,
     }
 }
 
@@ -509,6 +531,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
     }
     r.aggregate = agg.finish();
     r.times = a.times;
+    r.counts = a.counts;
     r.times.rows = clock.lap();
     r
 }

@@ -6,7 +6,7 @@ use crate::aggregate::Aggregate;
 use crate::corpus::{self, Record, RecordError};
 use crate::document::Document;
 use crate::lexicon::LexiconError;
-use crate::pipeline::{self, DocResult, Engines, Lap, StageTimes};
+use crate::pipeline::{self, DocResult, Engines, Lap, StageCounts, StageTimes};
 use crate::report::{EncodedRows, ErrorRow, ReportError, ReportWriter, RowCounts, RowEncoder, StanceRow};
 use crate::state::{self, RecordHead, Shard};
 use crate::summary::{self, Evidence, SummaryError};
@@ -120,6 +120,9 @@ pub(crate) struct Manifest<'a> {
     pub records: Counts,
     /// Seconds the workers spent per pipeline stage, summed over documents (not deterministic).
     pub stage_seconds: StageTimes,
+    /// What the costly stages did, summed over documents (deterministic; zeros from `merge`,
+    /// like the times).
+    pub stage_counts: StageCounts,
     pub inputs: Vec<InputEntry>,
     pub lexicons: Vec<LexiconEntry>,
     pub outputs: Vec<OutputEntry>,
@@ -334,6 +337,7 @@ pub fn score(opts: &ScoreOptions) -> Result<RunSummary, RunError> {
         threads: opts.threads,
         exit_code,
         stage_seconds: state.times,
+        stage_counts: state.counts,
         records: Counts {
             read: state.documents + failed,
             scored: state.documents,
@@ -474,6 +478,7 @@ struct WriterState {
     text_bytes: u64,
     inputs: Vec<corpus::InputSummary>,
     times: StageTimes,
+    counts: StageCounts,
     /// The strongest sentences per country pair, for `summary.html`.
     evidence: Evidence,
 }
@@ -489,6 +494,7 @@ struct Scored {
     record: Vec<u8>,
     aggregate: Aggregate,
     times: StageTimes,
+    counts: StageCounts,
     /// The stance rows (already encoded) and the article's publication, for the page's evidence.
     stances: Vec<StanceRow>,
     outlet: String,
@@ -513,7 +519,7 @@ impl Scored {
         let mut times = r.times;
         times.encode = clock.lap();
         let outlet = r.paragraphs.into_iter().next().map(|p| p.source).unwrap_or_default();
-        Scored { position, rows, record, aggregate: r.aggregate, times, stances: r.stances, outlet }
+        Scored { position, rows, record, aggregate: r.aggregate, times, counts: r.counts, stances: r.stances, outlet }
     }
 }
 
@@ -556,6 +562,7 @@ fn write_results(
             writer.record(&r.record)?;
             st.aggregate.merge(r.aggregate);
             st.times.add(&r.times);
+            st.counts.add(&r.counts);
             if evidence {
                 r.stances.iter().for_each(|row| st.evidence.offer(row, &r.outlet));
             }

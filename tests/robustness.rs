@@ -642,6 +642,14 @@ fn reports_are_byte_identical_across_thread_counts_and_runs() {
             assert!(bytes == &first[file], "{file} of {name} differs from -j 1");
         }
     }
+    // What the costly stages did is counted the same on every run and thread count, unlike
+    // their times: the manifest's `stage_counts`.
+    let counts = manifest(first_out)["stage_counts"].clone();
+    assert!(counts["stance_candidates"].as_u64().unwrap() > 1000, "{counts}");
+    assert!(counts["parsed_sentences"].as_u64().unwrap() > 0, "{counts}");
+    for (name, out, _) in &runs[1..] {
+        assert_eq!(manifest(out)["stage_counts"], counts, "{name}");
+    }
     // No wall-clock time of the run inside the CSVs: it is in the manifest only.
     for (_, out, csvs) in &runs {
         let m = manifest(out);
