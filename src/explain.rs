@@ -112,10 +112,16 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
         let pm = &engines.pair.model;
         for c in a.candidates.iter().filter(|c| c.paragraph as usize == p) {
             let probs = pm.probs(&c.features);
+            let base = &c.features[..c.base_len];
+            let sure = if pm.passes_gate(base) && !pm.needs_parse(base) {
+                format!(", sure on its words alone (the sure share {:.2}), so not parsed for it", pm.sure)
+            } else {
+                String::new()
+            };
             let verdict = match model::decision(probs, pm.threshold) {
-                Some((-1, conf)) => format!("STANCE hostile (confidence {conf:.3})"),
-                Some((_, conf)) => format!("STANCE friendly (confidence {conf:.3})"),
-                None if !pm.passes_gate(&c.features[..c.base_len]) => {
+                Some((-1, conf)) => format!("STANCE hostile (confidence {conf:.3}{sure})"),
+                Some((_, conf)) => format!("STANCE friendly (confidence {conf:.3}{sure})"),
+                None if !pm.passes_gate(base) => {
                     format!("rejected (below the parse gate {:.2} on its words alone, so not parsed for it)", pm.gate)
                 }
                 None => "rejected".to_string(),

@@ -129,7 +129,9 @@ fn seeds_page_is_written_listed_and_self_contained() {
     assert!(p.contains("title=\"United States (USA) → China (CHN): 3 events in 1 document; mean stance −0."), "{p}");
     // Evidence with the cue highlighted, strongest relations both ways.
     assert!(p.contains("Kirby also <mark>pushed back</mark> on China’s claim"), "{p}");
-    assert!(p.contains("id=\"rel-USA-CHN\"") && p.contains("id=\"rel-CHN-RUS\""));
+    // (hostile USA→CHN, friendly RUS→CHN; CHN→RUS holds one hostile and one friendly event,
+    // a mean near zero that is shown or not as it moves around 0.05 with each retraining).
+    assert!(p.contains("id=\"rel-USA-CHN\"") && p.contains("id=\"rel-RUS-CHN\""), "{p}");
     // Coverage bars for the six countries and blocs mentioned, with their counts.
     assert!(p.contains("Russia (RUS) · 15 mentions"), "{p}");
     // One date (none): no lines over time, said so.

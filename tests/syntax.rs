@@ -16,9 +16,9 @@ fn treebank(name: &str) -> Option<std::path::PathBuf> {
     p.exists().then_some(p)
 }
 
-/// The shipped weights on EWT dev, as measured when they were trained (UPOS 95.30, UAS 85.67,
-/// LAS 82.46, with the tag dictionary; 95.32 / 85.72 / 82.52 without): a drop of more than half
-/// a point fails.
+/// The shipped weights on EWT dev, as measured when they were trained (UPOS 95.29, UAS 85.56,
+/// LAS 82.42 with the small rows pruned; 95.30 / 85.67 / 82.46 before; 95.32 / 85.72 / 82.52
+/// without the tag dictionary): a drop of more than half a point fails.
 #[test]
 fn dev_accuracy_holds() {
     let Some(dev) = treebank("dev.conllu.gz") else {
@@ -29,9 +29,9 @@ fn dev_accuracy_holds() {
     let r = eval::evaluate(syntax(), &gold);
     println!("{r}");
     assert_eq!(r.words, 25_147);
-    assert!(r.upos() >= 95.30 - 0.5, "UPOS {:.2}", r.upos());
-    assert!(r.uas() >= 85.67 - 0.5, "UAS {:.2}", r.uas());
-    assert!(r.las() >= 82.46 - 0.5, "LAS {:.2}", r.las());
+    assert!(r.upos() >= 95.29 - 0.5, "UPOS {:.2}", r.upos());
+    assert!(r.uas() >= 85.56 - 0.5, "UAS {:.2}", r.uas());
+    assert!(r.las() >= 82.42 - 0.5, "LAS {:.2}", r.las());
     assert!(r.f1("obl:agent") >= 0.70, "obl:agent F1 {:.3}", r.f1("obl:agent"));
 }
 

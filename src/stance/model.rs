@@ -87,11 +87,15 @@ pub struct StanceModel {
     /// the candidate's sentences to be parsed (chosen on dev; 0 parses every sentence the rules
     /// point at).
     pub gate: f32,
+    /// Share of a sign's threshold above which a candidate is sure enough on its features
+    /// without syntax that its sentences need no parse for it (chosen on dev, at or above 1;
+    /// 0: no such share, every candidate through the gate asks for the parse).
+    pub sure: f32,
 }
 
 impl StanceModel {
     pub fn empty() -> StanceModel {
-        StanceModel { weights: vec![0.0; 3 << BITS], bias: [0.0; 3], threshold: [0.5, 0.5], gate: 0.0 }
+        StanceModel { weights: vec![0.0; 3 << BITS], bias: [0.0; 3], threshold: [0.5, 0.5], gate: 0.0, sure: 0.0 }
     }
 
     /// Class probabilities of a candidate.
@@ -118,6 +122,19 @@ impl StanceModel {
     pub fn passes_gate_at(&self, base: &[u32], gate: f32) -> bool {
         let p = self.probs(base);
         p[HOSTILE] >= gate * self.threshold[0] || p[FRIENDLY] >= gate * self.threshold[1]
+    }
+
+    /// Whether a candidate's sentences must be parsed for it: it passes the parse gate and is
+    /// not already sure of a sign on its features without syntax (see [`StanceModel::sure`]).
+    pub fn needs_parse(&self, base: &[u32]) -> bool {
+        self.needs_parse_at(base, self.gate, self.sure)
+    }
+
+    /// [`StanceModel::needs_parse`] at another gate and sure share.
+    pub fn needs_parse_at(&self, base: &[u32], gate: f32, sure: f32) -> bool {
+        let p = self.probs(base);
+        let share = |s: f32| p[HOSTILE] >= s * self.threshold[0] || p[FRIENDLY] >= s * self.threshold[1];
+        share(gate) && !(sure > 0.0 && share(sure))
     }
 
     /// The decision for a candidate: the sign and its probability when it reaches the threshold.
@@ -151,6 +168,7 @@ impl StanceModel {
         writeln!(w, "bits\t{BITS}")?;
         writeln!(w, "threshold\t{} {}", r4(self.threshold[0]), r4(self.threshold[1]))?;
         writeln!(w, "gate\t{}", r4(self.gate))?;
+        writeln!(w, "sure\t{}", r4(self.sure))?;
         writeln!(w, "bias\t{} {} {}", r4(self.bias[0]), r4(self.bias[1]), r4(self.bias[2]))?;
         for b in 0..1usize << BITS {
             let x = &self.weights[3 * b..3 * b + 3];
@@ -189,6 +207,13 @@ impl StanceModel {
                         (n, "gate needs one number in [0, 1] (a share of the thresholds)".to_string())
                     })?;
                     m.gate = g[0];
+                }
+                "sure" => {
+                    let g = numbers::<1>(v, n)?.filter(|g| g[0] == 0.0 || (1.0..=100.0).contains(&g[0]));
+                    let g = g.ok_or_else(|| {
+                        (n, "sure needs one number: 0 (none) or a share of the thresholds from 1 to 100".to_string())
+                    })?;
+                    m.sure = g[0];
                 }
                 "bias" => {
                     m.bias = numbers::<3>(v, n)?.ok_or_else(|| (n, "bias needs three numbers".to_string()))?;
@@ -358,10 +383,10 @@ pub fn sentences_to_parse(
         }
         i = j;
     }
-    if let Some(m) = gate.filter(|m| m.gate > 0.0) {
+    if let Some(m) = gate.filter(|m| m.gate > 0.0 || m.sure > 0.0) {
         let mut wanted: Vec<(u32, u32)> = cands
             .iter()
-            .filter(|c| m.passes_gate(&c.features[..c.base_len]))
+            .filter(|c| m.needs_parse(&c.features[..c.base_len]))
             .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
             .collect();
         wanted.sort_unstable();
@@ -1056,6 +1081,13 @@ mod tests {
         let back = StanceModel::read(std::str::from_utf8(&buf).unwrap()).unwrap();
         assert_eq!(back.threshold, m.threshold);
         assert_eq!(back.gate, m.gate);
+        assert_eq!(back.sure, 0.0, "no sure share written as none");
+        m.sure = 1.15;
+        let mut buf = Vec::new();
+        m.write(&["test".into()], &mut buf).unwrap();
+        assert_eq!(StanceModel::read(std::str::from_utf8(&buf).unwrap()).unwrap().sure, 1.15);
+        assert_eq!(StanceModel::read("bits\t20\nsure\t0.9\n").unwrap_err().0, 2, "sure below the threshold");
+        assert_eq!(StanceModel::read("bits\t20\nsure\tx\n").unwrap_err().0, 2);
         assert_eq!(back.bias, m.bias);
         assert_eq!(back.weights[3 * 7 + 1], 0.25);
         assert_eq!(StanceModel::read("bits\t20\nthreshold\t0.5\n").unwrap_err().0, 2);
@@ -1066,6 +1098,27 @@ mod tests {
         assert_eq!(gated.gate, 0.14);
         assert_eq!(StanceModel::read("bits\t20\ngate\t1.5\n").unwrap_err().0, 2, "a gate is a share of the thresholds");
         assert_eq!(StanceModel::read("bits\t20\ngate\t0.1 0.2\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn a_candidate_asks_for_a_parse_between_the_gate_and_the_sure_share() {
+        // Feature f gives P(hostile) = p exactly: logits ln(1 - p) for none, ln p for hostile.
+        let mut m = StanceModel::empty();
+        m.bias = [0.0, 0.0, f32::NEG_INFINITY];
+        let ps = [0.1f32, 0.3, 0.5, 0.62, 0.8];
+        for (f, p) in ps.iter().enumerate() {
+            m.weights[3 * f] = (1.0 - p).ln();
+            m.weights[3 * f + 1] = p.ln();
+        }
+        m.threshold = [0.5, 0.5];
+        m.gate = 0.5; // P(hostile) >= 0.25
+        m.sure = 1.2; // P(hostile) >= 0.6
+        let asks: Vec<bool> = (0..ps.len() as u32).map(|f| m.needs_parse(&[f])).collect();
+        assert_eq!(asks, [false, true, true, false, false], "below the gate, between, at or above the sure share");
+        m.sure = 0.0;
+        let asks: Vec<bool> = (0..ps.len() as u32).map(|f| m.needs_parse(&[f])).collect();
+        assert_eq!(asks, [false, true, true, true, true], "no sure share: every candidate through the gate");
+        assert!(m.needs_parse_at(&[0], 0.1, 0.0) && !m.needs_parse_at(&[1], 0.1, 0.5));
     }
 
     #[test]

@@ -193,6 +193,16 @@ impl Syntax {
         Ok((syntax, vec![tagger_digest, parser_digest, clusters_file.digest()]))
     }
 
+    /// Drops the tagger's and the parser's feature rows whose weights are all below
+    /// `tagger_min` / `parser_min` in magnitude ([`perceptron::Weights::pruned`]): smaller
+    /// tables, so fewer cache misses per lookup, a faster load and a smaller file, for a tenth
+    /// of a point of accuracy (the thresholds are chosen on EWT dev, see `train syntax`).
+    pub fn prune(&mut self, tagger_min: f32, parser_min: f32) {
+        self.tagger.first = self.tagger.first.pruned(tagger_min);
+        self.tagger.second = self.tagger.second.pruned(tagger_min);
+        self.parser.weights = self.parser.weights.pruned(parser_min);
+    }
+
     /// The two weights files' texts (tagger, parser), with `source` noted in their headers.
     pub fn write(&self, source: &[String]) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
         let tags: Vec<String> = self.tagger.tags.iter().map(|(u, x)| format!("{u}/{x}")).collect();

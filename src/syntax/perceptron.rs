@@ -616,7 +616,8 @@ impl Weights {
     }
 
     /// A copy without the rows whose largest weight is below `tau` in magnitude: the many
-    /// features seen in one or two updates carry almost nothing but cost memory and cache.
+    /// features seen in one or two updates carry almost nothing but cost memory and cache (on
+    /// EWT dev, three parser rows in four go at `tau` 2 for 0.1 UAS; see `train syntax`).
     pub fn pruned(&self, tau: f32) -> Weights {
         let mut out = Weights::new(self.classes);
         let mut row = vec![0.0f32; self.classes];
@@ -1071,6 +1072,24 @@ mod tests {
         let mut again = Vec::new();
         back.write(&["test".into()], &mut again).unwrap();
         assert_eq!(buf, again);
+    }
+
+    #[test]
+    fn pruning_drops_the_rows_whose_weights_are_all_small_and_keeps_the_others_whole() {
+        let mut w = Weights::new(3);
+        w.insert(Feat::new(1, 1).0, &[0.5, -1.5, 0.0]);
+        w.insert(Feat::new(1, 2).0, &[0.5, -2.0, 0.25]);
+        w.insert(Feat::new(1, 3).0, &[3.0, 0.0, 0.0]);
+        let p = w.pruned(2.0);
+        let score = |w: &Weights, k: u64| {
+            let mut s = [0; 3];
+            w.score(&[Feat::new(1, k)], &mut s);
+            s
+        };
+        assert_eq!(score(&p, 1), [0, 0, 0], "every weight below 2: dropped");
+        assert_eq!(score(&p, 2), score(&w, 2), "one weight at 2: kept with its small weights");
+        assert_eq!(score(&p, 3), score(&w, 3));
+        assert_ne!(score(&w, 1), [0, 0, 0]);
     }
 
     #[test]
