@@ -21,7 +21,7 @@
 use std::io::Write;
 use std::ops::Range;
 
-use super::eventdata::{AgentKind, EventData};
+use super::eventdata::{AgentKind, EventData, VerbClass};
 use super::events::StanceEvent;
 use super::target::TargetScore;
 use crate::actors::{ActorRef, DocActors, Kind, Lexicon};
@@ -413,6 +413,8 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
     };
     let mut out = Vec::new();
     let ms = &d.actors.mentions;
+    let mut words = ParagraphWords::default();
+    let mut scratch = PairScratch::default();
     let mut i = 0;
     while i < ms.len() {
         let p = ms[i].paragraph;
@@ -424,13 +426,21 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
             }
         }
         if (2..=MAX_PARAGRAPH_CODES).contains(&codes.len()) {
-            // The paragraph's rule events, found once for all its ordered pairs.
-            let rules: Vec<&StanceEvent> = d.rules.iter().filter(|e| e.paragraph == p).collect();
+            // The paragraph's rule events with their codes, and its sentences' words, found
+            // once for all its ordered pairs.
+            let country = |a: ActorRef| d.actors.actor(d.lexicon, a).country.as_str();
+            let rules: Vec<(&StanceEvent, &str, &str)> = d
+                .rules
+                .iter()
+                .filter(|e| e.paragraph == p)
+                .map(|e| (e, country(e.source), country(e.target)))
+                .collect();
+            words.reset(d.paragraphs.get(p as usize).map_or(0, |para| para.sentences.len()));
             for &s in &codes {
                 for &t in &codes {
                     if s != t {
                         let within = ParagraphShare { p, range: i..j, rules: &rules };
-                        out.push(pair(d, &view, &within, s, t, codes.len(), explain));
+                        out.push(pair(d, &view, &within, &mut words, &mut scratch, s, t, codes.len(), explain));
                     }
                 }
             }
@@ -445,14 +455,141 @@ struct ParagraphShare<'a> {
     p: u32,
     /// Its mentions (indices into the document's).
     range: Range<usize>,
-    /// The rule events of the paragraph, in the rules' order.
-    rules: &'a [&'a StanceEvent],
+    /// The rule events of the paragraph, in the rules' order, with their source's and target's
+    /// codes.
+    rules: &'a [(&'a StanceEvent, &'a str, &'a str)],
 }
 
+/// One word of a sentence as [`words_of`] splits it.
+#[derive(Debug, Clone, Copy)]
+struct SentWord {
+    /// Byte span in the sentence.
+    start: usize,
+    end: usize,
+    /// [`word_hash`] of the word.
+    hash: u64,
+    /// What the `btw` features read of the word, once a pair has asked.
+    btw: Option<BtwInfo>,
+}
+
+/// The lexicon facts of a lowercased word that the `btw` features read.
+#[derive(Debug, Clone, Copy)]
+struct BtwInfo {
+    verb: Option<VerbClass>,
+    /// Fine word cluster (0: none).
+    fine: u16,
+    negation: bool,
+    /// The word, when it is one of [`MODALS`].
+    modal: Option<&'static str>,
+    condition: bool,
+}
+
+impl BtwInfo {
+    /// Facts of the lowercased word `lw`, whose [`hash_str`] is `hash`.
+    fn of(d: &DocInput, lw: &str, hash: u64) -> BtwInfo {
+        BtwInfo {
+            verb: d.eventdata.verb(lw),
+            fine: d.syntax.clusters.of(hash).1,
+            negation: NEGATIONS.contains(&lw),
+            modal: MODALS.iter().copied().find(|m| *m == lw),
+            condition: CONDITIONS.contains(&lw),
+        }
+    }
+}
+
+/// The words of a paragraph's sentences, each split and hashed once for all the paragraph's
+/// ordered pairs: a paragraph naming n codes has n(n − 1) pairs, and each reads every word of
+/// every sentence naming both of its codes (`sw:`) and the words around and between the
+/// mentions, which are runs of those words.
+#[derive(Default)]
+struct ParagraphWords {
+    /// Per sentence of the paragraph: its words' range in `words`, once split.
+    at: Vec<Option<(usize, usize)>>,
+    words: Vec<SentWord>,
+}
+
+impl ParagraphWords {
+    /// Forgets the previous paragraph; the next one has `sentences` sentences.
+    fn reset(&mut self, sentences: usize) {
+        self.at.clear();
+        self.at.resize(sentences, None);
+        self.words.clear();
+    }
+
+    /// The range in `self.words` of the words of sentence `si`, whose text is `text`.
+    fn sentence(&mut self, si: usize, text: &str) -> Range<usize> {
+        if let Some(&Some((a, b))) = self.at.get(si) {
+            return a..b;
+        }
+        let a = self.words.len();
+        let base = text.as_ptr() as usize;
+        for w in words_of(text) {
+            let start = w.as_ptr() as usize - base;
+            self.words.push(SentWord { start, end: start + w.len(), hash: word_hash(w), btw: None });
+        }
+        let b = self.words.len();
+        if let Some(slot) = self.at.get_mut(si) {
+            *slot = Some((a, b));
+        }
+        a..b
+    }
+}
+
+/// A word of part of a sentence: its span, its [`word_hash`] and, when the part does not cut
+/// it, its index among the sentence's words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Piece {
+    start: usize,
+    end: usize,
+    hash: u64,
+    whole: Option<usize>,
+}
+
+/// The words of `text[x..y.max(x)]` (none when that is no slice of `text`), as [`words_of`]
+/// splits that slice, from the words of the whole `text` (`words`, in order): a run of word
+/// characters of the slice is a run of the whole text cut to the slice, so only a word that
+/// the slice cuts is hashed again. Spans are in `text`.
+fn words_in<'w>(
+    words: &'w [SentWord],
+    text: &'w str,
+    x: usize,
+    y: usize,
+) -> impl DoubleEndedIterator<Item = Piece> + 'w {
+    let y = y.max(x);
+    let (x, y) = if text.get(x..y).is_some() { (x, y) } else { (0, 0) };
+    let i = words.partition_point(|w| w.end <= x);
+    let j = words.partition_point(|w| w.start < y).max(i);
+    words[i..j].iter().enumerate().filter_map(move |(k, w)| {
+        let (s, e) = (w.start.max(x), w.end.min(y));
+        if s >= e {
+            None
+        } else if (s, e) == (w.start, w.end) {
+            Some(Piece { start: s, end: e, hash: w.hash, whole: Some(i + k) })
+        } else {
+            Some(Piece { start: s, end: e, hash: word_hash(text.get(s..e).unwrap_or("")), whole: None })
+        }
+    })
+}
+
+/// Buffers of [`pair`], reused across the pairs of a document.
+#[derive(Default)]
+struct PairScratch {
+    s_idx: Vec<usize>,
+    t_idx: Vec<usize>,
+    in_s: Vec<usize>,
+    in_t: Vec<usize>,
+    /// Words between the two mentions, spans in the document.
+    between: Vec<Piece>,
+    lbuf: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn pair(
     d: &DocInput,
     view: &MentionView,
     within: &ParagraphShare,
+    words: &mut ParagraphWords,
+    scratch: &mut PairScratch,
     s: &str,
     t: &str,
     ncodes: usize,
@@ -460,6 +597,7 @@ fn pair(
 ) -> Candidate {
     let (p, range) = (within.p, within.range.clone());
     let ms = &d.actors.mentions;
+    let PairScratch { s_idx, t_idx, in_s, in_t, between: pieces, lbuf } = scratch;
     let mut features = Vec::with_capacity(256);
     let mut names = Vec::new();
     let mut f = Feats {
@@ -483,21 +621,21 @@ fn pair(
         _ => "4+",
     };
     f.add(&["ncodes", nc]);
-    let s_idx: Vec<usize> = range.clone().filter(|&k| view.country[k] == s).collect();
-    let t_idx: Vec<usize> = range.clone().filter(|&k| view.country[k] == t).collect();
+    s_idx.clear();
+    s_idx.extend(range.clone().filter(|&k| view.country[k] == s));
+    t_idx.clear();
+    t_idx.extend(range.clone().filter(|&k| view.country[k] == t));
     f.add(&["s_first", if s_idx[0] < t_idx[0] { "y" } else { "n" }]);
-    for &k in &s_idx {
+    for &k in s_idx.iter() {
         f.add(&["skind", kind(k)]);
     }
-    for &k in &t_idx {
+    for &k in t_idx.iter() {
         f.add(&["tkind", kind(k)]);
     }
     // Rules' verdicts.
     let mut cue = String::new();
     let mut evidence: Option<u32> = None;
-    for e in within.rules {
-        let es = d.actors.actor(d.lexicon, e.source).country.as_str();
-        let et = d.actors.actor(d.lexicon, e.target).country.as_str();
+    for &(e, es, et) in within.rules {
         let sign = if e.score < 0.0 { "neg" } else { "pos" };
         if es == s && et == t {
             f.add(&["rule", sign]);
@@ -524,8 +662,10 @@ fn pair(
     let mut links = Vec::new();
     for (si, sent) in para.sentences.iter().enumerate() {
         let si = si as u32;
-        let in_s: Vec<usize> = s_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
-        let in_t: Vec<usize> = t_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
+        in_s.clear();
+        in_s.extend(s_idx.iter().copied().filter(|&k| ms[k].sentence == si));
+        in_t.clear();
+        in_t.extend(t_idx.iter().copied().filter(|&k| ms[k].sentence == si));
         if in_t.is_empty() && in_s.is_empty() {
             continue;
         }
@@ -554,7 +694,7 @@ fn pair(
         if sent_text.trim_end().ends_with('?') {
             f.add(&[scope, "question"]);
         }
-        for &k in &in_t {
+        for &k in in_t.iter() {
             f.add(&[scope, "tsent", d.sentiments[k].label.as_str()]);
         }
         if scope == "tonly" || scope == "sonly" {
@@ -564,28 +704,49 @@ fn pair(
             best_both = Some(si);
         }
         // The closest pair of mentions.
-        let (ks, kt) = closest(ms, &in_s, &in_t);
+        let (ks, kt) = closest(ms, in_s, in_t);
         let (a, b) = (&ms[ks].span, &ms[kt].span);
         f.add(&["both", if a.start < b.start { "s<t" } else { "t<s" }]);
-        // Words between the two mentions.
+        // Words between the two mentions: runs of the sentence's words when the mentions lie in
+        // the sentence (as they do), else split afresh.
+        let sw = words.sentence(si as usize, sent_text);
         let (lo, hi) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start.max(b.end)) };
-        let between = &d.text[lo.min(hi)..hi];
-        let words: Vec<&str> = words_of(between).collect();
-        let nb = match words.len() {
+        let (x, y) = (lo.min(hi), hi);
+        pieces.clear();
+        if sent.start <= x && y <= sent.end {
+            let at = |pc: Piece| Piece {
+                start: pc.start + sent.start,
+                end: pc.end + sent.start,
+                whole: pc.whole.map(|k| k + sw.start),
+                ..pc
+            };
+            pieces.extend(words_in(&words.words[sw.clone()], sent_text, x - sent.start, y - sent.start).map(at));
+        } else {
+            let between = d.text.get(x..y).unwrap_or("");
+            let base = d.text.as_ptr() as usize;
+            pieces.extend(words_of(between).map(|w| {
+                let start = w.as_ptr() as usize - base;
+                Piece { start, end: start + w.len(), hash: word_hash(w), whole: None }
+            }));
+        }
+        let nb = match pieces.len() {
             0..=2 => "0-2",
             3..=6 => "3-6",
             7..=12 => "7-12",
             _ => "13+",
         };
         f.add(&["between_len", nb]);
-        let mut lbuf = String::new();
         let mut nbuf = itoa::Buffer::new();
         let h_btw = hash_str("btw");
-        for w in words.iter().take(12) {
-            let lw = lower(w, &mut lbuf);
-            let hw = hash_str(lw);
-            f.add_hashed(&[h_btw, hw], || format!("btw:{lw}"));
-            if let Some(v) = d.eventdata.verb(lw) {
+        for pc in pieces.iter().take(12) {
+            let w = &d.text[pc.start..pc.end];
+            let hw = pc.hash;
+            let info = match pc.whole.and_then(|k| words.words.get_mut(k)) {
+                Some(word) => *word.btw.get_or_insert_with(|| BtwInfo::of(d, lower(w, lbuf), hw)),
+                None => BtwInfo::of(d, lower(w, lbuf), hw),
+            };
+            f.add_hashed(&[h_btw, hw], || format!("btw:{}", w.to_lowercase()));
+            if let Some(v) = info.verb {
                 let root = nbuf.format(v.root);
                 f.add(&["btw_cameo", root]);
                 f.add(&["btw_cameo_dir", root, if a.start < b.start { "s<t" } else { "t<s" }]);
@@ -593,21 +754,20 @@ fn pair(
                     f.add(&["btw_quad", q.as_str()]);
                 }
             }
-            let (_, fine) = d.syntax.clusters.of(hw);
-            if fine != 0 {
-                f.add(&["btw_cl", nbuf.format(fine)]);
+            if info.fine != 0 {
+                f.add(&["btw_cl", nbuf.format(info.fine)]);
             }
-            if NEGATIONS.contains(&lw) {
+            if info.negation {
                 f.add(&["btw_neg"]);
             }
-            if MODALS.contains(&lw) {
-                f.add(&["btw_modal", lw]);
+            if let Some(m) = info.modal {
+                f.add(&["btw_modal", m]);
             }
-            if CONDITIONS.contains(&lw) {
+            if info.condition {
                 f.add(&["btw_cond"]);
             }
         }
-        context_features(sent_text, sent.start, a, b, &mut f);
+        context_features(sent_text, sent.start, a, b, &words.words[sw], &mut f);
         links.push((si, a.clone(), b.clone()));
     }
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
@@ -621,8 +781,8 @@ fn pair(
         paragraph: p,
         source_code: s.to_string(),
         target_code: t.to_string(),
-        source: pick(&s_idx),
-        target: pick(&t_idx),
+        source: pick(s_idx),
+        target: pick(t_idx),
         sentence,
         cue,
         base_len: features.len(),
@@ -639,13 +799,14 @@ fn words_of(text: &str) -> impl DoubleEndedIterator<Item = &str> {
 }
 
 /// Features of the words around a linking sentence's two mentions (`a` the source's, `b` the
-/// target's, byte spans in the document; `start` is where the sentence begins): who speaks or
-/// acts is usually said before the first mention or after the second ("... reached a truce",
-/// "said X had the right to defend itself"), so the words there are features tagged with the
-/// mention next to them; the words between carry the order of the two mentions (in "X accused
-/// Y" the word means X→Y, not Y→X); each mention's neighbour words ("sanctions on X", "X's");
-/// and the sentence's words as a bag (whether it speaks of a relation at all).
-fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, f: &mut Feats) {
+/// target's, byte spans in the document; `start` is where the sentence begins; `words` are the
+/// sentence's words from [`ParagraphWords`]): who speaks or acts is usually said before the
+/// first mention or after the second ("... reached a truce", "said X had the right to defend
+/// itself"), so the words there are features tagged with the mention next to them; the words
+/// between carry the order of the two mentions (in "X accused Y" the word means X→Y, not Y→X);
+/// each mention's neighbour words ("sanctions on X", "X's"); and the sentence's words as a bag
+/// (whether it speaks of a relation at all).
+fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, words: &[SentWord], f: &mut Feats) {
     let rel = |x: usize| x.saturating_sub(start).min(text.len());
     let (a0, a1, b0, b1) = (rel(a.start), rel(a.end), rel(b.start), rel(b.end));
     let slice = |x: usize, y: usize| text.get(x..y.max(x)).unwrap_or("");
@@ -653,36 +814,36 @@ fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>
     let dir = if s_first { "s<t" } else { "t<s" };
     let (first, second) = if s_first { ("s", "t") } else { ("t", "s") };
     let (h_dir, h_first, h_second) = (hash_str(dir), hash_str(first), hash_str(second));
-    let low = |w: &str| w.to_lowercase();
+    let low = |w: &Piece| text[w.start..w.end].to_lowercase();
     let (lo, hi) = if a1 <= b0 { (a1, b0) } else { (b1, a0.max(b1)) };
     let h = hash_str("btwd");
-    for w in words_of(slice(lo.min(hi), hi)).take(12) {
-        f.add_hashed(&[h, word_hash(w), h_dir], || format!("btwd:{}:{dir}", low(w)));
+    for w in words_in(words, text, lo.min(hi), hi).take(12) {
+        f.add_hashed(&[h, w.hash, h_dir], || format!("btwd:{}:{dir}", low(&w)));
     }
     let (f0, f1) = (a0.min(b0), a1.max(b1));
     let h = hash_str("pre");
-    for w in words_of(slice(0, f0)).rev().take(5) {
-        f.add_hashed(&[h, word_hash(w), h_first], || format!("pre:{}:{first}", low(w)));
+    for w in words_in(words, text, 0, f0).rev().take(5) {
+        f.add_hashed(&[h, w.hash, h_first], || format!("pre:{}:{first}", low(&w)));
     }
     let h = hash_str("post");
-    for w in words_of(slice(f1, text.len())).take(8) {
-        f.add_hashed(&[h, word_hash(w), h_second], || format!("post:{}:{second}", low(w)));
+    for w in words_in(words, text, f1, text.len()).take(8) {
+        f.add_hashed(&[h, w.hash, h_second], || format!("post:{}:{second}", low(&w)));
     }
     let h = hash_str("sw");
-    for w in words_of(text) {
-        f.add_hashed(&[h, word_hash(w)], || format!("sw:{}", low(w)));
+    for w in words {
+        f.add_hashed(&[h, w.hash], || format!("sw:{}", text[w.start..w.end].to_lowercase()));
     }
     for (who, x0, x1) in [("s", a0, a1), ("t", b0, b1)] {
         let h_who = hash_str(who);
-        if let Some(w) = words_of(slice(0, x0)).next_back() {
-            f.add_hashed(&[h_who, hash_str("prev"), word_hash(w)], || format!("{who}:prev:{}", low(w)));
+        if let Some(w) = words_in(words, text, 0, x0).next_back() {
+            f.add_hashed(&[h_who, hash_str("prev"), w.hash], || format!("{who}:prev:{}", low(&w)));
         }
         let after = slice(x1, text.len());
         if after.starts_with("'s") || after.starts_with("\u{2019}s") {
             f.add(&[who, "poss"]);
         }
-        if let Some(w) = words_of(after).next() {
-            f.add_hashed(&[h_who, hash_str("next"), word_hash(w)], || format!("{who}:next:{}", low(w)));
+        if let Some(w) = words_in(words, text, x1, text.len()).next() {
+            f.add_hashed(&[h_who, hash_str("next"), w.hash], || format!("{who}:next:{}", low(&w)));
         }
     }
 }
@@ -1042,6 +1203,43 @@ mod tests {
         assert_eq!(by_str, by_hash);
         assert_eq!(n_str, n_hash);
         assert_eq!(by_str.len(), words.len());
+    }
+
+    /// The words of a slice taken from the sentence's words (cut at the slice's edges) are
+    /// those `words_of` finds in the slice itself, with the same hashes, for every slice of
+    /// sentences mixing ASCII, non-ASCII, apostrophes and hyphens (and none for a range that is
+    /// no slice).
+    #[test]
+    fn words_in_a_slice_are_the_sentence_words_cut_to_it() {
+        let texts = [
+            "Russia's U.S.-led talks with Ärger-free İstanbul — don't stop; ¿qué? 2024 x",
+            "  Kyiv said: 'no'  ",
+            "",
+            "é",
+        ];
+        let mut pw = ParagraphWords::default();
+        for (si, text) in texts.iter().enumerate() {
+            pw.reset(texts.len());
+            let r = pw.sentence(si, text);
+            assert_eq!(pw.sentence(si, text), r, "a second call reuses the split");
+            let words = &pw.words[r];
+            for x in 0..=text.len() + 1 {
+                for y in 0..=text.len() + 1 {
+                    let got: Vec<(&str, u64)> =
+                        words_in(words, text, x, y).map(|w| (&text[w.start..w.end], w.hash)).collect();
+                    let slice = text.get(x..y.max(x)).unwrap_or("");
+                    let want: Vec<(&str, u64)> = words_of(slice).map(|w| (w, word_hash(w))).collect();
+                    assert_eq!(got, want, "{text:?} {x}..{y}");
+                    let back: Vec<_> = words_in(words, text, x, y).rev().map(|w| w.start).collect();
+                    assert_eq!(back.len(), want.len());
+                    for w in words_in(words, text, x, y) {
+                        if let Some(k) = w.whole {
+                            assert_eq!((words[k].start, words[k].end), (w.start, w.end));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
