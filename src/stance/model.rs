@@ -23,7 +23,7 @@ use std::ops::Range;
 
 use super::eventdata::{AgentKind, EventData, VerbClass};
 use super::events::StanceEvent;
-use super::target::TargetScore;
+use super::target::{Label, TargetScore};
 use crate::actors::{ActorRef, DocActors, Kind, Lexicon};
 use crate::document::Paragraph;
 use crate::syntax::perceptron::mix;
@@ -248,23 +248,127 @@ pub fn softmax(z: [f32; 3]) -> [f32; 3] {
 }
 
 /// Builds feature ids: hashes of the feature's parts, without building its name unless asked.
-struct Feats<'a> {
+struct Feats<'a, S: Seen = [u64; 64]> {
     out: &'a mut Vec<u32>,
     names: Option<&'a mut Vec<String>>,
     /// The hash every feature starts from (that of the empty prefix the weights were trained with).
     h0: u64,
-    /// One bit per `id % 4096`: an unset bit proves the id is new, so most additions skip the
-    /// scan of `out` (the scan was the largest cost of candidate building, per callgrind).
-    seen: [u64; 64],
+    /// The ids in `out`, so that each is added once.
+    seen: S,
 }
 
-impl Feats<'_> {
+/// Which feature ids a [`Feats`] holds already.
+trait Seen {
+    /// Records `id`, given the ids so far (`out`): true when it is new.
+    fn insert(&mut self, id: u32, out: &[u32]) -> bool;
+}
+
+/// One bit per `id % 4096`: an unset bit proves the id is new, so most additions skip the scan
+/// of `out` (the scan was the largest cost of candidate building, per callgrind).
+impl Seen for [u64; 64] {
+    #[inline]
+    fn insert(&mut self, id: u32, out: &[u32]) -> bool {
+        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
+        if self[word] & bit == 0 || !out.contains(&id) {
+            self[word] |= bit;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Exact membership for [`pair`]: the `[u64; 64]` filter, backed by one bit per id of the whole
+/// hashed space instead of a scan of the ids so far (a pair's features repeat often: each
+/// mention's kind, the same word in two sentences). The bits live in [`PairScratch`] across a
+/// document's pairs; [`pair`] clears those it set.
+struct IdSet<'s> {
+    filter: [u64; 64],
+    all: &'s mut [u64],
+}
+
+/// Words of [`IdSet::all`]: one bit per id of 2^[`BITS`].
+const ID_WORDS: usize = 1 << (BITS - 6);
+
+impl Seen for IdSet<'_> {
+    #[inline]
+    fn insert(&mut self, id: u32, _out: &[u32]) -> bool {
+        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
+        let Some(all) = self.all.get_mut(id as usize >> 6) else {
+            // Not reached (ids have BITS bits); the filter alone would then be inexact.
+            self.filter[word] |= bit;
+            return true;
+        };
+        if self.filter[word] & bit == 0 || *all & bit == 0 {
+            self.filter[word] |= bit;
+            *all |= bit;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A part of a feature name with its [`hash_str`].
+#[derive(Debug, Clone, Copy)]
+struct Part<'s> {
+    hash: u64,
+    text: &'s str,
+}
+
+impl<'s> Part<'s> {
+    /// A part whose hash is computed at compile time (see [`p!`]).
+    const fn constant(text: &'static str) -> Part<'static> {
+        Part { hash: const_hash_str(text), text }
+    }
+
+    fn new(text: &'s str) -> Part<'s> {
+        Part { hash: hash_str(text), text }
+    }
+}
+
+/// A constant [`Part`], hashed at compile time.
+macro_rules! p {
+    ($text:literal) => {{
+        const P: Part<'static> = Part::constant($text);
+        P
+    }};
+}
+
+/// [`hash_str`] as a `const fn`: FNV-1a then the perceptron's `mix`, spelled out again (the
+/// test `const_hashes_are_the_runtime_ones` checks that they agree).
+const fn const_hash_str(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    let mut z = h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl<S: Seen> Feats<'_, S> {
     fn add(&mut self, parts: &[&str]) {
         let mut h = self.h0;
         for p in parts {
             h = mix(h ^ hash_str(p));
         }
         self.push(h, || parts.join(":"));
+    }
+
+    /// [`Feats::add`] of parts whose hashes are known (most are constants, hashed at compile
+    /// time).
+    fn add_parts(&mut self, parts: &[Part]) {
+        let mut h = self.h0;
+        for p in parts {
+            h = mix(h ^ p.hash);
+        }
+        self.push(h, || parts.iter().map(|p| p.text).collect::<Vec<_>>().join(":"));
     }
 
     /// [`Feats::add`] of parts given by their hashes ([`hash_str`], or [`word_hash`] for a
@@ -281,9 +385,7 @@ impl Feats<'_> {
 
     fn push(&mut self, h: u64, name: impl FnOnce() -> String) {
         let id = (h >> (64 - BITS)) as u32;
-        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
-        if self.seen[word] & bit == 0 || !self.out.contains(&id) {
-            self.seen[word] |= bit;
+        if self.seen.insert(id, self.out) {
             self.out.push(id);
             if let Some(n) = self.names.as_deref_mut() {
                 n.push(name());
@@ -414,7 +516,8 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
     let ms = &d.actors.mentions;
     let mut words = ParagraphWords::default();
-    let mut scratch = PairScratch::default();
+    // The id set is left clear by every pair, so a thread keeps one for all its documents.
+    let mut scratch = PairScratch { ids: PAIR_IDS.take(), ..PairScratch::default() };
     let mut i = 0;
     while i < ms.len() {
         let p = ms[i].paragraph;
@@ -447,7 +550,13 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
         }
         i = j;
     }
+    PAIR_IDS.set(scratch.ids);
     out
+}
+
+thread_local! {
+    /// [`PairScratch::ids`] between documents.
+    static PAIR_IDS: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// One paragraph's share of a document, as the candidates of the paragraph read it.
@@ -472,26 +581,32 @@ struct SentWord {
     btw: Option<BtwInfo>,
 }
 
-/// The lexicon facts of a lowercased word that the `btw` features read.
+/// The lexicon facts of a lowercased word that the `btw` features read, with the hashes of the
+/// feature-name parts they give.
 #[derive(Debug, Clone, Copy)]
 struct BtwInfo {
-    verb: Option<VerbClass>,
-    /// Fine word cluster (0: none).
-    fine: u16,
+    /// The word's CAMEO verb class, the hash of its root (as digits) and its QuadClass.
+    verb: Option<(VerbClass, u64, Option<Part<'static>>)>,
+    /// Fine word cluster (0: none) and the hash of its digits.
+    fine: (u16, u64),
     negation: bool,
     /// The word, when it is one of [`MODALS`].
-    modal: Option<&'static str>,
+    modal: Option<Part<'static>>,
     condition: bool,
 }
 
 impl BtwInfo {
     /// Facts of the lowercased word `lw`, whose [`hash_str`] is `hash`.
     fn of(d: &DocInput, lw: &str, hash: u64) -> BtwInfo {
+        let mut nbuf = itoa::Buffer::new();
+        let verb =
+            d.eventdata.verb(lw).map(|v| (v, hash_str(nbuf.format(v.root)), v.quad().map(|q| Part::new(q.as_str()))));
+        let fine = d.syntax.clusters.of(hash).1;
         BtwInfo {
-            verb: d.eventdata.verb(lw),
-            fine: d.syntax.clusters.of(hash).1,
+            verb,
+            fine: (fine, hash_str(nbuf.format(fine))),
             negation: NEGATIONS.contains(&lw),
-            modal: MODALS.iter().copied().find(|m| *m == lw),
+            modal: MODALS.iter().find(|m| **m == lw).map(|m| Part::new(m)),
             condition: CONDITIONS.contains(&lw),
         }
     }
@@ -581,6 +696,8 @@ struct PairScratch {
     /// Words between the two mentions, spans in the document.
     between: Vec<Piece>,
     lbuf: String,
+    /// [`IdSet::all`]: all clear between pairs.
+    ids: Vec<u64>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -597,62 +714,65 @@ fn pair(
 ) -> Candidate {
     let (p, range) = (within.p, within.range.clone());
     let ms = &d.actors.mentions;
-    let PairScratch { s_idx, t_idx, in_s, in_t, between: pieces, lbuf } = scratch;
+    let PairScratch { s_idx, t_idx, in_s, in_t, between: pieces, lbuf, ids } = scratch;
+    if ids.is_empty() {
+        ids.resize(ID_WORDS, 0);
+    }
     let mut features = Vec::with_capacity(256);
     let mut names = Vec::new();
     let mut f = Feats {
         out: &mut features,
         names: explain.then_some(&mut names),
         h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
-        seen: [0; 64],
+        seen: IdSet { filter: [0; 64], all: ids },
     };
-    f.add(&["bias"]);
+    f.add_parts(&[p!("bias")]);
     let kind = |k: usize| match view.kind[k] {
-        Kind::State => "state",
-        Kind::Person => "person",
-        Kind::Institution => "inst",
-        Kind::Place => "place",
-        Kind::Bloc => "bloc",
-        Kind::Ignore => "ignore",
+        Kind::State => p!("state"),
+        Kind::Person => p!("person"),
+        Kind::Institution => p!("inst"),
+        Kind::Place => p!("place"),
+        Kind::Bloc => p!("bloc"),
+        Kind::Ignore => p!("ignore"),
     };
     let nc = match ncodes {
-        2 => "2",
-        3 => "3",
-        _ => "4+",
+        2 => p!("2"),
+        3 => p!("3"),
+        _ => p!("4+"),
     };
-    f.add(&["ncodes", nc]);
+    f.add_parts(&[p!("ncodes"), nc]);
     s_idx.clear();
     s_idx.extend(range.clone().filter(|&k| view.country[k] == s));
     t_idx.clear();
     t_idx.extend(range.clone().filter(|&k| view.country[k] == t));
-    f.add(&["s_first", if s_idx[0] < t_idx[0] { "y" } else { "n" }]);
+    f.add_parts(&[p!("s_first"), if s_idx[0] < t_idx[0] { p!("y") } else { p!("n") }]);
     for &k in s_idx.iter() {
-        f.add(&["skind", kind(k)]);
+        f.add_parts(&[p!("skind"), kind(k)]);
     }
     for &k in t_idx.iter() {
-        f.add(&["tkind", kind(k)]);
+        f.add_parts(&[p!("tkind"), kind(k)]);
     }
     // Rules' verdicts.
     let mut cue = String::new();
     let mut evidence: Option<u32> = None;
     for &(e, es, et) in within.rules {
-        let sign = if e.score < 0.0 { "neg" } else { "pos" };
+        let sign = if e.score < 0.0 { p!("neg") } else { p!("pos") };
         if es == s && et == t {
-            f.add(&["rule", sign]);
-            f.add(&["rule", sign, e.rule.as_str()]);
+            f.add_parts(&[p!("rule"), sign]);
+            f.add_parts(&[p!("rule"), sign, Part::new(e.rule.as_str())]);
             for c in e.cues.split("; ") {
-                f.add(&["rulecue", &c.to_lowercase()]);
+                f.add_parts(&[p!("rulecue"), Part::new(&c.to_lowercase())]);
             }
             if cue.is_empty() {
                 cue = e.cues.clone();
                 evidence = Some(e.sentence);
             }
         } else if es == t && et == s {
-            f.add(&["rrule", sign]);
+            f.add_parts(&[p!("rrule"), sign]);
         } else if es == s {
-            f.add(&["srule_other", sign]);
+            f.add_parts(&[p!("srule_other"), sign]);
         } else if et == t {
-            f.add(&["trule_other", sign]);
+            f.add_parts(&[p!("trule_other"), sign]);
         }
     }
     // Sentence by sentence.
@@ -670,9 +790,9 @@ fn pair(
             continue;
         }
         let scope = match (in_s.is_empty(), in_t.is_empty()) {
-            (false, false) => "both",
-            (true, false) => "tonly",
-            _ => "sonly",
+            (false, false) => p!("both"),
+            (true, false) => p!("tonly"),
+            _ => p!("sonly"),
         };
         if !in_t.is_empty() && first_t.is_none() {
             first_t = Some(si);
@@ -680,24 +800,29 @@ fn pair(
         let sent_text = &d.text[sent.clone()];
         let tone = d.tones[p as usize][si as usize].compound;
         let tb = if tone <= -0.5 {
-            "vneg"
+            p!("vneg")
         } else if tone < -0.05 {
-            "neg"
+            p!("neg")
         } else if tone < 0.05 {
-            "neu"
+            p!("neu")
         } else if tone < 0.5 {
-            "pos"
+            p!("pos")
         } else {
-            "vpos"
+            p!("vpos")
         };
-        f.add(&[scope, "tone", tb]);
+        f.add_parts(&[scope, p!("tone"), tb]);
         if sent_text.trim_end().ends_with('?') {
-            f.add(&[scope, "question"]);
+            f.add_parts(&[scope, p!("question")]);
         }
         for &k in in_t.iter() {
-            f.add(&[scope, "tsent", d.sentiments[k].label.as_str()]);
+            let label = match d.sentiments[k].label {
+                Label::Negative => p!("negative"),
+                Label::Neutral => p!("neutral"),
+                Label::Positive => p!("positive"),
+            };
+            f.add_parts(&[scope, p!("tsent"), label]);
         }
-        if scope == "tonly" || scope == "sonly" {
+        if in_s.is_empty() || in_t.is_empty() {
             continue;
         }
         if best_both.is_none() {
@@ -706,7 +831,8 @@ fn pair(
         // The closest pair of mentions.
         let (ks, kt) = closest(ms, in_s, in_t);
         let (a, b) = (&ms[ks].span, &ms[kt].span);
-        f.add(&["both", if a.start < b.start { "s<t" } else { "t<s" }]);
+        let dir = if a.start < b.start { p!("s<t") } else { p!("t<s") };
+        f.add_parts(&[p!("both"), dir]);
         // Words between the two mentions: runs of the sentence's words when the mentions lie in
         // the sentence (as they do), else split afresh.
         let sw = words.sentence(si as usize, sent_text);
@@ -730,14 +856,13 @@ fn pair(
             }));
         }
         let nb = match pieces.len() {
-            0..=2 => "0-2",
-            3..=6 => "3-6",
-            7..=12 => "7-12",
-            _ => "13+",
+            0..=2 => p!("0-2"),
+            3..=6 => p!("3-6"),
+            7..=12 => p!("7-12"),
+            _ => p!("13+"),
         };
-        f.add(&["between_len", nb]);
+        f.add_parts(&[p!("between_len"), nb]);
         let mut nbuf = itoa::Buffer::new();
-        let h_btw = hash_str("btw");
         for pc in pieces.iter().take(12) {
             let w = &d.text[pc.start..pc.end];
             let hw = pc.hash;
@@ -745,30 +870,35 @@ fn pair(
                 Some(word) => *word.btw.get_or_insert_with(|| BtwInfo::of(d, lower(w, lbuf), hw)),
                 None => BtwInfo::of(d, lower(w, lbuf), hw),
             };
-            f.add_hashed(&[h_btw, hw], || format!("btw:{}", w.to_lowercase()));
-            if let Some(v) = info.verb {
-                let root = nbuf.format(v.root);
-                f.add(&["btw_cameo", root]);
-                f.add(&["btw_cameo_dir", root, if a.start < b.start { "s<t" } else { "t<s" }]);
-                if let Some(q) = v.quad() {
-                    f.add(&["btw_quad", q.as_str()]);
+            f.add_hashed(&[p!("btw").hash, hw], || format!("btw:{}", w.to_lowercase()));
+            if let Some((v, root, quad)) = info.verb {
+                let root = Part { hash: root, text: nbuf.format(v.root) };
+                f.add_parts(&[p!("btw_cameo"), root]);
+                f.add_parts(&[p!("btw_cameo_dir"), root, dir]);
+                if let Some(q) = quad {
+                    f.add_parts(&[p!("btw_quad"), q]);
                 }
             }
-            if info.fine != 0 {
-                f.add(&["btw_cl", nbuf.format(info.fine)]);
+            if info.fine.0 != 0 {
+                f.add_parts(&[p!("btw_cl"), Part { hash: info.fine.1, text: nbuf.format(info.fine.0) }]);
             }
             if info.negation {
-                f.add(&["btw_neg"]);
+                f.add_parts(&[p!("btw_neg")]);
             }
             if let Some(m) = info.modal {
-                f.add(&["btw_modal", m]);
+                f.add_parts(&[p!("btw_modal"), m]);
             }
             if info.condition {
-                f.add(&["btw_cond"]);
+                f.add_parts(&[p!("btw_cond")]);
             }
         }
         context_features(sent_text, sent.start, a, b, &words.words[sw], &mut f);
         links.push((si, a.clone(), b.clone()));
+    }
+    for &id in &features {
+        if let Some(w) = ids.get_mut(id as usize >> 6) {
+            *w = 0;
+        }
     }
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
     // The most specific actor of each code in the evidence sentence, else its first mention.
@@ -806,44 +936,51 @@ fn words_of(text: &str) -> impl DoubleEndedIterator<Item = &str> {
 /// between carry the order of the two mentions (in "X accused Y" the word means X→Y, not Y→X);
 /// each mention's neighbour words ("sanctions on X", "X's"); and the sentence's words as a bag
 /// (whether it speaks of a relation at all).
-fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, words: &[SentWord], f: &mut Feats) {
+fn context_features<S: Seen>(
+    text: &str,
+    start: usize,
+    a: &Range<usize>,
+    b: &Range<usize>,
+    words: &[SentWord],
+    f: &mut Feats<'_, S>,
+) {
     let rel = |x: usize| x.saturating_sub(start).min(text.len());
     let (a0, a1, b0, b1) = (rel(a.start), rel(a.end), rel(b.start), rel(b.end));
     let slice = |x: usize, y: usize| text.get(x..y.max(x)).unwrap_or("");
     let s_first = a0 < b0;
     let dir = if s_first { "s<t" } else { "t<s" };
     let (first, second) = if s_first { ("s", "t") } else { ("t", "s") };
-    let (h_dir, h_first, h_second) = (hash_str(dir), hash_str(first), hash_str(second));
+    let h_dir = if s_first { p!("s<t").hash } else { p!("t<s").hash };
+    let (h_first, h_second) = if s_first { (p!("s").hash, p!("t").hash) } else { (p!("t").hash, p!("s").hash) };
     let low = |w: &Piece| text[w.start..w.end].to_lowercase();
     let (lo, hi) = if a1 <= b0 { (a1, b0) } else { (b1, a0.max(b1)) };
-    let h = hash_str("btwd");
+    let h = p!("btwd").hash;
     for w in words_in(words, text, lo.min(hi), hi).take(12) {
         f.add_hashed(&[h, w.hash, h_dir], || format!("btwd:{}:{dir}", low(&w)));
     }
     let (f0, f1) = (a0.min(b0), a1.max(b1));
-    let h = hash_str("pre");
+    let h = p!("pre").hash;
     for w in words_in(words, text, 0, f0).rev().take(5) {
         f.add_hashed(&[h, w.hash, h_first], || format!("pre:{}:{first}", low(&w)));
     }
-    let h = hash_str("post");
+    let h = p!("post").hash;
     for w in words_in(words, text, f1, text.len()).take(8) {
         f.add_hashed(&[h, w.hash, h_second], || format!("post:{}:{second}", low(&w)));
     }
-    let h = hash_str("sw");
+    let h = p!("sw").hash;
     for w in words {
         f.add_hashed(&[h, w.hash], || format!("sw:{}", text[w.start..w.end].to_lowercase()));
     }
-    for (who, x0, x1) in [("s", a0, a1), ("t", b0, b1)] {
-        let h_who = hash_str(who);
+    for (who, x0, x1) in [(p!("s"), a0, a1), (p!("t"), b0, b1)] {
         if let Some(w) = words_in(words, text, 0, x0).next_back() {
-            f.add_hashed(&[h_who, hash_str("prev"), w.hash], || format!("{who}:prev:{}", low(&w)));
+            f.add_hashed(&[who.hash, p!("prev").hash, w.hash], || format!("{}:prev:{}", who.text, low(&w)));
         }
         let after = slice(x1, text.len());
         if after.starts_with("'s") || after.starts_with("\u{2019}s") {
-            f.add(&[who, "poss"]);
+            f.add_parts(&[who, p!("poss")]);
         }
         if let Some(w) = words_in(words, text, x1, text.len()).next() {
-            f.add_hashed(&[h_who, hash_str("next"), w.hash], || format!("{who}:next:{}", low(&w)));
+            f.add_hashed(&[who.hash, p!("next").hash, w.hash], || format!("{}:next:{}", who.text, low(&w)));
         }
     }
 }
@@ -1240,6 +1377,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Compile-time part hashes are the runtime ones, and the exact id set keeps the ids (and
+    /// names) the scanning filter keeps, in the same order, and is left clear by `pair`'s
+    /// clean-up.
+    #[test]
+    fn const_hashes_and_the_exact_id_set_match_the_runtime_path() {
+        for s in ["", "bias", "s<t", "btw_cameo_dir", "4+", "Ärger", "x"] {
+            assert_eq!(const_hash_str(s), hash_str(s), "{s:?}");
+            assert_eq!(Part::new(s).hash, hash_str(s));
+        }
+        assert_eq!(p!("rulecue").hash, hash_str("rulecue"));
+        let h0 = 0xcbf2_9ce4_8422_2325 ^ hash_str("");
+        // Many repeats and ids sharing a filter bit (equal modulo 4096).
+        let parts: Vec<String> = (0..3000).map(|i| format!("w{}", (i * 7919) % 1500)).collect();
+        let (mut by_scan, mut by_set, mut n_scan, mut n_set) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut a = Feats { out: &mut by_scan, names: Some(&mut n_scan), h0, seen: [0; 64] };
+        for w in &parts {
+            a.add(&["sw", w]);
+        }
+        let mut all = vec![0u64; ID_WORDS];
+        let mut b =
+            Feats { out: &mut by_set, names: Some(&mut n_set), h0, seen: IdSet { filter: [0; 64], all: &mut all } };
+        for w in &parts {
+            b.add_parts(&[p!("sw"), Part::new(w)]);
+        }
+        assert_eq!(by_scan.len(), 1500);
+        assert_eq!(by_scan, by_set);
+        assert_eq!(n_scan, n_set);
+        for &id in &by_set {
+            all[id as usize >> 6] = 0;
+        }
+        assert!(all.iter().all(|&w| w == 0));
     }
 
     #[test]
