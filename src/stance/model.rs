@@ -903,9 +903,14 @@ fn pair(
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
     // The most specific actor of each code in the evidence sentence, else its first mention.
     let pick = |idx: &[usize]| -> ActorRef {
-        let here: Vec<usize> = idx.iter().copied().filter(|&k| ms[k].sentence == sentence).collect();
-        let pool = if here.is_empty() { idx.to_vec() } else { here };
-        pool.iter().copied().find(|&k| view.kind[k] == Kind::Person).map_or(ms[pool[0]].actor, |k| ms[k].actor)
+        let here = |k: usize| ms[k].sentence == sentence;
+        let any_here = idx.iter().any(|&k| here(k));
+        let mut pool = idx.iter().copied().filter(|&k| !any_here || here(k));
+        let first = pool.clone().next();
+        match pool.find(|&k| view.kind[k] == Kind::Person).or(first) {
+            Some(k) => ms[k].actor,
+            None => ms[idx[0]].actor, // not reached: a code has a mention
+        }
     };
     Candidate {
         paragraph: p,
