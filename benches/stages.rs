@@ -23,8 +23,8 @@
 //! which only matters for `csv/rows_finish_publish` (fsync).
 //!
 //! Groups: `corpus` (reading the documents back from a JSONL file, as `score`'s reader thread
-//! does, BLAKE3 of the input included), `segment`, `tone` (VADER per sentence), `actors` (`Lexicon::find`), `stance` (`events`
-//! and the target model's `score` per mention), `aggregate` (`DocumentAggregator` per document +
+//! does, BLAKE3 of the input included), `segment`, `tone` (VADER per sentence), `actors` (`Lexicon::find`), `stance` (`events`,
+//! the pair model's `candidates` and the target model's `score` per mention), `aggregate` (`DocumentAggregator` per document +
 //! `Aggregate::merge` in input order), `csv` (`ReportWriter` rows into a temp dir, with and without
 //! `finish`, whose aggregate files and fsyncs are a fixed cost per run), `pipeline`
 //! (`pipeline::process`, the whole per-document work of `score`).
@@ -119,6 +119,8 @@ struct Prepared {
     /// Per document, per mention: the target model's inputs.
     mentions: Vec<Vec<MentionInput>>,
     results: Vec<DocResult>,
+    /// Every stage's output per document, for the stance pair model's candidates.
+    analyses: Vec<pipeline::Analysis>,
     text_bytes: u64,
 }
 
@@ -157,8 +159,9 @@ fn prepare(engines: &Engines) -> Prepared {
         })
         .collect();
     let results = docs.iter().map(|d| pipeline::process(engines, d)).collect();
+    let analyses = docs.iter().map(|d| pipeline::analyse(engines, d)).collect();
     let text_bytes = docs.iter().map(|d| d.text.len() as u64).sum();
-    Prepared { docs, paragraphs, actors, events, mentions, results, text_bytes }
+    Prepared { docs, paragraphs, actors, events, mentions, results, analyses, text_bytes }
 }
 
 fn actor_key(engines: &Engines, actors: &DocActors, r: newsstance::actors::ActorRef) -> std::sync::Arc<ActorKey> {
@@ -343,6 +346,26 @@ fn stages(c: &mut Criterion) {
                     stance::events(&engines.cues, &engines.lexicon, black_box(&d.text), paras, a).len()
                 })
                 .sum::<usize>()
+        })
+    });
+    g.bench_function("candidates", |b| {
+        measure(b, || {
+            let mut n = 0;
+            for (d, a) in p.docs.iter().zip(&p.analyses) {
+                let input = stance::model::DocInput {
+                    text: black_box(&d.text),
+                    paragraphs: &a.paragraphs,
+                    tones: &a.tones,
+                    actors: &a.actors,
+                    lexicon: &engines.lexicon,
+                    sentiments: &a.sentiments,
+                    rules: &a.rule_events,
+                    eventdata: &engines.pair.eventdata,
+                    syntax: &engines.pair.syntax,
+                };
+                n += stance::model::candidates(&input, false).len();
+            }
+            n
         })
     });
     g.bench_function("target_score", |b| {

@@ -21,9 +21,9 @@
 use std::io::Write;
 use std::ops::Range;
 
-use super::eventdata::{AgentKind, EventData};
+use super::eventdata::{AgentKind, EventData, VerbClass};
 use super::events::StanceEvent;
-use super::target::TargetScore;
+use super::target::{Label, TargetScore};
 use crate::actors::{ActorRef, DocActors, Kind, Lexicon};
 use crate::document::Paragraph;
 use crate::syntax::perceptron::mix;
@@ -273,23 +273,127 @@ pub fn softmax(z: [f32; 3]) -> [f32; 3] {
 }
 
 /// Builds feature ids: hashes of the feature's parts, without building its name unless asked.
-struct Feats<'a> {
+struct Feats<'a, S: Seen = [u64; 64]> {
     out: &'a mut Vec<u32>,
     names: Option<&'a mut Vec<String>>,
     /// The hash every feature starts from (that of the empty prefix the weights were trained with).
     h0: u64,
-    /// One bit per `id % 4096`: an unset bit proves the id is new, so most additions skip the
-    /// scan of `out` (the scan was the largest cost of candidate building, per callgrind).
-    seen: [u64; 64],
+    /// The ids in `out`, so that each is added once.
+    seen: S,
 }
 
-impl Feats<'_> {
+/// Which feature ids a [`Feats`] holds already.
+trait Seen {
+    /// Records `id`, given the ids so far (`out`): true when it is new.
+    fn insert(&mut self, id: u32, out: &[u32]) -> bool;
+}
+
+/// One bit per `id % 4096`: an unset bit proves the id is new, so most additions skip the scan
+/// of `out` (the scan was the largest cost of candidate building, per callgrind).
+impl Seen for [u64; 64] {
+    #[inline]
+    fn insert(&mut self, id: u32, out: &[u32]) -> bool {
+        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
+        if self[word] & bit == 0 || !out.contains(&id) {
+            self[word] |= bit;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Exact membership for [`pair`]: the `[u64; 64]` filter, backed by one bit per id of the whole
+/// hashed space instead of a scan of the ids so far (a pair's features repeat often: each
+/// mention's kind, the same word in two sentences). The bits live in [`PairScratch`] across a
+/// document's pairs; [`pair`] clears those it set.
+struct IdSet<'s> {
+    filter: [u64; 64],
+    all: &'s mut [u64],
+}
+
+/// Words of [`IdSet::all`]: one bit per id of 2^[`BITS`].
+const ID_WORDS: usize = 1 << (BITS - 6);
+
+impl Seen for IdSet<'_> {
+    #[inline]
+    fn insert(&mut self, id: u32, _out: &[u32]) -> bool {
+        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
+        let Some(all) = self.all.get_mut(id as usize >> 6) else {
+            // Not reached (ids have BITS bits); the filter alone would then be inexact.
+            self.filter[word] |= bit;
+            return true;
+        };
+        if self.filter[word] & bit == 0 || *all & bit == 0 {
+            self.filter[word] |= bit;
+            *all |= bit;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A part of a feature name with its [`hash_str`].
+#[derive(Debug, Clone, Copy)]
+struct Part<'s> {
+    hash: u64,
+    text: &'s str,
+}
+
+impl<'s> Part<'s> {
+    /// A part whose hash is computed at compile time (see [`p!`]).
+    const fn constant(text: &'static str) -> Part<'static> {
+        Part { hash: const_hash_str(text), text }
+    }
+
+    fn new(text: &'s str) -> Part<'s> {
+        Part { hash: hash_str(text), text }
+    }
+}
+
+/// A constant [`Part`], hashed at compile time.
+macro_rules! p {
+    ($text:literal) => {{
+        const P: Part<'static> = Part::constant($text);
+        P
+    }};
+}
+
+/// [`hash_str`] as a `const fn`: FNV-1a then the perceptron's `mix`, spelled out again (the
+/// test `const_hashes_are_the_runtime_ones` checks that they agree).
+const fn const_hash_str(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    let mut z = h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl<S: Seen> Feats<'_, S> {
     fn add(&mut self, parts: &[&str]) {
         let mut h = self.h0;
         for p in parts {
             h = mix(h ^ hash_str(p));
         }
         self.push(h, || parts.join(":"));
+    }
+
+    /// [`Feats::add`] of parts whose hashes are known (most are constants, hashed at compile
+    /// time).
+    fn add_parts(&mut self, parts: &[Part]) {
+        let mut h = self.h0;
+        for p in parts {
+            h = mix(h ^ p.hash);
+        }
+        self.push(h, || parts.iter().map(|p| p.text).collect::<Vec<_>>().join(":"));
     }
 
     /// [`Feats::add`] of parts given by their hashes ([`hash_str`], or [`word_hash`] for a
@@ -306,9 +410,7 @@ impl Feats<'_> {
 
     fn push(&mut self, h: u64, name: impl FnOnce() -> String) {
         let id = (h >> (64 - BITS)) as u32;
-        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
-        if self.seen[word] & bit == 0 || !self.out.contains(&id) {
-            self.seen[word] |= bit;
+        if self.seen.insert(id, self.out) {
             self.out.push(id);
             if let Some(n) = self.names.as_deref_mut() {
                 n.push(name());
@@ -438,6 +540,9 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
     };
     let mut out = Vec::new();
     let ms = &d.actors.mentions;
+    let mut words = ParagraphWords::default();
+    // The id set is left clear by every pair, so a thread keeps one for all its documents.
+    let mut scratch = PairScratch { ids: PAIR_IDS.take(), ..PairScratch::default() };
     let mut i = 0;
     while i < ms.len() {
         let p = ms[i].paragraph;
@@ -449,20 +554,34 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
             }
         }
         if (2..=MAX_PARAGRAPH_CODES).contains(&codes.len()) {
-            // The paragraph's rule events, found once for all its ordered pairs.
-            let rules: Vec<&StanceEvent> = d.rules.iter().filter(|e| e.paragraph == p).collect();
+            // The paragraph's rule events with their codes, and its sentences' words, found
+            // once for all its ordered pairs.
+            let country = |a: ActorRef| d.actors.actor(d.lexicon, a).country.as_str();
+            let rules: Vec<(&StanceEvent, &str, &str)> = d
+                .rules
+                .iter()
+                .filter(|e| e.paragraph == p)
+                .map(|e| (e, country(e.source), country(e.target)))
+                .collect();
+            words.reset(d.paragraphs.get(p as usize).map_or(0, |para| para.sentences.len()));
             for &s in &codes {
                 for &t in &codes {
                     if s != t {
                         let within = ParagraphShare { p, range: i..j, rules: &rules };
-                        out.push(pair(d, &view, &within, s, t, codes.len(), explain));
+                        out.push(pair(d, &view, &within, &mut words, &mut scratch, s, t, codes.len(), explain));
                     }
                 }
             }
         }
         i = j;
     }
+    PAIR_IDS.set(scratch.ids);
     out
+}
+
+thread_local! {
+    /// [`PairScratch::ids`] between documents.
+    static PAIR_IDS: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// One paragraph's share of a document, as the candidates of the paragraph read it.
@@ -470,14 +589,149 @@ struct ParagraphShare<'a> {
     p: u32,
     /// Its mentions (indices into the document's).
     range: Range<usize>,
-    /// The rule events of the paragraph, in the rules' order.
-    rules: &'a [&'a StanceEvent],
+    /// The rule events of the paragraph, in the rules' order, with their source's and target's
+    /// codes.
+    rules: &'a [(&'a StanceEvent, &'a str, &'a str)],
 }
 
+/// One word of a sentence as [`words_of`] splits it.
+#[derive(Debug, Clone, Copy)]
+struct SentWord {
+    /// Byte span in the sentence.
+    start: usize,
+    end: usize,
+    /// [`word_hash`] of the word.
+    hash: u64,
+    /// What the `btw` features read of the word, once a pair has asked.
+    btw: Option<BtwInfo>,
+}
+
+/// The lexicon facts of a lowercased word that the `btw` features read, with the hashes of the
+/// feature-name parts they give.
+#[derive(Debug, Clone, Copy)]
+struct BtwInfo {
+    /// The word's CAMEO verb class, the hash of its root (as digits) and its QuadClass.
+    verb: Option<(VerbClass, u64, Option<Part<'static>>)>,
+    /// Fine word cluster (0: none) and the hash of its digits.
+    fine: (u16, u64),
+    negation: bool,
+    /// The word, when it is one of [`MODALS`].
+    modal: Option<Part<'static>>,
+    condition: bool,
+}
+
+impl BtwInfo {
+    /// Facts of the lowercased word `lw`, whose [`hash_str`] is `hash`.
+    fn of(d: &DocInput, lw: &str, hash: u64) -> BtwInfo {
+        let mut nbuf = itoa::Buffer::new();
+        let verb =
+            d.eventdata.verb(lw).map(|v| (v, hash_str(nbuf.format(v.root)), v.quad().map(|q| Part::new(q.as_str()))));
+        let fine = d.syntax.clusters.of(hash).1;
+        BtwInfo {
+            verb,
+            fine: (fine, hash_str(nbuf.format(fine))),
+            negation: NEGATIONS.contains(&lw),
+            modal: MODALS.iter().find(|m| **m == lw).map(|m| Part::new(m)),
+            condition: CONDITIONS.contains(&lw),
+        }
+    }
+}
+
+/// The words of a paragraph's sentences, each split and hashed once for all the paragraph's
+/// ordered pairs: a paragraph naming n codes has n(n − 1) pairs, and each reads every word of
+/// every sentence naming both of its codes (`sw:`) and the words around and between the
+/// mentions, which are runs of those words.
+#[derive(Default)]
+struct ParagraphWords {
+    /// Per sentence of the paragraph: its words' range in `words`, once split.
+    at: Vec<Option<(usize, usize)>>,
+    words: Vec<SentWord>,
+}
+
+impl ParagraphWords {
+    /// Forgets the previous paragraph; the next one has `sentences` sentences.
+    fn reset(&mut self, sentences: usize) {
+        self.at.clear();
+        self.at.resize(sentences, None);
+        self.words.clear();
+    }
+
+    /// The range in `self.words` of the words of sentence `si`, whose text is `text`.
+    fn sentence(&mut self, si: usize, text: &str) -> Range<usize> {
+        if let Some(&Some((a, b))) = self.at.get(si) {
+            return a..b;
+        }
+        let a = self.words.len();
+        let base = text.as_ptr() as usize;
+        for w in words_of(text) {
+            let start = w.as_ptr() as usize - base;
+            self.words.push(SentWord { start, end: start + w.len(), hash: word_hash(w), btw: None });
+        }
+        let b = self.words.len();
+        if let Some(slot) = self.at.get_mut(si) {
+            *slot = Some((a, b));
+        }
+        a..b
+    }
+}
+
+/// A word of part of a sentence: its span, its [`word_hash`] and, when the part does not cut
+/// it, its index among the sentence's words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Piece {
+    start: usize,
+    end: usize,
+    hash: u64,
+    whole: Option<usize>,
+}
+
+/// The words of `text[x..y.max(x)]` (none when that is no slice of `text`), as [`words_of`]
+/// splits that slice, from the words of the whole `text` (`words`, in order): a run of word
+/// characters of the slice is a run of the whole text cut to the slice, so only a word that
+/// the slice cuts is hashed again. Spans are in `text`.
+fn words_in<'w>(
+    words: &'w [SentWord],
+    text: &'w str,
+    x: usize,
+    y: usize,
+) -> impl DoubleEndedIterator<Item = Piece> + 'w {
+    let y = y.max(x);
+    let (x, y) = if text.get(x..y).is_some() { (x, y) } else { (0, 0) };
+    let i = words.partition_point(|w| w.end <= x);
+    let j = words.partition_point(|w| w.start < y).max(i);
+    words[i..j].iter().enumerate().filter_map(move |(k, w)| {
+        let (s, e) = (w.start.max(x), w.end.min(y));
+        if s >= e {
+            None
+        } else if (s, e) == (w.start, w.end) {
+            Some(Piece { start: s, end: e, hash: w.hash, whole: Some(i + k) })
+        } else {
+            Some(Piece { start: s, end: e, hash: word_hash(text.get(s..e).unwrap_or("")), whole: None })
+        }
+    })
+}
+
+/// Buffers of [`pair`], reused across the pairs of a document.
+#[derive(Default)]
+struct PairScratch {
+    s_idx: Vec<usize>,
+    t_idx: Vec<usize>,
+    in_s: Vec<usize>,
+    in_t: Vec<usize>,
+    /// Words between the two mentions, spans in the document.
+    between: Vec<Piece>,
+    lbuf: String,
+    /// [`IdSet::all`]: all clear between pairs.
+    ids: Vec<u64>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn pair(
     d: &DocInput,
     view: &MentionView,
     within: &ParagraphShare,
+    words: &mut ParagraphWords,
+    scratch: &mut PairScratch,
     s: &str,
     t: &str,
     ncodes: usize,
@@ -485,61 +739,65 @@ fn pair(
 ) -> Candidate {
     let (p, range) = (within.p, within.range.clone());
     let ms = &d.actors.mentions;
+    let PairScratch { s_idx, t_idx, in_s, in_t, between: pieces, lbuf, ids } = scratch;
+    if ids.is_empty() {
+        ids.resize(ID_WORDS, 0);
+    }
     let mut features = Vec::with_capacity(256);
     let mut names = Vec::new();
     let mut f = Feats {
         out: &mut features,
         names: explain.then_some(&mut names),
         h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
-        seen: [0; 64],
+        seen: IdSet { filter: [0; 64], all: ids },
     };
-    f.add(&["bias"]);
+    f.add_parts(&[p!("bias")]);
     let kind = |k: usize| match view.kind[k] {
-        Kind::State => "state",
-        Kind::Person => "person",
-        Kind::Institution => "inst",
-        Kind::Place => "place",
-        Kind::Bloc => "bloc",
-        Kind::Ignore => "ignore",
+        Kind::State => p!("state"),
+        Kind::Person => p!("person"),
+        Kind::Institution => p!("inst"),
+        Kind::Place => p!("place"),
+        Kind::Bloc => p!("bloc"),
+        Kind::Ignore => p!("ignore"),
     };
     let nc = match ncodes {
-        2 => "2",
-        3 => "3",
-        _ => "4+",
+        2 => p!("2"),
+        3 => p!("3"),
+        _ => p!("4+"),
     };
-    f.add(&["ncodes", nc]);
-    let s_idx: Vec<usize> = range.clone().filter(|&k| view.country[k] == s).collect();
-    let t_idx: Vec<usize> = range.clone().filter(|&k| view.country[k] == t).collect();
-    f.add(&["s_first", if s_idx[0] < t_idx[0] { "y" } else { "n" }]);
-    for &k in &s_idx {
-        f.add(&["skind", kind(k)]);
+    f.add_parts(&[p!("ncodes"), nc]);
+    s_idx.clear();
+    s_idx.extend(range.clone().filter(|&k| view.country[k] == s));
+    t_idx.clear();
+    t_idx.extend(range.clone().filter(|&k| view.country[k] == t));
+    f.add_parts(&[p!("s_first"), if s_idx[0] < t_idx[0] { p!("y") } else { p!("n") }]);
+    for &k in s_idx.iter() {
+        f.add_parts(&[p!("skind"), kind(k)]);
     }
-    for &k in &t_idx {
-        f.add(&["tkind", kind(k)]);
+    for &k in t_idx.iter() {
+        f.add_parts(&[p!("tkind"), kind(k)]);
     }
     // Rules' verdicts.
     let mut cue = String::new();
     let mut evidence: Option<u32> = None;
-    for e in within.rules {
-        let es = d.actors.actor(d.lexicon, e.source).country.as_str();
-        let et = d.actors.actor(d.lexicon, e.target).country.as_str();
-        let sign = if e.score < 0.0 { "neg" } else { "pos" };
+    for &(e, es, et) in within.rules {
+        let sign = if e.score < 0.0 { p!("neg") } else { p!("pos") };
         if es == s && et == t {
-            f.add(&["rule", sign]);
-            f.add(&["rule", sign, e.rule.as_str()]);
+            f.add_parts(&[p!("rule"), sign]);
+            f.add_parts(&[p!("rule"), sign, Part::new(e.rule.as_str())]);
             for c in e.cues.split("; ") {
-                f.add(&["rulecue", &c.to_lowercase()]);
+                f.add_parts(&[p!("rulecue"), Part::new(&c.to_lowercase())]);
             }
             if cue.is_empty() {
                 cue = e.cues.clone();
                 evidence = Some(e.sentence);
             }
         } else if es == t && et == s {
-            f.add(&["rrule", sign]);
+            f.add_parts(&[p!("rrule"), sign]);
         } else if es == s {
-            f.add(&["srule_other", sign]);
+            f.add_parts(&[p!("srule_other"), sign]);
         } else if et == t {
-            f.add(&["trule_other", sign]);
+            f.add_parts(&[p!("trule_other"), sign]);
         }
     }
     // Sentence by sentence.
@@ -549,15 +807,17 @@ fn pair(
     let mut links = Vec::new();
     for (si, sent) in para.sentences.iter().enumerate() {
         let si = si as u32;
-        let in_s: Vec<usize> = s_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
-        let in_t: Vec<usize> = t_idx.iter().copied().filter(|&k| ms[k].sentence == si).collect();
+        in_s.clear();
+        in_s.extend(s_idx.iter().copied().filter(|&k| ms[k].sentence == si));
+        in_t.clear();
+        in_t.extend(t_idx.iter().copied().filter(|&k| ms[k].sentence == si));
         if in_t.is_empty() && in_s.is_empty() {
             continue;
         }
         let scope = match (in_s.is_empty(), in_t.is_empty()) {
-            (false, false) => "both",
-            (true, false) => "tonly",
-            _ => "sonly",
+            (false, false) => p!("both"),
+            (true, false) => p!("tonly"),
+            _ => p!("sonly"),
         };
         if !in_t.is_empty() && first_t.is_none() {
             first_t = Some(si);
@@ -565,89 +825,124 @@ fn pair(
         let sent_text = &d.text[sent.clone()];
         let tone = d.tones[p as usize][si as usize].compound;
         let tb = if tone <= -0.5 {
-            "vneg"
+            p!("vneg")
         } else if tone < -0.05 {
-            "neg"
+            p!("neg")
         } else if tone < 0.05 {
-            "neu"
+            p!("neu")
         } else if tone < 0.5 {
-            "pos"
+            p!("pos")
         } else {
-            "vpos"
+            p!("vpos")
         };
-        f.add(&[scope, "tone", tb]);
+        f.add_parts(&[scope, p!("tone"), tb]);
         if sent_text.trim_end().ends_with('?') {
-            f.add(&[scope, "question"]);
+            f.add_parts(&[scope, p!("question")]);
         }
-        for &k in &in_t {
-            f.add(&[scope, "tsent", d.sentiments[k].label.as_str()]);
+        for &k in in_t.iter() {
+            let label = match d.sentiments[k].label {
+                Label::Negative => p!("negative"),
+                Label::Neutral => p!("neutral"),
+                Label::Positive => p!("positive"),
+            };
+            f.add_parts(&[scope, p!("tsent"), label]);
         }
-        if scope == "tonly" || scope == "sonly" {
+        if in_s.is_empty() || in_t.is_empty() {
             continue;
         }
         if best_both.is_none() {
             best_both = Some(si);
         }
         // The closest pair of mentions.
-        let (ks, kt) = closest(ms, &in_s, &in_t);
+        let (ks, kt) = closest(ms, in_s, in_t);
         let (a, b) = (&ms[ks].span, &ms[kt].span);
-        f.add(&["both", if a.start < b.start { "s<t" } else { "t<s" }]);
-        // Words between the two mentions.
+        let dir = if a.start < b.start { p!("s<t") } else { p!("t<s") };
+        f.add_parts(&[p!("both"), dir]);
+        // Words between the two mentions: runs of the sentence's words when the mentions lie in
+        // the sentence (as they do), else split afresh.
+        let sw = words.sentence(si as usize, sent_text);
         let (lo, hi) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start.max(b.end)) };
-        let between = &d.text[lo.min(hi)..hi];
-        let words: Vec<&str> = words_of(between).collect();
-        let nb = match words.len() {
-            0..=2 => "0-2",
-            3..=6 => "3-6",
-            7..=12 => "7-12",
-            _ => "13+",
+        let (x, y) = (lo.min(hi), hi);
+        pieces.clear();
+        if sent.start <= x && y <= sent.end {
+            let at = |pc: Piece| Piece {
+                start: pc.start + sent.start,
+                end: pc.end + sent.start,
+                whole: pc.whole.map(|k| k + sw.start),
+                ..pc
+            };
+            pieces.extend(words_in(&words.words[sw.clone()], sent_text, x - sent.start, y - sent.start).map(at));
+        } else {
+            let between = d.text.get(x..y).unwrap_or("");
+            let base = d.text.as_ptr() as usize;
+            pieces.extend(words_of(between).map(|w| {
+                let start = w.as_ptr() as usize - base;
+                Piece { start, end: start + w.len(), hash: word_hash(w), whole: None }
+            }));
+        }
+        let nb = match pieces.len() {
+            0..=2 => p!("0-2"),
+            3..=6 => p!("3-6"),
+            7..=12 => p!("7-12"),
+            _ => p!("13+"),
         };
-        f.add(&["between_len", nb]);
-        let mut lbuf = String::new();
+        f.add_parts(&[p!("between_len"), nb]);
         let mut nbuf = itoa::Buffer::new();
-        let h_btw = hash_str("btw");
-        for w in words.iter().take(12) {
-            let lw = lower(w, &mut lbuf);
-            let hw = hash_str(lw);
-            f.add_hashed(&[h_btw, hw], || format!("btw:{lw}"));
-            if let Some(v) = d.eventdata.verb(lw) {
-                let root = nbuf.format(v.root);
-                f.add(&["btw_cameo", root]);
-                f.add(&["btw_cameo_dir", root, if a.start < b.start { "s<t" } else { "t<s" }]);
-                if let Some(q) = v.quad() {
-                    f.add(&["btw_quad", q.as_str()]);
+        for pc in pieces.iter().take(12) {
+            let w = &d.text[pc.start..pc.end];
+            let hw = pc.hash;
+            let info = match pc.whole.and_then(|k| words.words.get_mut(k)) {
+                Some(word) => *word.btw.get_or_insert_with(|| BtwInfo::of(d, lower(w, lbuf), hw)),
+                None => BtwInfo::of(d, lower(w, lbuf), hw),
+            };
+            f.add_hashed(&[p!("btw").hash, hw], || format!("btw:{}", w.to_lowercase()));
+            if let Some((v, root, quad)) = info.verb {
+                let root = Part { hash: root, text: nbuf.format(v.root) };
+                f.add_parts(&[p!("btw_cameo"), root]);
+                f.add_parts(&[p!("btw_cameo_dir"), root, dir]);
+                if let Some(q) = quad {
+                    f.add_parts(&[p!("btw_quad"), q]);
                 }
             }
-            let (_, fine) = d.syntax.clusters.of(hw);
-            if fine != 0 {
-                f.add(&["btw_cl", nbuf.format(fine)]);
+            if info.fine.0 != 0 {
+                f.add_parts(&[p!("btw_cl"), Part { hash: info.fine.1, text: nbuf.format(info.fine.0) }]);
             }
-            if NEGATIONS.contains(&lw) {
-                f.add(&["btw_neg"]);
+            if info.negation {
+                f.add_parts(&[p!("btw_neg")]);
             }
-            if MODALS.contains(&lw) {
-                f.add(&["btw_modal", lw]);
+            if let Some(m) = info.modal {
+                f.add_parts(&[p!("btw_modal"), m]);
             }
-            if CONDITIONS.contains(&lw) {
-                f.add(&["btw_cond"]);
+            if info.condition {
+                f.add_parts(&[p!("btw_cond")]);
             }
         }
-        context_features(sent_text, sent.start, a, b, &mut f);
+        context_features(sent_text, sent.start, a, b, &words.words[sw], &mut f);
         links.push((si, a.clone(), b.clone()));
+    }
+    for &id in &features {
+        if let Some(w) = ids.get_mut(id as usize >> 6) {
+            *w = 0;
+        }
     }
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
     // The most specific actor of each code in the evidence sentence, else its first mention.
     let pick = |idx: &[usize]| -> ActorRef {
-        let here: Vec<usize> = idx.iter().copied().filter(|&k| ms[k].sentence == sentence).collect();
-        let pool = if here.is_empty() { idx.to_vec() } else { here };
-        pool.iter().copied().find(|&k| view.kind[k] == Kind::Person).map_or(ms[pool[0]].actor, |k| ms[k].actor)
+        let here = |k: usize| ms[k].sentence == sentence;
+        let any_here = idx.iter().any(|&k| here(k));
+        let mut pool = idx.iter().copied().filter(|&k| !any_here || here(k));
+        let first = pool.clone().next();
+        match pool.find(|&k| view.kind[k] == Kind::Person).or(first) {
+            Some(k) => ms[k].actor,
+            None => ms[idx[0]].actor, // not reached: a code has a mention
+        }
     };
     Candidate {
         paragraph: p,
         source_code: s.to_string(),
         target_code: t.to_string(),
-        source: pick(&s_idx),
-        target: pick(&t_idx),
+        source: pick(s_idx),
+        target: pick(t_idx),
         sentence,
         cue,
         base_len: features.len(),
@@ -664,50 +959,58 @@ fn words_of(text: &str) -> impl DoubleEndedIterator<Item = &str> {
 }
 
 /// Features of the words around a linking sentence's two mentions (`a` the source's, `b` the
-/// target's, byte spans in the document; `start` is where the sentence begins): who speaks or
-/// acts is usually said before the first mention or after the second ("... reached a truce",
-/// "said X had the right to defend itself"), so the words there are features tagged with the
-/// mention next to them; the words between carry the order of the two mentions (in "X accused
-/// Y" the word means X→Y, not Y→X); each mention's neighbour words ("sanctions on X", "X's");
-/// and the sentence's words as a bag (whether it speaks of a relation at all).
-fn context_features(text: &str, start: usize, a: &Range<usize>, b: &Range<usize>, f: &mut Feats) {
+/// target's, byte spans in the document; `start` is where the sentence begins; `words` are the
+/// sentence's words from [`ParagraphWords`]): who speaks or acts is usually said before the
+/// first mention or after the second ("... reached a truce", "said X had the right to defend
+/// itself"), so the words there are features tagged with the mention next to them; the words
+/// between carry the order of the two mentions (in "X accused Y" the word means X→Y, not Y→X);
+/// each mention's neighbour words ("sanctions on X", "X's"); and the sentence's words as a bag
+/// (whether it speaks of a relation at all).
+fn context_features<S: Seen>(
+    text: &str,
+    start: usize,
+    a: &Range<usize>,
+    b: &Range<usize>,
+    words: &[SentWord],
+    f: &mut Feats<'_, S>,
+) {
     let rel = |x: usize| x.saturating_sub(start).min(text.len());
     let (a0, a1, b0, b1) = (rel(a.start), rel(a.end), rel(b.start), rel(b.end));
     let slice = |x: usize, y: usize| text.get(x..y.max(x)).unwrap_or("");
     let s_first = a0 < b0;
     let dir = if s_first { "s<t" } else { "t<s" };
     let (first, second) = if s_first { ("s", "t") } else { ("t", "s") };
-    let (h_dir, h_first, h_second) = (hash_str(dir), hash_str(first), hash_str(second));
-    let low = |w: &str| w.to_lowercase();
+    let h_dir = if s_first { p!("s<t").hash } else { p!("t<s").hash };
+    let (h_first, h_second) = if s_first { (p!("s").hash, p!("t").hash) } else { (p!("t").hash, p!("s").hash) };
+    let low = |w: &Piece| text[w.start..w.end].to_lowercase();
     let (lo, hi) = if a1 <= b0 { (a1, b0) } else { (b1, a0.max(b1)) };
-    let h = hash_str("btwd");
-    for w in words_of(slice(lo.min(hi), hi)).take(12) {
-        f.add_hashed(&[h, word_hash(w), h_dir], || format!("btwd:{}:{dir}", low(w)));
+    let h = p!("btwd").hash;
+    for w in words_in(words, text, lo.min(hi), hi).take(12) {
+        f.add_hashed(&[h, w.hash, h_dir], || format!("btwd:{}:{dir}", low(&w)));
     }
     let (f0, f1) = (a0.min(b0), a1.max(b1));
-    let h = hash_str("pre");
-    for w in words_of(slice(0, f0)).rev().take(5) {
-        f.add_hashed(&[h, word_hash(w), h_first], || format!("pre:{}:{first}", low(w)));
+    let h = p!("pre").hash;
+    for w in words_in(words, text, 0, f0).rev().take(5) {
+        f.add_hashed(&[h, w.hash, h_first], || format!("pre:{}:{first}", low(&w)));
     }
-    let h = hash_str("post");
-    for w in words_of(slice(f1, text.len())).take(8) {
-        f.add_hashed(&[h, word_hash(w), h_second], || format!("post:{}:{second}", low(w)));
+    let h = p!("post").hash;
+    for w in words_in(words, text, f1, text.len()).take(8) {
+        f.add_hashed(&[h, w.hash, h_second], || format!("post:{}:{second}", low(&w)));
     }
-    let h = hash_str("sw");
-    for w in words_of(text) {
-        f.add_hashed(&[h, word_hash(w)], || format!("sw:{}", low(w)));
+    let h = p!("sw").hash;
+    for w in words {
+        f.add_hashed(&[h, w.hash], || format!("sw:{}", text[w.start..w.end].to_lowercase()));
     }
-    for (who, x0, x1) in [("s", a0, a1), ("t", b0, b1)] {
-        let h_who = hash_str(who);
-        if let Some(w) = words_of(slice(0, x0)).next_back() {
-            f.add_hashed(&[h_who, hash_str("prev"), word_hash(w)], || format!("{who}:prev:{}", low(w)));
+    for (who, x0, x1) in [(p!("s"), a0, a1), (p!("t"), b0, b1)] {
+        if let Some(w) = words_in(words, text, 0, x0).next_back() {
+            f.add_hashed(&[who.hash, p!("prev").hash, w.hash], || format!("{}:prev:{}", who.text, low(&w)));
         }
         let after = slice(x1, text.len());
         if after.starts_with("'s") || after.starts_with("\u{2019}s") {
-            f.add(&[who, "poss"]);
+            f.add_parts(&[who, p!("poss")]);
         }
-        if let Some(w) = words_of(after).next() {
-            f.add_hashed(&[h_who, hash_str("next"), word_hash(w)], || format!("{who}:next:{}", low(w)));
+        if let Some(w) = words_in(words, text, x1, text.len()).next() {
+            f.add_hashed(&[who.hash, p!("next").hash, w.hash], || format!("{}:next:{}", who.text, low(&w)));
         }
     }
 }
@@ -1067,6 +1370,76 @@ mod tests {
         assert_eq!(by_str, by_hash);
         assert_eq!(n_str, n_hash);
         assert_eq!(by_str.len(), words.len());
+    }
+
+    /// The words of a slice taken from the sentence's words (cut at the slice's edges) are
+    /// those `words_of` finds in the slice itself, with the same hashes, for every slice of
+    /// sentences mixing ASCII, non-ASCII, apostrophes and hyphens (and none for a range that is
+    /// no slice).
+    #[test]
+    fn words_in_a_slice_are_the_sentence_words_cut_to_it() {
+        let texts = [
+            "Russia's U.S.-led talks with Ärger-free İstanbul — don't stop; ¿qué? 2024 x",
+            "  Kyiv said: 'no'  ",
+            "",
+            "é",
+        ];
+        let mut pw = ParagraphWords::default();
+        for (si, text) in texts.iter().enumerate() {
+            pw.reset(texts.len());
+            let r = pw.sentence(si, text);
+            assert_eq!(pw.sentence(si, text), r, "a second call reuses the split");
+            let words = &pw.words[r];
+            for x in 0..=text.len() + 1 {
+                for y in 0..=text.len() + 1 {
+                    let got: Vec<(&str, u64)> =
+                        words_in(words, text, x, y).map(|w| (&text[w.start..w.end], w.hash)).collect();
+                    let slice = text.get(x..y.max(x)).unwrap_or("");
+                    let want: Vec<(&str, u64)> = words_of(slice).map(|w| (w, word_hash(w))).collect();
+                    assert_eq!(got, want, "{text:?} {x}..{y}");
+                    let back: Vec<_> = words_in(words, text, x, y).rev().map(|w| w.start).collect();
+                    assert_eq!(back.len(), want.len());
+                    for w in words_in(words, text, x, y) {
+                        if let Some(k) = w.whole {
+                            assert_eq!((words[k].start, words[k].end), (w.start, w.end));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Compile-time part hashes are the runtime ones, and the exact id set keeps the ids (and
+    /// names) the scanning filter keeps, in the same order, and is left clear by `pair`'s
+    /// clean-up.
+    #[test]
+    fn const_hashes_and_the_exact_id_set_match_the_runtime_path() {
+        for s in ["", "bias", "s<t", "btw_cameo_dir", "4+", "Ärger", "x"] {
+            assert_eq!(const_hash_str(s), hash_str(s), "{s:?}");
+            assert_eq!(Part::new(s).hash, hash_str(s));
+        }
+        assert_eq!(p!("rulecue").hash, hash_str("rulecue"));
+        let h0 = 0xcbf2_9ce4_8422_2325 ^ hash_str("");
+        // Many repeats and ids sharing a filter bit (equal modulo 4096).
+        let parts: Vec<String> = (0..3000).map(|i| format!("w{}", (i * 7919) % 1500)).collect();
+        let (mut by_scan, mut by_set, mut n_scan, mut n_set) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut a = Feats { out: &mut by_scan, names: Some(&mut n_scan), h0, seen: [0; 64] };
+        for w in &parts {
+            a.add(&["sw", w]);
+        }
+        let mut all = vec![0u64; ID_WORDS];
+        let mut b =
+            Feats { out: &mut by_set, names: Some(&mut n_set), h0, seen: IdSet { filter: [0; 64], all: &mut all } };
+        for w in &parts {
+            b.add_parts(&[p!("sw"), Part::new(w)]);
+        }
+        assert_eq!(by_scan.len(), 1500);
+        assert_eq!(by_scan, by_set);
+        assert_eq!(n_scan, n_set);
+        for &id in &by_set {
+            all[id as usize >> 6] = 0;
+        }
+        assert!(all.iter().all(|&w| w == 0));
     }
 
     #[test]

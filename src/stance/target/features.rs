@@ -583,6 +583,29 @@ impl Tok {
     }
 }
 
+/// Where one mention sits in the shared view.
+#[derive(Debug, Clone, Copy, Default)]
+struct SharedAt {
+    /// Its token.
+    tok: Option<usize>,
+    /// The range of its words in `Scratch::shared_words`.
+    w0: usize,
+    w1: usize,
+    /// When the mention ends inside a possessive word ("Trump" of "Trump's"): that word's raw
+    /// token and the mention's end (see [`Scratch::share`]).
+    possessive: Option<(usize, usize)>,
+}
+
+/// True when the mention ending at byte `e` inside the possessive word `raw` leaves exactly its
+/// "'s" (or "’s") outside: then the per-mention view splits the word into the stem, the
+/// mention's last word, and "'s", the stem and "'s" units [`Raw::split`] holds.
+fn possessive_cut(sentence: &str, raw: &Raw, e: usize) -> bool {
+    let tail = sentence.as_bytes().get(e..raw.end).unwrap_or(&[]);
+    raw.is_word
+        && raw.split.is_some()
+        && (tail == b"'s" || tail == b"'S" || tail == "\u{2019}s".as_bytes() || tail == "\u{2019}S".as_bytes())
+}
+
 /// Reusable buffers for one thread's feature extraction: the prepared sentence and the current
 /// mention's view of it.
 #[derive(Default)]
@@ -598,10 +621,10 @@ pub(crate) struct Scratch {
     /// Normalised words of the target mention.
     target_words: Vec<Unit>,
     /// The view shared by all mentions of the sentence (see [`Scratch::share`]), their words,
-    /// and per mention its token and the range of its words.
+    /// and per mention where it sits in them.
     shared: Vec<Tok>,
     shared_words: Vec<Unit>,
-    shared_at: Vec<(Option<usize>, usize, usize)>,
+    shared_at: Vec<SharedAt>,
     /// Clause spans of this sentence whose VADER compound is known.
     clauses: Vec<(usize, usize, f64)>,
     key: String,
@@ -1146,8 +1169,12 @@ impl Scratch {
     /// valid range of the sentence, no span edge cuts through a token and no token overlaps two
     /// mentions (the rule for news mentions). Then each mention's view only differs in which
     /// mention token is the target, and [`Scratch::mention_shared`] scores it without rebuilding
-    /// or re-annotating the tokens. Returns false, leaving [`Scratch::mention`] to do the work,
-    /// otherwise.
+    /// or re-annotating the tokens. One cut is allowed: a mention ending before the "'s" of a
+    /// possessive word ("Trump" in "Trump's", most of the cuts in news). As another actor, the
+    /// whole word is in that mention's token, as here; as the target, the per-mention view ends
+    /// the target's token at the stem (its last word) and puts "'s" after it, which
+    /// [`Scratch::mention_shared`] does to a copy of the shared tokens. Returns false, leaving
+    /// [`Scratch::mention`] to do the work, otherwise.
     pub(crate) fn share(&mut self, sentence: &str, mentions: &[Range<usize>]) -> bool {
         self.shared.clear();
         self.shared_words.clear();
@@ -1161,14 +1188,20 @@ impl Scratch {
         if !mentions.iter().all(exact) {
             return false;
         }
-        self.shared_at.resize(mentions.len(), (None, 0, 0));
+        self.shared_at.resize(mentions.len(), SharedAt::default());
         let mut last: Option<usize> = None;
-        for raw in &self.raws {
+        for (r, raw) in self.raws.iter().enumerate() {
             let mut hit = None;
             for (k, m) in mentions.iter().enumerate() {
                 let cuts = |e: usize| raw.start < e && e < raw.end;
-                if cuts(m.start) || cuts(m.end) {
+                if cuts(m.start) {
                     return false;
+                }
+                if cuts(m.end) {
+                    if !possessive_cut(sentence, raw, m.end) {
+                        return false;
+                    }
+                    self.shared_at[k].possessive = Some((r, m.end));
                 }
                 if overlaps(m, raw.start, raw.end) {
                     if hit.is_some() {
@@ -1185,17 +1218,17 @@ impl Scratch {
             // A mention's tokens are consecutive (its span is), so its words are too.
             let at = &mut self.shared_at[k];
             if raw.is_word {
-                if at.1 == at.2 {
-                    at.1 = self.shared_words.len();
-                    at.2 = at.1;
+                if at.w0 == at.w1 {
+                    at.w0 = self.shared_words.len();
+                    at.w1 = at.w0;
                 }
                 self.shared_words.push(raw.full);
-                at.2 += 1;
+                at.w1 += 1;
             }
             match self.shared.last_mut() {
                 Some(t) if last == Some(k) && t.kind == Kind::Actor => t.end = raw.end,
                 _ => {
-                    at.0 = Some(self.shared.len());
+                    at.tok = Some(self.shared.len());
                     self.shared.push(Tok::mention(Kind::Actor, raw.start, raw.end, self.actor_id));
                 }
             }
@@ -1214,7 +1247,31 @@ impl Scratch {
         i: usize,
         sink: &mut S,
     ) {
-        let Some(&(ti, w0, w1)) = self.shared_at.get(i) else { return };
+        let Some(&SharedAt { tok: ti, w0, w1, possessive }) = self.shared_at.get(i) else { return };
+        if let (Some(t), Some((r, end))) = (ti, possessive) {
+            // The target ends at the stem of a possessive word: its own copy of the tokens,
+            // with the target's token ending there, "'s" after it, and the stem as its last word.
+            let (Some(raw), Some(head)) = (self.raws.get(r), self.shared.get(..=t)) else { return };
+            let Some((stem, s)) = raw.split else { return };
+            self.toks.clear();
+            self.toks.extend_from_slice(head);
+            if let Some(tt) = self.toks.last_mut() {
+                tt.kind = Kind::Target;
+                tt.id = self.target_id;
+                tt.end = end;
+            }
+            self.toks.push(Tok::unit(Kind::Word, end, raw.end, &s));
+            self.toks.extend_from_slice(self.shared.get(t + 1..).unwrap_or(&[]));
+            annotate(&mut self.toks);
+            self.target_words.clear();
+            self.target_words.extend_from_slice(self.shared_words.get(w0..w1).unwrap_or(&[]));
+            if let Some(w) = self.target_words.last_mut() {
+                *w = stem;
+            }
+            let ctx = Ctx { vader, sentence, sentence_compound, lower: &self.lower, clauses: &mut self.clauses };
+            features(ctx, &self.toks, &self.target_words, ti, sink);
+            return;
+        }
         let target = ti.and_then(|t| self.shared.get_mut(t));
         if let Some(t) = target {
             t.kind = Kind::Target;

@@ -966,6 +966,32 @@ mod tests {
         }
     }
 
+    /// Mentions ending before a possessive "'s" take the shared view and still get the
+    /// reference's features (the target's token ends at the stem, "'s" follows it and counts in
+    /// the negation scope); other cuts still take the per-mention view.
+    #[test]
+    fn possessive_cuts_share_the_view_and_match_the_reference() {
+        let vader = Vader::embedded();
+        let shared: &[(&str, &[Range<usize>])] = &[
+            ("Trump's aides praised Obama's wife.", &[0..5, 22..27]),
+            ("Donald Trump’s not good, Obama's friends said.", &[0..12, 27..32]),
+            ("Not one of MERKEL'S allies, but Macron's, said no.", &[11..17, 32..38]),
+            ("Doe's friend, O'Neill, didn't go.", &[0..3, 14..21]),
+            ("“Zoë” praised Müller’s 3rd book.", &[3..7, 19..26]),
+        ];
+        for (s, mentions) in shared {
+            assert!(same_sentence_features(&vader, s, mentions), "{s:?} should share the view");
+        }
+        let not_shared: &[(&str, &[Range<usize>])] = &[
+            ("The pro-Russian rebels hate the anti-American U.S.-led coalition.", &[8..15, 32..40]),
+            ("Doe's friend, O'Neill, didn't go.", &[0..2, 14..21]),
+            ("Trump's aides praised Obama's wife.", &[0..6, 22..27]),
+        ];
+        for (s, mentions) in not_shared {
+            assert!(!same_sentence_features(&vader, s, mentions), "{s:?} cannot share the view");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
         /// Any text and any spans (mid-word, empty, reversed, overlapping, out of range): the
