@@ -15,7 +15,8 @@
 #      stay unique): peak RSS and its ratio to the single-corpus run;
 #   3. Python vaderSentiment 3.3.2 per sentence on the first SLICE_MB MB of text, against
 #      `score` on the same slice;
-#   4. where the workers' time goes, per stage (manifest `stage_seconds` of the corpus run),
+#   4. where the workers' time goes, per stage (manifest `stage_seconds` of the corpus run, with
+#      `stage_counts`: stance candidates scored and sentences parsed),
 #      and the share of actor matching.
 #
 # Units: MB = 10^6 bytes. "Input text" = the bytes of the articles' `text` fields, as counted by
@@ -105,7 +106,9 @@ for k in ("scored", "failed", "paragraphs", "text_bytes"):
     print(f"{label}.{k}\t{r[k]}")
 print(f"{label}.elapsed_internal\t{m['elapsed_seconds']}")
 print(f"{label}.stages\t" + " ".join(f"{k}={v}" for k, v in m["stage_seconds"].items()))
-print(f"{label}.rows\t" + ", ".join(f"{o['file']} {o['rows']}" for o in m["outputs"]))
+print(f"{label}.counts\t" + " ".join(f"{k}={v}" for k, v in m.get("stage_counts", {}).items()))
+# Row files only: summary.html has bytes and a digest but no rows.
+print(f"{label}.rows\t" + ", ".join(f"{o['file']} {o['rows']}" for o in m["outputs"] if "rows" in o))
 EOF
         local cpu
         cpu=$(sed -n 's/.*\(User\|System\) time (seconds): //p' "$TMP/$label.time" | paste -sd+ | python3 -c 'print(f"{eval(input()):.2f}")')
@@ -254,5 +257,9 @@ if f"full_j{jobs}.stages" in r:
     # Spread over the workers, matching lengthens the run by about its CPU time / -j.
     print(f"actor matching (stage 'actors'): {100 * actors / total:.1f}% of the workers' time in the stages; "
           f"{actors:.2f} s / {jobs} threads = {100 * actors / int(jobs) / wall:.1f}% of that run's {wall:.2f} s wall time")
+if r.get(f"full_j{jobs}.counts"):
+    # What the model and syntax times pay for (manifest stage_counts, the same on every run).
+    print(f"what the costly stages did, corpus -j {jobs} (manifest stage_counts): "
+          + ", ".join(kv.replace("=", " ") for kv in r[f"full_j{jobs}.counts"].split()))
 print(f"reports of the corpus run: {r[f'full_j{jobs}.rows']}; failed records {r[f'full_j{jobs}.failed']}")
 EOF
