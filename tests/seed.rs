@@ -166,6 +166,9 @@ fn explain_shows_why() {
     // The dependency tree of each parsed sentence: "Kirby also pushed back on China's claim".
     assert!(s.contains("  tree: ") && s.contains("Kirby/PROPN nsubj→"), "{s}");
     assert!(s.contains("tone: compound"), "{s}");
+    // Why a candidate was not parsed: below the parse gate, or sure of its sign without syntax.
+    assert!(s.contains("rejected (below the parse gate"), "{s}");
+    assert!(s.contains("sure on its words alone (the sure share"), "{s}");
 }
 
 #[test]
