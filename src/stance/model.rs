@@ -111,17 +111,16 @@ impl StanceModel {
     }
 
     /// Whether features without syntax give a sign at least the gate's share of its threshold.
+    /// Relative to each sign's threshold, because the thresholds differ (friendly pairs are
+    /// rarer and get lower probabilities): a single probability would let through twice as many
+    /// hostile-leaning candidates for the same dev figures.
     pub fn passes_gate(&self, base: &[u32]) -> bool {
-        self.passes_gate_at(base, self.gate)
+        self.reaches_share(&self.probs(base), self.gate)
     }
 
-    /// [`StanceModel::passes_gate`] at another gate. Relative to each sign's threshold, because
-    /// the thresholds differ (friendly pairs are rarer and get lower probabilities): a single
-    /// probability would let through twice as many hostile-leaning candidates for the same dev
-    /// figures.
-    pub fn passes_gate_at(&self, base: &[u32], gate: f32) -> bool {
-        let p = self.probs(base);
-        p[HOSTILE] >= gate * self.threshold[0] || p[FRIENDLY] >= gate * self.threshold[1]
+    /// Whether a probability of a sign reaches `share` of that sign's threshold.
+    fn reaches_share(&self, p: &[f32; 3], share: f32) -> bool {
+        p[HOSTILE] >= share * self.threshold[0] || p[FRIENDLY] >= share * self.threshold[1]
     }
 
     /// Whether a candidate's sentences must be parsed for it: it passes the parse gate and is
@@ -133,8 +132,7 @@ impl StanceModel {
     /// [`StanceModel::needs_parse`] at another gate and sure share.
     pub fn needs_parse_at(&self, base: &[u32], gate: f32, sure: f32) -> bool {
         let p = self.probs(base);
-        let share = |s: f32| p[HOSTILE] >= s * self.threshold[0] || p[FRIENDLY] >= s * self.threshold[1];
-        share(gate) && !(sure > 0.0 && share(sure))
+        self.reaches_share(&p, gate) && !(sure > 0.0 && self.reaches_share(&p, sure))
     }
 
     /// The decision for a candidate: the sign and its probability when it reaches the threshold.

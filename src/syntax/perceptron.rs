@@ -600,21 +600,6 @@ impl Weights {
         }
     }
 
-    /// A copy with every weight rounded to `decimals` places (zeros dropped).
-    pub fn rounded(&self, decimals: i32) -> Weights {
-        let scale = 10f64.powi(decimals);
-        let mut out = Weights::new(self.classes);
-        let mut row = vec![0.0f32; self.classes];
-        for s in self.sorted() {
-            row.iter_mut().for_each(|x| *x = 0.0);
-            for (c, w) in self.row(&s) {
-                row[c as usize] = ((w as f64 * scale).round() / scale) as f32;
-            }
-            out.insert(s.key, &row);
-        }
-        out
-    }
-
     /// A copy without the rows whose largest weight is below `tau` in magnitude: the many
     /// features seen in one or two updates carry almost nothing but cost memory and cache (on
     /// EWT dev, three parser rows in four go at `tau` 2 for 0.1 UAS; see `train syntax`).
