@@ -402,38 +402,36 @@ pub fn choose_threshold(m: &StanceModel, dev: &[&ParagraphData], min_precision: 
 
 /// The largest parse gate (a fraction of each sign's threshold, in steps of 0.01) at which the
 /// dev figures are those of parsing every sentence the rules point at, within one pair
-/// ([`no_worse`]). A candidate whose sentences are not parsed is scored on its features without syntax,
-/// as `score` would (see [`gated_predictions`]); `eval stance` on dev is the check.
+/// ([`no_worse`]). A candidate whose sentences are not parsed is scored on its features without
+/// syntax, as `score` would (see [`gated_predictions`]); `eval stance` on dev is the check.
 pub fn choose_gate(m: &StanceModel, dev: &[&ParagraphData]) -> f32 {
-    let ungated = count(dev, &model_predictions(m, dev, m.threshold), &mut Vec::new());
-    let mut gate = 0.0;
-    for g in 1..=100 {
-        let g = g as f32 / 100.0;
-        let r = count(dev, &gated_predictions(m, dev, g, 0.0), &mut Vec::new());
-        if !no_worse(&r, &ungated) {
-            break;
-        }
-        gate = g;
-    }
-    gate
+    last_no_worse(m, dev, (1..=100).map(|g| g as f32 / 100.0), |g| (g, 0.0)).unwrap_or(0.0)
 }
 
 /// The smallest "sure" share (of each sign's threshold, from 3 down to 1 in steps of 0.05) at or
-/// above which a candidate is decided on its features without syntax, with the dev figures
-/// still those of parsing every sentence the rules point at ([`no_worse`]), at the model's gate; 0 (none) when even 3 loses. The sure candidates are those the syntax features
-/// hardly ever turn back below their threshold, and their sentences need no parse for them.
+/// above which a candidate is decided on its features without syntax, with the dev figures still
+/// those of parsing every sentence the rules point at ([`no_worse`]), at the model's gate; 0
+/// (none) when even 3 loses. The sure candidates are those the syntax features hardly ever turn
+/// back below their threshold, and their sentences need no parse for them.
 pub fn choose_sure(m: &StanceModel, dev: &[&ParagraphData]) -> f32 {
+    last_no_worse(m, dev, (20..=60).rev().map(|s| s as f32 / 20.0), |s| (m.gate, s)).unwrap_or(0.0)
+}
+
+/// The last of `steps`, taken in order, before the first whose (gate, sure share) gives dev
+/// figures worse than parsing every rule sentence ([`no_worse`]).
+fn last_no_worse(
+    m: &StanceModel,
+    dev: &[&ParagraphData],
+    steps: impl Iterator<Item = f32>,
+    gate_sure: impl Fn(f32) -> (f32, f32),
+) -> Option<f32> {
     let ungated = count(dev, &model_predictions(m, dev, m.threshold), &mut Vec::new());
-    let mut sure = 0.0;
-    for s in (20..=60).rev() {
-        let s = s as f32 / 20.0;
-        let r = count(dev, &gated_predictions(m, dev, m.gate, s), &mut Vec::new());
-        if !no_worse(&r, &ungated) {
-            break;
-        }
-        sure = s;
-    }
-    sure
+    steps
+        .take_while(|&x| {
+            let (gate, sure) = gate_sure(x);
+            no_worse(&count(dev, &gated_predictions(m, dev, gate, sure), &mut Vec::new()), &ungated)
+        })
+        .last()
 }
 
 /// At most one right pair fewer and one wrong pair more than `base`: the resolution of the dev
@@ -452,25 +450,17 @@ fn no_worse(r: &StanceReport, base: &StanceReport) -> bool {
 /// sentences is parsed (exact unless its sentences are parsed only in part), else it is scored
 /// on the features without syntax.
 fn gated_predictions(m: &StanceModel, data: &[&ParagraphData], gate: f32, sure: f32) -> Vec<Vec<Prediction>> {
-    let parsed: Vec<Vec<u32>> = data
-        .iter()
+    data.iter()
         .map(|d| {
-            let mut v: Vec<u32> = d
+            let mut parsed: Vec<u32> = d
                 .candidates
                 .iter()
                 .filter(|c| m.needs_parse_at(&c.features[..c.base_len], gate, sure))
                 .flat_map(|c| c.links.iter().map(|(s, _, _)| *s))
                 .collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        })
-        .collect();
-    data.iter()
-        .zip(&parsed)
-        .map(|(d, parsed)| {
-            let one = [*d];
-            predictions_with(&one, m.threshold, |c| {
+            parsed.sort_unstable();
+            parsed.dedup();
+            predictions_with(&[*d], m.threshold, |c| {
                 if c.links.iter().any(|(s, _, _)| parsed.binary_search(s).is_ok()) {
                     m.probs(&c.features)
                 } else {
@@ -511,6 +501,18 @@ mod tests {
 
     fn pair(s: &str, t: &str, sign: i8, status: Status) -> LabelledPair {
         LabelledPair { source: s.into(), target: t.into(), sign, status }
+    }
+
+    #[test]
+    fn no_worse_allows_one_pair_either_way_and_no_more() {
+        let r = |predicted, correct| StanceReport { predicted, correct, ..StanceReport::default() };
+        let base = r(440, 310);
+        assert!(no_worse(&r(440, 310), &base));
+        assert!(no_worse(&r(439, 309), &base), "one right pair fewer");
+        assert!(no_worse(&r(441, 310), &base), "one wrong pair more");
+        assert!(no_worse(&r(430, 310), &base), "fewer wrong pairs");
+        assert!(!no_worse(&r(438, 308), &base), "two right pairs fewer");
+        assert!(!no_worse(&r(442, 310), &base), "two wrong pairs more");
     }
 
     #[test]
