@@ -55,6 +55,7 @@ pub enum Found {
     Dropped,
 }
 
+#[derive(Debug)]
 struct Row {
     doc_id: String,
     paragraph: u32,
@@ -85,6 +86,21 @@ fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
             rec[i].parse().map_err(|_| err(line, format!("`{}` is not a number", &rec[i])))
         };
         let split = Split::parse(&rec[6]).ok_or_else(|| err(line, format!("split `{}`", &rec[6])))?;
+        // Train mentions may be labelled once (the second labeller's columns empty); dev and
+        // test are always labelled twice, and a single label is its own agreed label.
+        let single = rec[10].is_empty() || rec[13].is_empty();
+        if single {
+            if split != Split::Train {
+                return Err(err(line, format!("a {} mention needs both labellers' labels", split.name())));
+            }
+            if !(rec[10].is_empty() && rec[13].is_empty()) || rec[9] != rec[11] || rec[12] != rec[14] {
+                return Err(err(
+                    line,
+                    "a mention labelled once has both second labels empty and its agreed labels equal to the first"
+                        .into(),
+                ));
+            }
+        }
         let sentiment = match &rec[11] {
             "uncertain" => None,
             s => Some(Label::parse(s).ok_or_else(|| err(line, format!("sentiment `{s}`")))?),
@@ -413,16 +429,19 @@ pub fn evaluate_with_misses<'a>(
 
 /// How the target model is trained with real mentions (`newsstance train newsmtsc --real`):
 /// chosen by 5-fold cross-validation over NewsMTSC and the real train split (by article) and on
-/// the real dev split (`examples/train_target.rs real`, see the README). No class re-weighting
-/// and each real mention weighing as much as a NewsMTSC one: every other mix scored lower. The
-/// negative prior is lowered by 0.1, which brings the cross-validated label shares to the gold
-/// ones (negative 0.207 / neutral 0.715 / positive 0.078 against 0.211 / 0.721 / 0.068; without
-/// it 0.230 / 0.694 / 0.076) at no cost in macro-F1 beyond noise. The shipped weights were
-/// trained with these.
+/// the real dev split (`examples/train_target.rs real`, see the README). With the 10,289 real
+/// train mentions of the second round (four times the first), the real mentions' classes are
+/// re-weighted halfway to balance (`real_class_balance` 0.5: without it the model leans on the
+/// majority, predicting 0.87 neutral on dev against 0.79 gold, macro-F1 0.46), each weighs as
+/// much as a NewsMTSC one and the L2 penalty is 3e-4; the negative prior is lowered by 0.1.
+/// Cross-validated macro-F1 0.541 with shares 0.187 / 0.757 / 0.057 against gold 0.175 / 0.773 /
+/// 0.052. Every mix in the grid scored within 0.011 of it: the data is not what holds the
+/// model back (the first round's 2,289 gave 0.530). The shipped weights were trained with these.
 pub fn train_params() -> TrainParams {
     TrainParams {
+        l2: 3e-4,
         class_balance: 0.0,
-        real_class_balance: 0.0,
+        real_class_balance: 0.5,
         real_weight: 1.0,
         bias_shift: [-0.1, 0.0, 0.0],
         ..TrainParams::default()
@@ -433,4 +452,38 @@ pub fn train_params() -> TrainParams {
 /// examples.
 pub fn train_examples(mentions: &[RealMention]) -> Vec<Example> {
     mentions.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some()).map(|m| m.example.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "doc_id,paragraph,sentence,start,end,hash,split,actor,country,sentiment_a,sentiment_b,sentiment,actor_a,actor_b,actor_status\n";
+
+    fn rows_of(body: &str) -> Result<Vec<Row>, LabelError> {
+        let dir = std::env::temp_dir().join(format!("newsstance-mentions-{}-{}", std::process::id(), body.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mentions.csv");
+        std::fs::write(&path, format!("{HEADER}{body}")).unwrap();
+        let r = read_rows(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        r
+    }
+
+    #[test]
+    fn train_mentions_may_be_labelled_once_dev_and_test_never() {
+        let once = "a:1,2,1,0,5,00,train,usa,USA,negative,,negative,right,,right\n";
+        let rows = rows_of(once).unwrap();
+        assert_eq!(rows[0].sentiment, Some(Label::Negative));
+        assert_eq!(rows[0].actor_status.as_deref(), Some("right"));
+        let dev = once.replace(",train,", ",dev,");
+        let e = rows_of(&dev).unwrap_err();
+        assert!(e.to_string().contains("needs both labellers"), "{e}");
+        // A single label must be the agreed one, and both second columns go together.
+        assert!(rows_of("a:1,2,1,0,5,00,train,usa,USA,negative,,neutral,right,,right\n").is_err());
+        assert!(rows_of("a:1,2,1,0,5,00,train,usa,USA,negative,,negative,right,right,right\n").is_err());
+        // Twice labelled rows are unchanged: disagreement is uncertain.
+        let twice = rows_of("a:1,2,1,0,5,00,test,usa,USA,negative,neutral,uncertain,right,right,right\n").unwrap();
+        assert_eq!(twice[0].sentiment, None);
+    }
 }
