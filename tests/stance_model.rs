@@ -142,26 +142,6 @@ fn pair_features_read_the_words_around_the_pair_and_their_order() {
     assert!(!cj.iter().any(|n| n == "btwd:accused:s<t"), "{cj:?}");
 }
 
-/// The CAMEO classes of the words on the dependency path carry the side they lie on: in
-/// "Japan threatened to impose sanctions on China" the imposing is on the target's side of the
-/// path for Japan → China and on the source's for China → Japan, so the two directions get
-/// different features from the same words.
-#[test]
-fn path_cameo_classes_carry_the_side_of_the_path() {
-    use newsstance::pipeline::{analyse_parsing, Parse};
-    let text = "Japan threatened to impose sanctions on China over the dispute.";
-    let doc = Document { id: "t".into(), text: text.into(), ..Document::default() };
-    let a = analyse_parsing(engines(), &doc, true, Parse::All);
-    let sides = |s: &str, t: &str| -> Vec<String> {
-        let c = a.candidates.iter().find(|c| c.source_code == s && c.target_code == t).expect("candidate");
-        c.names.iter().filter(|n| n.starts_with("path_cameo_side:")).cloned().collect()
-    };
-    let (jc, cj) = (sides("JPN", "CHN"), sides("CHN", "JPN"));
-    assert!(!jc.is_empty() && jc.iter().all(|n| n.ends_with(":t")), "{jc:?}");
-    let flipped: Vec<String> = jc.iter().map(|n| format!("{}:s", &n[..n.len() - 2])).collect();
-    assert_eq!(cj, flipped);
-}
-
 /// The parse gate skips sentences whose candidates cannot reach a threshold, and the sure share
 /// those whose candidates are sure of a sign on their words alone; the stances do not change for
 /// it: on the seed, gated analysis parses fewer sentences than parsing every sentence the rules

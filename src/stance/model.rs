@@ -1125,18 +1125,6 @@ fn syntax_features(
     }
     let (_, fine) = syn.clusters.of(crate::syntax::perceptron::hash_bytes(lw.as_bytes()));
     f.add(&["lca_cl", nbuf.format(fine), ps.first().copied().unwrap_or("self")]);
-    // The CAMEO classes of the path's words with the side of the path they lie on, below the
-    // linking word: in "Japan threatened to sanction China" the sanction is on the target's
-    // side, in "China, sanctioned by Japan, threatened ..." on the source's. The side carries
-    // who acts on whom, and the class generalises past the verbs seen in training (the
-    // path's words without side or class are `path_word` and `path_quad` below).
-    for (side, up, h) in [("s", &up_s, hs), ("t", &up_t, ht)] {
-        for &x in up.iter().filter(|&&x| x != h && x != lca) {
-            if let Some(v) = d.eventdata.verb(lower(raw(x), &mut buf)) {
-                f.add(&["path_cameo_side", nbuf.format(v.root), side]);
-            }
-        }
-    }
     *link_word = d.text[tree.words[lca].span.clone()].to_string();
     // Words on the path and their CAMEO classes.
     for &x in up_s.iter().chain(&up_t).filter(|&&x| x != hs && x != ht) {
