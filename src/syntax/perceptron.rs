@@ -68,14 +68,36 @@ impl Feat {
 /// Asks the CPU to start loading `x`'s cache line; a hint only, it never faults.
 #[inline(always)]
 fn prefetch<T>(x: &T) {
+    prefetch_ptr(x as *const T);
+}
+
+/// [`prefetch`] of any address, in or out of the program's memory: a prefetch never faults, so
+/// the address need not be valid (the score sweeps compute them without bounds checks).
+#[inline(always)]
+fn prefetch_ptr<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint that reads nothing the program can observe and cannot fault;
-    // the pointer comes from a live reference.
+    // SAFETY: prefetching is a hint that reads nothing the program can observe and cannot
+    // fault, whatever the address.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(x as *const T as *const i8);
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
+    let _ = p;
+}
+
+/// Prefetches every cache line of `n` items from `p` (one hint per 64 bytes, and the last item).
+#[inline(always)]
+fn prefetch_lines<T>(p: *const T, n: usize) {
+    let bytes = n * std::mem::size_of::<T>();
+    let p = p as *const u8;
+    let mut off = 0;
+    while off < bytes {
+        prefetch_ptr(p.wrapping_add(off));
+        off += 64;
+    }
+    if bytes > 0 {
+        prefetch_ptr(p.wrapping_add(bytes - 1));
+    }
 }
 
 /// One step of xorshift64: the seeded generator training uses, so reruns give the same weights.
@@ -204,6 +226,9 @@ impl Default for Weights {
         Weights::new(1)
     }
 }
+
+/// No slot: a feature [`Weights::first_candidate`] found absent.
+const NO_SLOT: usize = usize::MAX;
 
 /// Control bytes compared at once.
 const GROUP: usize = 16;
@@ -369,29 +394,41 @@ impl Weights {
 
     /// Adds the rows of `feats` into `scores` (length `classes`, not cleared), in units.
     ///
-    /// Each feature costs two dependent reads from a table far larger than the caches (its slot,
-    /// then its row). Issued one feature after another they are served one at a time, so the
-    /// lookups go in three sweeps over a block of features: prefetch every slot, then find the
-    /// slots (now cached) and prefetch their rows, then add the rows. The reads of a block
-    /// overlap, which is most of the tagger's and the parser's speed. The sums are exact
-    /// integers ([`Units`]), so the dense rows of a block are added first, in registers, and
-    /// the sparse ones after.
+    /// Each feature costs three dependent reads from tables far larger than the caches (its
+    /// control bytes, its slot, then its row). Issued one feature after another they are served
+    /// one at a time, so the lookups go in sweeps over a block of features: prefetch every
+    /// feature's control bytes; then read them (now cached) and prefetch the slot they point
+    /// at; then find the slots (now cached) and prefetch their rows; then add the rows. The
+    /// reads of a block overlap, which is most of the tagger's and the parser's speed. The
+    /// slot is prefetched where the control bytes say it is, not at the key's home: a row
+    /// displaced by linear probing sits in the next cache line about a quarter of the time,
+    /// and prefetching the home line then left that read to wait alone in the third sweep.
+    /// The sums are exact integers ([`Units`]), so the dense rows of a block are added first,
+    /// in registers, and the sparse ones after.
     #[inline]
     pub fn score(&self, feats: &[Feat], scores: &mut [Units]) {
         const BLOCK: usize = 64;
         let mut dense = [0u32; BLOCK];
         let mut sparse = [(0u32, 0u32); BLOCK];
+        let mut keys = [0u64; BLOCK];
+        let mut homes = [0usize; BLOCK];
+        let mut candidate = [NO_SLOT; BLOCK];
         for block in feats.chunks(BLOCK) {
-            for f in block {
-                let home = self.home(key_of(f.0));
-                if let (Some(c), Some(s)) = (self.ctrl.get(home), self.slots.get(home)) {
-                    prefetch(c);
-                    prefetch(s);
+            for ((f, k), h) in block.iter().zip(keys.iter_mut()).zip(homes.iter_mut()) {
+                *k = key_of(f.0);
+                *h = self.home(*k);
+                prefetch_ptr(self.ctrl.as_ptr().wrapping_add(*h));
+            }
+            for ((&k, &h), c) in keys.iter().zip(&homes).zip(candidate.iter_mut()).take(block.len()) {
+                *c = NO_SLOT;
+                if let Some(i) = self.first_candidate(k, h) {
+                    prefetch_ptr(self.slots.as_ptr().wrapping_add(i));
+                    *c = i;
                 }
             }
             let (mut nd, mut ns) = (0, 0);
-            for f in block {
-                if let Some(s) = self.find(key_of(f.0)) {
+            for (&k, &c) in keys.iter().zip(&candidate).take(block.len()) {
+                if let Some(s) = self.find_from(k, c) {
                     let start = s.b as usize;
                     if s.a > 0xff {
                         // An inline row: its cells are in the slot, just read.
@@ -401,21 +438,58 @@ impl Weights {
                         }
                     } else if s.a == DENSE {
                         // The first of its cache lines; the hardware follows the rest.
-                        if let Some(x) = self.dense.get(start) {
-                            prefetch(x);
-                        }
+                        prefetch_ptr(self.dense.as_ptr().wrapping_add(start));
                         dense[nd] = s.b;
                         nd += 1;
                     } else {
-                        if let Some(e) = self.entries.get(start) {
-                            prefetch(e);
-                        }
+                        // Every cache line of the list (up to 63 cells, so up to five lines).
+                        prefetch_lines(self.entries.as_ptr().wrapping_add(start), s.a as usize);
                         sparse[ns] = (s.b, s.a);
                         ns += 1;
                     }
                 }
             }
             self.add_rows(&dense[..nd], &sparse[..ns], scores);
+        }
+    }
+
+    /// [`Weights::find`] given `candidate`, what [`Weights::first_candidate`] gave for `key`
+    /// ([`NO_SLOT`] for `None`): the slot it names when it holds the key, without reading
+    /// the control bytes again; `find` itself only when it holds another key (seven bits of
+    /// the key matched by chance). The same slot as `find`, by `first_candidate`'s contract.
+    #[inline]
+    fn find_from(&self, key: u64, candidate: usize) -> Option<&Slot> {
+        match self.slots.get(candidate) {
+            None => None,
+            Some(s) if s.key == key => Some(s),
+            Some(_) => self.find(key),
+        }
+    }
+
+    /// Where [`Weights::find`] will first read a slot for `key` (whose home is `home`): the lowest matching control
+    /// byte of the first group, in probe order, that has one, or `None` when a group with an
+    /// empty slot and no match comes first. `find` walks the same groups: on `None` it returns
+    /// `None` at that same group (the key is absent), and on `Some(i)` the slot it reads first
+    /// is `i`, so when slot `i` holds the key, `find` would return slot `i`.
+    #[inline]
+    fn first_candidate(&self, key: u64, home: usize) -> Option<usize> {
+        let len = self.slots.len();
+        let tag = ctrl_of(key);
+        let mut pos = home;
+        loop {
+            let group: &[u8; GROUP] = self.ctrl.get(pos..pos + GROUP)?.try_into().ok()?;
+            let (matches, empty) = group_masks(group, tag);
+            if matches != 0 {
+                let i = pos + matches.trailing_zeros() as usize;
+                return Some(if i >= len { i % len } else { i });
+            }
+            if empty != 0 {
+                return None;
+            }
+            pos += GROUP;
+            if pos >= len {
+                pos %= len;
+            }
         }
     }
 
@@ -1131,6 +1205,42 @@ mod tests {
             proptest::prop_assert_eq!(back.len(), w.len());
             proptest::prop_assert_eq!(back.weights(), w.weights());
         }
+    }
+
+    #[test]
+    fn the_candidate_slot_finds_what_find_finds() {
+        // Keys sharing their control byte (the same top seven bits) in a table as full as a
+        // loaded one, so control bytes match for other keys and probe runs are long and wrap
+        // around the end: the prefetch sweep's candidate must lead to `find`'s slot (or to
+        // none) for present and absent keys alike.
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut keys = Vec::new();
+        for k in 0..700u64 {
+            let low = xorshift(&mut rng) >> 8;
+            keys.push(if k % 3 == 0 { (0x55 << 57) | (low >> 7) } else { low | (k << 56) });
+        }
+        let (present, absent) = keys.split_at(500);
+        let mut w = Weights::with_capacity(4, present.len(), 0);
+        for &k in present {
+            w.insert(k, &[0.5, 0.0, 0.0, 0.0]);
+        }
+        assert!(w.len() * 10 >= w.slots.len() * 6, "{} rows in {} slots", w.len(), w.slots.len());
+        let mut false_matches = 0;
+        for &k in keys.iter().chain([0, 1, u64::MAX].iter()) {
+            let key = key_of(k);
+            let cand = w.first_candidate(key, w.home(key));
+            let c = cand.unwrap_or(NO_SLOT);
+            let want = w.find(key).map(|s| s as *const Slot);
+            assert_eq!(w.find_from(key, c).map(|s| s as *const Slot), want, "{k:x}");
+            if let Some(i) = cand {
+                false_matches += (w.slots[i].key != key) as usize;
+            } else {
+                assert!(want.is_none());
+            }
+        }
+        assert_eq!(present.iter().filter(|&&k| w.contains(k)).count(), present.len());
+        assert_eq!(absent.iter().filter(|&&k| w.contains(k)).count(), 0);
+        assert!(false_matches > 10, "only {false_matches} candidates held another key");
     }
 
     #[test]
