@@ -17,6 +17,8 @@
 //! over both sets at once (NewsMTSC in contiguous blocks of sentences, real mentions by article)
 //! and prints the pooled figures of each, then trains on all of both and prints the real dev
 //! split's. Defaults are `mentions::train_params()`. Needs `../shared/corpus/news.jsonl.gz`.
+//! `fraction=F` (one value) keeps the real train mentions of a fixed share F of the train
+//! articles, for a learning curve (`real fraction=0.25`, `0.5`, then all).
 //!
 //! `bench` and `bench-news` time, in one run and on one core, the shipped per-mention scorer
 //! (`reference::ReferenceModel::score_shipped`: string-keyed features, sentence re-tokenized per
@@ -291,7 +293,18 @@ fn real(vader: &Vader, args: &[String]) -> anyhow::Result<()> {
             )?;
         }
     }
-    let train: Vec<&RealMention> = all.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some()).collect();
+    // `fraction=F`: keep the real train mentions of a fixed share F of the articles (by a hash
+    // of the article id), for the learning curve; the folds and dev stay as they are.
+    let fraction: f64 = args
+        .iter()
+        .find_map(|a| a.strip_prefix("fraction="))
+        .map_or(Ok(1.0), |f| f.parse())
+        .map_err(|e| anyhow::anyhow!("fraction: {e}"))?;
+    let args: Vec<String> = args.iter().filter(|a| !a.starts_with("fraction=")).cloned().collect();
+    let in_share =
+        |m: &RealMention| (newsstance::labels::hash_u64("curve:", &m.doc_id) % 1000) < (fraction * 1000.0) as u64;
+    let train: Vec<&RealMention> =
+        all.iter().filter(|m| m.split == Split::Train && m.sentiment.is_some() && in_share(m)).collect();
     let dev: Vec<&RealMention> = all.iter().filter(|m| m.split == Split::Dev).collect();
     let real: Vec<Example> = train.iter().map(|m| m.example.clone()).collect();
     let news = load_newsmtsc(&root.join("tests/data/newsmtsc/train.jsonl"))?;
@@ -317,7 +330,7 @@ fn real(vader: &Vader, args: &[String]) -> anyhow::Result<()> {
         Ok(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
         Err(_) => None,
     };
-    for p in grid(args) {
+    for p in grid(&args) {
         let t = Instant::now();
         let (mut rn, mut rr) = (EvalReport::default(), EvalReport::default());
         for f in 0..K {
