@@ -461,13 +461,10 @@ mod tests {
     const HEADER: &str = "doc_id,paragraph,sentence,start,end,hash,split,actor,country,sentiment_a,sentiment_b,sentiment,actor_a,actor_b,actor_status\n";
 
     fn rows_of(body: &str) -> Result<Vec<Row>, LabelError> {
-        let dir = std::env::temp_dir().join(format!("newsstance-mentions-{}-{}", std::process::id(), body.len()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("mentions.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mentions.csv");
         std::fs::write(&path, format!("{HEADER}{body}")).unwrap();
-        let r = read_rows(&path);
-        std::fs::remove_dir_all(&dir).unwrap();
-        r
+        read_rows(&path)
     }
 
     #[test]
