@@ -345,9 +345,18 @@ impl Weights {
     /// control bytes are compared at once, and only slots whose byte matches are read.
     #[inline]
     fn find(&self, key: u64) -> Option<&Slot> {
+        let i = self.probe(key, self.home(key), |i| self.slots.get(i).is_some_and(|s| s.key == key))?;
+        self.slots.get(i)
+    }
+
+    /// The probe walk every lookup shares: from `home`, group by group in probe order, the
+    /// slots whose control byte matches `key`'s, lowest first, until `accept` takes one (its
+    /// index) or a group with an empty slot ends the run (`None`: the key is absent).
+    #[inline(always)]
+    fn probe(&self, key: u64, home: usize, mut accept: impl FnMut(usize) -> bool) -> Option<usize> {
         let len = self.slots.len();
         let tag = ctrl_of(key);
-        let mut pos = self.home(key);
+        let mut pos = home;
         loop {
             let group: &[u8; GROUP] = self.ctrl.get(pos..pos + GROUP)?.try_into().ok()?;
             let (mut matches, empty) = group_masks(group, tag);
@@ -356,8 +365,8 @@ impl Weights {
                 if i >= len {
                     i %= len;
                 }
-                if let Some(s) = self.slots.get(i).filter(|s| s.key == key) {
-                    return Some(s);
+                if accept(i) {
+                    return Some(i);
                 }
                 matches &= matches - 1;
             }
@@ -466,31 +475,12 @@ impl Weights {
         }
     }
 
-    /// Where [`Weights::find`] will first read a slot for `key` (whose home is `home`): the lowest matching control
-    /// byte of the first group, in probe order, that has one, or `None` when a group with an
-    /// empty slot and no match comes first. `find` walks the same groups: on `None` it returns
-    /// `None` at that same group (the key is absent), and on `Some(i)` the slot it reads first
-    /// is `i`, so when slot `i` holds the key, `find` would return slot `i`.
-    #[inline]
+    /// Where [`Weights::find`] will first read a slot for `key` (whose home is `home`): the same
+    /// walk ([`Weights::probe`]) taking the first matching control byte, so `None` means absent
+    /// and, when slot `i` holds the key, `find` returns slot `i`.
+    #[inline(always)]
     fn first_candidate(&self, key: u64, home: usize) -> Option<usize> {
-        let len = self.slots.len();
-        let tag = ctrl_of(key);
-        let mut pos = home;
-        loop {
-            let group: &[u8; GROUP] = self.ctrl.get(pos..pos + GROUP)?.try_into().ok()?;
-            let (matches, empty) = group_masks(group, tag);
-            if matches != 0 {
-                let i = pos + matches.trailing_zeros() as usize;
-                return Some(if i >= len { i % len } else { i });
-            }
-            if empty != 0 {
-                return None;
-            }
-            pos += GROUP;
-            if pos >= len {
-                pos %= len;
-            }
-        }
+        self.probe(key, home, |_| true)
     }
 
     /// Adds dense rows (given by start) and sparse rows (start, len) to `scores`: the dense
