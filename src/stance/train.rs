@@ -347,8 +347,24 @@ fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 
 }
 
 /// Evaluates the model (at its threshold) on `data`.
+///
+/// A missed pair's `probability` in `errors` is the highest the model gave its gold sign over
+/// the pair's candidates (0 when it had none): how far below the threshold the miss was.
 pub fn evaluate(m: &StanceModel, data: &[&ParagraphData], errors: &mut Vec<ErrorRow>) -> StanceReport {
-    count(data, &model_predictions(m, data, m.threshold), errors)
+    let first = errors.len();
+    let r = count(data, &model_predictions(m, data, m.threshold), errors);
+    let by_paragraph: HashMap<(&str, u32), &ParagraphData> =
+        data.iter().map(|d| ((d.doc_id.as_str(), d.paragraph), *d)).collect();
+    for e in errors[first..].iter_mut().filter(|e| e.predicted == 0) {
+        let Some(d) = by_paragraph.get(&(e.doc_id.as_str(), e.paragraph)) else { continue };
+        e.probability = d
+            .candidates
+            .iter()
+            .filter(|c| c.source_code == e.source && c.target_code == e.target)
+            .map(|c| m.probs(&c.features)[class_of(e.gold)])
+            .fold(0.0, f32::max);
+    }
+    r
 }
 
 /// Evaluates the hand-written rules (the engine before the model) on `data`.
@@ -547,5 +563,48 @@ mod tests {
         assert_eq!(r.confusion[NONE][HOSTILE], 1);
         assert_eq!(r.confusion[HOSTILE][NONE], 1);
         assert_eq!(r.unreachable, 3, "no candidates at all");
+    }
+
+    /// `--errors` tells how far below its threshold a missed pair was: the highest probability
+    /// the model gave its gold sign over the pair's candidates (0 without a candidate).
+    #[test]
+    fn a_missed_pair_reports_its_best_probability_of_the_gold_sign() {
+        let cand = |s: &str, t: &str, features: Vec<u32>| Candidate {
+            paragraph: 0,
+            source_code: s.into(),
+            target_code: t.into(),
+            source: crate::actors::ActorRef::Lexicon(0),
+            target: crate::actors::ActorRef::Lexicon(1),
+            sentence: 0,
+            cue: String::new(),
+            base_len: features.len(),
+            features,
+            names: Vec::new(),
+            links: Vec::new(),
+        };
+        let mut m = StanceModel::empty();
+        m.threshold = [0.9, 0.9];
+        // Feature 1 leans hostile, feature 2 more so; neither reaches the threshold.
+        m.weights[3] = 0.0;
+        m.weights[3 + HOSTILE] = 1.0;
+        m.weights[6 + HOSTILE] = 1.5;
+        let d = ParagraphData {
+            doc_id: "a".into(),
+            paragraph: 1,
+            split: Split::Dev,
+            candidates: vec![cand("RUS", "UKR", vec![1]), cand("RUS", "UKR", vec![2]), cand("UKR", "RUS", vec![])],
+            rules: Vec::new(),
+            gold: vec![pair("RUS", "UKR", -1, Status::Gold), pair("EU", "RUS", -1, Status::Gold)],
+            sentences: vec!["s1".into(), "s2".into(), "s3".into()],
+            fallback_sentence: "first".into(),
+        };
+        let mut errors = Vec::new();
+        let r = evaluate(&m, &[&d], &mut errors);
+        assert_eq!((r.gold, r.predicted), (2, 0));
+        let best = m.probs(&[2])[HOSTILE];
+        assert!(best > m.probs(&[1])[HOSTILE] && best < 0.9);
+        let row = |s: &str| errors.iter().find(|e| e.source == s).unwrap();
+        assert_eq!(row("RUS").probability, best);
+        assert_eq!((row("EU").probability, row("EU").sentence.as_str()), (0.0, "first"));
     }
 }
