@@ -130,11 +130,7 @@ pub fn shuffle(order: &mut [usize], state: &mut u64) {
 /// and store per entry while a dense row is a short vector add (eight classes at a time with
 /// AVX2), and these rows are read in every decision. (Measured on the shipped weights: the
 /// parser's table took 81 MB with 16-byte slots pointing at 8-byte entries, and takes 54 MB
-/// like this; see [`Weights::memory_bytes`].) Half of the parser's lookups are dense rows, and
-/// at 104 units of 4 bytes each is seven cache lines, most of the lines a lookup reads: a dense
-/// row whose weights nearly all fit 16 bits is kept in `half` instead, as 16-bit weights and a
-/// few [`Cell`]s for the weights that do not ([`HALF`]), in four lines (nine dense rows in
-/// ten of the parser's).
+/// like this; see [`Weights::memory_bytes`].)
 /// An open-addressing table of 16-byte slots ([`Slot`]), linearly probed, finds a
 /// row, at a load of at most 0.7. Beside it, one control byte per slot (empty, or seven bits
 /// of the key) lets a lookup test sixteen slots with one vector compare, as a SwissTable does:
@@ -151,8 +147,6 @@ pub struct Weights {
     rows: usize,
     entries: Vec<Cell>,
     dense: Vec<Units>,
-    /// Dense rows of 16-bit weights, [`Weights::half_lines`] lines each (see [`HALF`]).
-    half: Vec<Line>,
     /// Non-zero weights stored (sparse entries plus the non-zero cells of dense rows).
     stored: usize,
 }
@@ -206,36 +200,9 @@ fn cell_weight(c: Cell) -> Units {
 /// [`Slot::a`] of a dense row (below 256, so never an inline cell).
 const DENSE: u32 = 0x80;
 
-/// [`Slot::a`] of a dense row of 16-bit weights, kept exactly: a row of
-/// [`Weights::half_lines`] [`Line`]s whose first `stride / 2` words hold the weights of classes
-/// `2w` (low half) and `2w + 1` (high half) as `i16`, and whose next words hold, as [`Cell`]s,
-/// the weights beyond ±32767 units (their 16-bit place holds 0); [`Slot::a`] is `HALF` plus
-/// the number of those cells (at most 19, so below 256). A row with more large weights than
-/// its last line holds stays in `dense` (one parser row in ten, the most-updated ones). (Adding
-/// every word of the tail, zeros included, was slower: the zero words all add to class 0, one
-/// store waiting on the last.)
-const HALF: u32 = 0x81;
-
-/// The words of consecutive lines, as one slice.
-#[inline(always)]
-fn words_of(lines: &[Line]) -> &[u32] {
-    // SAFETY: a `Line` is sixteen `u32`s and nothing else (`repr(C)`, its alignment of 64 a
-    // multiple of its size's), so `n` lines are `16 * n` initialised `u32`s, suitably aligned,
-    // borrowed for as long as the lines are.
-    unsafe { std::slice::from_raw_parts(lines.as_ptr() as *const u32, lines.len() * 16) }
-}
-
-/// A cache line of [`Weights`]' rows of 16-bit weights ([`HALF`]), aligned so that a row of
-/// them starts a line.
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(C, align(64))]
-struct Line([u32; 16]);
-
 /// One slot of the table: a feature's key and where its row is, read from `a`:
 /// - `a > 0xff`: an inline row, `a` its first [`Cell`] and `b` its second (0: none);
 /// - `a == DENSE`: a dense row at `dense[b..]`;
-/// - `a >= HALF`: a dense row of 16-bit weights, number `b` in `half`, with `a - HALF` cells
-///   for its large weights ([`HALF`]);
 /// - otherwise a list of `a` cells at `entries[b..]` (a list is shorter than a quarter of the
 ///   classes, so at most 63 cells, and longer than two).
 #[derive(Debug, Clone, Copy, Default)]
@@ -339,7 +306,6 @@ impl Weights {
             rows: 0,
             entries: Vec::with_capacity(entries),
             dense: Vec::with_capacity(dense_rows * stride),
-            half: Vec::with_capacity(dense_rows * Weights::half_lines_for(stride)),
             stored: 0,
         }
     }
@@ -348,18 +314,6 @@ impl Weights {
     #[inline]
     fn stride(&self) -> usize {
         self.classes.div_ceil(8) * 8
-    }
-
-    /// Lines of a row of 16-bit weights ([`HALF`]): its `stride / 2` words, then at least
-    /// four words of cells for the large weights, in whole lines (for the parser's 104: 52
-    /// words and 12 cells, four lines).
-    #[inline]
-    fn half_lines(&self) -> usize {
-        Weights::half_lines_for(self.stride())
-    }
-
-    fn half_lines_for(stride: usize) -> usize {
-        (stride / 2 + 4).div_ceil(16)
     }
 
     /// Number of feature rows.
@@ -384,7 +338,6 @@ impl Weights {
             + self.ctrl.len()
             + self.entries.len() * std::mem::size_of::<Cell>()
             + self.dense.len() * std::mem::size_of::<Units>()
-            + self.half.len() * std::mem::size_of::<Line>()
     }
 
     /// The slot of `key`. Linear probing puts a key in the first empty slot at or after its
@@ -465,7 +418,6 @@ impl Weights {
     pub fn score(&self, feats: &[Feat], scores: &mut [Units]) {
         const BLOCK: usize = 64;
         let mut dense = [0u32; BLOCK];
-        let mut half = [(0u32, 0u32); BLOCK];
         let mut sparse = [(0u32, 0u32); BLOCK];
         let mut keys = [0u64; BLOCK];
         let mut homes = [0usize; BLOCK];
@@ -483,7 +435,7 @@ impl Weights {
                     *c = i;
                 }
             }
-            let (mut nd, mut nh, mut ns) = (0, 0, 0);
+            let (mut nd, mut ns) = (0, 0);
             for (&k, &c) in keys.iter().zip(&candidate).take(block.len()) {
                 if let Some(s) = self.find_from(k, c) {
                     let start = s.b as usize;
@@ -498,12 +450,6 @@ impl Weights {
                         prefetch_ptr(self.dense.as_ptr().wrapping_add(start));
                         dense[nd] = s.b;
                         nd += 1;
-                    } else if s.a >= HALF {
-                        // Every line: four for the parser's rows.
-                        let lines = self.half_lines();
-                        prefetch_lines(self.half.as_ptr().wrapping_add(start * lines), lines);
-                        half[nh] = (s.b, s.a - HALF);
-                        nh += 1;
                     } else {
                         // Every cache line of the list (up to 63 cells, so up to five lines).
                         prefetch_lines(self.entries.as_ptr().wrapping_add(start), s.a as usize);
@@ -512,7 +458,7 @@ impl Weights {
                     }
                 }
             }
-            self.add_rows(&dense[..nd], &half[..nh], &sparse[..ns], scores);
+            self.add_rows(&dense[..nd], &sparse[..ns], scores);
         }
     }
 
@@ -537,42 +483,36 @@ impl Weights {
         self.probe(key, home, |_| true)
     }
 
-    /// Adds dense rows (given by start), rows of 16-bit weights (by number) and sparse rows
-    /// (start, len) to `scores`: the dense ones with AVX2 when the CPU has it (checked once,
-    /// cached by the standard library).
+    /// Adds dense rows (given by start) and sparse rows (start, len) to `scores`: the dense
+    /// ones with AVX2 when the CPU has it (checked once, cached by the standard library).
     #[inline]
-    fn add_rows(&self, dense: &[u32], half: &[(u32, u32)], sparse: &[(u32, u32)], scores: &mut [Units]) {
+    fn add_rows(&self, dense: &[u32], sparse: &[(u32, u32)], scores: &mut [Units]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { self.add_rows_avx2(dense, half, sparse, scores) };
+            unsafe { self.add_rows_avx2(dense, sparse, scores) };
             return;
         }
         self.add_dense_any(dense, scores);
-        self.add_half_any(half, scores);
         self.add_sparse(sparse, scores);
     }
 
     /// [`Weights::add_rows`] with AVX2. Dense rows are stored `stride` wide (classes rounded up
     /// to eight, zero padded); for up to 128 classes the number of vectors in a row is a
     /// compile-time constant, so the sums of a whole row stay in registers across the rows
-    /// (both kinds of dense rows) instead of being loaded and stored back for each row.
+    /// instead of being loaded and stored back for each row.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn add_rows_avx2(&self, dense: &[u32], half: &[(u32, u32)], sparse: &[(u32, u32)], scores: &mut [Units]) {
+    unsafe fn add_rows_avx2(&self, dense: &[u32], sparse: &[(u32, u32)], scores: &mut [Units]) {
         macro_rules! by_width {
             ($($v:literal)*) => {
                 match self.stride() / 8 {
-                    $($v => add_dense_avx2::<$v>(&self.dense, dense, &self.half, half, self.half_lines(), scores),)*
-                    _ => {
-                        self.add_dense_any(dense, scores);
-                        self.add_half_any(half, scores);
-                    }
+                    $($v => add_dense_avx2::<$v>(&self.dense, dense, scores),)*
+                    _ => self.add_dense_any(dense, scores),
                 }
             };
         }
         by_width!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
-        self.add_half_cells(half, scores);
         self.add_sparse(sparse, scores);
     }
 
@@ -599,41 +539,6 @@ impl Weights {
         }
     }
 
-    /// The lines of row `number` of 16-bit weights (empty if there is none).
-    #[inline(always)]
-    fn half_row(&self, number: u32) -> &[Line] {
-        let lines = self.half_lines();
-        let start = number as usize * lines;
-        self.half.get(start..start + lines).unwrap_or(&[])
-    }
-
-    /// Adds rows of 16-bit weights (number, cells) of any width to `scores`, their cells too.
-    fn add_half_any(&self, numbers: &[(u32, u32)], scores: &mut [Units]) {
-        let pairs = self.stride() / 2;
-        for &(number, _) in numbers {
-            let words = words_of(self.half_row(number));
-            for (x, &w) in scores.chunks_mut(2).zip(words.get(..pairs).unwrap_or(&[])) {
-                for (y, h) in x.iter_mut().zip([w as u16, (w >> 16) as u16]) {
-                    *y = y.wrapping_add(h as i16 as Units);
-                }
-            }
-        }
-        self.add_half_cells(numbers, scores);
-    }
-
-    /// Adds the cells of rows of 16-bit weights given as (number, cells): the words after
-    /// their `stride / 2` words of weights.
-    #[inline(always)]
-    fn add_half_cells(&self, numbers: &[(u32, u32)], scores: &mut [Units]) {
-        let pairs = self.stride() / 2;
-        for &(number, cells) in numbers {
-            let words = words_of(self.half_row(number));
-            for &c in words.get(pairs..pairs + cells as usize).unwrap_or(&[]) {
-                add_cell(scores, c);
-            }
-        }
-    }
-
     /// Inserts a row given as (class, weight) cells in increasing class order (classes below
     /// `classes`), as the weights files hold it: loading builds no dense row per feature (the
     /// parser has 1.5 million). Fails only when the cells or dense rows would pass 2^32
@@ -655,8 +560,6 @@ impl Weights {
         let slot = if packed && len <= 2 {
             let mut next = || nonzero.next().map_or(0, |(c, v)| cell(c, v));
             Slot { key, a: next(), b: next() }
-        } else if packed && len * 4 >= self.classes && self.fits_half(nonzero.clone()) {
-            self.insert_half(key, nonzero)?
         } else if !packed || len * 4 >= self.classes {
             let start = self.dense.len();
             let b = u32::try_from(start + self.stride()).map(|_| start as u32);
@@ -681,39 +584,6 @@ impl Weights {
         }
         self.place(slot);
         Ok(())
-    }
-
-    /// Whether a dense row of these cells fits a row of 16-bit weights: its weights beyond 16
-    /// bits fit the cells after the 16-bit ones ([`HALF`]).
-    fn fits_half(&self, cells: impl Iterator<Item = (u32, Units)>) -> bool {
-        let room = self.half_lines() * 16 - self.stride() / 2;
-        cells.filter(|&(_, v)| i16::try_from(v).is_err()).count() <= room
-    }
-
-    /// The slot of a dense row of 16-bit weights (see [`HALF`]) holding `cells` (classes in
-    /// range, weights within [`MAX_UNITS`], as [`Weights::fits_half`] checked).
-    fn insert_half(&mut self, key: u64, cells: impl Iterator<Item = (u32, Units)>) -> Result<Slot, String> {
-        let lines = self.half_lines();
-        let pairs = self.stride() / 2;
-        let start = self.half.len();
-        let b = u32::try_from(start / lines).map_err(|_| "more dense rows than a table holds".to_string())?;
-        self.half.resize(start + lines, Line::default());
-        let row = self.half.get_mut(start..).unwrap_or(&mut []);
-        let mut large = pairs;
-        for (c, v) in cells {
-            let c = c as usize;
-            let (at, shift, bits) = match i16::try_from(v) {
-                Ok(h) => (c / 2, 16 * (c % 2), h as u16 as u32),
-                Err(_) => {
-                    large += 1;
-                    (large - 1, 0, cell(c as u32, v))
-                }
-            };
-            if let Some(w) = row.get_mut(at / 16).and_then(|l| l.0.get_mut(at % 16)) {
-                *w |= bits << shift;
-            }
-        }
-        Ok(Slot { key, a: HALF + (large - pairs) as u32, b })
     }
 
     /// Inserts a row given densely; weights that round to zero at four decimals are left out,
@@ -789,10 +659,6 @@ impl Weights {
         } else if s.a == DENSE {
             let row = self.dense.get(start..start + self.classes).unwrap_or(&[]);
             Box::new(row.iter().enumerate().filter(|(_, &w)| w != 0).map(|(c, &w)| (c as u16, weight_of(w))))
-        } else if s.a >= HALF {
-            let mut row = vec![0; self.classes];
-            self.add_half_any(&[(s.b, s.a - HALF)], &mut row);
-            Box::new(row.into_iter().enumerate().filter(|&(_, w)| w != 0).map(|(c, w)| (c as u16, weight_of(w))))
         } else {
             Box::new(self.entries.get(start..start + s.a as usize).unwrap_or(&[]).iter().map(move |&c| of_cell(c)))
         }
@@ -1123,23 +989,12 @@ fn weight_at(s: &[u8], i: &mut usize) -> Option<Units> {
     Some(if negative { -units } else { units })
 }
 
-/// Adds dense rows of `V` eight-wide vectors (starting at `starts` in `dense`) and rows of
-/// 16-bit weights (numbered `numbers` in `half`, `lines` lines each; not their cells) to
-/// `scores`, summing them in `V` vector registers first.
+/// Adds dense rows of `V` eight-wide vectors (starting at `starts` in `dense`) to `scores`,
+/// summing them in `V` vector registers first.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn add_dense_avx2<const V: usize>(
-    dense: &[Units],
-    starts: &[u32],
-    half: &[Line],
-    numbers: &[(u32, u32)],
-    lines: usize,
-    scores: &mut [Units],
-) {
-    use std::arch::x86_64::{
-        __m128i, __m256i, _mm256_add_epi32, _mm256_cvtepi16_epi32, _mm256_loadu_si256, _mm256_setzero_si256,
-        _mm256_storeu_si256, _mm_loadu_si128,
-    };
+fn add_dense_avx2<const V: usize>(dense: &[Units], starts: &[u32], scores: &mut [Units]) {
+    use std::arch::x86_64::{__m256i, _mm256_add_epi32, _mm256_loadu_si256, _mm256_setzero_si256, _mm256_storeu_si256};
     let mut acc = [_mm256_setzero_si256(); V];
     for &start in starts {
         let start = start as usize;
@@ -1149,20 +1004,6 @@ fn add_dense_avx2<const V: usize>(
             // SAFETY: `row` holds `V * 8` units, so vector `v < V` is inside it; unaligned
             // loads need no alignment.
             *a = _mm256_add_epi32(*a, unsafe { _mm256_loadu_si256(p.add(v)) });
-        }
-    }
-    for &(number, _) in numbers {
-        let start = number as usize * lines;
-        let Some(row) = half.get(start..start + lines) else { continue };
-        // The row's first `V * 8` 16-bit weights, eight (16 bytes) at a time.
-        if row.len() * 64 < V * 16 {
-            continue;
-        }
-        let p = row.as_ptr() as *const __m128i;
-        for (v, a) in acc.iter_mut().enumerate() {
-            // SAFETY: `row` is at least `V * 16` bytes (checked above), so the 16 bytes of
-            // vector `v < V` are inside it; unaligned loads need no alignment.
-            *a = _mm256_add_epi32(*a, _mm256_cvtepi16_epi32(unsafe { _mm_loadu_si128(p.add(v)) }));
         }
     }
     let mut lane = [0 as Units; 8];
