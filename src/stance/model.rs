@@ -484,15 +484,26 @@ pub fn sentences_to_parse(
         i = j;
     }
     if let Some(m) = gate.filter(|m| m.gate > 0.0 || m.sure > 0.0) {
-        let mut wanted: Vec<(u32, u32)> = cands
-            .iter()
-            .filter(|c| m.needs_parse(&c.features[..c.base_len]))
-            .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
-            .collect();
-        wanted.sort_unstable();
-        out.retain(|k| wanted.binary_search(k).is_ok());
+        keep_wanted(&mut out, cands, |c| m.needs_parse(&c.features[..c.base_len]));
     }
     out
+}
+
+/// Keeps the sentences of `out` that a candidate linking it `needs` parsed. The gate is asked
+/// only of candidates with a link among `out`: the others cannot keep a sentence, and in most
+/// documents (no sentence of `out` at all) that is every candidate. The gate sums a candidate's
+/// weights, a scattered read of the 12 MB table per feature, which `decide` does again later.
+fn keep_wanted(out: &mut Vec<(u32, u32)>, cands: &[Candidate], mut needs: impl FnMut(&Candidate) -> bool) {
+    if out.is_empty() {
+        return;
+    }
+    let mut wanted: Vec<(u32, u32)> = cands
+        .iter()
+        .filter(|c| c.links.iter().any(|(s, _, _)| out.contains(&(c.paragraph, *s))) && needs(c))
+        .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
+        .collect();
+    wanted.sort_unstable();
+    out.retain(|k| wanted.binary_search(k).is_ok());
 }
 
 const NEGATIONS: &[&str] = &["not", "n't", "never", "no", "nor", "neither", "without"];
@@ -1017,7 +1028,13 @@ fn context_features<S: Seen>(
 /// (the parse of `(paragraph, sentence)`), after its other features, and takes the word where
 /// the two mentions' paths meet as its cue when the rules gave none.
 pub fn add_syntax(d: &DocInput, cands: &mut [Candidate], trees: &[((u32, u32), Tree)], explain: bool) {
+    let tree_of = |c: &Candidate, si: u32| trees.iter().find(|(k, _)| *k == (c.paragraph, si)).map(|(_, t)| t);
     for c in cands.iter_mut() {
+        // Most candidates link no parsed sentence (most documents have none): they get no
+        // feature and keep their cue, without the filter of their features being built.
+        if !c.links.iter().any(|(si, _, _)| tree_of(c, *si).is_some()) {
+            continue;
+        }
         let mut link_word = String::new();
         let mut seen = [0u64; 64];
         for &id in &c.features {
@@ -1490,6 +1507,50 @@ mod tests {
         let asks: Vec<bool> = (0..ps.len() as u32).map(|f| m.needs_parse(&[f])).collect();
         assert_eq!(asks, [false, true, true, true, true], "no sure share: every candidate through the gate");
         assert!(m.needs_parse_at(&[0], 0.1, 0.0) && !m.needs_parse_at(&[1], 0.1, 0.5));
+    }
+
+    /// The gate is asked only of candidates linking a sentence that could be parsed, and the
+    /// sentences kept are those it would keep if every candidate were asked.
+    #[test]
+    fn the_gate_is_asked_only_of_candidates_linking_a_pending_sentence() {
+        let cand = |paragraph: u32, sentences: &[u32], base_len: usize| Candidate {
+            paragraph,
+            source_code: String::new(),
+            target_code: String::new(),
+            source: ActorRef::Lexicon(0),
+            target: ActorRef::Lexicon(1),
+            sentence: sentences.first().copied().unwrap_or(0),
+            cue: String::new(),
+            features: vec![0; base_len],
+            base_len,
+            names: Vec::new(),
+            links: sentences.iter().map(|&s| (s, 0..0, 0..0)).collect(),
+        };
+        // base_len 1: the gate says yes; 2: no.
+        let cands = [cand(0, &[0, 1], 2), cand(0, &[1], 1), cand(1, &[0], 1), cand(2, &[3], 1), cand(3, &[], 1)];
+        let everyone = |out: &[(u32, u32)]| -> Vec<(u32, u32)> {
+            let wanted: Vec<(u32, u32)> = cands
+                .iter()
+                .filter(|c| c.base_len == 1)
+                .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
+                .collect();
+            out.iter().copied().filter(|k| wanted.contains(k)).collect()
+        };
+        for pending in [vec![], vec![(0, 0), (0, 1), (2, 2)], vec![(0, 0)], vec![(1, 0), (2, 3)]] {
+            let mut asked = Vec::new();
+            let mut out = pending.clone();
+            keep_wanted(&mut out, &cands, |c| {
+                asked.push(c.paragraph);
+                c.base_len == 1
+            });
+            assert_eq!(out, everyone(&pending), "{pending:?}");
+            let linking: Vec<u32> = cands
+                .iter()
+                .filter(|c| c.links.iter().any(|(s, _, _)| pending.contains(&(c.paragraph, *s))))
+                .map(|c| c.paragraph)
+                .collect();
+            assert_eq!(asked, linking, "{pending:?}");
+        }
     }
 
     #[test]
