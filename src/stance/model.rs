@@ -407,7 +407,12 @@ impl<S: Seen> Feats<'_, S> {
     }
 
     fn push(&mut self, h: u64, name: impl FnOnce() -> String) {
-        let id = (h >> (64 - BITS)) as u32;
+        self.push_id((h >> (64 - BITS)) as u32, name);
+    }
+
+    /// Adds the feature whose id is `id`, computed by [`feature_id`] (so from [`H0`], which
+    /// every `Feats` of the pipeline starts from).
+    fn push_id(&mut self, id: u32, name: impl FnOnce() -> String) {
         if self.seen.insert(id, self.out) {
             self.out.push(id);
             if let Some(n) = self.names.as_deref_mut() {
@@ -415,6 +420,20 @@ impl<S: Seen> Feats<'_, S> {
             }
         }
     }
+}
+
+/// The hash every feature of the pair model starts from: that of the empty prefix the weights
+/// were trained with.
+const H0: u64 = 0xcbf2_9ce4_8422_2325 ^ const_hash_str("");
+
+/// The id [`Feats::add_hashed`] gives a feature of these part hashes (from [`H0`]), for ids
+/// computed once and added by [`Feats::push_id`] to many candidates.
+fn feature_id(parts: &[u64]) -> u32 {
+    let mut h = H0;
+    for &p in parts {
+        h = mix(h ^ p);
+    }
+    (h >> (64 - BITS)) as u32
 }
 
 /// `hash_str(&w.to_lowercase())`, without building the lowercase word when it is ASCII.
@@ -611,6 +630,9 @@ struct SentWord {
     end: usize,
     /// [`word_hash`] of the word.
     hash: u64,
+    /// The id of the word's `sw:` feature: every pair linked in the sentence adds it, and it
+    /// depends on the word alone, so it is hashed once here rather than once per pair.
+    sw: u32,
     /// What the `btw` features read of the word, once a pair has asked.
     btw: Option<BtwInfo>,
 }
@@ -627,6 +649,8 @@ struct BtwInfo {
     /// The word, when it is one of [`MODALS`].
     modal: Option<Part<'static>>,
     condition: bool,
+    /// The id of the word's own `btw:` feature (see [`SentWord::sw`]).
+    id: u32,
 }
 
 impl BtwInfo {
@@ -642,6 +666,7 @@ impl BtwInfo {
             negation: NEGATIONS.contains(&lw),
             modal: MODALS.iter().find(|m| **m == lw).map(|m| Part::new(m)),
             condition: CONDITIONS.contains(&lw),
+            id: feature_id(&[p!("btw").hash, hash]),
         }
     }
 }
@@ -674,7 +699,14 @@ impl ParagraphWords {
         let base = text.as_ptr() as usize;
         for w in words_of(text) {
             let start = w.as_ptr() as usize - base;
-            self.words.push(SentWord { start, end: start + w.len(), hash: word_hash(w), btw: None });
+            let hash = word_hash(w);
+            self.words.push(SentWord {
+                start,
+                end: start + w.len(),
+                hash,
+                sw: feature_id(&[p!("sw").hash, hash]),
+                btw: None,
+            });
         }
         let b = self.words.len();
         if let Some(slot) = self.at.get_mut(si) {
@@ -757,7 +789,7 @@ fn pair(
     let mut f = Feats {
         out: &mut features,
         names: explain.then_some(&mut names),
-        h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
+        h0: H0,
         seen: IdSet { filter: [0; 64], all: ids },
     };
     f.add_parts(&[p!("bias")]);
@@ -904,7 +936,7 @@ fn pair(
                 Some(word) => *word.btw.get_or_insert_with(|| BtwInfo::of(d, lower(w, lbuf), hw)),
                 None => BtwInfo::of(d, lower(w, lbuf), hw),
             };
-            f.add_hashed(&[p!("btw").hash, hw], || format!("btw:{}", w.to_lowercase()));
+            f.push_id(info.id, || format!("btw:{}", w.to_lowercase()));
             if let Some((v, root, quad)) = info.verb {
                 let root = Part { hash: root, text: nbuf.format(v.root) };
                 f.add_parts(&[p!("btw_cameo"), root]);
@@ -1006,9 +1038,8 @@ fn context_features<S: Seen>(
     for w in words_in(words, text, f1, text.len()).take(8) {
         f.add_hashed(&[h, w.hash, h_second], || format!("post:{}:{second}", low(&w)));
     }
-    let h = p!("sw").hash;
     for w in words {
-        f.add_hashed(&[h, w.hash], || format!("sw:{}", text[w.start..w.end].to_lowercase()));
+        f.push_id(w.sw, || format!("sw:{}", text[w.start..w.end].to_lowercase()));
     }
     for (who, x0, x1) in [(p!("s"), a0, a1), (p!("t"), b0, b1)] {
         if let Some(w) = words_in(words, text, 0, x0).next_back() {
@@ -1040,12 +1071,7 @@ pub fn add_syntax(d: &DocInput, cands: &mut [Candidate], trees: &[((u32, u32), T
         for &id in &c.features {
             seen[(id as usize >> 6) & 63] |= 1 << (id & 63);
         }
-        let mut f = Feats {
-            out: &mut c.features,
-            names: explain.then_some(&mut c.names),
-            h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
-            seen,
-        };
+        let mut f = Feats { out: &mut c.features, names: explain.then_some(&mut c.names), h0: H0, seen };
         for (si, a, b) in &c.links {
             if let Some((_, tree)) = trees.iter().find(|(k, _)| *k == (c.paragraph, *si)) {
                 syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
@@ -1421,6 +1447,32 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The ids computed once per word ([`feature_id`], from [`H0`]) are those `add_hashed` gives
+    /// the same parts in a pair's `Feats`.
+    #[test]
+    fn ids_computed_once_are_those_of_the_feature_parts() {
+        assert_eq!(H0, 0xcbf2_9ce4_8422_2325 ^ hash_str(""));
+        let (mut by_parts, mut by_id) = (Vec::new(), Vec::new());
+        let mut a = Feats { out: &mut by_parts, names: None, h0: H0, seen: [0; 64] };
+        for w in ["sanctions", "Ärger", "x", ""] {
+            a.add_hashed(&[p!("sw").hash, word_hash(w)], String::new);
+            a.add_hashed(&[p!("btw").hash, word_hash(w)], String::new);
+        }
+        let mut b = Feats { out: &mut by_id, names: None, h0: H0, seen: [0; 64] };
+        for w in ["sanctions", "Ärger", "x", ""] {
+            b.push_id(feature_id(&[p!("sw").hash, word_hash(w)]), String::new);
+            b.push_id(feature_id(&[p!("btw").hash, word_hash(w)]), String::new);
+        }
+        assert_eq!(by_parts.len(), 8);
+        assert_eq!(by_parts, by_id);
+        let mut pw = ParagraphWords::default();
+        pw.reset(1);
+        let r = pw.sentence(0, "Kyiv said sanctions");
+        for w in &pw.words[r] {
+            assert_eq!(w.sw, feature_id(&[hash_str("sw"), w.hash]));
         }
     }
 
