@@ -391,9 +391,13 @@ impl Cells {
         self.end();
     }
 
-    /// The bytes and row count since the last call.
+    /// The bytes and row count since the last call. The buffer left behind has room for as many
+    /// bytes as were taken: a worker encodes document after document of similar sizes, and an
+    /// empty buffer would grow again from nothing each time (a dozen reallocations and copies
+    /// per document and file, a third of the encoding time by `perf`).
     fn take(&mut self) -> (Vec<u8>, u64) {
-        (std::mem::take(&mut self.out), std::mem::take(&mut self.rows))
+        let room = Vec::with_capacity(self.out.len());
+        (std::mem::replace(&mut self.out, room), std::mem::take(&mut self.rows))
     }
 }
 
@@ -530,7 +534,8 @@ impl CsvFile {
     }
 
     fn flush_cells(&mut self) -> Result<(), ReportError> {
-        let chunk = self.cells.take();
+        // Not `Cells::take`, whose new buffer would be dropped at once for the old one.
+        let chunk = (std::mem::take(&mut self.cells.out), std::mem::take(&mut self.cells.rows));
         let r = self.append(&chunk);
         // Keep the buffer's capacity for the next rows.
         self.cells.out = chunk.0;
@@ -990,6 +995,26 @@ mod tests {
                 proptest::prop_assert_eq!(String::from_utf8(ours.take().0).unwrap(), String::from_utf8(theirs).unwrap());
             }
         }
+    }
+
+    /// A worker's encoder keeps room for the next document's rows: taking the bytes leaves an
+    /// empty buffer with at least their capacity, so similar documents encode without regrowing.
+    #[test]
+    fn taking_the_rows_leaves_room_for_as_many_bytes() {
+        let mut c = Cells::default();
+        for _ in 0..50 {
+            c.raw("Russia");
+            c.raw("0.1234");
+            c.end();
+        }
+        let (bytes, rows) = c.take();
+        assert_eq!(rows, 50);
+        assert_eq!(bytes.len(), 50 * "Russia,0.1234\r\n".len());
+        assert!(c.out.is_empty() && c.rows == 0);
+        assert!(c.out.capacity() >= bytes.len(), "{} < {}", c.out.capacity(), bytes.len());
+        c.raw("x");
+        c.end();
+        assert_eq!(c.take(), (b"x\r\n".to_vec(), 1));
     }
 
     #[test]

@@ -407,7 +407,12 @@ impl<S: Seen> Feats<'_, S> {
     }
 
     fn push(&mut self, h: u64, name: impl FnOnce() -> String) {
-        let id = (h >> (64 - BITS)) as u32;
+        self.push_id((h >> (64 - BITS)) as u32, name);
+    }
+
+    /// Adds the feature whose id is `id`, computed by [`feature_id`] (so from [`H0`], which
+    /// every `Feats` of the pipeline starts from).
+    fn push_id(&mut self, id: u32, name: impl FnOnce() -> String) {
         if self.seen.insert(id, self.out) {
             self.out.push(id);
             if let Some(n) = self.names.as_deref_mut() {
@@ -415,6 +420,20 @@ impl<S: Seen> Feats<'_, S> {
             }
         }
     }
+}
+
+/// The hash every feature of the pair model starts from: that of the empty prefix the weights
+/// were trained with.
+const H0: u64 = 0xcbf2_9ce4_8422_2325 ^ const_hash_str("");
+
+/// The id [`Feats::add_hashed`] gives a feature of these part hashes (from [`H0`]), for ids
+/// computed once and added by [`Feats::push_id`] to many candidates.
+fn feature_id(parts: &[u64]) -> u32 {
+    let mut h = H0;
+    for &p in parts {
+        h = mix(h ^ p);
+    }
+    (h >> (64 - BITS)) as u32
 }
 
 /// `hash_str(&w.to_lowercase())`, without building the lowercase word when it is ASCII.
@@ -484,15 +503,26 @@ pub fn sentences_to_parse(
         i = j;
     }
     if let Some(m) = gate.filter(|m| m.gate > 0.0 || m.sure > 0.0) {
-        let mut wanted: Vec<(u32, u32)> = cands
-            .iter()
-            .filter(|c| m.needs_parse(&c.features[..c.base_len]))
-            .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
-            .collect();
-        wanted.sort_unstable();
-        out.retain(|k| wanted.binary_search(k).is_ok());
+        keep_wanted(&mut out, cands, |c| m.needs_parse(&c.features[..c.base_len]));
     }
     out
+}
+
+/// Keeps the sentences of `out` that a candidate linking it `needs` parsed. The gate is asked
+/// only of candidates with a link among `out`: the others cannot keep a sentence, and in most
+/// documents (no sentence of `out` at all) that is every candidate. The gate sums a candidate's
+/// weights, a scattered read of the 12 MB table per feature, which `decide` does again later.
+fn keep_wanted(out: &mut Vec<(u32, u32)>, cands: &[Candidate], mut needs: impl FnMut(&Candidate) -> bool) {
+    if out.is_empty() {
+        return;
+    }
+    let mut wanted: Vec<(u32, u32)> = cands
+        .iter()
+        .filter(|c| c.links.iter().any(|(s, _, _)| out.contains(&(c.paragraph, *s))) && needs(c))
+        .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
+        .collect();
+    wanted.sort_unstable();
+    out.retain(|k| wanted.binary_search(k).is_ok());
 }
 
 const NEGATIONS: &[&str] = &["not", "n't", "never", "no", "nor", "neither", "without"];
@@ -600,6 +630,9 @@ struct SentWord {
     end: usize,
     /// [`word_hash`] of the word.
     hash: u64,
+    /// The id of the word's `sw:` feature: every pair linked in the sentence adds it, and it
+    /// depends on the word alone, so it is hashed once here rather than once per pair.
+    sw: u32,
     /// What the `btw` features read of the word, once a pair has asked.
     btw: Option<BtwInfo>,
 }
@@ -616,6 +649,8 @@ struct BtwInfo {
     /// The word, when it is one of [`MODALS`].
     modal: Option<Part<'static>>,
     condition: bool,
+    /// The id of the word's own `btw:` feature (see [`SentWord::sw`]).
+    id: u32,
 }
 
 impl BtwInfo {
@@ -631,6 +666,7 @@ impl BtwInfo {
             negation: NEGATIONS.contains(&lw),
             modal: MODALS.iter().find(|m| **m == lw).map(|m| Part::new(m)),
             condition: CONDITIONS.contains(&lw),
+            id: feature_id(&[p!("btw").hash, hash]),
         }
     }
 }
@@ -663,7 +699,14 @@ impl ParagraphWords {
         let base = text.as_ptr() as usize;
         for w in words_of(text) {
             let start = w.as_ptr() as usize - base;
-            self.words.push(SentWord { start, end: start + w.len(), hash: word_hash(w), btw: None });
+            let hash = word_hash(w);
+            self.words.push(SentWord {
+                start,
+                end: start + w.len(),
+                hash,
+                sw: feature_id(&[p!("sw").hash, hash]),
+                btw: None,
+            });
         }
         let b = self.words.len();
         if let Some(slot) = self.at.get_mut(si) {
@@ -746,7 +789,7 @@ fn pair(
     let mut f = Feats {
         out: &mut features,
         names: explain.then_some(&mut names),
-        h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
+        h0: H0,
         seen: IdSet { filter: [0; 64], all: ids },
     };
     f.add_parts(&[p!("bias")]);
@@ -893,7 +936,7 @@ fn pair(
                 Some(word) => *word.btw.get_or_insert_with(|| BtwInfo::of(d, lower(w, lbuf), hw)),
                 None => BtwInfo::of(d, lower(w, lbuf), hw),
             };
-            f.add_hashed(&[p!("btw").hash, hw], || format!("btw:{}", w.to_lowercase()));
+            f.push_id(info.id, || format!("btw:{}", w.to_lowercase()));
             if let Some((v, root, quad)) = info.verb {
                 let root = Part { hash: root, text: nbuf.format(v.root) };
                 f.add_parts(&[p!("btw_cameo"), root]);
@@ -995,9 +1038,8 @@ fn context_features<S: Seen>(
     for w in words_in(words, text, f1, text.len()).take(8) {
         f.add_hashed(&[h, w.hash, h_second], || format!("post:{}:{second}", low(&w)));
     }
-    let h = p!("sw").hash;
     for w in words {
-        f.add_hashed(&[h, w.hash], || format!("sw:{}", text[w.start..w.end].to_lowercase()));
+        f.push_id(w.sw, || format!("sw:{}", text[w.start..w.end].to_lowercase()));
     }
     for (who, x0, x1) in [(p!("s"), a0, a1), (p!("t"), b0, b1)] {
         if let Some(w) = words_in(words, text, 0, x0).next_back() {
@@ -1017,18 +1059,19 @@ fn context_features<S: Seen>(
 /// (the parse of `(paragraph, sentence)`), after its other features, and takes the word where
 /// the two mentions' paths meet as its cue when the rules gave none.
 pub fn add_syntax(d: &DocInput, cands: &mut [Candidate], trees: &[((u32, u32), Tree)], explain: bool) {
+    let tree_of = |c: &Candidate, si: u32| trees.iter().find(|(k, _)| *k == (c.paragraph, si)).map(|(_, t)| t);
     for c in cands.iter_mut() {
+        // Most candidates link no parsed sentence (most documents have none): they get no
+        // feature and keep their cue, without the filter of their features being built.
+        if !c.links.iter().any(|(si, _, _)| tree_of(c, *si).is_some()) {
+            continue;
+        }
         let mut link_word = String::new();
         let mut seen = [0u64; 64];
         for &id in &c.features {
             seen[(id as usize >> 6) & 63] |= 1 << (id & 63);
         }
-        let mut f = Feats {
-            out: &mut c.features,
-            names: explain.then_some(&mut c.names),
-            h0: 0xcbf2_9ce4_8422_2325 ^ hash_str(""),
-            seen,
-        };
+        let mut f = Feats { out: &mut c.features, names: explain.then_some(&mut c.names), h0: H0, seen };
         for (si, a, b) in &c.links {
             if let Some((_, tree)) = trees.iter().find(|(k, _)| *k == (c.paragraph, *si)) {
                 syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
@@ -1407,6 +1450,32 @@ mod tests {
         }
     }
 
+    /// The ids computed once per word ([`feature_id`], from [`H0`]) are those `add_hashed` gives
+    /// the same parts in a pair's `Feats`.
+    #[test]
+    fn ids_computed_once_are_those_of_the_feature_parts() {
+        assert_eq!(H0, 0xcbf2_9ce4_8422_2325 ^ hash_str(""));
+        let (mut by_parts, mut by_id) = (Vec::new(), Vec::new());
+        let mut a = Feats { out: &mut by_parts, names: None, h0: H0, seen: [0; 64] };
+        for w in ["sanctions", "Ärger", "x", ""] {
+            a.add_hashed(&[p!("sw").hash, word_hash(w)], String::new);
+            a.add_hashed(&[p!("btw").hash, word_hash(w)], String::new);
+        }
+        let mut b = Feats { out: &mut by_id, names: None, h0: H0, seen: [0; 64] };
+        for w in ["sanctions", "Ärger", "x", ""] {
+            b.push_id(feature_id(&[p!("sw").hash, word_hash(w)]), String::new);
+            b.push_id(feature_id(&[p!("btw").hash, word_hash(w)]), String::new);
+        }
+        assert_eq!(by_parts.len(), 8);
+        assert_eq!(by_parts, by_id);
+        let mut pw = ParagraphWords::default();
+        pw.reset(1);
+        let r = pw.sentence(0, "Kyiv said sanctions");
+        for w in &pw.words[r] {
+            assert_eq!(w.sw, feature_id(&[hash_str("sw"), w.hash]));
+        }
+    }
+
     /// Compile-time part hashes are the runtime ones, and the exact id set keeps the ids (and
     /// names) the scanning filter keeps, in the same order, and is left clear by `pair`'s
     /// clean-up.
@@ -1490,6 +1559,50 @@ mod tests {
         let asks: Vec<bool> = (0..ps.len() as u32).map(|f| m.needs_parse(&[f])).collect();
         assert_eq!(asks, [false, true, true, true, true], "no sure share: every candidate through the gate");
         assert!(m.needs_parse_at(&[0], 0.1, 0.0) && !m.needs_parse_at(&[1], 0.1, 0.5));
+    }
+
+    /// The gate is asked only of candidates linking a sentence that could be parsed, and the
+    /// sentences kept are those it would keep if every candidate were asked.
+    #[test]
+    fn the_gate_is_asked_only_of_candidates_linking_a_pending_sentence() {
+        let cand = |paragraph: u32, sentences: &[u32], base_len: usize| Candidate {
+            paragraph,
+            source_code: String::new(),
+            target_code: String::new(),
+            source: ActorRef::Lexicon(0),
+            target: ActorRef::Lexicon(1),
+            sentence: sentences.first().copied().unwrap_or(0),
+            cue: String::new(),
+            features: vec![0; base_len],
+            base_len,
+            names: Vec::new(),
+            links: sentences.iter().map(|&s| (s, 0..0, 0..0)).collect(),
+        };
+        // base_len 1: the gate says yes; 2: no.
+        let cands = [cand(0, &[0, 1], 2), cand(0, &[1], 1), cand(1, &[0], 1), cand(2, &[3], 1), cand(3, &[], 1)];
+        let everyone = |out: &[(u32, u32)]| -> Vec<(u32, u32)> {
+            let wanted: Vec<(u32, u32)> = cands
+                .iter()
+                .filter(|c| c.base_len == 1)
+                .flat_map(|c| c.links.iter().map(move |(s, _, _)| (c.paragraph, *s)))
+                .collect();
+            out.iter().copied().filter(|k| wanted.contains(k)).collect()
+        };
+        for pending in [vec![], vec![(0, 0), (0, 1), (2, 2)], vec![(0, 0)], vec![(1, 0), (2, 3)]] {
+            let mut asked = Vec::new();
+            let mut out = pending.clone();
+            keep_wanted(&mut out, &cands, |c| {
+                asked.push(c.paragraph);
+                c.base_len == 1
+            });
+            assert_eq!(out, everyone(&pending), "{pending:?}");
+            let linking: Vec<u32> = cands
+                .iter()
+                .filter(|c| c.links.iter().any(|(s, _, _)| pending.contains(&(c.paragraph, *s))))
+                .map(|c| c.paragraph)
+                .collect();
+            assert_eq!(asked, linking, "{pending:?}");
+        }
     }
 
     #[test]
