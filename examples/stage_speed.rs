@@ -52,21 +52,7 @@ fn analyse(engines: &Engines, doc: &newsstance::document::Document, t: &mut [f64
     t[1] += clock.lap();
     let actors = engines.lexicon.find(text, &paragraphs, doc.date);
     t[2] += clock.lap();
-    // As `pipeline::mention_sentiments` (private): the mentions of a sentence scored together.
-    let mut sentiments = Vec::with_capacity(actors.mentions.len());
-    let mut spans = Vec::new();
-    let ms = &actors.mentions;
-    let mut i = 0;
-    while i < ms.len() {
-        let (p, s) = (ms[i].paragraph, ms[i].sentence);
-        let n = ms[i..].iter().take_while(|m| m.paragraph == p && m.sentence == s).count();
-        let sent = paragraphs[p as usize].sentences[s as usize].clone();
-        spans.clear();
-        spans.extend(ms[i..i + n].iter().map(|m| m.span.start - sent.start..m.span.end - sent.start));
-        let compound = tones[p as usize][s as usize].compound;
-        engines.target.score_sentence(&engines.vader, &text[sent], compound, &spans, &mut sentiments);
-        i += n;
-    }
+    let sentiments = newsstance::pipeline::mention_sentiments(engines, text, &paragraphs, &tones, &actors);
     t[3] += clock.lap();
     let rules = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
     t[4] += clock.lap();

@@ -384,7 +384,7 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
 /// The target-dependent sentiment toward each mention, from its sentence and the other
 /// mentions there. Mentions are sorted by span, so those of one sentence are consecutive and are
 /// scored together, with the sentence's compound from the tone stage.
-fn mention_sentiments(
+pub fn mention_sentiments(
     engines: &Engines,
     text: &str,
     paragraphs: &[Paragraph],
