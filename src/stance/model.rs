@@ -1059,11 +1059,11 @@ fn context_features<S: Seen>(
 /// (the parse of `(paragraph, sentence)`), after its other features, and takes the word where
 /// the two mentions' paths meet as its cue when the rules gave none.
 pub fn add_syntax(d: &DocInput, cands: &mut [Candidate], trees: &[((u32, u32), Tree)], explain: bool) {
-    let tree_of = |c: &Candidate, si: u32| trees.iter().find(|(k, _)| *k == (c.paragraph, si)).map(|(_, t)| t);
+    let tree_of = |paragraph: u32, si: u32| trees.iter().find(|(k, _)| *k == (paragraph, si)).map(|(_, t)| t);
     for c in cands.iter_mut() {
         // Most candidates link no parsed sentence (most documents have none): they get no
         // feature and keep their cue, without the filter of their features being built.
-        if !c.links.iter().any(|(si, _, _)| tree_of(c, *si).is_some()) {
+        if !c.links.iter().any(|(si, _, _)| tree_of(c.paragraph, *si).is_some()) {
             continue;
         }
         let mut link_word = String::new();
@@ -1073,7 +1073,7 @@ pub fn add_syntax(d: &DocInput, cands: &mut [Candidate], trees: &[((u32, u32), T
         }
         let mut f = Feats { out: &mut c.features, names: explain.then_some(&mut c.names), h0: H0, seen };
         for (si, a, b) in &c.links {
-            if let Some((_, tree)) = trees.iter().find(|(k, _)| *k == (c.paragraph, *si)) {
+            if let Some(tree) = tree_of(c.paragraph, *si) {
                 syntax_features(d, tree, a.clone(), b.clone(), &mut f, &mut link_word);
             }
         }
