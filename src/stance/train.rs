@@ -261,6 +261,17 @@ pub struct ErrorRow {
 
 /// Evaluates predictions given per paragraph as `(source, target, sign)` lists.
 fn count(data: &[&ParagraphData], predictions: &[Vec<Prediction>], errors: &mut Vec<ErrorRow>) -> StanceReport {
+    count_with(data, predictions, errors, |_, _| 0.0)
+}
+
+/// [`count`], with `gold_prob` giving a candidate's probability of a gold sign: a missed pair's
+/// `probability` in `errors` is the highest over the pair's candidates (0 without one).
+fn count_with(
+    data: &[&ParagraphData],
+    predictions: &[Vec<Prediction>],
+    errors: &mut Vec<ErrorRow>,
+    gold_prob: impl Fn(&Candidate, i8) -> f32,
+) -> StanceReport {
     let mut r = StanceReport::default();
     for (d, pred) in data.iter().zip(predictions) {
         r.paragraphs += 1;
@@ -303,7 +314,8 @@ fn count(data: &[&ParagraphData], predictions: &[Vec<Prediction>], errors: &mut 
         for g in &gold {
             if !pred.iter().any(|(s, t, _, _, _)| s == &g.source && t == &g.target) {
                 r.confusion[class_of(g.sign)][NONE] += 1;
-                let cand = d.candidates.iter().position(|c| c.source_code == g.source && c.target_code == g.target);
+                let of_pair = |c: &&Candidate| c.source_code == g.source && c.target_code == g.target;
+                let cand = d.candidates.iter().position(|c| of_pair(&c));
                 errors.push(ErrorRow {
                     doc_id: d.doc_id.clone(),
                     paragraph: d.paragraph,
@@ -311,7 +323,7 @@ fn count(data: &[&ParagraphData], predictions: &[Vec<Prediction>], errors: &mut 
                     target: g.target.clone(),
                     gold: g.sign,
                     predicted: 0,
-                    probability: 0.0,
+                    probability: d.candidates.iter().filter(of_pair).map(|c| gold_prob(c, g.sign)).fold(0.0, f32::max),
                     sentence: cand.map_or_else(|| d.fallback_sentence.clone(), |k| d.sentences[k].clone()),
                 });
             }
@@ -351,20 +363,7 @@ fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 
 /// A missed pair's `probability` in `errors` is the highest the model gave its gold sign over
 /// the pair's candidates (0 when it had none): how far below the threshold the miss was.
 pub fn evaluate(m: &StanceModel, data: &[&ParagraphData], errors: &mut Vec<ErrorRow>) -> StanceReport {
-    let first = errors.len();
-    let r = count(data, &model_predictions(m, data, m.threshold), errors);
-    let by_paragraph: HashMap<(&str, u32), &ParagraphData> =
-        data.iter().map(|d| ((d.doc_id.as_str(), d.paragraph), *d)).collect();
-    for e in errors[first..].iter_mut().filter(|e| e.predicted == 0) {
-        let Some(d) = by_paragraph.get(&(e.doc_id.as_str(), e.paragraph)) else { continue };
-        e.probability = d
-            .candidates
-            .iter()
-            .filter(|c| c.source_code == e.source && c.target_code == e.target)
-            .map(|c| m.probs(&c.features)[class_of(e.gold)])
-            .fold(0.0, f32::max);
-    }
-    r
+    count_with(data, &model_predictions(m, data, m.threshold), errors, |c, sign| m.probs(&c.features)[class_of(sign)])
 }
 
 /// Evaluates the hand-written rules (the engine before the model) on `data`.
@@ -585,7 +584,6 @@ mod tests {
         let mut m = StanceModel::empty();
         m.threshold = [0.9, 0.9];
         // Feature 1 leans hostile, feature 2 more so; neither reaches the threshold.
-        m.weights[3] = 0.0;
         m.weights[3 + HOSTILE] = 1.0;
         m.weights[6 + HOSTILE] = 1.5;
         let d = ParagraphData {
