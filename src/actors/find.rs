@@ -1465,6 +1465,20 @@ mod tests {
         assert_eq!(found("A Lisbon deal was unlikely, officials said.", None), pairs(&[("Lisbon", "PRT")]));
     }
 
+    /// Rule 8, `place-organisation-in` and `place-city-of` rows: a capital where an
+    /// organisation or building is, or named as a city, is the place.
+    #[test]
+    fn capitals_as_the_seat_of_an_organisation_are_places() {
+        assert_eq!(found("She is a fellow at a policy institute in Madrid, she said.", None), pairs(&[]));
+        assert_eq!(found("He spoke at a think tank in Nairobi on Monday.", None), pairs(&[]));
+        assert_eq!(found("The new hotel in Lisbon opened.", None), pairs(&[]));
+        assert_eq!(found("Rents rose across the city of Madrid.", None), pairs(&[]));
+        assert_eq!(found("They live in a suburb of Nairobi.", None), pairs(&[]));
+        // Near misses: the capital as the government after other words.
+        assert_eq!(found("Critics in Madrid said the plan would fail.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Pressure from Nairobi grew.", None), pairs(&[("Nairobi", "KEN")]));
+    }
+
     #[test]
     fn the_role_in_the_text_wins_over_the_lexicon() {
         let got = found("Ukrainian spokesman Dmitry Peskov said so. Peskov left.", None);
