@@ -1220,6 +1220,25 @@ mod tests {
         assert_eq!(found("Washington said no.", None), pairs(&[("Washington", "USA")]));
     }
 
+    /// Rule 5, `disambiguation.csv` rows for "Indian(s)" (Native Americans) and "the West" /
+    /// "Western" (the American West), with their near misses.
+    #[test]
+    fn native_americans_and_the_american_west_are_not_india_or_the_west() {
+        assert_eq!(found("The museum tells how Cherokee Indians were forced west.", None), pairs(&[]));
+        assert_eq!(found("Candidates who want to win in the West must campaign in Nevada.", None), pairs(&[]));
+        assert_eq!(found("The old Western ranch had belonged to cowboys.", None), pairs(&[]));
+        // Near misses: the country and the bloc, also with a cue word in the sentence.
+        assert_eq!(
+            found("Indians voted as Modi visited tribal areas.", None),
+            pairs(&[("Indians", "IND"), ("Modi", "IND")])
+        );
+        assert_eq!(found("Western sanctions hit Russia hard.", None), pairs(&[("Western", "WEST"), ("Russia", "RUS")]));
+        assert_eq!(
+            found("California firms fear that the West will impose sanctions on Russia.", None),
+            pairs(&[("the West", "WEST"), ("Russia", "RUS")])
+        );
+    }
+
     /// Rule 8, `language-*` rows of `mention_rules.csv`: a language is not the state.
     #[test]
     fn language_names_are_not_the_state() {
