@@ -11,6 +11,8 @@
 //! 4. Name guard: a one-word state or place alias directly followed by a capitalised word that
 //!    is not an actor, a role word or a non-name word of `roles.csv` is a person's or
 //!    organisation's name ("Jordan Peterson", "Chad Smith", "China Daily"), not the actor.
+//!    A one-word state or place alias right after a listed given name or an abbreviated title
+//!    of `name_words.csv` is a surname ("Ken Spain", "Mr. Santiago"; rule 4f).
 //! 5. Context rules (`disambiguation.csv`): an alias is dropped when its paragraph contains one of
 //!    the rule's phrases ("Georgia" near "Atlanta").
 //! 6. In a shouting sentence (mostly ALL-CAPS words) all-caps aliases ("US", "UN") are not
@@ -19,7 +21,9 @@
 //!    "John Kirby, the White House National Security Council spokesman", "Iran's foreign
 //!    minister, Abbas Araghchi") are linked to that actor's country for the rest of the document;
 //!    later full-name or surname mentions resolve to it. The role stated in the text wins over
-//!    the lexicon.
+//!    the lexicon. After a comma the name must close an apposition ("Turkey's leader, Trump
+//!    vowed" is no role), and an `accredited` head after a bloc ("UN Ambassador ...") names
+//!    no one of the bloc.
 //! 8. Mention rules (`mention_rules.csv`, see `rules.rs`): contexts where an alias of some kind
 //!    of actor, or a listed alias, is not the actor ("in Spanish", "Ireland" in a rugby report).
 
