@@ -97,6 +97,32 @@ struct Learned {
 /// Countries whose people's names are written family name first in English-language news.
 const FAMILY_NAME_FIRST: &[&str] = &["CHN", "TWN", "KOR", "PRK", "VNM", "KHM"];
 
+/// Verbs that report a person's words, after a surname spelt like a country (rule 4g).
+const SPEECH_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "wrote",
+    "writes",
+    "write",
+    "added",
+    "adds",
+    "asked",
+    "asks",
+    "noted",
+    "notes",
+    "argued",
+    "argues",
+    "tweeted",
+    "replied",
+    "explained",
+    "insisted",
+    "recalled",
+    "countered",
+];
+
 /// Particles that may stand inside a person's name ("Mohammed bin Salman", "Ursula von der Leyen").
 const NAME_PARTICLES: &[&str] =
     &["bin", "ibn", "al", "de", "del", "der", "van", "von", "da", "di", "la", "le", "el", "du"];
@@ -182,7 +208,8 @@ impl Lexicon {
             }
             if info.single_word
                 && matches!(kind, Kind::State | Kind::Place)
-                && self.after_given_name_or_title(text, sent.clone(), start)
+                && (self.after_given_name_or_title(text, sent.clone(), start)
+                    || self.namesake_speaks(text, start, end, sent.end))
             {
                 continue;
             }
@@ -377,7 +404,32 @@ impl Lexicon {
     /// ("Mr", "Ms", "Miss") and not opening the sentence ("Then China ..."). Not in title-case
     /// headlines, whose capitals say nothing.
     fn after_given_name_or_title(&self, text: &str, sent: Range<usize>, start: usize) -> bool {
-        let before = &text[sent.start..start];
+        self.name_word_before(text, sent.start, start) && !is_title_case(&text[sent])
+    }
+
+    /// Rule 4g: a one-word state or place alias followed by a speech verb ("Jordan said", "Jordan
+    /// also noted") in an article where the same word stood after a given name or title before
+    /// ("Rep. Jim Jordan", "Sheriff Scott Israel") is that person: the lexicon's surname rules
+    /// for people, for a surname spelt like a country. Only before a speech verb, since the
+    /// country may be named in the same article ("support for Israel").
+    fn namesake_speaks(&self, text: &str, start: usize, end: usize, limit: usize) -> bool {
+        let rest = text[end..limit].trim_start_matches([' ', '\u{a0}']);
+        let rest =
+            ["also ", "later ", "then ", "has ", "had "].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest);
+        let verb = rest.split(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+        if !SPEECH_VERBS.contains(&verb) {
+            return false;
+        }
+        let alias = &text[start..end];
+        text[..start]
+            .match_indices(alias)
+            .any(|(at, _)| is_boundary(text, at, at + alias.len()) && self.name_word_before(text, 0, at))
+    }
+
+    /// Whether the word before `start` (within `text[from..start]`, after one space) is a
+    /// `given` name, or a capitalised `title` with a dot or short and not opening the text.
+    fn name_word_before(&self, text: &str, from: usize, start: usize) -> bool {
+        let before = &text[from..start];
         let Some(before) = before.strip_suffix(' ').or_else(|| before.strip_suffix('\u{a0}')) else {
             return false;
         };
@@ -403,7 +455,7 @@ impl Lexicon {
             }
             _ => false,
         };
-        named && !is_title_case(&text[sent])
+        named
     }
 
     /// Rule 4e: a surname that is also a day or month (`not_name` in `name_words.csv`: "May")
@@ -1472,6 +1524,19 @@ mod tests {
         assert_eq!(found("Muslim Americans voted early.", None), pairs(&[("Americans", "USA")]));
         assert_eq!(found("Then China raised tariffs.", None), pairs(&[("China", "CHN")]));
         assert_eq!(found("Officials in Spain said no.", None), pairs(&[("Spain", "ESP")]));
+    }
+
+    /// Rule 4g: a country's name that was a person's surname earlier in the article, before a
+    /// speech verb, is that person.
+    #[test]
+    fn a_surname_spelt_like_a_country_speaks_later_in_the_article() {
+        let text =
+            "Rep. Tom Jordan questioned the witness. Jordan said the hearing was unfair. Jordan also noted a delay.";
+        assert_eq!(found_segmented(text), pairs(&[]));
+        // Near misses: no namesake before, or no speech verb after.
+        assert_eq!(found_segmented("Jordan said the border would stay closed."), pairs(&[("Jordan", "JOR")]));
+        let text = "Rep. Tom Jordan visited the region. He praised Jordan for its help.";
+        assert_eq!(found_segmented(text), pairs(&[("Jordan", "JOR")]));
     }
 
     /// Rule 8, `place-event`, `place-attacks` and `place-accord` rows: a capital naming an attack
