@@ -11,6 +11,8 @@
 //! 4. Name guard: a one-word state or place alias directly followed by a capitalised word that
 //!    is not an actor, a role word or a non-name word of `roles.csv` is a person's or
 //!    organisation's name ("Jordan Peterson", "Chad Smith", "China Daily"), not the actor.
+//!    A one-word state or place alias right after a listed given name or an abbreviated title
+//!    of `name_words.csv` is a surname ("Ken Spain", "Mr. Santiago"; rule 4f).
 //! 5. Context rules (`disambiguation.csv`): an alias is dropped when its paragraph contains one of
 //!    the rule's phrases ("Georgia" near "Atlanta").
 //! 6. In a shouting sentence (mostly ALL-CAPS words) all-caps aliases ("US", "UN") are not
@@ -19,7 +21,9 @@
 //!    "John Kirby, the White House National Security Council spokesman", "Iran's foreign
 //!    minister, Abbas Araghchi") are linked to that actor's country for the rest of the document;
 //!    later full-name or surname mentions resolve to it. The role stated in the text wins over
-//!    the lexicon.
+//!    the lexicon. After a comma the name must close an apposition ("Turkey's leader, Trump
+//!    vowed" is no role), and an `accredited` head after a bloc ("UN Ambassador ...") names
+//!    no one of the bloc.
 //! 8. Mention rules (`mention_rules.csv`, see `rules.rs`): contexts where an alias of some kind
 //!    of actor, or a listed alias, is not the actor ("in Spanish", "Ireland" in a rugby report).
 
@@ -92,6 +96,32 @@ struct Learned {
 
 /// Countries whose people's names are written family name first in English-language news.
 const FAMILY_NAME_FIRST: &[&str] = &["CHN", "TWN", "KOR", "PRK", "VNM", "KHM"];
+
+/// Verbs that report a person's words, after a surname spelt like a country (rule 4g).
+const SPEECH_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "wrote",
+    "writes",
+    "write",
+    "added",
+    "adds",
+    "asked",
+    "asks",
+    "noted",
+    "notes",
+    "argued",
+    "argues",
+    "tweeted",
+    "replied",
+    "explained",
+    "insisted",
+    "recalled",
+    "countered",
+];
 
 /// Particles that may stand inside a person's name ("Mohammed bin Salman", "Ursula von der Leyen").
 const NAME_PARTICLES: &[&str] =
@@ -173,6 +203,13 @@ impl Lexicon {
                 && matches!(kind, Kind::State | Kind::Place | Kind::Person)
                 && self.looks_like_name(text, end, sent.end)
                 && (kind != Kind::Person || !is_title_case(&text[sent.clone()]))
+            {
+                continue;
+            }
+            if info.single_word
+                && matches!(kind, Kind::State | Kind::Place)
+                && (self.after_given_name_or_title(text, sent.clone(), start)
+                    || self.namesake_speaks(text, start, end, sent.end))
             {
                 continue;
             }
@@ -348,7 +385,7 @@ impl Lexicon {
         {
             return false;
         }
-        if self.role_word(word).is_some() || self.name_word(word).is_some() {
+        if self.role_word(word).is_some() || self.name_word(word).is_some_and(|w| w != NameWord::Given) {
             return false;
         }
         let word_at = sent.start + word_start;
@@ -356,6 +393,69 @@ impl Lexicon {
             return false;
         }
         !is_title_case(&text[sent])
+    }
+
+    /// Rule 4f: a one-word state or place alias right after a `given` name of `name_words.csv`
+    /// ("Lisa Monaco", "spokesman Ken Spain", "Mark Cuban") or a capitalised `title` written as
+    /// one ("Mr. Santiago", "Rep. Jordan", "Miss USA") is a person's surname, not the actor.
+    /// Given names are a list, not any capitalised word, since most capitalised words before a
+    /// country are not names ("Muslim Americans", "Royal Australian Air Force", lists of
+    /// countries); for the same reason a title counts only abbreviated with a dot, or short
+    /// ("Mr", "Ms", "Miss") and not opening the sentence ("Then China ..."). Not in title-case
+    /// headlines, whose capitals say nothing.
+    fn after_given_name_or_title(&self, text: &str, sent: Range<usize>, start: usize) -> bool {
+        self.name_word_before(text, sent.start, start) && !is_title_case(&text[sent])
+    }
+
+    /// Rule 4g: a one-word state or place alias followed by a speech verb ("Jordan said", "Jordan
+    /// also noted") in an article where the same word stood after a given name or title before
+    /// ("Rep. Jim Jordan", "Sheriff Scott Israel") is that person: the lexicon's surname rules
+    /// for people, for a surname spelt like a country. Only before a speech verb, since the
+    /// country may be named in the same article ("support for Israel").
+    fn namesake_speaks(&self, text: &str, start: usize, end: usize, limit: usize) -> bool {
+        let rest = text[end..limit].trim_start_matches([' ', '\u{a0}']);
+        let rest =
+            ["also ", "later ", "then ", "has ", "had "].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest);
+        let verb = rest.split(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+        if !SPEECH_VERBS.contains(&verb) {
+            return false;
+        }
+        let alias = &text[start..end];
+        text[..start]
+            .match_indices(alias)
+            .any(|(at, _)| is_boundary(text, at, at + alias.len()) && self.name_word_before(text, 0, at))
+    }
+
+    /// Whether the word before `start` (within `text[from..start]`, after one space) is a
+    /// `given` name, or a capitalised `title` with a dot or short and not opening the text.
+    fn name_word_before(&self, text: &str, from: usize, start: usize) -> bool {
+        let before = &text[from..start];
+        let Some(before) = before.strip_suffix(' ').or_else(|| before.strip_suffix('\u{a0}')) else {
+            return false;
+        };
+        let dot = before.ends_with('.');
+        let head = if dot { &before[..before.len() - 1] } else { before };
+        let word_start =
+            head.char_indices().rev().find(|&(_, c)| !c.is_alphabetic()).map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &head[word_start..];
+        if word.len() < 2 || !text::is_capitalized(word) || !word.chars().skip(1).all(char::is_lowercase) {
+            return false;
+        }
+        // The word must stand alone: not the end of "O'Neil" or "Jean-Louis".
+        if head[..word_start].chars().next_back().is_some_and(|c| !(c.is_whitespace() || "\"“‘'([".contains(c))) {
+            return false;
+        }
+        let named = match self.name_word(word) {
+            Some(NameWord::Given) => !dot,
+            Some(NameWord::Title) => {
+                let opens = head[..word_start]
+                    .trim_end_matches(|c: char| c.is_whitespace() || "\"“‘'([".contains(c))
+                    .is_empty();
+                dot || (word.len() <= 4 && !opens)
+            }
+            _ => false,
+        };
+        named
     }
 
     /// Rule 4e: a surname that is also a day or month (`not_name` in `name_words.csv`: "May")
@@ -406,7 +506,8 @@ impl Lexicon {
             Some(&b) if b.is_ascii() && !b.is_ascii_uppercase() && !self.roles.may_start(b) => return,
             Some(_) => {}
         }
-        let Some((role_end_tok, role_span)) = self.role_phrase(text, text::tokens(text, after..sent.end)) else {
+        let Some((role_end_tok, role_span, accredited)) = self.role_phrase(text, text::tokens(text, after..sent.end))
+        else {
             return;
         };
         // "Egyptian Leader Says No Cease-Fire Announcement Tonight": a headline's capitals are no name.
@@ -414,13 +515,24 @@ impl Lexicon {
             return;
         }
         let country = doc.actor(self, anchor.actor).country.clone();
+        // "UN Ambassador Nikki Haley": an ambassador to a bloc is some state's, not the bloc's.
+        if accredited && self.country(&country).is_some_and(|c| c.kind == "bloc") {
+            return;
+        }
         let toks: Vec<Token> = text::tokens(text, after..sent.end).take(12).collect();
         // Pattern A: a name follows the role.
         let mut i = role_end_tok + 1;
-        if toks.get(i).is_some_and(|t| &text[t.span.clone()] == ",") {
+        let comma = toks.get(i).is_some_and(|t| &text[t.span.clone()] == ",");
+        if comma {
             i += 1;
         }
         let name = self.name_forward(text, &toks[i.min(toks.len())..]);
+        // After a comma the name must close an apposition ("Iran's foreign minister, Abbas
+        // Araghchi, said"): a verb right after it makes the comma a clause boundary, and the name
+        // the next clause's subject ("At a news conference with Turkey's leader, Trump vowed").
+        if comma && name.as_ref().is_some_and(|(n, _)| !closes_apposition(&text[n.end..sent.end])) {
+            return;
+        }
         let name = match name {
             Some(n) => Some(n),
             None => {
@@ -443,8 +555,9 @@ impl Lexicon {
     /// A role phrase at the start of `toks`: role words and capitalised office words ending with a
     /// head ("foreign ministry spokesman", "National Security Council spokesman", "Secretary of
     /// State"), starting with a role word or a capitalised word ("of" and "for" only inside).
-    /// Returns the index of the last head token and the phrase's byte span.
-    fn role_phrase(&self, text: &str, toks: impl Iterator<Item = Token>) -> Option<(usize, Range<usize>)> {
+    /// Returns the index of the last head token, the phrase's byte span and whether that head is
+    /// an `accredited` one ("ambassador").
+    fn role_phrase(&self, text: &str, toks: impl Iterator<Item = Token>) -> Option<(usize, Range<usize>, bool)> {
         let mut last_head = None;
         let mut start = None;
         for (i, t) in toks.enumerate().take(8) {
@@ -454,7 +567,8 @@ impl Lexicon {
             start.get_or_insert(t.span.start);
             let w = &text[t.span.clone()];
             match self.role_word(w) {
-                Some(RoleWord::Head) => last_head = Some((i, t.span.end)),
+                Some(RoleWord::Head) => last_head = Some((i, t.span.end, false)),
+                Some(RoleWord::Accredited) => last_head = Some((i, t.span.end, true)),
                 Some(RoleWord::Modifier) => {}
                 Some(RoleWord::Institution) => {}
                 None if (w == "of" || w == "for") && i > 0 => {}
@@ -462,8 +576,8 @@ impl Lexicon {
                 None => break,
             }
         }
-        let (h, end) = last_head?;
-        Some((h, start?..end))
+        let (h, end, accredited) = last_head?;
+        Some((h, start?..end, accredited))
     }
 
     /// A person's name at the start of `toks`: 1–4 capitalised words (initials and particles
@@ -786,6 +900,27 @@ fn occurrences(text: &str, l: &Learned, full: &mut Vec<Range<usize>>, surname: &
     );
 }
 
+/// Whether `rest`, the text after a name, closes an apposition: it is empty or starts with
+/// punctuation (a comma, period, semicolon, colon, bracket or dash), not with a word or a
+/// possessive. The rest of an Arabic or Dutch name the name reader stopped before ("Bashar
+/// al-Assad", "bin Salman", "van Rompuy") is skipped first.
+fn closes_apposition(rest: &str) -> bool {
+    let mut rest = rest.trim_start();
+    loop {
+        let word_end =
+            rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | ')')).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        let particle = word.split_once('-').map_or(word, |(p, _)| p);
+        if word.is_empty() || !NAME_PARTICLES.contains(&particle) {
+            break;
+        }
+        rest = rest[word_end..].trim_start();
+    }
+    rest.chars()
+        .next()
+        .is_none_or(|c| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']' | '(' | '—' | '–' | '-' | '"' | '”'))
+}
+
 /// Whether a proper prefix of `s` is also a suffix: two occurrences of `s` could overlap.
 fn overlaps_itself(s: &[u8]) -> bool {
     (1..s.len()).any(|d| s[d..] == s[..s.len() - d])
@@ -934,6 +1069,16 @@ mod tests {
     fn found(text: &str, date: Option<&str>) -> Vec<(String, String)> {
         let lex = load(None).unwrap().lexicon;
         let doc = lex.find(text, &segment(text), date.and_then(Date::parse));
+        doc.mentions
+            .iter()
+            .map(|m| (text[m.span.clone()].to_string(), doc.actor(&lex, m.actor).country.clone()))
+            .collect()
+    }
+
+    /// [`found`] with the pipeline's segmenter, which keeps "Mr." inside its sentence.
+    fn found_segmented(text: &str) -> Vec<(String, String)> {
+        let lex = load(None).unwrap().lexicon;
+        let doc = lex.find(text, &crate::segment::segment(text), None);
         doc.mentions
             .iter()
             .map(|m| (text[m.span.clone()].to_string(), doc.actor(&lex, m.actor).country.clone()))
@@ -1131,6 +1276,25 @@ mod tests {
         assert_eq!(found("Washington said no.", None), pairs(&[("Washington", "USA")]));
     }
 
+    /// Rule 5, `disambiguation.csv` rows for "Indian(s)" (Native Americans) and "the West" /
+    /// "Western" (the American West), with their near misses.
+    #[test]
+    fn native_americans_and_the_american_west_are_not_india_or_the_west() {
+        assert_eq!(found("The museum tells how Cherokee Indians were forced west.", None), pairs(&[]));
+        assert_eq!(found("Candidates who want to win in the West must campaign in Nevada.", None), pairs(&[]));
+        assert_eq!(found("The old Western ranch had belonged to cowboys.", None), pairs(&[]));
+        // Near misses: the country and the bloc, also with a cue word in the sentence.
+        assert_eq!(
+            found("Indians voted as Modi visited tribal areas.", None),
+            pairs(&[("Indians", "IND"), ("Modi", "IND")])
+        );
+        assert_eq!(found("Western sanctions hit Russia hard.", None), pairs(&[("Western", "WEST"), ("Russia", "RUS")]));
+        assert_eq!(
+            found("California firms fear that the West will impose sanctions on Russia.", None),
+            pairs(&[("the West", "WEST"), ("Russia", "RUS")])
+        );
+    }
+
     /// Rule 8, `language-*` rows of `mention_rules.csv`: a language is not the state.
     #[test]
     fn language_names_are_not_the_state() {
@@ -1312,6 +1476,95 @@ mod tests {
         // "of" and "for" continue a role phrase ("Secretary of State") but do not start one.
         let got = found("Funds from Russia for spokesman Ivan Petrovsky ran out. Petrovsky left.", None);
         assert_eq!(got, pairs(&[("Russia", "RUS")]));
+    }
+
+    /// `accredited` role heads: an ambassador after a bloc's name is some state's, so the bloc
+    /// does not claim the person; a state's name before the same head still does.
+    #[test]
+    fn an_ambassador_to_a_bloc_is_not_the_blocs() {
+        let got = found("UN Ambassador Jane Holloway said the vote was a mistake. Holloway left.", None);
+        assert_eq!(got, pairs(&[("UN", "UN")]));
+        let got = found("NATO ambassador Karl Brenner said so.", None);
+        assert_eq!(got, pairs(&[("NATO", "NATO")]));
+        // Near misses: a state's ambassador, and a bloc's envoy, are learned.
+        let got = found("Russian Ambassador Ivan Petrovsky rejected the claims. Petrovsky left.", None);
+        assert_eq!(got, pairs(&[("Russian", "RUS"), ("Ivan Petrovsky", "RUS"), ("Petrovsky", "RUS")]));
+        let got = found("UN envoy Jane Holloway said so.", None);
+        assert_eq!(got, pairs(&[("UN", "UN"), ("Jane Holloway", "UN")]));
+    }
+
+    /// Rule 7, a role and a name separated by a comma: the name must close an apposition, or
+    /// the comma ends a clause and the name is the next clause's subject.
+    #[test]
+    fn a_name_after_a_comma_must_close_an_apposition() {
+        // A lexicon person valid at the date stays theirs: "Trump" is not Turkey's leader.
+        let got = found("At a press event with Turkey's leader, Trump promised a new deal.", Some("2019-10-01"));
+        assert_eq!(got, pairs(&[("Turkey", "TUR"), ("Trump", "USA")]));
+        let got = found("After talks with Mexico's minister, Ivan Petrovsky flew home. Petrovsky left.", None);
+        assert_eq!(got, pairs(&[("Mexico", "MEX")]));
+        // Near misses: the apposition closed by a comma or the sentence's end, also after the
+        // rest of an Arabic name.
+        let got = found("Iran's foreign minister, Ivan Petrovsky, said so. Petrovsky left.", None);
+        assert_eq!(got, pairs(&[("Iran", "IRN"), ("Ivan Petrovsky", "IRN"), ("Petrovsky", "IRN")]));
+        let got = found("Support came from Syria's interior minister, Walid al-Hakim. Later al-Hakim spoke.", None);
+        assert_eq!(got, pairs(&[("Syria", "SYR"), ("Walid", "SYR")]));
+    }
+
+    /// Rule 4f: a one-word state or place alias after a listed given name or an abbreviated
+    /// title is a surname.
+    #[test]
+    fn a_country_after_a_given_name_or_title_is_a_surname() {
+        assert_eq!(found("The claims are untrue, said spokesman Ken Spain on Friday.", None), pairs(&[]));
+        assert_eq!(found("Lisa Monaco briefed reporters.", None), pairs(&[]));
+        assert_eq!(found_segmented("She said Mr. Santiago had moved."), pairs(&[]));
+        assert_eq!(found("She said Mr Santiago had moved.", None), pairs(&[]));
+        assert_eq!(found_segmented("The questions came from Rep. Jordan on Tuesday."), pairs(&[]));
+        assert_eq!(found("The winner of the Miss USA pageant spoke.", None), pairs(&[]));
+        // Near misses: other capitalised words, a sentence-opening "Then".
+        assert_eq!(found("Muslim Americans voted early.", None), pairs(&[("Americans", "USA")]));
+        assert_eq!(found("Then China raised tariffs.", None), pairs(&[("China", "CHN")]));
+        assert_eq!(found("Officials in Spain said no.", None), pairs(&[("Spain", "ESP")]));
+    }
+
+    /// Rule 4g: a country's name that was a person's surname earlier in the article, before a
+    /// speech verb, is that person.
+    #[test]
+    fn a_surname_spelt_like_a_country_speaks_later_in_the_article() {
+        let text =
+            "Rep. Tom Jordan questioned the witness. Jordan said the hearing was unfair. Jordan also noted a delay.";
+        assert_eq!(found_segmented(text), pairs(&[]));
+        // Near misses: no namesake before, or no speech verb after.
+        assert_eq!(found_segmented("Jordan said the border would stay closed."), pairs(&[("Jordan", "JOR")]));
+        let text = "Rep. Tom Jordan visited the region. He praised Jordan for its help.";
+        assert_eq!(found_segmented(text), pairs(&[("Jordan", "JOR")]));
+    }
+
+    /// Rule 8, `place-event`, `place-attacks` and `place-accord` rows: a capital naming an attack
+    /// or an accord is the event, not the government.
+    #[test]
+    fn capitals_naming_attacks_and_accords_are_not_the_government() {
+        assert_eq!(found("Security was tightened after the Madrid attacks.", None), pairs(&[]));
+        assert_eq!(found("The Nairobi bombing killed four people.", None), pairs(&[]));
+        assert_eq!(found("Officials defended the Lisbon accord on fishing.", None), pairs(&[]));
+        assert_eq!(found("He pulled out of the Paris climate agreement.", None), pairs(&[]));
+        // Near misses: the capital as the government that attacks or makes a deal.
+        assert_eq!(found("Analysts fear that Madrid attacks the plan.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Lisbon signed a deal with the union.", None), pairs(&[("Lisbon", "PRT")]));
+        assert_eq!(found("A Lisbon deal was unlikely, officials said.", None), pairs(&[("Lisbon", "PRT")]));
+    }
+
+    /// Rule 8, `place-organisation-in` and `place-city-of` rows: a capital where an
+    /// organisation or building is, or named as a city, is the place.
+    #[test]
+    fn capitals_as_the_seat_of_an_organisation_are_places() {
+        assert_eq!(found("She is a fellow at a policy institute in Madrid, she said.", None), pairs(&[]));
+        assert_eq!(found("He spoke at a think tank in Nairobi on Monday.", None), pairs(&[]));
+        assert_eq!(found("The new hotel in Lisbon opened.", None), pairs(&[]));
+        assert_eq!(found("Rents rose across the city of Madrid.", None), pairs(&[]));
+        assert_eq!(found("They live in a suburb of Nairobi.", None), pairs(&[]));
+        // Near misses: the capital as the government after other words.
+        assert_eq!(found("Critics in Madrid said the plan would fail.", None), pairs(&[("Madrid", "ESP")]));
+        assert_eq!(found("Pressure from Nairobi grew.", None), pairs(&[("Nairobi", "KEN")]));
     }
 
     #[test]

@@ -240,7 +240,12 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
 
     let roles = word_types(
         roles_file,
-        &[("head", RoleWord::Head), ("modifier", RoleWord::Modifier), ("institution", RoleWord::Institution)],
+        &[
+            ("head", RoleWord::Head),
+            ("accredited", RoleWord::Accredited),
+            ("modifier", RoleWord::Modifier),
+            ("institution", RoleWord::Institution),
+        ],
         false,
         problems,
     );
@@ -251,6 +256,7 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
             ("suffix", NameWord::Suffix),
             ("not_name", NameWord::NotName),
             ("date_before", NameWord::DateBefore),
+            ("given", NameWord::Given),
         ],
         true,
         problems,
@@ -497,11 +503,11 @@ mod tests {
             text,
             [
                 "roles.csv:3: word `Minister` must be one lowercase word of at most 32 bytes",
-                "roles.csv:5: type `villain` must be head, modifier or institution",
+                "roles.csv:5: type `villain` must be head, accredited, modifier or institution",
                 "roles.csv:6: duplicate word `minister`",
                 "name_words.csv:3: word `Mrs` must be one lowercase word of at most 32 bytes, without a final dot",
                 "name_words.csv:4: word `dr.` must be one lowercase word of at most 32 bytes, without a final dot",
-                "name_words.csv:5: type `nickname` must be title, suffix, not_name or date_before",
+                "name_words.csv:5: type `nickname` must be title, suffix, not_name, date_before or given",
                 "name_words.csv:6: duplicate word `mr`",
             ]
         );

@@ -99,6 +99,12 @@ pub struct Country {
 pub enum RoleWord {
     /// Ends a role phrase: "spokesman", "minister".
     Head,
+    /// Ends a role phrase like a head, but names an office held *at* the actor before it rather
+    /// than for it: after a bloc's name it says nothing of whose the person is ("UN Ambassador
+    /// Nikki Haley" is the US ambassador to the UN, "Israeli UN Ambassador Danny Danon" Israel's),
+    /// so a bloc does not claim the person; a state's name still does ("Russian Ambassador
+    /// Anatoly Antonov").
+    Accredited,
     /// May precede a head: "foreign", "deputy".
     Modifier,
     /// An institution noun: never part of a person's name ("Army", "Embassy").
@@ -118,6 +124,9 @@ pub enum NameWord {
     NotName,
     /// Before a `not_name` word, makes it a date ("in May", "since May").
     DateBefore,
+    /// A common given name ("Lisa", "Ken", "Scott"): before a one-word state or place alias it
+    /// makes the alias a surname ("Lisa Monaco", "Ken Spain", "Sheriff Scott Israel").
+    Given,
 }
 
 /// A context rule of `disambiguation.csv`: the alias is not the actor when its sentence has an
