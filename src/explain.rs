@@ -110,8 +110,19 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
         }
         // The pair model's decision on every candidate of the paragraph, with its reasons.
         let pm = &engines.pair.model;
-        for c in a.candidates.iter().filter(|c| c.paragraph as usize == p) {
-            let probs = pm.probs(&c.features);
+        let cands: Vec<&model::Candidate> = a.candidates.iter().filter(|c| c.paragraph as usize == p).collect();
+        let own: Vec<[f32; 3]> = cands.iter().map(|c| pm.probs(&c.features)).collect();
+        let mut shared = own.clone();
+        model::symmetrize_refs(&cands, &mut shared);
+        for ((c, &probs), own) in cands.iter().zip(&shared).zip(&own) {
+            let mean_note = if probs != *own {
+                format!(
+                    " (the mean with the reverse pair, the two joined by \"and\"; its own P(hostile) {:.3} P(friendly) {:.3})",
+                    own[HOSTILE], own[FRIENDLY]
+                )
+            } else {
+                String::new()
+            };
             let base = &c.features[..c.base_len];
             let sure = if pm.passes_gate(base) && !pm.needs_parse(base) {
                 format!(", sure on its words alone (the sure share {:.2}), so not parsed for it", pm.sure)
@@ -134,7 +145,7 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
             let top: Vec<String> = pm.top_features(c, class, 6).iter().map(|(f, w)| format!("{f} {w:+.2}")).collect();
             let _ = writeln!(
                 out,
-                "  pair {} → {} [paragraph {}, evidence sentence {}]: {verdict}; P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; thresholds {:.2}/{:.2}\n    weighed most toward {}: {}",
+                "  pair {} → {} [paragraph {}, evidence sentence {}]: {verdict}; P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; thresholds {:.2}/{:.2}{}\n    weighed most toward {}: {}",
                 c.source_code,
                 c.target_code,
                 p + 1,
@@ -144,6 +155,7 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                 probs[FRIENDLY],
                 pm.threshold[0],
                 pm.threshold[1],
+                mean_note,
                 ["none", "hostile", "friendly"][class],
                 top.join(", ")
             );

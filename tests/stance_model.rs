@@ -118,6 +118,25 @@ fn the_seed_article_keeps_its_stances_and_loses_the_spurious_ones() {
     }
 }
 
+/// "X and Y signed / cooperated" gives both directions (the guide): the two ordered pairs of a
+/// coordination get one probability, so the model reports both or neither; a verb between the
+/// two ("accused") is not a coordination.
+#[test]
+fn a_coordinated_pair_is_read_both_ways() {
+    let a = run("Beijing and Moscow signed a series of agreements bolstering economic cooperation on Tuesday.");
+    let coordinated = |s: &str, t: &str| {
+        a.candidates.iter().find(|c| c.source_code == s && c.target_code == t).map(|c| c.coordinated)
+    };
+    assert_eq!((coordinated("CHN", "RUS"), coordinated("RUS", "CHN")), (Some(true), Some(true)));
+    let model = pairs(&a, &a.events);
+    let has = |s: &str, t: &str| model.contains(&(s.to_string(), t.to_string(), 1));
+    assert!(has("CHN", "RUS") && has("RUS", "CHN"), "{model:?}");
+    let scores: Vec<f64> = a.events.iter().map(|e| e.score).collect();
+    assert!(scores.windows(2).all(|w| w[0] == w[1]), "{scores:?}");
+    let b = run("Beijing accused Moscow of stalling the agreements on economic cooperation.");
+    assert!(b.candidates.iter().all(|c| !c.coordinated));
+}
+
 /// The pair features read the words before, between and after the two mentions, and the
 /// words between carry the order of the mentions: "X accused Y" is X→Y's evidence, not Y→X's.
 #[test]

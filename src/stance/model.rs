@@ -73,6 +73,11 @@ pub struct Candidate {
     /// Each sentence naming both, with the spans of its closest source and target mentions:
     /// where [`add_syntax`] reads the dependency path once the sentence is parsed.
     pub links: Vec<(u32, Range<usize>, Range<usize>)>,
+    /// The two are joined only by "and" in a sentence naming both ("Beijing and Moscow signed
+    /// ..."): what that sentence says of them it says of both directions (the guide: "X and Y
+    /// agreed / signed / cooperated" gives both X→Y and Y→X), so [`symmetrize`] gives the pair
+    /// and its reverse the same probabilities.
+    pub coordinated: bool,
 }
 
 /// The trained model.
@@ -846,6 +851,7 @@ fn pair(
     let mut best_both: Option<u32> = None;
     let mut first_t: Option<u32> = None;
     let mut links = Vec::new();
+    let mut coordinated = false;
     for (si, sent) in para.sentences.iter().enumerate() {
         let si = si as u32;
         in_s.clear();
@@ -928,6 +934,9 @@ fn pair(
             _ => p!("13+"),
         };
         f.add_parts(&[p!("between_len"), nb]);
+        if let [only] = pieces.as_slice() {
+            coordinated |= d.text[only.start..only.end].eq_ignore_ascii_case("and");
+        }
         let mut nbuf = itoa::Buffer::new();
         for pc in pieces.iter().take(12) {
             let w = &d.text[pc.start..pc.end];
@@ -990,6 +999,7 @@ fn pair(
         features,
         names,
         links,
+        coordinated,
     }
 }
 
@@ -1242,9 +1252,10 @@ fn syntax_features(
 /// Events of the candidates the model accepts, with their confidence.
 pub fn decide(model: &StanceModel, cands: &[Candidate]) -> Vec<(StanceEvent, f32)> {
     let mut out = Vec::new();
-    for c in cands {
-        let (sign, p) = model.decide(&c.features);
-        if let Some(sign) = sign {
+    let mut probs: Vec<[f32; 3]> = cands.iter().map(|c| model.probs(&c.features)).collect();
+    symmetrize(cands, &mut probs);
+    for (c, &p) in cands.iter().zip(&probs) {
+        if let Some((sign, _)) = decision(p, model.threshold) {
             let conf = if sign < 0 { p[HOSTILE] } else { p[FRIENDLY] };
             out.push((
                 StanceEvent {
@@ -1262,6 +1273,33 @@ pub fn decide(model: &StanceModel, cands: &[Candidate]) -> Vec<(StanceEvent, f32
     }
     out.sort_by_key(|(e, _)| (e.paragraph, e.sentence));
     out
+}
+
+/// Gives each coordinated pair ([`Candidate::coordinated`]) and its reverse in the same
+/// paragraph the mean of their probabilities. The model reads the two directions apart (which
+/// mention comes first, which is the target of the sentence's sentiment), so "Beijing and Moscow
+/// signed agreements" could come out friendly one way only; the guide reads both ways.
+/// `probs[k]` belongs to `cands[k]`.
+pub fn symmetrize(cands: &[Candidate], probs: &mut [[f32; 3]]) {
+    let refs: Vec<&Candidate> = cands.iter().collect();
+    symmetrize_refs(&refs, probs);
+}
+
+/// [`symmetrize`] over borrowed candidates (`explain` shows one paragraph's).
+pub fn symmetrize_refs(cands: &[&Candidate], probs: &mut [[f32; 3]]) {
+    let coordinated: Vec<usize> = (0..cands.len()).filter(|&k| cands[k].coordinated).collect();
+    for (n, &i) in coordinated.iter().enumerate() {
+        let (a, rest) = (cands[i], &coordinated[n + 1..]);
+        let reverse = rest.iter().copied().find(|&j| {
+            let b = cands[j];
+            b.paragraph == a.paragraph && b.source_code == a.target_code && b.target_code == a.source_code
+        });
+        if let Some(j) = reverse {
+            let mean: [f32; 3] = std::array::from_fn(|c| (probs[i][c] + probs[j][c]) / 2.0);
+            probs[i] = mean;
+            probs[j] = mean;
+        }
+    }
 }
 
 /// Training example: a candidate's features and its class.
@@ -1564,6 +1602,40 @@ mod tests {
     /// The gate is asked only of candidates linking a sentence that could be parsed, and the
     /// sentences kept are those it would keep if every candidate were asked.
     #[test]
+    fn coordinated_pairs_and_their_reverse_share_the_mean_and_nothing_else_moves() {
+        let cand = |paragraph: u32, s: &str, t: &str, coordinated: bool| Candidate {
+            paragraph,
+            source_code: s.into(),
+            target_code: t.into(),
+            source: ActorRef::Lexicon(0),
+            target: ActorRef::Lexicon(1),
+            sentence: 0,
+            cue: String::new(),
+            features: Vec::new(),
+            base_len: 0,
+            names: Vec::new(),
+            links: Vec::new(),
+            coordinated,
+        };
+        let cands = [
+            cand(0, "CHN", "RUS", true),
+            cand(0, "RUS", "USA", false),
+            cand(0, "RUS", "CHN", true),
+            // The reverse of a coordinated pair in another paragraph, and one not coordinated.
+            cand(1, "RUS", "CHN", true),
+            cand(0, "USA", "RUS", false),
+        ];
+        let mut probs = [[0.2, 0.0, 0.8], [0.5, 0.5, 0.0], [0.6, 0.0, 0.4], [0.9, 0.1, 0.0], [0.3, 0.7, 0.0]];
+        let before = probs;
+        symmetrize(&cands, &mut probs);
+        assert_eq!(probs[0], [0.4, 0.0, 0.6]);
+        assert_eq!(probs[2], probs[0]);
+        for k in [1, 3, 4] {
+            assert_eq!(probs[k], before[k], "candidate {k}");
+        }
+    }
+
+    #[test]
     fn the_gate_is_asked_only_of_candidates_linking_a_pending_sentence() {
         let cand = |paragraph: u32, sentences: &[u32], base_len: usize| Candidate {
             paragraph,
@@ -1577,6 +1649,7 @@ mod tests {
             base_len,
             names: Vec::new(),
             links: sentences.iter().map(|&s| (s, 0..0, 0..0)).collect(),
+            coordinated: false,
         };
         // base_len 1: the gate says yes; 2: no.
         let cands = [cand(0, &[0, 1], 2), cand(0, &[1], 1), cand(1, &[0], 1), cand(2, &[3], 1), cand(3, &[], 1)];

@@ -341,14 +341,23 @@ fn predictions_with(
 ) -> Vec<Vec<Prediction>> {
     data.iter()
         .map(|d| {
-            d.candidates
-                .iter()
-                .enumerate()
-                .filter_map(|(k, c)| {
-                    let (sign, conf) = model::decision(probs(c), threshold)?;
-                    Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
-                })
-                .collect()
+            let mut ps: Vec<[f32; 3]> = d.candidates.iter().map(&probs).collect();
+            model::symmetrize(&d.candidates, &mut ps);
+            decisions(d, &ps, threshold)
+        })
+        .collect()
+}
+
+/// The pairs of one paragraph whose probabilities (`probs[k]` of candidate `k`, after
+/// [`model::symmetrize`]) reach `threshold`.
+fn decisions(d: &ParagraphData, probs: &[[f32; 3]], threshold: [f32; 2]) -> Vec<Prediction> {
+    d.candidates
+        .iter()
+        .zip(probs)
+        .enumerate()
+        .filter_map(|(k, (c, &p))| {
+            let (sign, conf) = model::decision(p, threshold)?;
+            Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
         })
         .collect()
 }
@@ -381,28 +390,20 @@ pub fn evaluate_rules(data: &[&ParagraphData]) -> StanceReport {
 /// would give up most of them.
 pub fn choose_threshold(m: &StanceModel, dev: &[&ParagraphData], min_precision: f64) -> ([f32; 2], StanceReport) {
     // Probabilities once; each threshold pair only filters them.
-    let probs: Vec<Vec<[f32; 3]>> =
-        dev.iter().map(|d| d.candidates.iter().map(|c| m.probs(&c.features)).collect()).collect();
+    let probs: Vec<Vec<[f32; 3]>> = dev
+        .iter()
+        .map(|d| {
+            let mut ps: Vec<[f32; 3]> = d.candidates.iter().map(|c| m.probs(&c.features)).collect();
+            model::symmetrize(&d.candidates, &mut ps);
+            ps
+        })
+        .collect();
     let mut best: Option<([f32; 2], StanceReport)> = None;
     let mut most_precise: Option<([f32; 2], StanceReport)> = None;
     for h in (5..=95).step_by(2) {
         for f in (5..=95).step_by(2) {
             let t = [h as f32 / 100.0, f as f32 / 100.0];
-            let preds: Vec<Vec<Prediction>> = dev
-                .iter()
-                .zip(&probs)
-                .map(|(d, ps)| {
-                    d.candidates
-                        .iter()
-                        .zip(ps)
-                        .enumerate()
-                        .filter_map(|(k, (c, &p))| {
-                            let (sign, conf) = model::decision(p, t)?;
-                            Some((c.source_code.clone(), c.target_code.clone(), sign, conf, k))
-                        })
-                        .collect()
-                })
-                .collect();
+            let preds: Vec<Vec<Prediction>> = dev.iter().zip(&probs).map(|(d, ps)| decisions(d, ps, t)).collect();
             let r = count(dev, &preds, &mut Vec::new());
             if r.precision() >= min_precision && best.as_ref().is_none_or(|(_, b)| r.f1() > b.f1()) {
                 best = Some((t, r.clone()));
@@ -580,6 +581,7 @@ mod tests {
             features,
             names: Vec::new(),
             links: Vec::new(),
+            coordinated: false,
         };
         let mut m = StanceModel::empty();
         m.threshold = [0.9, 0.9];
