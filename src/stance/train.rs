@@ -261,19 +261,20 @@ pub struct ErrorRow {
 
 /// Evaluates predictions given per paragraph as `(source, target, sign)` lists.
 fn count(data: &[&ParagraphData], predictions: &[Vec<Prediction>], errors: &mut Vec<ErrorRow>) -> StanceReport {
-    count_with(data, predictions, errors, |_, _| 0.0)
+    count_with(data, predictions, errors, |_, _, _| 0.0)
 }
 
-/// [`count`], with `gold_prob` giving a candidate's probability of a gold sign: a missed pair's
+/// [`count`], with `gold_prob(paragraph, candidate, sign)` giving the probability of a gold sign
+/// of candidate `candidate` of `data[paragraph]`: a missed pair's
 /// `probability` in `errors` is the highest over the pair's candidates (0 without one).
 fn count_with(
     data: &[&ParagraphData],
     predictions: &[Vec<Prediction>],
     errors: &mut Vec<ErrorRow>,
-    gold_prob: impl Fn(&Candidate, i8) -> f32,
+    gold_prob: impl Fn(usize, usize, i8) -> f32,
 ) -> StanceReport {
     let mut r = StanceReport::default();
-    for (d, pred) in data.iter().zip(predictions) {
+    for (di, (d, pred)) in data.iter().zip(predictions).enumerate() {
         r.paragraphs += 1;
         let gold: Vec<&crate::labels::LabelledPair> = d.gold.iter().filter(|g| g.status == Status::Gold).collect();
         let uncertain: Vec<&crate::labels::LabelledPair> =
@@ -323,7 +324,10 @@ fn count_with(
                     target: g.target.clone(),
                     gold: g.sign,
                     predicted: 0,
-                    probability: d.candidates.iter().filter(of_pair).map(|c| gold_prob(c, g.sign)).fold(0.0, f32::max),
+                    probability: (0..d.candidates.len())
+                        .filter(|&k| of_pair(&&d.candidates[k]))
+                        .map(|k| gold_prob(di, k, g.sign))
+                        .fold(0.0, f32::max),
                     sentence: cand.map_or_else(|| d.fallback_sentence.clone(), |k| d.sentences[k].clone()),
                 });
             }
@@ -341,11 +345,18 @@ fn predictions_with(
 ) -> Vec<Vec<Prediction>> {
     data.iter()
         .map(|d| {
-            let mut ps: Vec<[f32; 3]> = d.candidates.iter().map(&probs).collect();
-            model::symmetrize(&d.candidates, &mut ps);
+            let ps = paragraph_probs(d, &probs);
             decisions(d, &ps, threshold)
         })
         .collect()
+}
+
+/// The class probabilities of each candidate of a paragraph (`probs` of one candidate), after
+/// [`model::symmetrize`], as `score` decides on them.
+fn paragraph_probs(d: &ParagraphData, probs: impl Fn(&Candidate) -> [f32; 3]) -> Vec<[f32; 3]> {
+    let mut ps: Vec<[f32; 3]> = d.candidates.iter().map(probs).collect();
+    model::symmetrize(&d.candidates, &mut ps);
+    ps
 }
 
 /// The pairs of one paragraph whose probabilities (`probs[k]` of candidate `k`, after
@@ -372,7 +383,9 @@ fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 
 /// A missed pair's `probability` in `errors` is the highest the model gave its gold sign over
 /// the pair's candidates (0 when it had none): how far below the threshold the miss was.
 pub fn evaluate(m: &StanceModel, data: &[&ParagraphData], errors: &mut Vec<ErrorRow>) -> StanceReport {
-    count_with(data, &model_predictions(m, data, m.threshold), errors, |c, sign| m.probs(&c.features)[class_of(sign)])
+    let probs: Vec<Vec<[f32; 3]>> = data.iter().map(|d| paragraph_probs(d, |c| m.probs(&c.features))).collect();
+    let preds: Vec<Vec<Prediction>> = data.iter().zip(&probs).map(|(d, ps)| decisions(d, ps, m.threshold)).collect();
+    count_with(data, &preds, errors, |di, k, sign| probs[di][k][class_of(sign)])
 }
 
 /// Evaluates the hand-written rules (the engine before the model) on `data`.
@@ -390,14 +403,7 @@ pub fn evaluate_rules(data: &[&ParagraphData]) -> StanceReport {
 /// would give up most of them.
 pub fn choose_threshold(m: &StanceModel, dev: &[&ParagraphData], min_precision: f64) -> ([f32; 2], StanceReport) {
     // Probabilities once; each threshold pair only filters them.
-    let probs: Vec<Vec<[f32; 3]>> = dev
-        .iter()
-        .map(|d| {
-            let mut ps: Vec<[f32; 3]> = d.candidates.iter().map(|c| m.probs(&c.features)).collect();
-            model::symmetrize(&d.candidates, &mut ps);
-            ps
-        })
-        .collect();
+    let probs: Vec<Vec<[f32; 3]>> = dev.iter().map(|d| paragraph_probs(d, |c| m.probs(&c.features))).collect();
     let mut best: Option<([f32; 2], StanceReport)> = None;
     let mut most_precise: Option<([f32; 2], StanceReport)> = None;
     for h in (5..=95).step_by(2) {
