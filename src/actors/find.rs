@@ -1738,6 +1738,7 @@ mod tests {
             "She hosted the White House Correspondents' Dinner and the White House Easter Egg Roll.",
             "Tankers were hit in the Gulf of Oman near the Stade de France.",
             "The Spanish influenza killed millions, the Canadian Press reported.",
+            "A spokesman for the U.S.-China Business Council said so.",
         ];
         for text in none {
             assert_eq!(found(text, Some("2018-05-01")), pairs(&[]), "{text}");
