@@ -8,7 +8,8 @@
 //!
 //! Columns: `doc_id`, paragraph and sentence (1-based, as `score` numbers them), byte start and
 //! end in the article text, actor id, actor kind, how it was found (`Alias`, `Role`, `Name`),
-//! the mention, and up to 100 bytes of its sentence either side. The output holds corpus text:
+//! the mention, up to 100 bytes of its sentence either side, and the mention's byte start in its
+//! sentence (the offsets `labels/mentions/mentions.csv` uses, to join the labels). The output holds corpus text:
 //! keep it in a local scratch folder, never commit it.
 
 use std::io::{BufRead, Write};
@@ -57,7 +58,7 @@ fn main() -> anyhow::Result<()> {
             let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
             writeln!(
                 out,
-                "{id}\t{}\t{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}[[{}]]{}",
+                "{id}\t{}\t{}\t{}\t{}\t{}\t{}\t{:?}\t{}\t{}[[{}]]{}\t{}",
                 m.paragraph + 1,
                 m.sentence + 1,
                 m.span.start,
@@ -69,6 +70,7 @@ fn main() -> anyhow::Result<()> {
                 clean(&text[from..m.span.start]),
                 clean(&text[m.span.clone()]),
                 clean(&text[m.span.end..to]),
+                m.span.start - sent.start,
             )?;
         }
     }
