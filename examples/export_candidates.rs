@@ -36,7 +36,7 @@ use newsstance::stance::train::Params;
 
 /// One exported candidate, before the out-of-fold probabilities are known.
 struct Row {
-    json: serde_json::Map<String, serde_json::Value>,
+    json: serde_json::Value,
     doc_id: String,
     split: Split,
     features: Vec<u32>,
@@ -142,7 +142,6 @@ fn main() -> anyhow::Result<()> {
                         "source_mentions": mentions_of(&c.source_code),
                         "target_mentions": mentions_of(&c.target_code),
                     });
-                    let serde_json::Value::Object(json) = json else { unreachable!("json! of an object") };
                     rows.push(Row {
                         json,
                         doc_id: l.doc_id.clone(),
@@ -181,14 +180,16 @@ fn main() -> anyhow::Result<()> {
                 .collect();
             let m = model::train(&ex, params.epochs, params.l2, params.rate);
             for r in rows.iter_mut().filter(|r| r.split == Split::Train && fold_of(&r.doc_id) == k) {
-                r.json.insert("oof".into(), serde_json::json!(m.probs(&r.features)));
+                if let Some(o) = r.json.as_object_mut() {
+                    o.insert("oof".into(), serde_json::json!(m.probs(&r.features)));
+                }
             }
             eprintln!("export_candidates: fold {k} of {folds} trained on {} examples", ex.len());
         }
     }
     let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
     for r in &rows {
-        writeln!(w, "{}", serde_json::Value::Object(r.json.clone()))?;
+        writeln!(w, "{}", r.json)?;
     }
     w.flush()?;
     eprintln!(
