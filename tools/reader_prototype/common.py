@@ -143,6 +143,21 @@ def choose(ps, min_precision=None):
     return float(th.ravel()[best]), float(tf.ravel()[best])
 
 
+def print_halves(res, what):
+    """Prints the figures of `res[what + "_0->1"]` and `"_1->0"` (thresholds chosen on one half,
+    measured on the other) and their mean."""
+    for k in ("0->1", "1->0"):
+        x = res[f"{what}_{k}"]
+        p, r, f, n, c = x["prf"]
+        pa, ra, fa, _, _ = x["prf_on_chosen"]
+        print(
+            f"  {what:6} {k}: t={x['thresholds']}  chosen half P {pa:.3f} R {ra:.3f} F1 {fa:.3f}"
+            f"  -> other half P {p:.3f} R {r:.3f} F1 {f:.3f} ({c}/{n})"
+        )
+    o = [res[f"{what}_{k}"]["prf"] for k in ("0->1", "1->0")]
+    print(f"  {what:6} mean of the two other halves: P {(o[0][0] + o[1][0]) / 2:.3f} R {(o[0][1] + o[1][1]) / 2:.3f} F1 {(o[0][2] + o[1][2]) / 2:.3f}")
+
+
 def report(name, rows, scores, gold_per_doc, out):
     """Recall at precision 0.70 and best F1, thresholds chosen on one half of dev's articles
     and measured on the other, both ways; and on all of dev with thresholds chosen there
@@ -161,16 +176,7 @@ def report(name, rows, scores, gold_per_doc, out):
     out.append(res)
     print(f"== {name}")
     for what in ("r@p70", "bestf1"):
-        for k in ("0->1", "1->0"):
-            x = res[f"{what}_{k}"]
-            p, r, f, n, c = x["prf"]
-            pa, ra, fa, _, _ = x["prf_on_chosen"]
-            print(
-                f"  {what:6} {k}: t={x['thresholds']}  chosen half P {pa:.3f} R {ra:.3f} F1 {fa:.3f}"
-                f"  -> other half P {p:.3f} R {r:.3f} F1 {f:.3f} ({c}/{n})"
-            )
-        o = [res[f"{what}_{k}"]["prf"] for k in ("0->1", "1->0")]
-        print(f"  {what:6} mean of the two other halves: P {(o[0][0] + o[1][0]) / 2:.3f} R {(o[0][1] + o[1][1]) / 2:.3f} F1 {(o[0][2] + o[1][2]) / 2:.3f}")
+        print_halves(res, what)
         x = res[f"{what}_alldev"]
         p, r, f, n, c = x["prf"]
         print(f"  {what:6} all dev (chosen there): t={x['thresholds']} P {p:.3f} R {r:.3f} F1 {f:.3f} ({c}/{n})")

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from common import PairSet, choose, dev_gold, half_of, load_candidates, report
+from common import PairSet, choose, dev_gold, half_of, load_candidates, print_halves, report
 
 
 def stacked(rows, feats, gold, out, name):
@@ -46,16 +46,8 @@ def stacked(rows, feats, gold, out, name):
             psa = PairSet([rows[i] for i in Aall], oofA[Aall].tolist(), gold, da)
             psb = PairSet([rows[i] for i in B], pb[B].tolist(), gold, db)
             t = choose(psa, mp)
-            x = {"thresholds": t, "prf": psb.prf(*t), "prf_on_chosen": psa.prf(*t)}
-            res[f"{what}_{a}->{b}"] = x
-            p_, r_, f_, n_, c_ = x["prf"]
-            pa, ra, fa, _, _ = x["prf_on_chosen"]
-            print(
-                f"  {what:6} {a}->{b}: t={t}  chosen half P {pa:.3f} R {ra:.3f} F1 {fa:.3f}"
-                f"  -> other half P {p_:.3f} R {r_:.3f} F1 {f_:.3f} ({c_}/{n_})"
-            )
-        o = [res[f"{what}_{k}"]["prf"] for k in ("0->1", "1->0")]
-        print(f"  {what:6} mean of the two other halves: P {(o[0][0] + o[1][0]) / 2:.3f} R {(o[0][1] + o[1][1]) / 2:.3f} F1 {(o[0][2] + o[1][2]) / 2:.3f}")
+            res[f"{what}_{a}->{b}"] = {"thresholds": t, "prf": psb.prf(*t), "prf_on_chosen": psa.prf(*t)}
+        print_halves(res, what)
     out.append(res)
 
 
