@@ -25,6 +25,10 @@ use std::ops::Range;
 pub(crate) struct MentionRule {
     before: Vec<String>,
     after: Vec<String>,
+    /// Per `after` phrase, whether it is glued to the mention (starts with a hyphen or an
+    /// apostrophe): decided once here rather than by a three-character test per phrase and
+    /// mention.
+    after_glued: Vec<bool>,
     after_punct: bool,
     /// The last byte of each `before` phrase and the first of each `after` phrase, both ASCII
     /// cases: most mentions are rejected on one byte, before any phrase is compared.
@@ -88,6 +92,7 @@ impl MentionRule {
             before_ends: Bytes::of(before.iter().filter_map(|p| p.bytes().last())),
             after_starts: Bytes::of(after.iter().filter_map(|p| p.bytes().next())),
             paragraph_slot: 0,
+            after_glued: after.iter().map(|p| p.starts_with(['-', '\'', '’'])).collect(),
             before,
             after,
             after_punct,
@@ -118,9 +123,19 @@ impl MentionRule {
     pub(crate) fn drops(&self, text: &str, sent: Range<usize>, span: Range<usize>) -> bool {
         if !self.before.is_empty() {
             let before = &text[sent.start..span.start];
-            let last = before.trim_end().bytes().last();
-            if !last.is_some_and(|b| self.before_ends.has(b))
-                || !self.before.iter().any(|p| ends_with_phrase(before, p))
+            // Trimmed once for all the rule's phrases (up to thirty), not once per phrase; no
+            // phrase matches without whitespace before the mention.
+            let trimmed = before.trim_end();
+            let last = trimmed.bytes().last();
+            // Phrases are ASCII-lowercase (checked in `new`), so only those ending in the
+            // lowercased last byte can match: one byte compare skips the others' case-folding
+            // comparison.
+            let last_lower = last.map(|b| b.to_ascii_lowercase());
+            if trimmed.len() == before.len()
+                || !last.is_some_and(|b| self.before_ends.has(b))
+                || !self.before.iter().any(|p| {
+                    p.as_bytes().last().is_none_or(|b| Some(*b) == last_lower) && trimmed_ends_with_phrase(trimmed, p)
+                })
             {
                 return false;
             }
@@ -152,19 +167,32 @@ impl MentionRule {
         {
             return true;
         }
-        self.after.iter().any(|p| {
-            let glued = p.starts_with(['-', '\'', '’']);
-            let (gap, from) = if glued { (true, rest) } else { (rest.len() > trimmed.len(), trimmed) };
-            gap && starts_with_phrase(from, p)
+        let spaced = rest.len() > trimmed.len();
+        // As for `before`: a phrase can only match where its first byte is the text's, lowercased.
+        let (rest0, trimmed0) = (
+            rest.bytes().next().map(|b| b.to_ascii_lowercase()),
+            trimmed.bytes().next().map(|b| b.to_ascii_lowercase()),
+        );
+        self.after.iter().zip(&self.after_glued).any(|(p, &glued)| {
+            let (gap, from, from0) = if glued { (true, rest, rest0) } else { (spaced, trimmed, trimmed0) };
+            gap && p.as_bytes().first().is_none_or(|b| Some(*b) == from0) && starts_with_phrase(from, p)
         })
     }
 }
 
 /// `hay`, less trailing whitespace, ends with `phrase` (ASCII case ignored) as whole words, and
 /// the whitespace was there.
+#[cfg(test)]
 fn ends_with_phrase(hay: &str, phrase: &str) -> bool {
     let trimmed = hay.trim_end();
-    if trimmed.len() == hay.len() || trimmed.len() < phrase.len() {
+    trimmed.len() != hay.len() && trimmed_ends_with_phrase(trimmed, phrase)
+}
+
+/// `ends_with_phrase` for a `hay` already trimmed of the whitespace it had at its end (which the
+/// caller checks was there).
+#[inline]
+fn trimmed_ends_with_phrase(trimmed: &str, phrase: &str) -> bool {
+    if trimmed.len() < phrase.len() {
         return false;
     }
     let at = trimmed.len() - phrase.len();
@@ -222,6 +250,9 @@ mod tests {
         assert!(check("in Spanish", "Spanish"));
         assert!(!check("He spoke in Spanish waters", "Spanish"));
         assert!(!check("He spoke of Spanish.", "Spanish"));
+        // No whitespace between the phrase and the mention: no phrase ends there.
+        assert!(!check("He spoke inSpanish.", "Spanish"));
+        assert!(check("He spoke IN \t Spanish.", "Spanish"));
         assert!(!check("Spain sent troops in Spanish.", "Spanish"));
     }
 

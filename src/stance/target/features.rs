@@ -362,8 +362,21 @@ fn padded(lower: &str, lo: usize, hi: usize) -> Option<u128> {
     let chunk = lower.as_bytes().get(lo..lo + 16)?;
     let mut k = [0u8; 16];
     k.copy_from_slice(chunk);
-    Some(u128::from_le_bytes(k) & ((1u128 << (8 * n)) - 1))
+    // A table mask, not `(1 << 8n) - 1`: a 128-bit shift by a variable amount is a branch and
+    // several instructions, paid for every token of every scored sentence.
+    Some(u128::from_le_bytes(k) & PAD_MASK[n])
 }
+
+/// `PAD_MASK[n]` keeps the first `n` bytes of a little-endian 16-byte load ([`padded`]).
+static PAD_MASK: [u128; SHORT + 1] = {
+    let mut mask = [0u128; SHORT + 1];
+    let mut n = 1;
+    while n <= SHORT {
+        mask[n] = u128::MAX >> (128 - 8 * n);
+        n += 1;
+    }
+    mask
+};
 
 /// Tag byte and first table index of a key.
 #[inline]
@@ -606,6 +619,35 @@ fn possessive_cut(sentence: &str, raw: &Raw, e: usize) -> bool {
         && (tail == b"'s" || tail == b"'S" || tail == "\u{2019}s".as_bytes() || tail == "\u{2019}S".as_bytes())
 }
 
+/// [`BYTE_CLASS`] bit: an ASCII letter or digit (`u8::is_ascii_alphanumeric`).
+const B_ALNUM: u8 = 1;
+/// [`BYTE_CLASS`] bit: an ASCII digit.
+const B_DIGIT: u8 = 2;
+/// [`BYTE_CLASS`] bit: ASCII whitespace as `char::is_whitespace` has it (with the vertical tab,
+/// which `u8::is_ascii_whitespace` leaves out).
+const B_SPACE: u8 = 4;
+
+/// Class of each byte for [`Scratch::tokenize`]: one load per byte of every scored sentence
+/// instead of two or three range tests. Non-ASCII bytes have no bit.
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        class[b] = if byte.is_ascii_digit() {
+            B_ALNUM | B_DIGIT
+        } else if byte.is_ascii_alphanumeric() {
+            B_ALNUM
+        } else if matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            B_SPACE
+        } else {
+            0
+        };
+        b += 1;
+    }
+    class
+};
+
 /// Reusable buffers for one thread's feature extraction: the prepared sentence and the current
 /// mention's view of it.
 #[derive(Default)]
@@ -839,7 +881,10 @@ impl Unit {
     /// Sets the vocabulary id and the rule flags of the word's list membership (every listed
     /// rule word is in the vocabulary, so an unknown word has none), and, with `vader`, the
     /// word's lexicon valence.
-    #[inline]
+    // Always inlined: it runs for every token of every scored sentence (three call sites, so
+    // the compiler kept it out of line, and the call's prologue and epilogue were an eighth of
+    // its instructions).
+    #[inline(always)]
     fn look_up(&mut self, lower: &str, vocab: &Vocab, vader: Option<&Vader>) {
         let bytes = padded(lower, self.lo, self.hi);
         self.id = vocab.id_in(lower, self.lo, self.hi, bytes);
@@ -864,7 +909,8 @@ impl Raw {
     }
 
     /// [`Raw::new`] for a token whose normalised form is already `lower[lo..hi]`.
-    #[inline]
+    // Always inlined into the tokenizer, for the reason [`Unit::look_up`] is.
+    #[inline(always)]
     fn with_form(lower: &str, sentence: &str, span: Range<usize>, (lo, hi): (usize, usize), is_word: bool) -> Raw {
         let text = sentence.as_bytes().get(span.clone()).unwrap_or(&[]);
         let possessive = is_word && lower.as_bytes().get(lo..hi).is_some_and(|l| l.len() > 2 && l.ends_with(b"'s"));
@@ -875,7 +921,8 @@ impl Raw {
 
     /// Vocabulary lookups of the token's forms, and lexicon valences of the word forms that
     /// become tokens (a possessive's parts, else the whole word).
-    #[inline]
+    // Always inlined, like [`Unit::look_up`].
+    #[inline(always)]
     fn look_up(&mut self, lower: &str, vocab: &Vocab, vader: &Vader) {
         match &mut self.split {
             Some((stem, s)) => {
@@ -1006,19 +1053,22 @@ impl Scratch {
             }
             // `char::is_whitespace` on ASCII (which, unlike `u8::is_ascii_whitespace`, includes
             // the vertical tab).
-            if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            let class = BYTE_CLASS[usize::from(c)];
+            if class & B_SPACE != 0 {
                 i += 1;
                 continue;
             }
-            let is_word = c.is_ascii_alphanumeric() || (c == b'\'' && prev_end == i && alnum_at(sentence, i + 1));
+            let is_word = class & B_ALNUM != 0 || (c == b'\'' && prev_end == i && alnum_at(sentence, i + 1));
             let mut end = i + 1;
-            let mut digit = c.is_ascii_digit();
+            let mut digit = class & B_DIGIT != 0;
             let mut ascii = true;
             if is_word {
-                // `scan`'s continuation rule, split by the byte's kind.
+                // `scan`'s continuation rule, split by the byte's kind (one table load per byte
+                // instead of the range tests of `is_ascii_alphanumeric` and `is_ascii_digit`).
                 while let Some(&d) = b.get(end) {
-                    if d.is_ascii_alphanumeric() {
-                        digit |= d.is_ascii_digit();
+                    let class = BYTE_CLASS[usize::from(d)];
+                    if class & B_ALNUM != 0 {
+                        digit |= class & B_DIGIT != 0;
                         end += 1;
                     } else if d.is_ascii() {
                         if matches!(d, b'\'' | b'-' | b'.') && alnum_at(sentence, end + 1) {
@@ -1330,7 +1380,9 @@ fn annotate(toks: &mut [Tok]) {
 }
 
 /// Appends the token(s) of a sentence token that is no mention: a possessive word gives its stem
-/// and "'s".
+/// and "'s". Inlined: `Scratch::share` calls it for every token of every scored sentence, and
+/// out of line its prologue and epilogue were over a third of its instructions.
+#[inline(always)]
 fn push_units(toks: &mut Vec<Tok>, raw: &Raw) {
     let (start, end) = (raw.start, raw.end);
     match &raw.split {
@@ -1693,6 +1745,22 @@ mod tests {
 
     /// The byte-wise tokenizer splits and normalises exactly as [`scan`] does character by
     /// character (its definition), on sentences mixing ASCII and non-ASCII in every position.
+    #[test]
+    fn byte_classes_and_pad_masks_match_the_tests_they_replace() {
+        for b in 0..=255u8 {
+            let class = BYTE_CLASS[usize::from(b)];
+            assert_eq!(class & B_ALNUM != 0, b.is_ascii_alphanumeric(), "{b}");
+            assert_eq!(class & B_DIGIT != 0, b.is_ascii_digit(), "{b}");
+            assert_eq!(class & B_SPACE != 0, b.is_ascii() && char::from(b).is_whitespace(), "{b}");
+        }
+        let text = format!("{}{}", "abcdefghijklmnop", "\0".repeat(16));
+        for n in 0..=SHORT {
+            let want = u128::from_le_bytes(text.as_bytes()[..16].try_into().unwrap()) & ((1u128 << (8 * n)) - 1);
+            assert_eq!(padded(&text, 0, n), Some(want), "{n}");
+        }
+        assert_eq!(padded(&text, 0, SHORT + 1), None);
+    }
+
     #[test]
     fn tokenizer_matches_scan() {
         let vader = Vader::embedded();
