@@ -342,6 +342,23 @@ enum TrainCommand {
         #[command(flatten)]
         lexicons: LexiconArg,
     },
+    /// Word vectors for the sentence reader: skip-gram with negative sampling over every
+    /// paragraph of CORPUS outside the reserved articles, one thread, fixed seed and order (the
+    /// same corpus gives a byte-identical file); writes OUT/reader/vectors.txt.gz.
+    Vectors {
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        /// Article ids whose text is never used (one per line).
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/reserved_ids.txt")]
+        reserved: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        epochs: usize,
+        /// Words kept in the file (the most frequent).
+        #[arg(long, default_value_t = 40000)]
+        keep: usize,
+    },
     /// Learn word clusters from unlabelled news (the words of CORPUS, reserved articles skipped);
     /// writes OUT/clusters.tsv.gz. The same corpus gives a byte-identical file.
     Clusters {
@@ -834,6 +851,55 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 w.flush()?;
             }
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Vectors { corpus, reserved, out: dir, epochs, keep }) => {
+            use newsstance::stance::vectors as vx;
+            let reserved_ids = newsstance::labels::read_id_list(
+                &std::fs::read_to_string(&reserved).with_context(|| format!("reading {}", reserved.display()))?,
+            );
+            let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let mut tc = vx::TokenCorpus::default();
+            let (mut spans, mut buf) = (Vec::new(), String::new());
+            let mut articles = 0usize;
+            for file in &files {
+                for record in newsstance::corpus::open(file) {
+                    let newsstance::corpus::Record::Document(d) = record else { continue };
+                    if reserved_ids.contains(&d.id) {
+                        continue;
+                    }
+                    articles += 1;
+                    for para in d.text.split('\n') {
+                        tc.add(para, &mut spans, &mut buf);
+                    }
+                }
+            }
+            eprintln!("newsstance: {articles} articles, {} paragraphs, {} tokens", tc.paragraphs(), tc.token_count());
+            let params = vx::SgnsParams { epochs, keep, ..vx::SgnsParams::default() };
+            let header = vec![
+                format!(
+                    "word vectors by `newsstance train vectors` from {} ({articles} articles outside {}, {} paragraphs, {} tokens)",
+                    corpus.display(),
+                    reserved.display(),
+                    tc.paragraphs(),
+                    tc.token_count()
+                ),
+                format!(
+                    "skip-gram, {} dimensions, window {}, min_count {}, negative {}, sample {}, epochs {}, seed {}; the {} most frequent words, unit length, i8 with a per-word scale",
+                    vx::DIM, params.window, params.min_count, params.negative, params.sample, params.epochs, params.seed, params.keep
+                ),
+                "word<TAB>scale<TAB>100 values in -127..=127 (vector = scale * value / 127)".to_string(),
+            ];
+            let text = vx::train(&tc, &params, &header, |e| eprintln!("newsstance: epoch {e} of {epochs}"));
+            let target = dir.join(vx::VECTORS_FILE);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_gz(&target, text.as_bytes())?;
+            eprintln!("newsstance: vectors in {}", target.display());
             Ok(exit::OK)
         }
         Command::Train(TrainCommand::Clusters { corpus, reserved, out: dir }) => {

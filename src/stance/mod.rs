@@ -7,6 +7,7 @@ mod events;
 pub mod mentions;
 pub mod model;
 pub mod train;
+pub mod vectors;
 
 pub use cues::{Cue, CueKind, CueMatch, Cues};
 pub use events::{events, SourceRule, StanceEvent};
