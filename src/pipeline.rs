@@ -189,6 +189,8 @@ pub struct StageTimes {
     pub syntax: u64,
     /// The stance pair model: candidates, features and decisions.
     pub model: u64,
+    /// The sentence reader beside the pair model (the candidates past its gate).
+    pub reader: u64,
     /// Report rows and the document's aggregate.
     pub rows: u64,
     /// CSV encoding of the rows.
@@ -211,7 +213,7 @@ impl serde::Serialize for StageTimes {
 
 impl StageTimes {
     /// The stages' names and times, in pipeline order.
-    pub fn named(&self) -> [(&'static str, u64); 9] {
+    pub fn named(&self) -> [(&'static str, u64); 10] {
         [
             ("segment", self.segment),
             ("tone", self.tone),
@@ -220,13 +222,14 @@ impl StageTimes {
             ("events", self.events),
             ("syntax", self.syntax),
             ("model", self.model),
+            ("reader", self.reader),
             ("rows", self.rows),
             ("encode", self.encode),
         ]
     }
 
     pub fn add(&mut self, other: &StageTimes) {
-        let StageTimes { segment, tone, actors, target, events, syntax, model, rows, encode } = other;
+        let StageTimes { segment, tone, actors, target, events, syntax, model, reader, rows, encode } = other;
         self.segment += segment;
         self.tone += tone;
         self.actors += actors;
@@ -234,6 +237,7 @@ impl StageTimes {
         self.events += events;
         self.syntax += syntax;
         self.model += model;
+        self.reader += reader;
         self.rows += rows;
         self.encode += encode;
     }
@@ -359,6 +363,19 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     };
     times.syntax = clock.lap();
     stance::model::add_syntax(&input, &mut candidates, &trees, explain);
+    times.model += clock.lap();
+    let mut reader_scratch = stance::reader::Scratch::default();
+    stance::reader::read_candidates(
+        &pair.reader,
+        &pair.model,
+        text,
+        &paragraphs,
+        &actors,
+        &engines.lexicon,
+        &mut candidates,
+        &mut reader_scratch,
+    );
+    times.reader = clock.lap();
     let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
     let counts = StageCounts { stance_candidates: candidates.len() as u64, parsed_sentences: trees.len() as u64 };
     if !keep_candidates {
