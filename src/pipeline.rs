@@ -162,12 +162,15 @@ pub struct DocResult {
 pub struct StageCounts {
     pub stance_candidates: u64,
     pub parsed_sentences: u64,
+    /// Candidates the sentence reader read (those past its gate).
+    pub read_candidates: u64,
 }
 
 impl StageCounts {
     pub fn add(&mut self, other: &StageCounts) {
         self.stance_candidates += other.stance_candidates;
         self.parsed_sentences += other.parsed_sentences;
+        self.read_candidates += other.read_candidates;
     }
 }
 
@@ -377,7 +380,11 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     );
     times.reader = clock.lap();
     let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
-    let counts = StageCounts { stance_candidates: candidates.len() as u64, parsed_sentences: trees.len() as u64 };
+    let counts = StageCounts {
+        stance_candidates: candidates.len() as u64,
+        parsed_sentences: trees.len() as u64,
+        read_candidates: candidates.iter().filter(|c| c.reader.is_some()).count() as u64,
+    };
     if !keep_candidates {
         candidates = Vec::new();
     }
