@@ -448,7 +448,7 @@ impl Reader {
         let n = s.window.len();
         conv_pre(&s.y, n, &self.weights.conv_b, &mut s.h);
         let mut z = [0.0f32; Z];
-        pool(&s.h, &s.window.piece, &mut z, None);
+        pool_max(&s.h, &s.window.piece, &mut z);
         for (q, zq) in z.chunks_exact_mut(F).enumerate() {
             // An empty piece pools to 0 = tanh(0).
             if s.window.piece.iter().any(|&p| (p as usize).min(2) == q) {
@@ -571,6 +571,25 @@ fn pool(h: &[f32], piece: &[u8], z: &mut [f32; Z], mut arg: Option<&mut [usize; 
                     a[q * F + f] = t;
                 }
             }
+        }
+    }
+    for q in 0..3 {
+        if !any[q] {
+            z[q * F..(q + 1) * F].fill(0.0);
+        }
+    }
+}
+
+/// [`pool`] without the argmax, branch-free so that it vectorises (inference: the conditional
+/// stores of the argmax form were the largest cost of a window).
+fn pool_max(h: &[f32], piece: &[u8], z: &mut [f32; Z]) {
+    let mut any = [false; 3];
+    z.fill(f32::NEG_INFINITY);
+    for (t, &q) in piece.iter().enumerate() {
+        let q = (q as usize).min(2);
+        any[q] = true;
+        for (m, &v) in z[q * F..(q + 1) * F].iter_mut().zip(&h[t * F..(t + 1) * F]) {
+            *m = m.max(v);
         }
     }
     for q in 0..3 {
