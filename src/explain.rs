@@ -111,7 +111,7 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
         // The pair model's decision on every candidate of the paragraph, with its reasons.
         let pm = &engines.pair.model;
         let cands: Vec<&model::Candidate> = a.candidates.iter().filter(|c| c.paragraph as usize == p).collect();
-        let own: Vec<[f32; 3]> = cands.iter().map(|c| pm.probs(&c.features)).collect();
+        let own: Vec<[f32; 3]> = cands.iter().map(|c| pm.candidate_probs(c)).collect();
         let mut shared = own.clone();
         model::symmetrize_refs(&cands, &mut shared);
         for ((c, &probs), own) in cands.iter().zip(&shared).zip(&own) {
@@ -129,6 +129,21 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
             } else {
                 String::new()
             };
+            // The two models apart when the reader read the candidate, else why it did not.
+            let pair_only = pm.probs(&c.features);
+            let reader_note = match c.reader {
+                Some(r) if pm.reads(&pair_only) => format!(
+                    "\n    pair model P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; reader P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; combined (geometric mean) as above",
+                    pair_only[NONE], pair_only[HOSTILE], pair_only[FRIENDLY], r[NONE], r[HOSTILE], r[FRIENDLY]
+                ),
+                _ => match pm.reader_gate {
+                    Some(g) => format!(
+                        "\n    not read by the sentence reader (the pair model below its gate {:.3}/{:.3}): the pair model's probabilities",
+                        g[0], g[1]
+                    ),
+                    None => String::new(),
+                },
+            };
             let verdict = match model::decision(probs, pm.threshold) {
                 Some((-1, conf)) => format!("STANCE hostile (confidence {conf:.3}{sure})"),
                 Some((_, conf)) => format!("STANCE friendly (confidence {conf:.3}{sure})"),
@@ -145,7 +160,7 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
             let top: Vec<String> = pm.top_features(c, class, 6).iter().map(|(f, w)| format!("{f} {w:+.2}")).collect();
             let _ = writeln!(
                 out,
-                "  pair {} → {} [paragraph {}, evidence sentence {}]: {verdict}; P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; thresholds {:.2}/{:.2}{}\n    weighed most toward {}: {}",
+                "  pair {} → {} [paragraph {}, evidence sentence {}]: {verdict}; P(none) {:.3} P(hostile) {:.3} P(friendly) {:.3}; thresholds {:.2}/{:.2}{}{reader_note}\n    weighed most toward {} (pair model): {}",
                 c.source_code,
                 c.target_code,
                 p + 1,

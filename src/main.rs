@@ -339,8 +339,49 @@ enum TrainCommand {
         /// Precision the threshold must reach on dev.
         #[arg(long, default_value_t = 0.70)]
         min_precision: f64,
+        /// The sentence reader (lexicons/reader) reads the candidates whose pair-model
+        /// probability of a sign reaches this share of the threshold the pair model alone gets
+        /// on dev, and the thresholds are chosen on the combined probabilities (0: no reader).
+        #[arg(long, default_value_t = 0.2)]
+        reader_share: f32,
         #[command(flatten)]
         lexicons: LexiconArg,
+    },
+    /// Train the sentence reader beside the stance pair model on the train split's candidates
+    /// (labels/stance), with the word vectors of LEXICONS/reader/vectors.txt.gz frozen; writes
+    /// OUT/reader/reader.txt.gz and prints dev figures of the reader beside the loaded pair
+    /// model. Single thread, fixed seed and order: the same inputs give byte-identical weights.
+    /// Run `train stance` afterwards: it chooses the thresholds for the combined probabilities.
+    Reader {
+        #[arg(long, value_name = "DIR", default_value = "labels/stance")]
+        labels: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        epochs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+    /// Word vectors for the sentence reader: skip-gram with negative sampling over every
+    /// paragraph of CORPUS outside the reserved articles, one thread, fixed seed and order (the
+    /// same corpus gives a byte-identical file); writes OUT/reader/vectors.txt.gz.
+    Vectors {
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        /// Article ids whose text is never used (one per line).
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/reserved_ids.txt")]
+        reserved: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        epochs: usize,
+        /// Words kept in the file (the most frequent).
+        #[arg(long, default_value_t = 40000)]
+        keep: usize,
     },
     /// Learn word clusters from unlabelled news (the words of CORPUS, reserved articles skipped);
     /// writes OUT/clusters.tsv.gz. The same corpus gives a byte-identical file.
@@ -706,14 +747,18 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             l2,
             rate,
             min_precision,
+            reader_share,
             lexicons,
         }) => {
             use newsstance::stance::train as st;
             let engines = load_engines(&lexicons)?;
             // Every sentence the rules point at is parsed for training, whatever the gate of
             // the model being replaced, so the weights depend on the data alone.
-            let (data, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::All)?;
-            let params = st::Params { epochs, l2, rate, min_precision };
+            let (mut data, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::All)?;
+            if reader_share > 0.0 {
+                st::read_all(&engines.pair.reader, &mut data);
+            }
+            let params = st::Params { epochs, l2, rate, min_precision, reader_share };
             for fraction in [0.25, 0.5] {
                 let (m, r) = st::train(&data, &params, fraction);
                 eprintln!(
@@ -727,10 +772,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             }
             let (model, report) = st::train(&data, &params, 1.0);
             eprintln!(
-                "newsstance: 100 % of train: dev thresholds {:?}, parse gate {}, sure {}, P {:.3} R {:.3} F1 {:.3}",
+                "newsstance: 100 % of train: dev thresholds {:?}, parse gate {}, sure {}, reader gate {:?}, P {:.3} R {:.3} F1 {:.3}",
                 model.threshold,
                 model.gate,
                 model.sure,
+                model.reader_gate,
                 report.precision(),
                 report.recall(),
                 report.f1()
@@ -738,7 +784,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let train_n = data.iter().filter(|d| d.split == newsstance::labels::Split::Train).count();
             let header = vec![
                 format!("stance pair model trained by `newsstance train stance` on {train_n} labelled corpus paragraphs (labels/stance, train split)"),
-                format!("epochs {epochs}, l2 {l2}, rate {rate}; threshold chosen on dev for precision >= {min_precision}"),
+                format!("epochs {epochs}, l2 {l2}, rate {rate}; threshold chosen on dev for precision >= {min_precision}; reader share {reader_share}"),
                 "features: see src/stance/model.rs; CAMEO/Phoenix dictionaries (MIT) in lexicons/eventdata".to_string(),
             ];
             let mut text = Vec::new();
@@ -753,6 +799,58 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 st::evaluate_rules(&dev)
             ))?;
             eprintln!("newsstance: weights in {}", target.display());
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Reader { labels, corpus, out: dir, epochs, seed, lexicons }) => {
+            use newsstance::stance::{reader, train as st};
+            let engines = load_engines(&lexicons)?;
+            let (mut data, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::Gated)?;
+            let train: Vec<&st::ParagraphData> =
+                data.iter().filter(|d| d.split == newsstance::labels::Split::Train).collect();
+            let examples = st::reader_examples(&train);
+            let params = reader::TrainParams { epochs, seed, ..reader::TrainParams::default() };
+            eprintln!("newsstance: {} train candidates with a window", examples.len());
+            let start = std::time::Instant::now();
+            let weights = reader::train(&engines.pair.reader.vectors, &examples, &params, |e, loss| {
+                eprintln!(
+                    "newsstance: epoch {e} of {epochs}: train loss {loss:.4} ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                )
+            });
+            let header = vec![
+                format!(
+                    "sentence reader (PCNN) trained by `newsstance train reader` on {} candidates of {} labelled corpus paragraphs (labels/stance, train split)",
+                    examples.len(),
+                    train.len()
+                ),
+                format!(
+                    "{} filters of width 3, distance and tag embeddings of {}, Adam rate {}, batch {}, dropout 0.5, epochs {epochs}, seed {seed}; word vectors reader/vectors.txt.gz (frozen)",
+                    reader::F, reader::DPOS, params.rate, params.batch
+                ),
+                "tensor<TAB>row<TAB>values; see src/stance/reader.rs".to_string(),
+            ];
+            let target = dir.join(reader::READER_FILE);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_gz(&target, weights.write(&header).as_bytes())?;
+            eprintln!("newsstance: weights in {}", target.display());
+            // Dev, beside the loaded pair model at its own thresholds' reader gate.
+            let r = reader::Reader::new(engines.pair.reader.vectors.clone(), weights);
+            st::read_all(&r, &mut data);
+            let dev: Vec<&st::ParagraphData> =
+                data.iter().filter(|d| d.split == newsstance::labels::Split::Dev).collect();
+            let mut m = engines.pair.model.clone();
+            m.reader_gate = None;
+            let (t0, r0) = st::choose_threshold(&m, &dev, 0.70);
+            m.reader_gate = Some([0.2 * t0[0], 0.2 * t0[1]]);
+            let (t1, r1) = st::choose_threshold(&m, &dev, 0.70);
+            m.reader_gate = Some([0.0, 0.0]);
+            let (t2, r2) = st::choose_threshold(&m, &dev, 0.70);
+            out(&format!(
+                "== dev (loaded pair model, thresholds chosen on dev for P >= 0.70)\npair model alone: thresholds {t0:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader where the pair model reaches 0.2 of them: thresholds {t1:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader everywhere: thresholds {t2:?} P {:.3} R {:.3} F1 {:.3}\n",
+                r0.precision(), r0.recall(), r0.f1(), r1.precision(), r1.recall(), r1.f1(), r2.precision(), r2.recall(), r2.f1()
+            ))?;
             Ok(exit::OK)
         }
         Command::Eval(EvalCommand::Mentions { labels, corpus, split, errors: misses_out, lexicons }) => {
@@ -834,6 +932,55 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 w.flush()?;
             }
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Vectors { corpus, reserved, out: dir, epochs, keep }) => {
+            use newsstance::stance::vectors as vx;
+            let reserved_ids = newsstance::labels::read_id_list(
+                &std::fs::read_to_string(&reserved).with_context(|| format!("reading {}", reserved.display()))?,
+            );
+            let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let mut tc = vx::TokenCorpus::default();
+            let (mut spans, mut buf) = (Vec::new(), String::new());
+            let mut articles = 0usize;
+            for file in &files {
+                for record in newsstance::corpus::open(file) {
+                    let newsstance::corpus::Record::Document(d) = record else { continue };
+                    if reserved_ids.contains(&d.id) {
+                        continue;
+                    }
+                    articles += 1;
+                    for para in d.text.split('\n') {
+                        tc.add(para, &mut spans, &mut buf);
+                    }
+                }
+            }
+            eprintln!("newsstance: {articles} articles, {} paragraphs, {} tokens", tc.paragraphs(), tc.token_count());
+            let params = vx::SgnsParams { epochs, keep, ..vx::SgnsParams::default() };
+            let header = vec![
+                format!(
+                    "word vectors by `newsstance train vectors` from {} ({articles} articles outside {}, {} paragraphs, {} tokens)",
+                    corpus.display(),
+                    reserved.display(),
+                    tc.paragraphs(),
+                    tc.token_count()
+                ),
+                format!(
+                    "skip-gram, {} dimensions, window {}, min_count {}, negative {}, sample {}, epochs {}, seed {}; the {} most frequent words, unit length, i8 with a per-word scale",
+                    vx::DIM, params.window, params.min_count, params.negative, params.sample, params.epochs, params.seed, params.keep
+                ),
+                "word<TAB>scale<TAB>100 values in -127..=127 (vector = scale * value / 127)".to_string(),
+            ];
+            let text = vx::train(&tc, &params, &header, |e| eprintln!("newsstance: epoch {e} of {epochs}"));
+            let target = dir.join(vx::VECTORS_FILE);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_gz(&target, text.as_bytes())?;
+            eprintln!("newsstance: vectors in {}", target.display());
             Ok(exit::OK)
         }
         Command::Train(TrainCommand::Clusters { corpus, reserved, out: dir }) => {

@@ -162,12 +162,15 @@ pub struct DocResult {
 pub struct StageCounts {
     pub stance_candidates: u64,
     pub parsed_sentences: u64,
+    /// Candidates the sentence reader read (those past its gate).
+    pub read_candidates: u64,
 }
 
 impl StageCounts {
     pub fn add(&mut self, other: &StageCounts) {
         self.stance_candidates += other.stance_candidates;
         self.parsed_sentences += other.parsed_sentences;
+        self.read_candidates += other.read_candidates;
     }
 }
 
@@ -189,6 +192,8 @@ pub struct StageTimes {
     pub syntax: u64,
     /// The stance pair model: candidates, features and decisions.
     pub model: u64,
+    /// The sentence reader beside the pair model (the candidates past its gate).
+    pub reader: u64,
     /// Report rows and the document's aggregate.
     pub rows: u64,
     /// CSV encoding of the rows.
@@ -211,7 +216,7 @@ impl serde::Serialize for StageTimes {
 
 impl StageTimes {
     /// The stages' names and times, in pipeline order.
-    pub fn named(&self) -> [(&'static str, u64); 9] {
+    pub fn named(&self) -> [(&'static str, u64); 10] {
         [
             ("segment", self.segment),
             ("tone", self.tone),
@@ -220,13 +225,14 @@ impl StageTimes {
             ("events", self.events),
             ("syntax", self.syntax),
             ("model", self.model),
+            ("reader", self.reader),
             ("rows", self.rows),
             ("encode", self.encode),
         ]
     }
 
     pub fn add(&mut self, other: &StageTimes) {
-        let StageTimes { segment, tone, actors, target, events, syntax, model, rows, encode } = other;
+        let StageTimes { segment, tone, actors, target, events, syntax, model, reader, rows, encode } = other;
         self.segment += segment;
         self.tone += tone;
         self.actors += actors;
@@ -234,6 +240,7 @@ impl StageTimes {
         self.events += events;
         self.syntax += syntax;
         self.model += model;
+        self.reader += reader;
         self.rows += rows;
         self.encode += encode;
     }
@@ -359,8 +366,25 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     };
     times.syntax = clock.lap();
     stance::model::add_syntax(&input, &mut candidates, &trees, explain);
+    times.model += clock.lap();
+    let mut reader_scratch = stance::reader::Scratch::default();
+    stance::reader::read_candidates(
+        &pair.reader,
+        &pair.model,
+        text,
+        &paragraphs,
+        &actors,
+        &engines.lexicon,
+        &mut candidates,
+        &mut reader_scratch,
+    );
+    times.reader = clock.lap();
     let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
-    let counts = StageCounts { stance_candidates: candidates.len() as u64, parsed_sentences: trees.len() as u64 };
+    let counts = StageCounts {
+        stance_candidates: candidates.len() as u64,
+        parsed_sentences: trees.len() as u64,
+        read_candidates: candidates.iter().filter(|c| c.reader.is_some()).count() as u64,
+    };
     if !keep_candidates {
         candidates = Vec::new();
     }

@@ -6,7 +6,9 @@ pub mod eventdata;
 mod events;
 pub mod mentions;
 pub mod model;
+pub mod reader;
 pub mod train;
+pub mod vectors;
 
 pub use cues::{Cue, CueKind, CueMatch, Cues};
 pub use events::{events, SourceRule, StanceEvent};

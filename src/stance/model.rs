@@ -78,6 +78,9 @@ pub struct Candidate {
     /// agreed / signed / cooperated" gives both X→Y and Y→X), so [`symmetrize`] gives the pair
     /// and its reverse the same probabilities.
     pub coordinated: bool,
+    /// The sentence reader's class probabilities ([`super::reader`]), when it read this
+    /// candidate (only where the pair model's probability passes [`StanceModel::reader_gate`]).
+    pub reader: Option<[f32; 3]>,
 }
 
 /// The trained model.
@@ -96,11 +99,24 @@ pub struct StanceModel {
     /// without syntax that its sentences need no parse for it (chosen on dev, at or above 1;
     /// 0: no such share, every candidate through the gate asks for the parse).
     pub sure: f32,
+    /// Probabilities (hostile, friendly) of the pair model at or above which the sentence
+    /// reader reads a candidate and its probabilities are combined with the pair model's
+    /// ([`super::reader::combine`]); `None` (no `reader` line in the weights file): the reader
+    /// is not used. `train stance` sets it to 0.2 of the thresholds the pair model alone gets
+    /// on dev: the prototype found nearly all of the reader's gain there, on 21 % of candidates.
+    pub reader_gate: Option<[f32; 2]>,
 }
 
 impl StanceModel {
     pub fn empty() -> StanceModel {
-        StanceModel { weights: vec![0.0; 3 << BITS], bias: [0.0; 3], threshold: [0.5, 0.5], gate: 0.0, sure: 0.0 }
+        StanceModel {
+            weights: vec![0.0; 3 << BITS],
+            bias: [0.0; 3],
+            threshold: [0.5, 0.5],
+            gate: 0.0,
+            sure: 0.0,
+            reader_gate: None,
+        }
     }
 
     /// Class probabilities of a candidate.
@@ -113,6 +129,26 @@ impl StanceModel {
             z[2] += w[2];
         }
         softmax(z)
+    }
+
+    /// Whether the sentence reader reads a candidate with the pair model's probabilities `p`.
+    pub fn reads(&self, p: &[f32; 3]) -> bool {
+        self.reader_gate.is_some_and(|g| p[HOSTILE] >= g[0] || p[FRIENDLY] >= g[1])
+    }
+
+    /// The probabilities a candidate is decided on: the pair model's on `features`, combined
+    /// with the reader's (`reader`) when the pair model's pass the reader gate.
+    pub fn final_probs(&self, features: &[u32], reader: Option<[f32; 3]>) -> [f32; 3] {
+        let p = self.probs(features);
+        match reader {
+            Some(r) if self.reads(&p) => super::reader::combine(p, r),
+            _ => p,
+        }
+    }
+
+    /// [`StanceModel::final_probs`] of a candidate with all its features.
+    pub fn candidate_probs(&self, c: &Candidate) -> [f32; 3] {
+        self.final_probs(&c.features, c.reader)
     }
 
     /// Whether features without syntax give a sign at least the gate's share of its threshold.
@@ -172,6 +208,9 @@ impl StanceModel {
         writeln!(w, "threshold\t{} {}", r4(self.threshold[0]), r4(self.threshold[1]))?;
         writeln!(w, "gate\t{}", r4(self.gate))?;
         writeln!(w, "sure\t{}", r4(self.sure))?;
+        if let Some(g) = self.reader_gate {
+            writeln!(w, "reader\t{} {}", r4(g[0]), r4(g[1]))?;
+        }
         writeln!(w, "bias\t{} {} {}", r4(self.bias[0]), r4(self.bias[1]), r4(self.bias[2]))?;
         for b in 0..1usize << BITS {
             let x = &self.weights[3 * b..3 * b + 3];
@@ -217,6 +256,12 @@ impl StanceModel {
                         (n, "sure needs one number: 0 (none) or a share of the thresholds from 1 to 100".to_string())
                     })?;
                     m.sure = g[0];
+                }
+                "reader" => {
+                    let g = numbers::<2>(v, n)?.filter(|g| g.iter().all(|x| (0.0..=1.0).contains(x)));
+                    m.reader_gate = Some(g.ok_or_else(|| {
+                        (n, "reader needs two probabilities (hostile, friendly) in [0, 1]".to_string())
+                    })?);
                 }
                 "bias" => {
                     m.bias = numbers::<3>(v, n)?.ok_or_else(|| (n, "bias needs three numbers".to_string()))?;
@@ -1000,6 +1045,7 @@ fn pair(
         names,
         links,
         coordinated,
+        reader: None,
     }
 }
 
@@ -1252,7 +1298,7 @@ fn syntax_features(
 /// Events of the candidates the model accepts, with their confidence.
 pub fn decide(model: &StanceModel, cands: &[Candidate]) -> Vec<(StanceEvent, f32)> {
     let mut out = Vec::new();
-    let mut probs: Vec<[f32; 3]> = cands.iter().map(|c| model.probs(&c.features)).collect();
+    let mut probs: Vec<[f32; 3]> = cands.iter().map(|c| model.candidate_probs(c)).collect();
     symmetrize(cands, &mut probs);
     for (c, &p) in cands.iter().zip(&probs) {
         if let Some((sign, _)) = decision(p, model.threshold) {
@@ -1369,11 +1415,14 @@ pub fn train(examples: &[Example], epochs: usize, l2: f32, rate: f32) -> StanceM
 pub const MODEL_FILE: &str = "stance_model.txt.gz";
 const MODEL_EMBEDDED: &[u8] = include_bytes!("../../lexicons/stance_model.txt.gz");
 
-/// What the pair model needs loaded: the parser, the event dictionaries and the weights.
+/// What the pair model needs loaded: the parser, the event dictionaries, the weights and the
+/// sentence reader.
 pub struct PairEngine {
     pub syntax: Syntax,
     pub eventdata: EventData,
     pub model: StanceModel,
+    /// The sentence reader beside the pair model.
+    pub reader: super::reader::Reader,
 }
 
 impl PairEngine {
@@ -1384,12 +1433,14 @@ impl PairEngine {
         // The pair weights (a quarter of a million lines since session 10) are read on a
         // thread of their own while the syntax weights load; problems and files keep the order
         // syntax, event data, pair model.
-        let (syntax, model) = std::thread::scope(|scope| {
+        // The reader's vectors (40,000 lines) are read on that thread after the pair weights.
+        let (syntax, (model, reader)) = std::thread::scope(|scope| {
             let model = scope.spawn(|| {
-                crate::syntax::read_gz(dir, MODEL_FILE, MODEL_EMBEDDED).map(|file| {
+                let m = crate::syntax::read_gz(dir, MODEL_FILE, MODEL_EMBEDDED).map(|file| {
                     let m = StanceModel::read(&file.text).map_err(|(l, m)| file.problem(l as u64, m));
                     (m, file.digest())
-                })
+                });
+                (m, super::reader::Reader::load(dir))
             });
             let syntax = crate::syntax::Syntax::load_with_files(dir);
             // The loaders do not panic on any input; a panic is a bug, and is passed on.
@@ -1415,9 +1466,19 @@ impl PairEngine {
                 m.map_err(|p| problems.push(p)).ok()
             }
         };
-        match (syntax, eventdata, model) {
-            (Some((syntax, _)), Some((eventdata, _)), Some(model)) if problems.is_empty() => {
-                Ok((PairEngine { syntax, eventdata, model }, files))
+        let reader = match reader {
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+            Ok((r, digests)) => {
+                files.extend(digests);
+                Some(r)
+            }
+        };
+        match (syntax, eventdata, model, reader) {
+            (Some((syntax, _)), Some((eventdata, _)), Some(model), Some(reader)) if problems.is_empty() => {
+                Ok((PairEngine { syntax, eventdata, model, reader }, files))
             }
             _ => Err(problems),
         }
@@ -1616,6 +1677,7 @@ mod tests {
             names: Vec::new(),
             links: Vec::new(),
             coordinated,
+            reader: None,
         };
         let cands = [
             cand(0, "CHN", "RUS", true),
@@ -1650,6 +1712,7 @@ mod tests {
             names: Vec::new(),
             links: sentences.iter().map(|&s| (s, 0..0, 0..0)).collect(),
             coordinated: false,
+            reader: None,
         };
         // base_len 1: the gate says yes; 2: no.
         let cands = [cand(0, &[0, 1], 2), cand(0, &[1], 1), cand(1, &[0], 1), cand(2, &[3], 1), cand(3, &[], 1)];

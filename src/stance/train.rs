@@ -33,6 +33,8 @@ pub struct ParagraphData {
     /// sentence for gold pairs with no candidate.
     pub sentences: Vec<String>,
     pub fallback_sentence: String,
+    /// The sentence reader's input per candidate ([`super::reader::build_window`]).
+    pub windows: Vec<super::reader::Window>,
 }
 
 /// Problems met while matching labels to the corpus.
@@ -87,6 +89,22 @@ pub fn collect(
                 }
                 let candidates: Vec<Candidate> =
                     a.candidates.iter().filter(|c| c.paragraph == p as u32).cloned().collect();
+                let mut scratch = super::reader::Scratch::default();
+                let windows = candidates
+                    .iter()
+                    .map(|c| {
+                        super::reader::build_window(
+                            &doc.text,
+                            &a.paragraphs,
+                            &a.actors,
+                            &engines.lexicon,
+                            &engines.pair.reader.vectors,
+                            c,
+                            &mut scratch,
+                        );
+                        scratch.window.clone()
+                    })
+                    .collect();
                 let sentences = candidates
                     .iter()
                     .map(|c| doc.text[para.sentences[c.sentence as usize].clone()].replace(['\n', '\r'], " "))
@@ -115,6 +133,7 @@ pub fn collect(
                     rules,
                     gold: l.pairs.clone(),
                     sentences,
+                    windows,
                     fallback_sentence: para
                         .sentences
                         .first()
@@ -174,11 +193,15 @@ pub struct Params {
     pub rate: f32,
     /// Precision the threshold must reach on dev.
     pub min_precision: f64,
+    /// Share of the pair model's own dev thresholds at which the sentence reader reads a
+    /// candidate (0: no reader). Candidates' [`Candidate::reader`] must hold the reader's
+    /// probabilities ([`read_all`]).
+    pub reader_share: f32,
 }
 
 impl Default for Params {
     fn default() -> Params {
-        Params { epochs: 20, l2: 0.00003, rate: 0.01, min_precision: 0.70 }
+        Params { epochs: 20, l2: 0.00003, rate: 0.01, min_precision: 0.70, reader_share: 0.0 }
     }
 }
 
@@ -375,7 +398,7 @@ fn decisions(d: &ParagraphData, probs: &[[f32; 3]], threshold: [f32; 2]) -> Vec<
 
 /// The model's predictions for each paragraph at `threshold`.
 fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 2]) -> Vec<Vec<Prediction>> {
-    predictions_with(data, threshold, |c| m.probs(&c.features))
+    predictions_with(data, threshold, |c| m.candidate_probs(c))
 }
 
 /// Evaluates the model (at its threshold) on `data`.
@@ -383,7 +406,7 @@ fn model_predictions(m: &StanceModel, data: &[&ParagraphData], threshold: [f32; 
 /// A missed pair's `probability` in `errors` is the highest the model gave its gold sign over
 /// the pair's candidates (0 when it had none): how far below the threshold the miss was.
 pub fn evaluate(m: &StanceModel, data: &[&ParagraphData], errors: &mut Vec<ErrorRow>) -> StanceReport {
-    let probs: Vec<Vec<[f32; 3]>> = data.iter().map(|d| paragraph_probs(d, |c| m.probs(&c.features))).collect();
+    let probs: Vec<Vec<[f32; 3]>> = data.iter().map(|d| paragraph_probs(d, |c| m.candidate_probs(c))).collect();
     let preds: Vec<Vec<Prediction>> = data.iter().zip(&probs).map(|(d, ps)| decisions(d, ps, m.threshold)).collect();
     count_with(data, &preds, errors, |di, k, sign| probs[di][k][class_of(sign)])
 }
@@ -403,7 +426,7 @@ pub fn evaluate_rules(data: &[&ParagraphData]) -> StanceReport {
 /// would give up most of them.
 pub fn choose_threshold(m: &StanceModel, dev: &[&ParagraphData], min_precision: f64) -> ([f32; 2], StanceReport) {
     // Probabilities once; each threshold pair only filters them.
-    let probs: Vec<Vec<[f32; 3]>> = dev.iter().map(|d| paragraph_probs(d, |c| m.probs(&c.features))).collect();
+    let probs: Vec<Vec<[f32; 3]>> = dev.iter().map(|d| paragraph_probs(d, |c| m.candidate_probs(c))).collect();
     let mut best: Option<([f32; 2], StanceReport)> = None;
     let mut most_precise: Option<([f32; 2], StanceReport)> = None;
     for h in (5..=95).step_by(2) {
@@ -484,9 +507,9 @@ fn gated_predictions(m: &StanceModel, data: &[&ParagraphData], gate: f32, sure: 
             parsed.dedup();
             predictions_with(&[*d], m.threshold, |c| {
                 if c.links.iter().any(|(s, _, _)| parsed.binary_search(s).is_ok()) {
-                    m.probs(&c.features)
+                    m.candidate_probs(c)
                 } else {
-                    m.probs(&c.features[..c.base_len])
+                    m.final_probs(&c.features[..c.base_len], c.reader)
                 }
             })
             .pop()
@@ -501,6 +524,39 @@ pub fn evaluate_gate_simulated(m: &StanceModel, data: &[&ParagraphData]) -> Stan
     count(data, &gated_predictions(m, data, m.gate, m.sure), &mut Vec::new())
 }
 
+/// Sets every candidate's [`Candidate::reader`] to the reader's probabilities of its window
+/// (whatever the gate: the gate is applied where the probabilities are combined,
+/// [`StanceModel::final_probs`]), so that thresholds can be chosen for any gate.
+pub fn read_all(reader: &super::reader::Reader, data: &mut [ParagraphData]) {
+    let mut s = super::reader::Scratch::default();
+    for d in data.iter_mut() {
+        for (c, w) in d.candidates.iter_mut().zip(&d.windows) {
+            s.window.clone_from(w);
+            c.reader = reader.probs(&mut s);
+        }
+    }
+}
+
+/// The train split's reader examples: each candidate's window and class (uncertain pairs and
+/// empty windows left out, as [`examples`]).
+pub fn reader_examples<'a>(data: &'a [&ParagraphData]) -> Vec<(&'a super::reader::Window, usize)> {
+    let mut out = Vec::new();
+    for d in data {
+        for (c, w) in d.candidates.iter().zip(&d.windows) {
+            let label = d.gold.iter().find(|g| g.source == c.source_code && g.target == c.target_code);
+            let class = match label {
+                Some(g) if g.status == Status::Uncertain => continue,
+                Some(g) => class_of(g.sign),
+                None => NONE,
+            };
+            if !w.is_empty() {
+                out.push((w, class));
+            }
+        }
+    }
+    out
+}
+
 /// Trains on the train split (or its first `fraction`, by label order), chooses the threshold
 /// on dev; returns the model and the dev report at that threshold.
 pub fn train(data: &[ParagraphData], params: &Params, fraction: f64) -> (StanceModel, StanceReport) {
@@ -509,6 +565,12 @@ pub fn train(data: &[ParagraphData], params: &Params, fraction: f64) -> (StanceM
     let ex = examples(&train[..n.min(train.len())]);
     let mut m = model::train(&ex, params.epochs, params.l2, params.rate);
     let dev: Vec<&ParagraphData> = data.iter().filter(|d| d.split == Split::Dev).collect();
+    if params.reader_share > 0.0 {
+        // The reader reads where the pair model alone gives a sign this share of the threshold
+        // it would get alone; the thresholds are then chosen on the combined probabilities.
+        let (alone, _) = choose_threshold(&m, &dev, params.min_precision);
+        m.reader_gate = Some([params.reader_share * alone[0], params.reader_share * alone[1]]);
+    }
     let (t, r) = choose_threshold(&m, &dev, params.min_precision);
     m.threshold = t;
     m.gate = choose_gate(&m, &dev);
@@ -558,6 +620,7 @@ mod tests {
                 pair("CHN", "RUS", 1, Status::Uncertain),
             ],
             sentences: Vec::new(),
+            windows: Vec::new(),
             fallback_sentence: String::new(),
         };
         let r = evaluate_rules(&[&d]);
@@ -588,6 +651,7 @@ mod tests {
             names: Vec::new(),
             links: Vec::new(),
             coordinated: false,
+            reader: None,
         };
         let mut m = StanceModel::empty();
         m.threshold = [0.9, 0.9];
@@ -602,6 +666,7 @@ mod tests {
             rules: Vec::new(),
             gold: vec![pair("RUS", "UKR", -1, Status::Gold), pair("EU", "RUS", -1, Status::Gold)],
             sentences: vec!["s1".into(), "s2".into(), "s3".into()],
+            windows: Vec::new(),
             fallback_sentence: "first".into(),
         };
         let mut errors = Vec::new();
