@@ -42,7 +42,7 @@ pub const MAXLEN: usize = 96;
 /// Width of the pooled vector.
 const Z: usize = 3 * F;
 /// Words whose folded rows are kept (the most frequent: the vocabulary is in frequency order).
-pub const TABLE_WORDS: usize = 8000;
+pub const TABLE_WORDS: usize = 20000;
 /// File of the reader's weights in the lexicon folder.
 pub const READER_FILE: &str = "reader/reader.txt.gz";
 
@@ -86,7 +86,22 @@ pub struct Scratch {
     y: Vec<f32>,
     h: Vec<f32>,
     rare: Vec<f32>,
+    slot: Vec<Slot>,
 }
+
+/// Where a token's folded word row is ([`Reader::probs`]).
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Row k of the table of frequent words.
+    Table(usize),
+    /// Row k of the window's rare words.
+    Rare(usize),
+    /// No word vector (padding, unknown): a row of zeros.
+    None,
+}
+
+/// The folded row of a token without a word vector.
+static ZERO_ROW: [f32; F] = [0.0; F];
 
 /// Builds the window of candidate `c` as the prototype's `prep.py`: the sentence naming both
 /// countries (the evidence sentence when it does, else the first such), with the closest source
@@ -398,55 +413,123 @@ impl Reader {
 
     fn word_table(&self) -> &[f32] {
         self.words.get_or_init(|| {
-            let n = TABLE_WORDS.min(self.vectors.words.len());
-            let mut t = vec![0.0f32; n * 3 * F];
-            let mut e = [0.0f32; DIM];
-            for k in 0..n {
-                self.vectors.vector(k as u32 + 2, &mut e);
-                fold_word(&self.weights.conv, &e, &mut t[k * 3 * F..(k + 1) * 3 * F]);
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { self.fold_table_avx2() };
             }
-            t
+            self.fold_table()
         })
     }
 
+    /// [`Reader::fold_table`] eight floats wide (the same element-wise products and sums).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fold_table_avx2(&self) -> Vec<f32> {
+        self.fold_table()
+    }
+
+    /// The folded rows of the [`TABLE_WORDS`] most frequent words.
+    #[inline(always)]
+    fn fold_table(&self) -> Vec<f32> {
+        let n = TABLE_WORDS.min(self.vectors.words.len());
+        let mut t = vec![0.0f32; n * 3 * F];
+        let mut e = [0.0f32; DIM];
+        for k in 0..n {
+            self.vectors.vector(k as u32 + 2, &mut e);
+            fold_word(&self.weights.conv, &e, &mut t[k * 3 * F..(k + 1) * 3 * F]);
+        }
+        t
+    }
+
     /// Class probabilities (none, hostile, friendly) of `s.window` by the folded form; `None`
-    /// for an empty window.
+    /// for an empty window. With AVX2 (checked at run time) the same code is compiled eight
+    /// floats wide: every step is an element-wise add or multiply, or a max, so the result is
+    /// bit for bit the one of the baseline build.
     pub fn probs(&self, s: &mut Scratch) -> Option<[f32; 3]> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.probs_avx2(s) };
+        }
+        self.probs_folded(s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn probs_avx2(&self, s: &mut Scratch) -> Option<[f32; 3]> {
+        self.probs_folded(s)
+    }
+
+    #[inline(always)]
+    fn probs_folded(&self, s: &mut Scratch) -> Option<[f32; 3]> {
         let n = s.window.len();
         if n == 0 {
             return None;
         }
         let table = self.word_table();
         let tw = table.len() / (3 * F);
-        s.y.clear();
-        s.y.resize(n * 3 * F, 0.0);
-        s.rare.resize(3 * F, 0.0);
+        // Rare words (outside the table) are folded once per window into `s.rare`; `s.slot`
+        // says where each token's word row is: the table's row k, `s.rare`'s row, or none.
+        s.slot.clear();
+        s.rare.clear();
         let mut e = [0.0f32; DIM];
-        for t in 0..n {
-            let y = &mut s.y[t * 3 * F..(t + 1) * 3 * F];
-            let id = s.window.ids[t] as usize;
+        for &id in &s.window.ids {
+            let id = id as usize;
             if (2..2 + tw).contains(&id) {
-                y.copy_from_slice(&table[(id - 2) * 3 * F..(id - 1) * 3 * F]);
+                s.slot.push(Slot::Table(id - 2));
             } else if id >= 2 && id < self.vectors.len() {
+                let r = s.rare.len() / (3 * F);
+                s.rare.resize(s.rare.len() + 3 * F, 0.0);
                 self.vectors.vector(id as u32, &mut e);
-                fold_word(&self.weights.conv, &e, y);
+                fold_word(&self.weights.conv, &e, &mut s.rare[r * 3 * F..(r + 1) * 3 * F]);
+                s.slot.push(Slot::Rare(r));
+            } else {
+                s.slot.push(Slot::None);
             }
-            // Each table's row of the token's distance or tag (clipped: no index out of range).
-            let row = |r: u8, rows: usize| (r as usize).min(rows - 1) * 3 * F..((r as usize).min(rows - 1) + 1) * 3 * F;
-            axpy(y, 1.0, &self.ps[row(s.window.ds[t], ND)]);
-            axpy(y, 1.0, &self.pt[row(s.window.dt[t], ND)]);
-            axpy(y, 1.0, &self.pg[row(s.window.tag[t], TAGS)]);
         }
-        Some(self.head(s))
+        // The convolution straight from the rows, no n × 3F buffer of token sums: the sum of a
+        // token's tap k is its word row + its source-distance row + its target-distance row +
+        // its tag row (in that order), and h[t] = bias + tap 0 of t−1 + tap 1 of t + tap 2 of
+        // t+1 (in that order): the additions of the plain form ([`taps`], [`conv_pre`]) in the
+        // same order, so the same floats.
+        s.h.truncate(n * F);
+        s.h.resize(n * F, 0.0);
+        let clip = |r: u8, rows: usize| (r as usize).min(rows - 1) * 3 * F;
+        for t in 0..n {
+            // The word rows are 1,800 bytes each, scattered over a 14 MB table: ask for the row
+            // of the token two ahead now, so its lines arrive while this one is added.
+            if let Some(&Slot::Table(r)) = s.slot.get(t + 2) {
+                crate::syntax::perceptron::prefetch_lines(table[r * 3 * F..].as_ptr(), 3 * F);
+            }
+            let ht: &mut [f32] = &mut s.h[t * F..(t + 1) * F];
+            ht.copy_from_slice(&self.weights.conv_b[..F]);
+            for k in 0..3 {
+                let Some(u) = (t + k).checked_sub(1).filter(|&u| u < n) else { continue };
+                let off = k * F;
+                let w: &[f32] = match s.slot[u] {
+                    Slot::Table(r) => &table[r * 3 * F + off..r * 3 * F + off + F],
+                    Slot::Rare(r) => &s.rare[r * 3 * F + off..r * 3 * F + off + F],
+                    Slot::None => &ZERO_ROW,
+                };
+                let ps = &self.ps[clip(s.window.ds[u], ND) + off..][..F];
+                let pt = &self.pt[clip(s.window.dt[u], ND) + off..][..F];
+                let pg = &self.pg[clip(s.window.tag[u], TAGS) + off..][..F];
+                let (w, ht) = (&w[..F], &mut ht[..F]);
+                for f in 0..F {
+                    ht[f] += ((w[f] + ps[f]) + pt[f]) + pg[f];
+                }
+            }
+        }
+        Some(self.head_pre(s))
     }
 
-    /// From the taps' sums `s.y` (n × 3F) to the class probabilities: piecewise max pooling of
-    /// the pre-activations, then tanh of the 450 pooled values, then the output layer. tanh is
+    /// From the pre-activations `s.h` (n × F) to the class probabilities: piecewise max pooling
+    /// of them, then tanh of the 450 pooled values, then the output layer. tanh is
     /// increasing, so the max of tanh is tanh of the max: 450 tanh per window instead of 150 per
     /// token (they were half of a window's time).
-    fn head(&self, s: &mut Scratch) -> [f32; 3] {
-        let n = s.window.len();
-        conv_pre(&s.y, n, &self.weights.conv_b, &mut s.h);
+    #[inline(always)]
+    fn head_pre(&self, s: &mut Scratch) -> [f32; 3] {
         let mut z = [0.0f32; Z];
         pool_max(&s.h, &s.window.piece, &mut z);
         for (q, zq) in z.chunks_exact_mut(F).enumerate() {
@@ -485,6 +568,7 @@ impl Reader {
 }
 
 /// A word vector's folded row: `e · conv[0..DIM]` (3F numbers).
+#[inline(always)]
 fn fold_word(conv: &[f32], e: &[f32; DIM], out: &mut [f32]) {
     out.fill(0.0);
     for (i, &x) in e.iter().enumerate() {
@@ -536,8 +620,10 @@ fn conv_tanh(y: &[f32], n: usize, b: &[f32], h: &mut Vec<f32>) {
 }
 
 /// [`conv_tanh`] before the tanh.
+#[inline(always)]
 fn conv_pre(y: &[f32], n: usize, b: &[f32], h: &mut Vec<f32>) {
-    h.clear();
+    // Every row starts as a copy of the bias below: no zero fill first.
+    h.truncate(n * F);
     h.resize(n * F, 0.0);
     for t in 0..n {
         let ht = &mut h[t * F..(t + 1) * F];
@@ -582,6 +668,7 @@ fn pool(h: &[f32], piece: &[u8], z: &mut [f32; Z], mut arg: Option<&mut [usize; 
 
 /// [`pool`] without the argmax, branch-free so that it vectorises (inference: the conditional
 /// stores of the argmax form were the largest cost of a window).
+#[inline(always)]
 fn pool_max(h: &[f32], piece: &[u8], z: &mut [f32; Z]) {
     let mut any = [false; 3];
     z.fill(f32::NEG_INFINITY);
@@ -842,6 +929,9 @@ mod tests {
             for c in 0..3 {
                 assert!((a[c] - b[c]).abs() < 1e-5, "n {n}: {a:?} vs {b:?}");
             }
+            // The AVX2 build (when the CPU has it) and the baseline build of the same code give
+            // the same bits: reports must not depend on the machine's vector width.
+            assert_eq!(Some(a), r.probs_folded(&mut s), "n {n}");
         }
         s.window = Window::default();
         assert_eq!(r.probs(&mut s), None);

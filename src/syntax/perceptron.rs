@@ -86,8 +86,9 @@ fn prefetch_ptr<T>(p: *const T) {
 }
 
 /// Prefetches every cache line of `n` items from `p` (one hint per 64 bytes, and the last item).
+/// Also used by the stance reader for the folded rows of the tokens ahead.
 #[inline(always)]
-fn prefetch_lines<T>(p: *const T, n: usize) {
+pub(crate) fn prefetch_lines<T>(p: *const T, n: usize) {
     let bytes = n * std::mem::size_of::<T>();
     let p = p as *const u8;
     let mut off = 0;
