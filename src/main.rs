@@ -493,6 +493,32 @@ fn load_engines(lexicons: &LexiconArg) -> anyhow::Result<Engines> {
 
 /// Writes `bytes` gzip-compressed (no timestamp, so reruns give the same file) to `target`
 /// through a temporary file and a rename: a crash never leaves half a weights file.
+/// Calls `f` with every document of the `inputs` whose id is not in `reserved`, in input order
+/// (what the corpus-trained models learn from); returns how many. A missing or unreadable input is
+/// an error: a model must not be trained on part of the corpus without saying so.
+fn for_each_document_outside(
+    inputs: &[PathBuf],
+    reserved: &std::collections::HashSet<String>,
+    mut f: impl FnMut(&newsstance::document::Document),
+) -> anyhow::Result<usize> {
+    let (files, errors) = newsstance::corpus::discover(inputs);
+    if let Some(e) = errors.first() {
+        anyhow::bail!("{}: {}", e.input, e.error);
+    }
+    let mut articles = 0;
+    for file in &files {
+        for record in newsstance::corpus::open(file) {
+            let newsstance::corpus::Record::Document(d) = record else { continue };
+            if reserved.contains(&d.id) {
+                continue;
+            }
+            articles += 1;
+            f(&d);
+        }
+    }
+    Ok(articles)
+}
+
 fn write_gz(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = target.with_extension("tmp");
     let mut gz = flate2::GzBuilder::new().mtime(0).write(
@@ -939,25 +965,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let reserved_ids = newsstance::labels::read_id_list(
                 &std::fs::read_to_string(&reserved).with_context(|| format!("reading {}", reserved.display()))?,
             );
-            let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
-            if let Some(e) = errors.first() {
-                anyhow::bail!("{}: {}", e.input, e.error);
-            }
             let mut tc = vx::TokenCorpus::default();
             let (mut spans, mut buf) = (Vec::new(), String::new());
-            let mut articles = 0usize;
-            for file in &files {
-                for record in newsstance::corpus::open(file) {
-                    let newsstance::corpus::Record::Document(d) = record else { continue };
-                    if reserved_ids.contains(&d.id) {
-                        continue;
-                    }
-                    articles += 1;
-                    for para in d.text.split('\n') {
-                        tc.add(para, &mut spans, &mut buf);
-                    }
+            let articles = for_each_document_outside(std::slice::from_ref(&corpus), &reserved_ids, |d| {
+                for para in d.text.split('\n') {
+                    tc.add(para, &mut spans, &mut buf);
                 }
-            }
+            })?;
             eprintln!("newsstance: {articles} articles, {} paragraphs, {} tokens", tc.paragraphs(), tc.token_count());
             let params = vx::SgnsParams { epochs, keep, ..vx::SgnsParams::default() };
             let header = vec![
@@ -990,28 +1004,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 ),
                 None => Default::default(),
             };
-            let (files, errors) = newsstance::corpus::discover(&corpus);
-            if let Some(e) = errors.first() {
-                anyhow::bail!("{}: {}", e.input, e.error);
-            }
             let mut sentences = Vec::new();
             let mut spans = Vec::new();
-            let mut articles = 0usize;
-            for file in &files {
-                for record in newsstance::corpus::open(file) {
-                    let newsstance::corpus::Record::Document(d) = record else { continue };
-                    if reserved.contains(&d.id) {
-                        continue;
-                    }
-                    articles += 1;
-                    for p in newsstance::segment::segment(&d.text) {
-                        for s in p.sentences {
-                            newsstance::syntax::tokenize::tokenize(&d.text, s, &mut spans);
-                            sentences.push(spans.iter().map(|r| d.text[r.clone()].to_lowercase()).collect::<Vec<_>>());
-                        }
+            let articles = for_each_document_outside(&corpus, &reserved, |d| {
+                for p in newsstance::segment::segment(&d.text) {
+                    for s in p.sentences {
+                        newsstance::syntax::tokenize::tokenize(&d.text, s, &mut spans);
+                        sentences.push(spans.iter().map(|r| d.text[r.clone()].to_lowercase()).collect::<Vec<_>>());
                     }
                 }
-            }
+            })?;
             let source = format!(
                 "{} articles ({} sentences) of {}",
                 articles,
