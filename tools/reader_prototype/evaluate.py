@@ -3,13 +3,19 @@ trained with the shipped model's probabilities as an input (reader.py --combined
 stacker (logistic regression over both models' log-probabilities) fitted on one half of dev's
 articles and applied to the other.
 
-    OMP_NUM_THREADS=1 nice -n 10 python3 evaluate.py CANDS.jsonl READER.npz [COMBINED.npz ...] > results.txt
+    OMP_NUM_THREADS=1 nice -n 10 python3 evaluate.py [--thresholds H,F] CANDS.jsonl READER.npz [COMBINED.npz ...] > results.txt
+
+`--thresholds` are the thresholds (hostile, friendly) of the pair model the candidates were
+exported with (`threshold` in its weights file; default 0.57,0.37, session 12's model that
+branch reader14 exported), against which the reader's gate share is measured. The figures are
+also written as JSON to `results.json` beside CANDS.jsonl.
 
 Thresholds (hostile, friendly) are chosen on one half of dev's articles and the figures are
 measured on the other half, both ways (`0->1`, `1->0`); `all dev` chooses and measures on all
 of dev (optimistic, for comparison with `eval stance --split dev`).
 """
 import json
+import os
 import sys
 
 import numpy as np
@@ -56,16 +62,16 @@ def _gm(a, b):
     return g / g.sum(1, keepdims=True)
 
 
-def main(cands, *reader_files):
+def main(cands, *reader_files, thresholds=(0.57, 0.37)):
     rows = [r for r in load_candidates(cands) if r["split"] == "dev"]
     gold = dev_gold()
     out = []
     ship = np.array([r["probs"] for r in rows])
     report("(a) shipped pair model", rows, ship.tolist(), gold, out)
     lp = lambda p: np.log(np.clip(p, 1e-6, 1))
-    # The shipped model's probability of a sign as a share of that sign's threshold (0.57 /
-    # 0.37): where it is below `lo` the shipped model is sure of "none" and the reader is not run.
-    share = np.maximum(ship[:, 1] / 0.57, ship[:, 2] / 0.37)
+    # The shipped model's probability of a sign as a share of that sign's threshold: where it is
+    # below `lo` the shipped model is sure of "none" and the reader is not run.
+    share = np.maximum(ship[:, 1] / thresholds[0], ship[:, 2] / thresholds[1])
     for f in reader_files:
         # "a.npz+b.npz": the mean of several runs' probabilities (seeds).
         pr = np.mean([np.load(x)["dev_probs"] for x in f.split("+")], axis=0)
@@ -80,8 +86,14 @@ def main(cands, *reader_files):
             mean = np.exp((lp(ship) + lp(pr)) / 2)
             mean /= mean.sum(1, keepdims=True)
             report(f"(c) geometric mean of shipped and {f} (nothing fitted)", rows, mean.tolist(), gold, out)
-    json.dump(out, open("/tmp/reader14/results.json", "w"), indent=1)
+    with open(os.path.join(os.path.dirname(os.path.abspath(cands)), "results.json"), "w") as f:
+        json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = sys.argv[1:]
+    thresholds = (0.57, 0.37)
+    if args and args[0] == "--thresholds":
+        thresholds = tuple(float(x) for x in args[1].split(","))
+        args = args[2:]
+    main(*args, thresholds=thresholds)
