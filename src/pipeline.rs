@@ -367,6 +367,8 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     times.syntax = clock.lap();
     stance::model::add_syntax(&input, &mut candidates, &trees, explain);
     times.model += clock.lap();
+    // The pair model's probabilities, once: the reader gate and the decision both read them.
+    let pair_probs = stance::model::pair_probs(&pair.model, &candidates);
     let mut reader_scratch = stance::reader::Scratch::default();
     stance::reader::read_candidates(
         &pair.reader,
@@ -376,10 +378,11 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
         &actors,
         &engines.lexicon,
         &mut candidates,
+        &pair_probs,
         &mut reader_scratch,
     );
     times.reader = clock.lap();
-    let (events, confidence) = stance::model::decide(&pair.model, &candidates).into_iter().unzip();
+    let (events, confidence) = stance::model::decide_from(&pair.model, &candidates, &pair_probs).into_iter().unzip();
     let counts = StageCounts {
         stance_candidates: candidates.len() as u64,
         parsed_sentences: trees.len() as u64,

@@ -139,7 +139,12 @@ impl StanceModel {
     /// The probabilities a candidate is decided on: the pair model's on `features`, combined
     /// with the reader's (`reader`) when the pair model's pass the reader gate.
     pub fn final_probs(&self, features: &[u32], reader: Option<[f32; 3]>) -> [f32; 3] {
-        let p = self.probs(features);
+        self.combined(self.probs(features), reader)
+    }
+
+    /// [`StanceModel::final_probs`] given the pair model's probabilities `p` already computed
+    /// (`score` computes them once per candidate, for the reader gate and the decision).
+    pub fn combined(&self, p: [f32; 3], reader: Option<[f32; 3]>) -> [f32; 3] {
         match reader {
             Some(r) if self.reads(&p) => super::reader::combine(p, r),
             _ => p,
@@ -1297,8 +1302,20 @@ fn syntax_features(
 
 /// Events of the candidates the model accepts, with their confidence.
 pub fn decide(model: &StanceModel, cands: &[Candidate]) -> Vec<(StanceEvent, f32)> {
+    decide_from(model, cands, &pair_probs(model, cands))
+}
+
+/// The pair model's probabilities of each candidate on all its features (`[k]` belongs to
+/// `cands[k]`): computed once in `score`, for the reader gate ([`super::reader::read_candidates`])
+/// and the decision ([`decide_from`]); each reads the candidate's ~100 scattered weights.
+pub fn pair_probs(model: &StanceModel, cands: &[Candidate]) -> Vec<[f32; 3]> {
+    cands.iter().map(|c| model.probs(&c.features)).collect()
+}
+
+/// [`decide`] given the pair model's probabilities of the candidates ([`pair_probs`]).
+pub fn decide_from(model: &StanceModel, cands: &[Candidate], pair: &[[f32; 3]]) -> Vec<(StanceEvent, f32)> {
     let mut out = Vec::new();
-    let mut probs: Vec<[f32; 3]> = cands.iter().map(|c| model.candidate_probs(c)).collect();
+    let mut probs: Vec<[f32; 3]> = cands.iter().zip(pair).map(|(c, &p)| model.combined(p, c.reader)).collect();
     symmetrize(cands, &mut probs);
     for (c, &p) in cands.iter().zip(&probs) {
         if let Some((sign, _)) = decision(p, model.threshold) {
@@ -1695,6 +1712,43 @@ mod tests {
         for k in [1, 3, 4] {
             assert_eq!(probs[k], before[k], "candidate {k}");
         }
+    }
+
+    /// The decision reads the pair model's probabilities it is given (computed once in `score`
+    /// for the reader gate too), and given the model's own it decides as [`decide`] does.
+    #[test]
+    fn the_decision_reads_the_pair_probabilities_given() {
+        let mut m = StanceModel::empty();
+        m.threshold = [0.5, 0.5];
+        // Feature 1 pushes hostile hard.
+        m.weights[3 + HOSTILE] = 5.0;
+        let cand = |features: Vec<u32>| Candidate {
+            paragraph: 0,
+            source_code: "RUS".into(),
+            target_code: "UKR".into(),
+            source: ActorRef::Lexicon(0),
+            target: ActorRef::Lexicon(1),
+            sentence: 0,
+            cue: String::new(),
+            base_len: features.len(),
+            features,
+            names: Vec::new(),
+            links: Vec::new(),
+            coordinated: false,
+            reader: None,
+        };
+        let cands = [cand(vec![1]), cand(vec![0])];
+        let own = pair_probs(&m, &cands);
+        assert_eq!(own, vec![m.probs(&[1]), m.probs(&[0])]);
+        let scores = |ev: &[(StanceEvent, f32)]| -> Vec<(f64, f32)> { ev.iter().map(|(e, c)| (e.score, *c)).collect() };
+        let decided = decide_from(&m, &cands, &own);
+        assert_eq!(decided.len(), 1);
+        assert_eq!(scores(&decided), scores(&decide(&m, &cands)));
+        // Other probabilities given, other decisions: they are not computed again.
+        let flipped = [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]];
+        let decided = decide_from(&m, &cands, &flipped);
+        assert_eq!(decided.len(), 1);
+        assert!(decided[0].0.score > 0.8, "friendly from the probabilities given");
     }
 
     #[test]

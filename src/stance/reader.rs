@@ -720,11 +720,12 @@ pub fn read_candidates(
     actors: &DocActors,
     lexicon: &Lexicon,
     cands: &mut [Candidate],
+    pair: &[[f32; 3]],
     s: &mut Scratch,
 ) {
-    for c in cands.iter_mut() {
+    for (c, p) in cands.iter_mut().zip(pair) {
         c.reader = None;
-        if !model.reads(&model.probs(&c.features)) {
+        if !model.reads(p) {
             continue;
         }
         build_window(text, paragraphs, actors, lexicon, &reader.vectors, c, s);
