@@ -859,7 +859,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            write_gz(&target, weights.write(&header).as_bytes())?;
+            write_gz(&target, weights.write(&reader::SPEC, &header).as_bytes())?;
             eprintln!("newsstance: weights in {}", target.display());
             // Dev, beside the loaded pair model at its own thresholds' reader gate.
             let r = reader::Reader::new(engines.pair.reader.vectors.clone(), weights);

@@ -6,6 +6,7 @@ pub mod eventdata;
 mod events;
 pub mod mentions;
 pub mod model;
+pub mod pcnn;
 pub mod reader;
 pub mod train;
 pub mod vectors;
