@@ -1,6 +1,7 @@
 //! Stage `stance`: directed stance events between actors ([`events`]) from an editable cue
 //! lexicon, and the sentiment of the text toward each mention.
 
+pub mod coverage;
 mod cues;
 pub mod eventdata;
 mod events;
