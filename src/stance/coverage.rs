@@ -32,10 +32,11 @@ pub const TAGS: usize = 3;
 /// Longest window read (tokens); a longer sentence (a segmentation failure on a list or a
 /// table) is cut to a window that keeps the target in its middle.
 pub const MAXLEN: usize = 80;
-/// Words whose folded rows are kept (the stance reader's 20,000: 36 MB, built on first use). A
-/// rarer word is folded per window (45,000 multiply-adds); with 8,000 words (14 MB) a mention
-/// took 10.0 µs instead of 7.0 (`examples/coverage_timing.rs`).
-pub const TABLE_WORDS: usize = 20000;
+/// Words whose folded rows are kept: 8,000 (14 MB, built on first use). A rarer word is folded
+/// per window (45,000 multiply-adds): with the stance reader's 20,000 words (36 MB) a mention took
+/// 7.0 µs instead of 10.0 (`examples/coverage_timing.rs`), but `score seeds` peaked at 195 MiB,
+/// over the 180 of `tests/memory.rs` (164 MiB before the coverage reader, 167–174 with 8,000).
+pub const TABLE_WORDS: usize = 8000;
 /// File of the reader's weights in the lexicon folder.
 pub const COVERAGE_FILE: &str = "reader/coverage.txt.gz";
 
