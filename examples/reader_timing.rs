@@ -35,9 +35,7 @@ fn main() -> anyhow::Result<()> {
                 1
             };
             w.ids.push(id);
-            w.ds.push(rng.below(ND) as u8);
-            w.dt.push(rng.below(ND) as u8);
-            w.tag.push(rng.below(TAGS) as u8);
+            w.feats.push([rng.below(ND) as u8, rng.below(ND) as u8, rng.below(TAGS) as u8]);
             w.piece.push((3 * t / n) as u8);
         }
         windows.push(w);

@@ -239,11 +239,13 @@ impl fmt::Display for EvalReport {
     }
 }
 
-/// Scores every example and, when `predictions` is given, writes a CSV `gid,gold,predicted` row
-/// per example (in input order) so that the printed figures can be recomputed from the file.
+/// Scores every example (with the coverage reader beside the target model when given, as
+/// `score` does) and, when `predictions` is given, writes a CSV `gid,gold,predicted` row per
+/// example (in input order) so that the printed figures can be recomputed from the file.
 pub fn evaluate(
     model: &TargetModel,
     vader: &Vader,
+    coverage: Option<&crate::stance::coverage::CoverageReader>,
     examples: &[Example],
     predictions: Option<&mut dyn std::io::Write>,
 ) -> std::io::Result<EvalReport> {
@@ -252,8 +254,12 @@ pub fn evaluate(
     if let Some(w) = writer.as_mut() {
         w.write_record(["gid", "gold", "predicted"]).map_err(csv_to_io)?;
     }
+    let mut scratch = crate::stance::coverage::Scratch::default();
     for ex in examples {
-        let s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
+        let mut s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
+        if let Some(c) = coverage {
+            s = c.score(s, &ex.sentence, &ex.target, &ex.others, &mut scratch).0;
+        }
         report.add(ex.gold, s.label);
         if let Some(w) = writer.as_mut() {
             w.write_record([ex.gid.as_str(), ex.gold.as_str(), s.label.as_str()]).map_err(csv_to_io)?;
@@ -294,14 +300,13 @@ pub fn eval_newsmtsc(
 ) -> Result<EvalReport, EvalError> {
     let examples = load_newsmtsc(file)?;
     match predictions {
-        None => {
-            evaluate(model, vader, &examples, None).map_err(|source| EvalError::Io { path: file.to_path_buf(), source })
-        }
+        None => evaluate(model, vader, None, &examples, None)
+            .map_err(|source| EvalError::Io { path: file.to_path_buf(), source }),
         Some(out) => {
             let io = |source| EvalError::Io { path: out.to_path_buf(), source };
             let f = std::fs::File::create(out).map_err(io)?;
             let mut w = std::io::BufWriter::new(f);
-            let report = evaluate(model, vader, &examples, Some(&mut w)).map_err(io)?;
+            let report = evaluate(model, vader, None, &examples, Some(&mut w)).map_err(io)?;
             w.flush().map_err(io)?;
             Ok(report)
         }

@@ -31,12 +31,13 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                 "  tone: compound {:+.4}  pos {:.3}  neu {:.3}  neg {:.3}",
                 t.compound, t.pos, t.neu, t.neg
             );
-            for (m, score) in a
+            for ((m, score), read) in a
                 .actors
                 .mentions
                 .iter()
                 .zip(&a.sentiments)
-                .filter(|(m, _)| m.paragraph as usize == p && m.sentence as usize == s)
+                .zip(&a.coverage)
+                .filter(|((m, _), _)| m.paragraph as usize == p && m.sentence as usize == s)
             {
                 let actor = a.actors.actor(lex, m.actor);
                 let how = match m.via {
@@ -62,7 +63,7 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                     .filter(|o| o.paragraph == m.paragraph && o.sentence == m.sentence && o.span != m.span)
                     .map(|o| o.span.start - sent.start..o.span.end - sent.start)
                     .collect();
-                let features = engines.target.explain(&engines.vader, sent_text, target, &others);
+                let features = engines.target.explain(&engines.vader, sent_text, target.clone(), &others);
                 let top: Vec<String> = features.iter().take(5).map(|(f, w)| format!("{f} {w:+.3}")).collect();
                 let _ = writeln!(
                     out,
@@ -70,6 +71,29 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                     score.score,
                     score.label,
                     top.join(", ")
+                );
+                // Both models' probabilities (negative / neutral / positive): the target model's,
+                // and the coverage reader's, which is combined only where the target model is
+                // unsure (shown anyway, for a person to compare).
+                let cov = &engines.pair.coverage;
+                let (linear, reader) = match read {
+                    Some((l, r)) => (*l, Some(*r)),
+                    None => {
+                        let mut sc = crate::stance::coverage::Scratch::default();
+                        (score.probs, cov.probs(sent_text, &target, &others, &mut sc))
+                    }
+                };
+                let p3 = |p: [f64; 3]| format!("{:.3} / {:.3} / {:.3}", p[0], p[1], p[2]);
+                let _ = writeln!(
+                    out,
+                    "    target model: {}   coverage reader: {}   {}",
+                    p3(linear),
+                    reader.map_or_else(|| "(no token)".to_string(), |r| p3(r.map(f64::from))),
+                    if read.is_some() {
+                        format!("combined (top probability under {}): {}", cov.gate, p3(score.probs))
+                    } else {
+                        format!("not combined (top probability ≥ {})", cov.gate)
+                    }
                 );
             }
             if let Some((_, tree)) = a.trees.iter().find(|(k, _)| *k == (p as u32, s as u32)) {

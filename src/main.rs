@@ -268,6 +268,9 @@ enum EvalCommand {
         /// finds, with the sentence (corpus text: a local working file, never commit it).
         #[arg(long, value_name = "OUT.csv")]
         errors: Option<PathBuf>,
+        /// The target model alone, without the coverage reader beside it (the figures before it).
+        #[arg(long)]
+        linear: bool,
         #[command(flatten)]
         lexicons: LexiconArg,
     },
@@ -307,6 +310,9 @@ enum EvalCommand {
         /// Write `gid,gold,predicted` for every target.
         #[arg(long, value_name = "OUT.csv")]
         predictions: Option<PathBuf>,
+        /// The target model alone, without the coverage reader beside it (the figures before it).
+        #[arg(long)]
+        linear: bool,
         #[command(flatten)]
         lexicons: LexiconArg,
     },
@@ -363,6 +369,38 @@ enum TrainCommand {
         epochs: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
+    /// Train the coverage reader beside the target model on NewsMTSC train and the train split
+    /// of the real labelled mentions (the target model's own training data; the real classes
+    /// re-weighted halfway to balance), with the word vectors of LEXICONS/reader/vectors.txt.gz
+    /// frozen; chooses the gate (the target model's top probability under which the reader
+    /// reads) on the real dev split and writes OUT/reader/coverage.txt.gz. Single thread, fixed
+    /// seed and order: the same inputs give byte-identical weights.
+    CoverageReader {
+        /// NewsMTSC train.jsonl.
+        #[arg(default_value = "tests/data/newsmtsc/train.jsonl")]
+        file: PathBuf,
+        /// The real labelled mentions.
+        #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
+        real: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "lexicons")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        epochs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The gate instead of the one chosen on real dev (the best macro-F1 of the candidates;
+        /// ties go to the lower, cheaper one).
+        #[arg(long)]
+        gate: Option<f64>,
+        /// The calibration temperature instead of the one chosen on real dev (the lowest mean
+        /// negative log-likelihood of the gold labels at the gate, on a grid 0.7–1.5).
+        #[arg(long)]
+        temperature: Option<f64>,
         #[command(flatten)]
         lexicons: LexiconArg,
     },
@@ -684,19 +722,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 Ok(exit::USAGE)
             }
         },
-        Command::Eval(EvalCommand::Newsmtsc { file, predictions, lexicons }) => {
+        Command::Eval(EvalCommand::Newsmtsc { file, predictions, linear, lexicons }) => {
             let engines = load_engines(&lexicons)?;
+            let coverage = (!linear).then_some(&engines.pair.coverage);
             let examples = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
             let report = match predictions {
                 Some(p) => {
                     let mut w = std::io::BufWriter::new(
                         std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?,
                     );
-                    let r = eval::evaluate(&engines.target, &engines.vader, &examples, Some(&mut w))?;
+                    let r = eval::evaluate(&engines.target, &engines.vader, coverage, &examples, Some(&mut w))?;
                     w.flush()?;
                     r
                 }
-                None => eval::evaluate(&engines.target, &engines.vader, &examples, None)?,
+                None => eval::evaluate(&engines.target, &engines.vader, coverage, &examples, None)?,
             };
             out(&report.to_string())?;
             Ok(exit::OK)
@@ -859,7 +898,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            write_gz(&target, weights.write(&header).as_bytes())?;
+            write_gz(&target, weights.write(&reader::SPEC, &header).as_bytes())?;
             eprintln!("newsstance: weights in {}", target.display());
             // Dev, beside the loaded pair model at its own thresholds' reader gate.
             let r = reader::Reader::new(engines.pair.reader.vectors.clone(), weights);
@@ -879,9 +918,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             ))?;
             Ok(exit::OK)
         }
-        Command::Eval(EvalCommand::Mentions { labels, corpus, split, errors: misses_out, lexicons }) => {
+        Command::Eval(EvalCommand::Mentions { labels, corpus, split, errors: misses_out, linear, lexicons }) => {
             let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
             let engines = load_engines(&lexicons)?;
+            let coverage = (!linear).then_some(&engines.pair.coverage);
             let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
             if let Some(e) = errors.first() {
                 anyhow::bail!("{}: {}", e.input, e.error);
@@ -890,7 +930,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("newsstance: {} labelled mentions matched, {lost} missing or changed", mentions.len());
             let part: Vec<_> = mentions.iter().filter(|m| m.split == split).collect();
             let (r, misses) =
-                newsstance::stance::mentions::evaluate_with_misses(&engines.target, &engines.vader, &part);
+                newsstance::stance::mentions::evaluate_with_misses(&engines.target, &engines.vader, coverage, &part);
             if let Some(path) = &misses_out {
                 let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
                 newsstance::stance::mentions::write_misses(std::io::BufWriter::new(file), &misses)
@@ -958,6 +998,166 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
                 w.flush()?;
             }
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::CoverageReader {
+            file,
+            real,
+            corpus,
+            out: dir,
+            epochs,
+            seed,
+            gate,
+            temperature,
+            lexicons,
+        }) => {
+            use newsstance::stance::coverage as cov;
+            let engines = load_engines(&lexicons)?;
+            let newsmtsc = eval::load_newsmtsc(&file).with_context(|| format!("reading {}", file.display()))?;
+            let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus));
+            if let Some(e) = errors.first() {
+                anyhow::bail!("{}: {}", e.input, e.error);
+            }
+            let (mentions, lost) = newsstance::stance::mentions::load(&engines, &real, &files)?;
+            eprintln!("newsstance: {} real mentions matched, {lost} missing or changed", mentions.len());
+            let real_train = newsstance::stance::mentions::train_examples(&mentions);
+            let vectors = std::sync::Arc::clone(&engines.pair.reader.vectors);
+            let mut s = cov::Scratch::default();
+            let mut window = |ex: &eval::Example| {
+                cov::build_window(&vectors, &ex.sentence, &ex.target, &ex.others, &mut s);
+                s.window.clone()
+            };
+            let cw = cov::real_class_weights(&real_train.iter().map(|e| e.gold.index()).collect::<Vec<_>>(), 0.5);
+            let mut windows: Vec<(cov::Window, usize, f32)> = Vec::new();
+            for ex in &newsmtsc {
+                windows.push((window(ex), ex.gold.index(), 1.0));
+            }
+            for ex in &real_train {
+                windows.push((window(ex), ex.gold.index(), cw[ex.gold.index()]));
+            }
+            windows.retain(|w| !w.0.is_empty());
+            let examples: Vec<(&cov::Window, usize, f32)> = windows.iter().map(|(w, c, x)| (w, *c, *x)).collect();
+            eprintln!(
+                "newsstance: {} training mentions ({} NewsMTSC, {} real; real class weights {:.3} / {:.3} / {:.3})",
+                examples.len(),
+                newsmtsc.len(),
+                real_train.len(),
+                cw[0],
+                cw[1],
+                cw[2]
+            );
+            let params = newsstance::stance::pcnn::TrainParams { epochs, seed, ..Default::default() };
+            let start = std::time::Instant::now();
+            let weights = cov::train(&vectors, &examples, &params, |e, loss| {
+                eprintln!(
+                    "newsstance: epoch {e} of {epochs}: train loss {loss:.4} ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                )
+            });
+            // Real dev: the target model's scores and the reader's probabilities of every mention.
+            let mut reader = cov::CoverageReader::new(std::sync::Arc::clone(&vectors), weights, 1.01, 1.0);
+            let dev: Vec<&eval::Example> = mentions
+                .iter()
+                .filter(|m| m.split == newsstance::labels::Split::Dev && m.sentiment.is_some())
+                .map(|m| &m.example)
+                .collect();
+            let linear: Vec<_> = dev
+                .iter()
+                .map(|ex| engines.target.score(&engines.vader, &ex.sentence, ex.target.clone(), &ex.others))
+                .collect();
+            let read: Vec<_> =
+                dev.iter().map(|ex| reader.probs(&ex.sentence, &ex.target, &ex.others, &mut s)).collect();
+            let gold: Vec<_> = dev.iter().map(|ex| ex.gold).collect();
+            let mut table = format!(
+                "== real dev ({} agreed mentions): the target model with the reader where its top probability is below the gate\n gate  read  macro-F1 accuracy  shares (neg/neu/pos)   ECE    NLL\n",
+                dev.len()
+            );
+            let mut best = (f64::NEG_INFINITY, 0.0);
+            for g in [0.0, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 1.01] {
+                reader.gate = g;
+                let f = cov::figures(&reader, &linear, &read, &gold);
+                let c = &f.report.confusion;
+                let n = f.report.total().max(1) as f64;
+                let pred = [0, 1, 2].map(|k| (0..3).map(|j| c[j][k]).sum::<u64>() as f64 / n);
+                table.push_str(&format!(
+                    " {g:4.2} {:5.3}  {:.3}    {:.3}   {:.3} {:.3} {:.3}   {:.3}  {:.3}\n",
+                    f.read as f64 / n,
+                    f.report.macro_f1(),
+                    f.report.accuracy(),
+                    pred[0],
+                    pred[1],
+                    pred[2],
+                    f.ece,
+                    f.nll
+                ));
+                if g > 0.0 && f.report.macro_f1() > best.0 + 1e-9 {
+                    best = (f.report.macro_f1(), g);
+                }
+            }
+            reader.gate = gate.unwrap_or(best.1);
+            table.push_str(&format!("at gate {}: temperature, ECE, NLL\n", reader.gate));
+            let mut best_t = (f64::INFINITY, 1.0);
+            for t in [0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.35, 1.5] {
+                reader.temperature = t;
+                let f = cov::figures(&reader, &linear, &read, &gold);
+                table.push_str(&format!(" {t:4.2}  {:.3}  {:.4}\n", f.ece, f.nll));
+                if f.nll < best_t.0 - 1e-12 {
+                    best_t = (f.nll, t);
+                }
+            }
+            reader.temperature = temperature.unwrap_or(best_t.1);
+            let f = cov::figures(&reader, &linear, &read, &gold);
+            table.push_str(&format!(
+                "gate {} ({}), temperature {} ({}): macro-F1 {:.3}, accuracy {:.3}; reliability (probability of the predicted label): bin, count, mean probability, accuracy\n",
+                reader.gate,
+                if gate.is_some() { "given" } else { "chosen on real dev" },
+                reader.temperature,
+                if temperature.is_some() { "given" } else { "chosen on real dev" },
+                f.report.macro_f1(),
+                f.report.accuracy()
+            ));
+            for (k, (n, p, acc)) in f.bins.iter().enumerate() {
+                if *n > 0 {
+                    table.push_str(&format!(
+                        "  {:.1}-{:.1} {n:>5} {p:>6.3} {acc:>6.3}\n",
+                        0.3 + 0.1 * k as f64,
+                        0.4 + 0.1 * k as f64
+                    ));
+                }
+            }
+            table.push_str(&format!("expected calibration error {:.3}\n", f.ece));
+            let header = vec![
+                format!(
+                    "coverage reader (PCNN) trained by `newsstance train coverage-reader` on {} mentions: NewsMTSC {} and the real train split of {} ({} agreed mentions; classes re-weighted {:.3} / {:.3} / {:.3})",
+                    examples.len(),
+                    file.display(),
+                    real.display(),
+                    real_train.len(),
+                    cw[0],
+                    cw[1],
+                    cw[2]
+                ),
+                format!(
+                    "{} filters of width 3, distance and tag embeddings of {}, Adam rate {}, batch {}, dropout 0.5, epochs {epochs}, seed {seed}; word vectors reader/vectors.txt.gz (frozen)",
+                    newsstance::stance::pcnn::F,
+                    newsstance::stance::pcnn::DPOS,
+                    params.rate,
+                    params.batch
+                ),
+                format!(
+                    "gate: the target model's top probability under which the reader reads ({}); temperature of the combined probabilities ({})",
+                    if gate.is_some() { "given" } else { "the best macro-F1 on real dev" },
+                    if temperature.is_some() { "given" } else { "the lowest log-loss on real dev" }
+                ),
+                "setting<TAB>name<TAB>value, then tensor<TAB>row<TAB>values; see src/stance/coverage.rs".to_string(),
+            ];
+            let target = dir.join(cov::COVERAGE_FILE);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_gz(&target, reader.write(&header).as_bytes())?;
+            eprintln!("newsstance: weights in {}", target.display());
+            out(&table)?;
             Ok(exit::OK)
         }
         Command::Train(TrainCommand::Vectors { corpus, reserved, out: dir, epochs, keep }) => {

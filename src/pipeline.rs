@@ -164,6 +164,8 @@ pub struct StageCounts {
     pub parsed_sentences: u64,
     /// Candidates the sentence reader read (those past its gate).
     pub read_candidates: u64,
+    /// Mentions the coverage reader read (those the target model is unsure of).
+    pub read_mentions: u64,
 }
 
 impl StageCounts {
@@ -171,6 +173,7 @@ impl StageCounts {
         self.stance_candidates += other.stance_candidates;
         self.parsed_sentences += other.parsed_sentences;
         self.read_candidates += other.read_candidates;
+        self.read_mentions += other.read_mentions;
     }
 }
 
@@ -194,6 +197,8 @@ pub struct StageTimes {
     pub model: u64,
     /// The sentence reader beside the pair model (the candidates past its gate).
     pub reader: u64,
+    /// The coverage reader beside the target model (the mentions past its gate).
+    pub coverage: u64,
     /// Report rows and the document's aggregate.
     pub rows: u64,
     /// CSV encoding of the rows.
@@ -216,7 +221,7 @@ impl serde::Serialize for StageTimes {
 
 impl StageTimes {
     /// The stages' names and times, in pipeline order.
-    pub fn named(&self) -> [(&'static str, u64); 10] {
+    pub fn named(&self) -> [(&'static str, u64); 11] {
         [
             ("segment", self.segment),
             ("tone", self.tone),
@@ -226,13 +231,14 @@ impl StageTimes {
             ("syntax", self.syntax),
             ("model", self.model),
             ("reader", self.reader),
+            ("coverage", self.coverage),
             ("rows", self.rows),
             ("encode", self.encode),
         ]
     }
 
     pub fn add(&mut self, other: &StageTimes) {
-        let StageTimes { segment, tone, actors, target, events, syntax, model, reader, rows, encode } = other;
+        let StageTimes { segment, tone, actors, target, events, syntax, model, reader, coverage, rows, encode } = other;
         self.segment += segment;
         self.tone += tone;
         self.actors += actors;
@@ -241,6 +247,7 @@ impl StageTimes {
         self.syntax += syntax;
         self.model += model;
         self.reader += reader;
+        self.coverage += coverage;
         self.rows += rows;
         self.encode += encode;
     }
@@ -269,8 +276,12 @@ pub struct Analysis {
     /// Per paragraph, per sentence.
     pub tones: Vec<Vec<Polarity>>,
     pub actors: DocActors,
-    /// Per mention (same order as `actors.mentions`).
+    /// Per mention (same order as `actors.mentions`): the final sentiment (the target model's,
+    /// combined with the coverage reader's where it read the mention).
     pub sentiments: Vec<stance::target::TargetScore>,
+    /// Per mention the coverage reader read: the target model's own probabilities and the
+    /// reader's (`explain` prints both); `None` where the target model was sure.
+    pub coverage: Vec<Option<([f64; 3], [f32; 3])>>,
     /// The stance pair model's events, with their confidence.
     pub events: Vec<StanceEvent>,
     pub confidence: Vec<f32>,
@@ -334,7 +345,7 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     times.tone = clock.lap();
     let actors = engines.lexicon.find(text, &paragraphs, doc.date);
     times.actors = clock.lap();
-    let sentiments = mention_sentiments(engines, text, &paragraphs, &tones, &actors);
+    let mut sentiments = mention_sentiments(engines, text, &paragraphs, &tones, &actors);
     times.target = clock.lap();
     let rule_events = stance::events(&engines.cues, &engines.lexicon, text, &paragraphs, &actors);
     times.events = clock.lap();
@@ -383,10 +394,15 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
     );
     times.reader = clock.lap();
     let (events, confidence) = stance::model::decide_from(&pair.model, &candidates, &pair_probs).into_iter().unzip();
+    times.model += clock.lap();
+    // After the pair model: it reads the target model's own labels (its training features).
+    let coverage = read_mentions(&pair.coverage, text, &paragraphs, &actors, &mut sentiments);
+    times.coverage = clock.lap();
     let counts = StageCounts {
         stance_candidates: candidates.len() as u64,
         parsed_sentences: trees.len() as u64,
         read_candidates: candidates.iter().filter(|c| c.reader.is_some()).count() as u64,
+        read_mentions: coverage.iter().filter(|c| c.is_some()).count() as u64,
     };
     if !keep_candidates {
         candidates = Vec::new();
@@ -397,6 +413,7 @@ fn analyse_keeping(engines: &Engines, doc: &Document, explain: bool, parse: Pars
         tones,
         actors,
         sentiments,
+        coverage,
         events,
         confidence,
         rule_events,
@@ -431,6 +448,55 @@ pub fn mention_sentiments(
         let compound = tones[p as usize][s as usize].compound;
         engines.target.score_sentence(&engines.vader, &text[sent], compound, &spans, &mut out);
         i += n;
+    }
+    out
+}
+
+/// The coverage reader on the mentions the target model is unsure of ([`CoverageReader::reads`]):
+/// replaces their `sentiments` by the combined scores and returns, per mention, the two models'
+/// probabilities where it read. Mentions are sorted by span, so those of one sentence are
+/// consecutive; the others of a mention are the rest of its sentence's mentions, as the target
+/// model's.
+///
+/// [`CoverageReader::reads`]: stance::coverage::CoverageReader::reads
+pub fn read_mentions(
+    reader: &stance::coverage::CoverageReader,
+    text: &str,
+    paragraphs: &[Paragraph],
+    actors: &DocActors,
+    sentiments: &mut [stance::target::TargetScore],
+) -> Vec<Option<([f64; 3], [f32; 3])>> {
+    let mentions = &actors.mentions;
+    let mut out = vec![None; mentions.len()];
+    let mut scratch = stance::coverage::Scratch::default();
+    let mut spans: Vec<Range<usize>> = Vec::new();
+    let mut others: Vec<Range<usize>> = Vec::new();
+    let mut i = 0;
+    while i < mentions.len() {
+        let (p, s) = (mentions[i].paragraph, mentions[i].sentence);
+        let n = mentions[i..].iter().take_while(|m| m.paragraph == p && m.sentence == s).count();
+        let range = (n > 0 && i + n <= sentiments.len())
+            .then(|| paragraphs.get(p as usize).and_then(|para| para.sentences.get(s as usize)))
+            .flatten();
+        if let Some(sent) = range.filter(|_| sentiments[i..i + n].iter().any(|l| reader.reads(l))) {
+            spans.clear();
+            spans.extend(mentions[i..i + n].iter().map(|m| m.span.start - sent.start..m.span.end - sent.start));
+            let sentence = &text[sent.clone()];
+            for k in 0..n {
+                let linear = sentiments[i + k];
+                if !reader.reads(&linear) {
+                    continue;
+                }
+                others.clear();
+                others.extend(spans.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, r)| r.clone()));
+                let (score, read) = reader.score(linear, sentence, &spans[k], &others, &mut scratch);
+                if let Some(r) = read {
+                    sentiments[i + k] = score;
+                    out[i + k] = Some((linear.probs, r));
+                }
+            }
+        }
+        i += n.max(1);
     }
     out
 }

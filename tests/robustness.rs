@@ -608,7 +608,8 @@ fn manifest_records_arguments_inputs_counts_lexicons_outputs_times_and_exit_code
 
     // Worker seconds per stage, in pipeline order, together within the run's time on two threads.
     let stages = m["stage_seconds"].as_object().unwrap();
-    let order = ["segment", "tone", "actors", "target", "events", "syntax", "model", "reader", "rows", "encode"];
+    let order =
+        ["segment", "tone", "actors", "target", "events", "syntax", "model", "reader", "coverage", "rows", "encode"];
     assert_eq!(stages.len(), order.len(), "{stages:?}");
     let raw = fs::read_to_string(out.join("manifest.json")).unwrap();
     let block = &raw[raw.find("\"stage_seconds\"").unwrap()..];

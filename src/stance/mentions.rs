@@ -370,20 +370,23 @@ fn miss_kinds(m: &RealMention, predicted: Option<Label>) -> String {
     kinds.join(";")
 }
 
-/// Evaluates `model` on the mentions of one split.
+/// Evaluates `model` alone on the mentions of one split.
 pub fn evaluate(model: &TargetModel, vader: &Vader, mentions: &[&RealMention]) -> MentionReport {
-    evaluate_with_misses(model, vader, mentions).0
+    evaluate_with_misses(model, vader, None, mentions).0
 }
 
-/// [`evaluate`], also returning every miss (see [`MentionMiss`]) in the order given.
+/// [`evaluate`] with the coverage reader beside the model when given (as `score` does), also
+/// returning every miss (see [`MentionMiss`]) in the order given.
 pub fn evaluate_with_misses<'a>(
     model: &TargetModel,
     vader: &Vader,
+    coverage: Option<&super::coverage::CoverageReader>,
     mentions: &[&'a RealMention],
 ) -> (MentionReport, Vec<MentionMiss<'a>>) {
     let mut r = MentionReport { bins: vec![(0, 0.0, 0.0); 7], ..Default::default() };
     let mut misses = Vec::new();
     let mut sums = vec![(0usize, 0f64, 0usize); 7];
+    let mut scratch = super::coverage::Scratch::default();
     for m in mentions {
         let right = m.actor_status.as_deref().map(|s| s == "right");
         match (&m.found, right) {
@@ -400,7 +403,10 @@ pub fn evaluate_with_misses<'a>(
         }
         let predicted = m.sentiment.map(|gold| {
             let ex = &m.example;
-            let s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
+            let mut s = model.score(vader, &ex.sentence, ex.target.clone(), &ex.others);
+            if let Some(c) = coverage {
+                s = c.score(s, &ex.sentence, &ex.target, &ex.others, &mut scratch).0;
+            }
             r.sentiment.add(gold, s.label);
             let p = s.probs[s.label.index()];
             let k = (((p - 0.3) / 0.1).floor().max(0.0) as usize).min(6);

@@ -1440,6 +1440,8 @@ pub struct PairEngine {
     pub model: StanceModel,
     /// The sentence reader beside the pair model.
     pub reader: super::reader::Reader,
+    /// The coverage reader beside the target model (over the same word vectors).
+    pub coverage: super::coverage::CoverageReader,
 }
 
 impl PairEngine {
@@ -1457,7 +1459,12 @@ impl PairEngine {
                     let m = StanceModel::read(&file.text).map_err(|(l, m)| file.problem(l as u64, m));
                     (m, file.digest())
                 });
-                (m, super::reader::Reader::load(dir))
+                let reader = super::reader::Reader::load(dir).and_then(|(r, mut digests)| {
+                    let (c, d) = super::coverage::CoverageReader::load(dir, std::sync::Arc::clone(&r.vectors))?;
+                    digests.push(d);
+                    Ok((r, c, digests))
+                });
+                (m, reader)
             });
             let syntax = crate::syntax::Syntax::load_with_files(dir);
             // The loaders do not panic on any input; a panic is a bug, and is passed on.
@@ -1488,14 +1495,14 @@ impl PairEngine {
                 problems.push(p);
                 None
             }
-            Ok((r, digests)) => {
+            Ok((r, c, digests)) => {
                 files.extend(digests);
-                Some(r)
+                Some((r, c))
             }
         };
         match (syntax, eventdata, model, reader) {
-            (Some((syntax, _)), Some((eventdata, _)), Some(model), Some(reader)) if problems.is_empty() => {
-                Ok((PairEngine { syntax, eventdata, model, reader }, files))
+            (Some((syntax, _)), Some((eventdata, _)), Some(model), Some((reader, coverage))) if problems.is_empty() => {
+                Ok((PairEngine { syntax, eventdata, model, reader, coverage }, files))
             }
             _ => Err(problems),
         }
