@@ -65,6 +65,20 @@ struct Cli {
     command: Command,
 }
 
+/// What both readers' training commands take beside their labels: the corpus the labels point
+/// into, where the weights go, and the training run's length and seed.
+#[derive(Args, Clone)]
+struct ReaderRun {
+    #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+    corpus: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "lexicons")]
+    out: PathBuf,
+    #[arg(long, default_value_t = 4)]
+    epochs: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
 #[derive(Args, Clone)]
 struct LexiconArg {
     /// Folder of lexicon files replacing the built-in ones file by file (actors.csv,
@@ -361,14 +375,8 @@ enum TrainCommand {
     Reader {
         #[arg(long, value_name = "DIR", default_value = "labels/stance")]
         labels: PathBuf,
-        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
-        corpus: PathBuf,
-        #[arg(long, value_name = "DIR", default_value = "lexicons")]
-        out: PathBuf,
-        #[arg(long, default_value_t = 4)]
-        epochs: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        run: ReaderRun,
         #[command(flatten)]
         lexicons: LexiconArg,
     },
@@ -385,14 +393,8 @@ enum TrainCommand {
         /// The real labelled mentions.
         #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
         real: PathBuf,
-        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
-        corpus: PathBuf,
-        #[arg(long, value_name = "DIR", default_value = "lexicons")]
-        out: PathBuf,
-        #[arg(long, default_value_t = 4)]
-        epochs: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        #[command(flatten)]
+        run: ReaderRun,
         /// The gate instead of the one chosen on real dev (the best macro-F1 of the candidates;
         /// ties go to the lower, cheaper one).
         #[arg(long)]
@@ -866,7 +868,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             eprintln!("newsstance: weights in {}", target.display());
             Ok(exit::OK)
         }
-        Command::Train(TrainCommand::Reader { labels, corpus, out: dir, epochs, seed, lexicons }) => {
+        Command::Train(TrainCommand::Reader {
+            labels,
+            run: ReaderRun { corpus, out: dir, epochs, seed },
+            lexicons,
+        }) => {
             use newsstance::stance::{reader, train as st};
             let engines = load_engines(&lexicons)?;
             let (mut data, _) = stance_data(&engines, &labels, &corpus, newsstance::pipeline::Parse::Gated)?;
@@ -1003,10 +1009,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Train(TrainCommand::CoverageReader {
             file,
             real,
-            corpus,
-            out: dir,
-            epochs,
-            seed,
+            run: ReaderRun { corpus, out: dir, epochs, seed },
             gate,
             temperature,
             lexicons,
