@@ -799,16 +799,20 @@ mod tests {
         w
     }
 
-    #[test]
-    fn folded_inference_equals_the_plain_convolution_for_two_features() {
+    /// The folded inference gives the plain convolution's probabilities (within float
+    /// rounding) on windows of the lengths `ns`, with a word past the folded table and one past
+    /// the vocabulary; the AVX2 build (when the CPU has it) and the baseline build of the same
+    /// code give the same bits: reports must not depend on the machine's vector width.
+    fn check_folded<const C: usize>(spec: &'static Spec<C>, ns: &[usize]) -> (Pcnn<C>, Scratch, Rng) {
         let mut rng = Rng(7);
         // More words than the folded table holds, so rare words are multiplied out too.
-        let v = vectors(SPEC2.table_words + 50, &mut rng);
-        let r = Pcnn::new(&SPEC2, v, Weights::init(&SPEC2, &mut rng));
+        let tw = spec.table_words;
+        let v = vectors(tw + 50, &mut rng);
+        let r = Pcnn::new(spec, v, Weights::init(spec, &mut rng));
         let mut s = Scratch::default();
-        for n in [1, 2, 3, 17, 80] {
-            let mut win = window(&SPEC2, n, SPEC2.table_words + 50, &mut rng);
-            win.ids[0] = (SPEC2.table_words + 40) as u32;
+        for &n in ns {
+            let mut win = window(spec, n, tw + 50, &mut rng);
+            win.ids[0] = (tw + 40) as u32;
             let a = r.probs(&win, &mut s).unwrap();
             let b = r.probs_plain(&win, &mut s).unwrap();
             for c in 0..3 {
@@ -817,6 +821,12 @@ mod tests {
             assert_eq!(Some(a), r.probs_folded(&win, &mut s), "n {n}");
         }
         assert_eq!(r.probs(&Window::default(), &mut s), None);
+        (r, s, rng)
+    }
+
+    #[test]
+    fn folded_inference_equals_the_plain_convolution_for_two_features() {
+        let (r, mut s, mut rng) = check_folded(&SPEC2, &[1, 2, 3, 17, 80]);
         // A window whose feature or piece vectors are shorter than its ids reads only the
         // tokens it has all of (no panic).
         let mut short = window(&SPEC2, 5, 10, &mut rng);
@@ -860,26 +870,7 @@ mod tests {
 
     #[test]
     fn folded_inference_equals_the_plain_convolution() {
-        let mut rng = Rng(7);
-        // More words than the folded table holds, so rare words are multiplied out too.
-        let tw = SPEC3.table_words;
-        let v = vectors(tw + 50, &mut rng);
-        let r = Pcnn::new(&SPEC3, v, Weights::init(&SPEC3, &mut rng));
-        let mut s = Scratch::default();
-        for n in [1, 2, 3, 17, 96] {
-            let mut win = window(&SPEC3, n, tw + 50, &mut rng);
-            // A rare word and an unknown one.
-            win.ids[0] = (tw + 40) as u32;
-            let a = r.probs(&win, &mut s).unwrap();
-            let b = r.probs_plain(&win, &mut s).unwrap();
-            for c in 0..3 {
-                assert!((a[c] - b[c]).abs() < 1e-5, "n {n}: {a:?} vs {b:?}");
-            }
-            // The AVX2 build (when the CPU has it) and the baseline build of the same code give
-            // the same bits: reports must not depend on the machine's vector width.
-            assert_eq!(Some(a), r.probs_folded(&win, &mut s), "n {n}");
-        }
-        assert_eq!(r.probs(&Window::default(), &mut s), None);
+        check_folded(&SPEC3, &[1, 2, 3, 17, 96]);
     }
 
     fn check_gradients<const C: usize>(spec: &Spec<C>) {
