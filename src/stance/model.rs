@@ -83,6 +83,30 @@ pub struct Candidate {
     pub reader: Option<[f32; 3]>,
 }
 
+#[cfg(test)]
+impl Candidate {
+    /// A candidate for unit tests: `source` → `target` in paragraph 0, sentence 0, with
+    /// `features` (all before the syntax ones) and nothing else; tests change what they need
+    /// with struct-update syntax.
+    pub(crate) fn for_test(source: &str, target: &str, features: Vec<u32>) -> Candidate {
+        Candidate {
+            paragraph: 0,
+            source_code: source.into(),
+            target_code: target.into(),
+            source: ActorRef::Lexicon(0),
+            target: ActorRef::Lexicon(1),
+            sentence: 0,
+            cue: String::new(),
+            base_len: features.len(),
+            features,
+            names: Vec::new(),
+            links: Vec::new(),
+            coordinated: false,
+            reader: None,
+        }
+    }
+}
+
 /// The trained model.
 #[derive(Debug, Clone)]
 pub struct StanceModel {
@@ -1690,18 +1714,8 @@ mod tests {
     fn coordinated_pairs_and_their_reverse_share_the_mean_and_nothing_else_moves() {
         let cand = |paragraph: u32, s: &str, t: &str, coordinated: bool| Candidate {
             paragraph,
-            source_code: s.into(),
-            target_code: t.into(),
-            source: ActorRef::Lexicon(0),
-            target: ActorRef::Lexicon(1),
-            sentence: 0,
-            cue: String::new(),
-            features: Vec::new(),
-            base_len: 0,
-            names: Vec::new(),
-            links: Vec::new(),
             coordinated,
-            reader: None,
+            ..Candidate::for_test(s, t, Vec::new())
         };
         let cands = [
             cand(0, "CHN", "RUS", true),
@@ -1729,21 +1743,7 @@ mod tests {
         m.threshold = [0.5, 0.5];
         // Feature 1 pushes hostile hard.
         m.weights[3 + HOSTILE] = 5.0;
-        let cand = |features: Vec<u32>| Candidate {
-            paragraph: 0,
-            source_code: "RUS".into(),
-            target_code: "UKR".into(),
-            source: ActorRef::Lexicon(0),
-            target: ActorRef::Lexicon(1),
-            sentence: 0,
-            cue: String::new(),
-            base_len: features.len(),
-            features,
-            names: Vec::new(),
-            links: Vec::new(),
-            coordinated: false,
-            reader: None,
-        };
+        let cand = |features: Vec<u32>| Candidate::for_test("RUS", "UKR", features);
         let cands = [cand(vec![1]), cand(vec![0])];
         let own = pair_probs(&m, &cands);
         assert_eq!(own, vec![m.probs(&[1]), m.probs(&[0])]);
@@ -1762,18 +1762,9 @@ mod tests {
     fn the_gate_is_asked_only_of_candidates_linking_a_pending_sentence() {
         let cand = |paragraph: u32, sentences: &[u32], base_len: usize| Candidate {
             paragraph,
-            source_code: String::new(),
-            target_code: String::new(),
-            source: ActorRef::Lexicon(0),
-            target: ActorRef::Lexicon(1),
             sentence: sentences.first().copied().unwrap_or(0),
-            cue: String::new(),
-            features: vec![0; base_len],
-            base_len,
-            names: Vec::new(),
             links: sentences.iter().map(|&s| (s, 0..0, 0..0)).collect(),
-            coordinated: false,
-            reader: None,
+            ..Candidate::for_test("", "", vec![0; base_len])
         };
         // base_len 1: the gate says yes; 2: no.
         let cands = [cand(0, &[0, 1], 2), cand(0, &[1], 1), cand(1, &[0], 1), cand(2, &[3], 1), cand(3, &[], 1)];

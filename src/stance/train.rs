@@ -638,21 +638,7 @@ mod tests {
     /// the model gave its gold sign over the pair's candidates (0 without a candidate).
     #[test]
     fn a_missed_pair_reports_its_best_probability_of_the_gold_sign() {
-        let cand = |s: &str, t: &str, features: Vec<u32>| Candidate {
-            paragraph: 0,
-            source_code: s.into(),
-            target_code: t.into(),
-            source: crate::actors::ActorRef::Lexicon(0),
-            target: crate::actors::ActorRef::Lexicon(1),
-            sentence: 0,
-            cue: String::new(),
-            base_len: features.len(),
-            features,
-            names: Vec::new(),
-            links: Vec::new(),
-            coordinated: false,
-            reader: None,
-        };
+        let cand = |s: &str, t: &str, features: Vec<u32>| Candidate::for_test(s, t, features);
         let mut m = StanceModel::empty();
         m.threshold = [0.9, 0.9];
         // Feature 1 leans hostile, feature 2 more so; neither reaches the threshold.
