@@ -32,10 +32,12 @@ pub const TAGS: usize = 3;
 /// Longest window read (tokens); a longer sentence (a segmentation failure on a list or a
 /// table) is cut to a window that keeps the target in its middle.
 pub const MAXLEN: usize = 80;
-/// Words whose folded rows are kept: 8,000 (14 MB, built on first use). A rarer word is folded
-/// per window (45,000 multiply-adds): with the stance reader's 20,000 words (36 MB) a mention took
-/// 7.0 µs instead of 10.0 (`examples/coverage_timing.rs`), but `score seeds` peaked at 195 MiB,
-/// over the 180 of `tests/memory.rs` (164 MiB before the coverage reader, 167–174 with 8,000).
+/// Words whose folded rows are kept: 8,000 (up to 14 MB, each row folded the first time a mention
+/// reads it). A rarer word is folded per window (45,000 multiply-adds). 20,000 words, as the
+/// stance reader's, made a mention 7.0 µs instead of 10.0 (`examples/coverage_timing.rs`), but on
+/// the whole corpus (2026-12-07, one run each at load ~2) it took the `coverage` stage from about
+/// a third of `syntax`'s time to 0.30 of it (~0.15 worker-seconds) and peak RSS from 222–226 to
+/// 248 MB: not worth the memory.
 pub const TABLE_WORDS: usize = 8000;
 /// File of the reader's weights in the lexicon folder.
 pub const COVERAGE_FILE: &str = "reader/coverage.txt.gz";

@@ -15,9 +15,11 @@
 //! Inference folds the first layer: the word vectors are frozen, so a word's contribution to the
 //! 150 filters at each of the 3 taps is a fixed row of 450 numbers; so is each feature value's. A
 //! token's convolution input is then 1 + `C` row additions, where the plain form multiplies a
-//! `DIM + C · DPOS`-wide input by a matrix of 450 columns. The word rows of the most frequent
-//! words are computed once, on first use (an empty run pays nothing); rarer words are multiplied
-//! out per window.
+//! `DIM + C · DPOS`-wide input by a matrix of 450 columns. The row of each of the most frequent
+//! words is computed once, the first time a window reads that word, and kept; rarer words are
+//! multiplied out per window. Why per word and not the whole table on first use: a night's
+//! corpus reads nearly every one of the 20,000 rows (36 MB), but a small input reads a few
+//! hundred, and folding the whole table cost a small run a fifth of a second and ~50 MB.
 
 use std::sync::{Arc, OnceLock};
 
@@ -266,9 +268,9 @@ pub struct Pcnn<const C: usize> {
     pub weights: Weights<C>,
     /// Folded rows (3F each) of each value of each feature.
     folded: [Vec<f32>; C],
-    /// Folded rows of the `spec.table_words` most frequent words (id 2 onwards), built on first
-    /// use.
-    words: OnceLock<Vec<f32>>,
+    /// Folded row (3F) of each of the `spec.table_words` most frequent words (id 2 onwards), each
+    /// built the first time a window reads it ([`Pcnn::word_row`]).
+    words: Box<[OnceLock<Box<[f32]>>]>,
 }
 
 impl<const C: usize> Pcnn<C> {
@@ -289,38 +291,45 @@ impl<const C: usize> Pcnn<C> {
             }
             t
         });
-        Pcnn { spec, vectors, weights, folded, words: OnceLock::new() }
+        let words = (0..spec.table_words.min(vectors.words.len())).map(|_| OnceLock::new()).collect();
+        Pcnn { spec, vectors, weights, folded, words }
     }
 
-    fn word_table(&self) -> &[f32] {
-        self.words.get_or_init(|| {
+    /// The folded row of table word `k` (word id `k + 2`), folded by the first window that reads
+    /// it. Every thread gets the same bits whoever folds it: [`fold_word`] is element-wise.
+    #[inline]
+    fn word_row(&self, k: usize) -> &[f32] {
+        self.words[k].get_or_init(|| {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { self.fold_table_avx2() };
+                return unsafe { self.fold_row_avx2(k) };
             }
-            self.fold_table()
+            self.fold_row(k)
         })
     }
 
-    /// [`Pcnn::fold_table`] eight floats wide (the same element-wise products and sums).
+    /// [`Pcnn::fold_row`] eight floats wide (the same element-wise products and sums).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn fold_table_avx2(&self) -> Vec<f32> {
-        self.fold_table()
+    unsafe fn fold_row_avx2(&self, k: usize) -> Box<[f32]> {
+        self.fold_row(k)
     }
 
-    /// The folded rows of the most frequent words.
+    /// The folded row of table word `k`.
     #[inline(always)]
-    fn fold_table(&self) -> Vec<f32> {
-        let n = self.spec.table_words.min(self.vectors.words.len());
-        let mut t = vec![0.0f32; n * 3 * F];
+    fn fold_row(&self, k: usize) -> Box<[f32]> {
         let mut e = [0.0f32; DIM];
-        for k in 0..n {
-            self.vectors.vector(k as u32 + 2, &mut e);
-            fold_word(&self.weights.conv, &e, &mut t[k * 3 * F..(k + 1) * 3 * F]);
-        }
-        t
+        self.vectors.vector(k as u32 + 2, &mut e);
+        let mut row = vec![0.0f32; 3 * F].into_boxed_slice();
+        fold_word(&self.weights.conv, &e, &mut row);
+        row
+    }
+
+    /// How many of the frequent words' rows have been folded so far (what the table holds in
+    /// memory: 1,800 bytes each).
+    pub fn folded_words(&self) -> usize {
+        self.words.iter().filter(|w| w.get().is_some()).count()
     }
 
     /// Class probabilities of `win` by the folded form; `None` for an empty window. With AVX2
@@ -349,8 +358,7 @@ impl<const C: usize> Pcnn<C> {
         if n == 0 {
             return None;
         }
-        let table = self.word_table();
-        let tw = table.len() / (3 * F);
+        let tw = self.words.len();
         // Rare words (outside the table) are folded once per window into `s.rare`; `s.slot`
         // says where each token's word row is: the table's row k, `s.rare`'s row, or none.
         s.slot.clear();
@@ -359,6 +367,8 @@ impl<const C: usize> Pcnn<C> {
         for &id in &win.ids[..n] {
             let id = id as usize;
             if (2..2 + tw).contains(&id) {
+                // Folded here if no window read the word before.
+                self.word_row(id - 2);
                 s.slot.push(Slot::Table(id - 2));
             } else if id >= 2 && id < self.vectors.len() {
                 let r = s.rare.len() / (3 * F);
@@ -380,7 +390,7 @@ impl<const C: usize> Pcnn<C> {
             // The word rows are 1,800 bytes each, scattered over a large table: ask for the row
             // of the token two ahead now, so its lines arrive while this one is added.
             if let Some(&Slot::Table(r)) = s.slot.get(t + 2) {
-                crate::syntax::perceptron::prefetch_lines(table[r * 3 * F..].as_ptr(), 3 * F);
+                crate::syntax::perceptron::prefetch_lines(self.word_row(r).as_ptr(), 3 * F);
             }
             let ht: &mut [f32] = &mut s.h[t * F..(t + 1) * F];
             ht.copy_from_slice(&self.weights.conv_b[..F]);
@@ -388,7 +398,7 @@ impl<const C: usize> Pcnn<C> {
                 let Some(u) = (t + k).checked_sub(1).filter(|&u| u < n) else { continue };
                 let off = k * F;
                 let w: &[f32] = match s.slot[u] {
-                    Slot::Table(r) => &table[r * 3 * F + off..r * 3 * F + off + F],
+                    Slot::Table(r) => &self.word_row(r)[off..off + F],
                     Slot::Rare(r) => &s.rare[r * 3 * F + off..r * 3 * F + off + F],
                     Slot::None => &ZERO_ROW,
                 };
@@ -832,6 +842,43 @@ mod tests {
         let mut short = window(&SPEC2, 5, 10, &mut rng);
         short.feats.truncate(2);
         assert!(r.probs(&short, &mut s).is_some());
+    }
+
+    #[test]
+    fn word_rows_are_folded_when_first_read_and_give_the_same_bits_from_any_thread() {
+        let mut rng = Rng(5);
+        let tw = SPEC2.table_words;
+        let v = vectors(tw + 50, &mut rng);
+        let w = Weights::init(&SPEC2, &mut rng);
+        let wins: Vec<Window<2>> = (0..12).map(|k| window(&SPEC2, 3 + k, tw + 50, &mut rng)).collect();
+        // A reader that has read nothing holds no word row.
+        let fresh = Pcnn::new(&SPEC2, v.clone(), w.clone());
+        assert_eq!(fresh.folded_words(), 0);
+        let mut s = Scratch::default();
+        let first = fresh.probs(&wins[0], &mut s).unwrap();
+        let read: std::collections::BTreeSet<u32> =
+            wins[0].ids.iter().copied().filter(|&id| (2..2 + tw as u32).contains(&id)).collect();
+        assert_eq!(fresh.folded_words(), read.len());
+        // Two threads racing to fold the same rows, and a reader that folds them in another
+        // order, give every window the same bits.
+        let shared = Pcnn::new(&SPEC2, v.clone(), w.clone());
+        let racing: Vec<Vec<[f32; 3]>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    sc.spawn(|| {
+                        let mut s = Scratch::default();
+                        wins.iter().map(|win| shared.probs(win, &mut s).unwrap()).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let backwards = Pcnn::new(&SPEC2, v, w);
+        let mut rev: Vec<[f32; 3]> = wins.iter().rev().map(|win| backwards.probs(win, &mut s).unwrap()).collect();
+        rev.reverse();
+        assert_eq!(racing[0], racing[1]);
+        assert_eq!(racing[0], rev);
+        assert_eq!(racing[0][0], first);
     }
 
     #[test]
