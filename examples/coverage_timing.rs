@@ -1,6 +1,6 @@
 //! The coverage reader's cost per mention (README, "Sentiment toward a mention"): building the
 //! window (tokens, vocabulary look-ups) and the folded forward pass, on the NewsMTSC devtest
-//! mentions, after the frequent words' table is built.
+//! mentions, after a first pass has folded the frequent words' rows they read.
 //!
 //! ```text
 //! cargo run --release --example coverage_timing [-- LEXICONS]
@@ -34,6 +34,10 @@ fn main() -> anyhow::Result<()> {
     let tokens = windows.iter().map(|w| w.len()).sum::<usize>() as f64 / windows.len() as f64;
     let mut net = newsstance::stance::pcnn::Scratch::default();
     let mut sum = 0.0f32;
+    // Every frequent word's row is folded the first time a window reads it: one pass first.
+    for w in &windows {
+        sum += reader.net.probs(w, &mut net).map_or(0.0, |p| p[1]);
+    }
     let t = Instant::now();
     for _ in 0..5 {
         for w in &windows {
@@ -47,7 +51,7 @@ fn main() -> anyhow::Result<()> {
     }
     let plain = t.elapsed() / 300;
     println!(
-        "{} mentions, {tokens:.1} tokens a window; first mention (folds the table) {:.1} ms; per mention: window {:.2} µs, folded forward {:.2} µs, plain forward {:.1} µs ({sum:.1})",
+        "{} mentions, {tokens:.1} tokens a window; first mention (folds its words' rows) {:.1} ms; per mention: window {:.2} µs, folded forward {:.2} µs, plain forward {:.1} µs ({sum:.1})",
         examples.len(),
         first.as_secs_f64() * 1e3,
         build.as_secs_f64() * 1e6,

@@ -1,7 +1,7 @@
 //! Load time of the sentence reader's tables, and its cost per window (README, "Directed
-//! stance"): reading the vectors and weights, folding the frequent words' rows (done once, on
-//! first use), then the folded and the plain forms on windows of the dev candidates' mean
-//! length.
+//! stance"): reading the vectors and weights, the first window (which folds its words' rows),
+//! a pass that folds the rest of the windows' words, then the folded and the plain forms on
+//! windows of the dev candidates' mean length.
 //!
 //! ```text
 //! cargo run --release --example reader_timing [-- LEXICONS]
@@ -46,6 +46,14 @@ fn main() -> anyhow::Result<()> {
     let _ = reader.probs(&mut s);
     let first = t.elapsed();
     let mut sum = 0.0f32;
+    // Every frequent word's row is folded the first time a window reads it: one pass first, so
+    // the timed pass measures the windows alone.
+    let t = Instant::now();
+    for w in &windows {
+        s.window.clone_from(w);
+        sum += reader.probs(&mut s).map_or(0.0, |p| p[1]);
+    }
+    let warm = t.elapsed();
     let t = Instant::now();
     for w in &windows {
         s.window.clone_from(w);
@@ -70,10 +78,11 @@ fn main() -> anyhow::Result<()> {
     }
     let cached = t.elapsed() / windows.len() as u32;
     println!(
-        "load (vectors + weights + small tables) {:.1} ms; first window (folds {} words' rows) {:.1} ms; per 41-token window: folded {:.1} µs ({:.1} µs with every word's row in cache), plain {:.1} µs ({sum:.1})",
+        "load (vectors + weights + small tables) {:.1} ms; first window (folds its words' rows) {:.2} ms; first pass over {} windows (folds their words' rows) {:.1} ms; per 41-token window: folded {:.1} µs ({:.1} µs with every word's row in cache), plain {:.1} µs ({sum:.1})",
         load.as_secs_f64() * 1e3,
-        newsstance::stance::reader::TABLE_WORDS,
         first.as_secs_f64() * 1e3,
+        windows.len(),
+        warm.as_secs_f64() * 1e3,
         folded.as_secs_f64() * 1e6,
         cached.as_secs_f64() * 1e6,
         plain.as_secs_f64() * 1e6

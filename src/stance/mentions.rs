@@ -435,7 +435,7 @@ pub fn evaluate_with_misses<'a>(
 
 /// How the target model is trained with real mentions (`newsstance train newsmtsc --real`):
 /// chosen by 5-fold cross-validation over NewsMTSC and the real train split (by article) and on
-/// the real dev split (`examples/train_target.rs real`, see the README). With the 10,289 real
+/// the real dev split (`examples/train_target.rs real`, see `docs/coverage.md`). With the 10,289 real
 /// train mentions of the second round (four times the first), the real mentions' classes are
 /// re-weighted halfway to balance (`real_class_balance` 0.5: without it the model leans on the
 /// majority, predicting 0.87 neutral on dev against 0.79 gold, macro-F1 0.46), each weighs as

@@ -13,7 +13,7 @@ use crate::eval::{EvalReport, Example};
 use crate::tone::Vader;
 
 /// Hyper-parameters of [`train`] and [`train_with_real`]. The defaults are the values chosen by
-/// 5-fold cross-validation on NewsMTSC `train.jsonl` and on the real train split (see the README)
+/// 5-fold cross-validation on NewsMTSC `train.jsonl` and on the real train split (see `docs/coverage.md`)
 /// and the ones the shipped weights were trained with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainParams {
@@ -38,7 +38,7 @@ pub struct TrainParams {
     pub source_prior: bool,
     /// Added to the `bias` weights after fitting (negative, neutral, positive): a correction of
     /// the prior toward the real stream's label shares, which cross-validation on the real
-    /// train split under-predicts for the majority class (see the README).
+    /// train split under-predicts for the majority class (see `docs/coverage.md`).
     pub bias_shift: [f64; 3],
     /// L-BFGS iteration cap.
     pub max_iter: usize,
