@@ -56,6 +56,16 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                 );
                 let sent_text = &text[sent.clone()];
                 let target = m.span.start - sent.start..m.span.end - sent.start;
+                if let Some((sentence, span, id)) = lex.place_context(text, &a.paragraphs, m) {
+                    let mut sc = crate::actors::place::Scratch::default();
+                    let (coverage, p_city) = lex.places().judge(sentence, span, id, &mut sc);
+                    let _ = writeln!(
+                        out,
+                        "    place model: P(only a city) {p_city:.3} (threshold {}): {}",
+                        lex.places().threshold(),
+                        if coverage { "counted as the country" } else { "not counted as coverage of the country" }
+                    );
+                }
                 let others: Vec<_> = a
                     .actors
                     .mentions

@@ -83,7 +83,7 @@ struct ReaderRun {
 struct LexiconArg {
     /// Folder of lexicon files replacing the built-in ones file by file (actors.csv,
     /// countries.csv, roles.csv, disambiguation.csv, mention_rules.csv, name_words.csv,
-    /// stance_cues.csv, target_model.csv, vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
+    /// place_model.csv, stance_cues.csv, target_model.csv, vader/vader_lexicon.txt, vader/emoji_utf8_lexicon.txt). Default: ./lexicons when it
     /// exists, else the built-in copies.
     #[arg(long, value_name = "DIR")]
     lexicons: Option<PathBuf>,
@@ -266,6 +266,24 @@ enum LexiconCommand {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// The place model (lexicons/place_model.csv) on the judged place mentions of one split
+    /// (labels/places and the place mentions of labels/mentions): how many it keeps as the
+    /// country and how many it reads as only a city, against the readers.
+    Places {
+        /// The place labels folder (places.csv).
+        #[arg(default_value = "labels/places")]
+        labels: PathBuf,
+        /// The mention labels folder (mentions.csv), whose place mentions count too.
+        #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
+        mentions: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        /// train, dev or test.
+        #[arg(long, default_value = "test")]
+        split: String,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
     /// The target-sentiment model on real labelled mentions (labels/mentions, one split):
     /// macro-F1, accuracy, confusion, predicted vs gold label shares, reliability table and
     /// expected calibration error, and the share of mentions that really are the actor.
@@ -334,6 +352,27 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum TrainCommand {
+    /// Train the place model (is a capital or city mention the country, or only a city?) on the
+    /// train split of labels/places and the place mentions of labels/mentions; the prior is the
+    /// one of lowest log-loss on dev; writes OUT (a mention reads as a city at P ≥ 0.5). The same
+    /// inputs give byte-identical weights.
+    Places {
+        /// The place labels folder (places.csv).
+        #[arg(default_value = "labels/places")]
+        labels: PathBuf,
+        /// The mention labels folder (mentions.csv), whose place mentions count too.
+        #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
+        mentions: PathBuf,
+        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+        corpus: PathBuf,
+        #[arg(long, value_name = "PATH", default_value = "lexicons/place_model.csv")]
+        out: PathBuf,
+        /// The prior's weight instead of the one chosen on dev.
+        #[arg(long)]
+        l2: Option<f32>,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+    },
     /// Train the stance pair model on labelled corpus paragraphs (labels/stance): train split to
     /// fit, dev split to choose the threshold; writes OUT/stance_model.txt.gz and prints the dev
     /// figures and the learning curve on dev. The same inputs give byte-identical weights.
@@ -572,6 +611,27 @@ fn write_gz(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Labelled paragraphs matched to the corpus, with their candidates; reports what did not match.
+/// The judged place mentions of each split asked, in order (labels/places and the place
+/// mentions of labels/mentions).
+fn place_examples(
+    engines: &newsstance::pipeline::Engines,
+    places: &Path,
+    mentions: &Path,
+    corpus: &Path,
+    splits: &[newsstance::labels::Split],
+) -> anyhow::Result<Vec<Vec<newsstance::actors::place::Example>>> {
+    use newsstance::stance::mentions as m;
+    let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus.to_path_buf()));
+    if let Some(e) = errors.first() {
+        anyhow::bail!("{}: {}", e.input, e.error);
+    }
+    let (mut all, lost) = m::load(engines, mentions, &files)?;
+    let (more, lost_places) = m::load_places(engines, places, &files)?;
+    all.extend(more);
+    eprintln!("newsstance: {} labelled mentions matched, {} missing or changed", all.len(), lost + lost_places);
+    Ok(splits.iter().map(|&s| m::place_examples(&engines.lexicon, &all, s)).collect())
+}
+
 fn stance_data(
     engines: &Engines,
     labels: &Path,
@@ -921,6 +981,39 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             out(&format!(
                 "== dev (loaded pair model, thresholds chosen on dev for P >= 0.70)\npair model alone: thresholds {t0:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader where the pair model reaches 0.2 of them: thresholds {t1:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader everywhere: thresholds {t2:?} P {:.3} R {:.3} F1 {:.3}\n",
                 r0.precision(), r0.recall(), r0.f1(), r1.precision(), r1.recall(), r1.f1(), r2.precision(), r2.recall(), r2.f1()
+            ))?;
+            Ok(exit::OK)
+        }
+        Command::Eval(EvalCommand::Places { labels, mentions, corpus, split, lexicons }) => {
+            let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
+            let engines = load_engines(&lexicons)?;
+            let examples = place_examples(&engines, &labels, &mentions, &corpus, &[split])?.remove(0);
+            let r = newsstance::actors::place::evaluate(engines.lexicon.places(), &examples);
+            out(&format!("== {} ({} judged place mentions)\n{r}", split.name(), examples.len()))?;
+            Ok(exit::OK)
+        }
+        Command::Train(TrainCommand::Places { labels, mentions, corpus, out: path, l2, lexicons }) => {
+            use newsstance::actors::place;
+            use newsstance::labels::Split;
+            let engines = load_engines(&lexicons)?;
+            let mut ex = place_examples(&engines, &labels, &mentions, &corpus, &[Split::Train, Split::Dev])?;
+            let (dev, train) = (ex.pop().unwrap_or_default(), ex.pop().unwrap_or_default());
+            eprintln!("newsstance: {} train and {} dev place mentions", train.len(), dev.len());
+            let grid = l2.map_or_else(|| vec![0.001, 0.003, 0.01, 0.03, 0.1], |x| vec![x]);
+            let t = place::train_on_dev(&train, &dev, &grid, |l2, r, n| {
+                eprintln!("l2 {l2}: dev log-loss {:.4}, {n} features", r.log_loss);
+            })
+            .context("no prior to try")?;
+            let mut buf = Vec::new();
+            place::write(&t.rows, t.bias, place::THRESHOLD, &mut buf)?;
+            std::fs::write(&path, &buf).with_context(|| format!("cannot write {}", path.display()))?;
+            out(&format!(
+                "wrote {} ({} features, l2 {})\n== dev ({} judged place mentions)\n{}",
+                path.display(),
+                t.rows.len(),
+                t.l2,
+                dev.len(),
+                t.dev
             ))?;
             Ok(exit::OK)
         }

@@ -452,7 +452,8 @@ pub fn mention_sentiments(
     out
 }
 
-/// The coverage reader on the mentions the target model is unsure of ([`CoverageReader::reads`]):
+/// The coverage reader on the mentions the target model is unsure of ([`CoverageReader::reads`])
+/// and that count as coverage ([`crate::actors::Mention::coverage`]):
 /// replaces their `sentiments` by the combined scores and returns, per mention, the two models'
 /// probabilities where it read. Mentions are sorted by span, so those of one sentence are
 /// consecutive; the others of a mention are the rest of its sentence's mentions, as the target
@@ -478,15 +479,19 @@ pub fn read_mentions(
         let range = (n > 0 && i + n <= sentiments.len())
             .then(|| paragraphs.get(p as usize).and_then(|para| para.sentences.get(s as usize)))
             .flatten();
-        if let Some(sent) = range.filter(|_| sentiments[i..i + n].iter().any(|l| reader.reads(l))) {
+        // A mention that is not coverage (a place read as only a city) is not written: not read.
+        let wanted = |k: usize, sentiments: &[stance::target::TargetScore]| {
+            mentions[i + k].coverage && reader.reads(&sentiments[i + k])
+        };
+        if let Some(sent) = range.filter(|_| (0..n).any(|k| wanted(k, sentiments))) {
             spans.clear();
             spans.extend(mentions[i..i + n].iter().map(|m| m.span.start - sent.start..m.span.end - sent.start));
             let sentence = &text[sent.clone()];
             for k in 0..n {
-                let linear = sentiments[i + k];
-                if !reader.reads(&linear) {
+                if !wanted(k, sentiments) {
                     continue;
                 }
+                let linear = sentiments[i + k];
                 others.clear();
                 others.extend(spans.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, r)| r.clone()));
                 let (score, read) = reader.score(linear, sentence, &spans[k], &others, &mut scratch);
@@ -563,7 +568,7 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
         let mut codes: Vec<&str> = Vec::new();
         while m < a.actors.mentions.len() && a.actors.mentions[m].paragraph as usize == p {
             let c = a.actors.actor(&engines.lexicon, a.actors.mentions[m].actor).country.as_str();
-            if !codes.contains(&c) {
+            if a.actors.mentions[m].coverage && !codes.contains(&c) {
                 codes.push(c);
             }
             m += 1;
@@ -583,7 +588,8 @@ pub fn process(engines: &Engines, doc: &Document) -> DocResult {
     }
     let mut agg = DocumentAggregator::new(doc.date);
     let mut keys = Keys { engines, actors: &a.actors, keys: Vec::new() };
-    for (mention, s) in a.actors.mentions.iter().zip(&a.sentiments) {
+    // A place mention read as only a city is not coverage of its country (`actors::place`).
+    for (mention, s) in a.actors.mentions.iter().zip(&a.sentiments).filter(|(m, _)| m.coverage) {
         let key = keys.get(mention.actor);
         agg.mention(&key, s.score);
         r.mentions.push(MentionRow {

@@ -62,6 +62,10 @@ pub struct Mention {
     pub sentence: u32,
     pub actor: ActorRef,
     pub via: Via,
+    /// Whether the mention counts as coverage of its country (`mentions.csv`, the actor and
+    /// country aggregates): false for a place mention the place model reads as only a city
+    /// ([`super::place`]). The stance stages read every mention.
+    pub coverage: bool,
 }
 
 /// All mentions of one document (in text order) and the people learned from it.
@@ -171,7 +175,42 @@ impl Lexicon {
         }
         self.add_learned_names(text, paragraphs, date, &learned, &mut doc);
         doc.mentions.sort_by_key(|m| (m.span.start, m.span.end));
+        self.judge_places(text, paragraphs, &mut doc.mentions);
         doc
+    }
+
+    /// Marks the place mentions the place model reads as only a city as not coverage of their
+    /// country ([`super::place`]).
+    fn judge_places(&self, text: &str, paragraphs: &[Paragraph], mentions: &mut [Mention]) {
+        let mut scratch = super::place::Scratch::default();
+        for m in mentions.iter_mut() {
+            if let Some((sentence, span, id)) = self.place_context(text, paragraphs, m) {
+                m.coverage = self.places.judge(sentence, span, id, &mut scratch).0;
+            }
+        }
+    }
+
+    /// A place mention's sentence, its span in the sentence and its actor id; `None` for other
+    /// mentions.
+    pub fn place_context<'t>(
+        &'t self,
+        text: &'t str,
+        paragraphs: &[Paragraph],
+        m: &Mention,
+    ) -> Option<(&'t str, Range<usize>, &'t str)> {
+        let ActorRef::Lexicon(a) = m.actor else { return None };
+        if self.kinds.get(a as usize) != Some(&Kind::Place) {
+            return None;
+        }
+        let sent = paragraphs.get(m.paragraph as usize)?.sentences.get(m.sentence as usize)?.clone();
+        let sentence = text.get(sent.clone())?;
+        let span = m.span.start.checked_sub(sent.start)?..m.span.end.checked_sub(sent.start)?;
+        Some((sentence, span, self.actors[a as usize].id.as_str()))
+    }
+
+    /// The place model (`explain`, `eval`).
+    pub fn places(&self) -> &super::place::PlaceModel {
+        &self.places
     }
 
     /// Rules 1–6 and 8 on one sentence.
@@ -267,6 +306,7 @@ impl Lexicon {
                 sentence: at.1,
                 actor: ActorRef::Lexicon(actor),
                 via: Via::Alias,
+                coverage: true,
             });
         }
     }
@@ -768,6 +808,7 @@ impl Lexicon {
                         sentence: at.1,
                         actor: r,
                         via: Via::Role,
+                        coverage: true,
                     });
                     return;
                 }
@@ -799,6 +840,7 @@ impl Lexicon {
             sentence: at.1,
             actor: ActorRef::Learned(index as u32),
             via: Via::Role,
+            coverage: true,
         };
         match existing {
             Some(e) => doc.mentions[e] = mention,
@@ -897,6 +939,7 @@ impl Lexicon {
                         sentence: s,
                         actor: l.actor,
                         via: Via::Name,
+                        coverage: true,
                     });
                 }
             }
@@ -1228,7 +1271,7 @@ mod tests {
             spans in proptest::collection::vec((0usize..60, 1usize..8), 0..12),
             queries in proptest::collection::vec((0usize..70, 1usize..10), 1..10),
         ) {
-            let mention = |span: Range<usize>| Mention { span, paragraph: 0, sentence: 0, actor: ActorRef::Learned(0), via: Via::Name };
+            let mention = |span: Range<usize>| Mention { span, paragraph: 0, sentence: 0, actor: ActorRef::Learned(0), via: Via::Name, coverage: true };
             let mut mentions: Vec<Mention> = spans.iter().map(|&(s, n)| mention(s..s + n)).collect();
             let mut overlaps = Overlaps::new(&mentions);
             let scan = |mentions: &[Mention], q: &Range<usize>| mentions.iter().position(|m| m.span.start < q.end && q.start < m.span.end);

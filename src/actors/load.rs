@@ -14,6 +14,7 @@ const ROLES: &str = include_str!("../../lexicons/roles.csv");
 const DISAMBIGUATION: &str = include_str!("../../lexicons/disambiguation.csv");
 const MENTION_RULES: &str = include_str!("../../lexicons/mention_rules.csv");
 const NAME_WORDS: &str = include_str!("../../lexicons/name_words.csv");
+const PLACE_MODEL: &str = include_str!("../../lexicons/place_model.csv");
 
 const MENTION_RULES_HEADER: &[&str] = &["rule", "applies_to", "before", "after", "sentence", "paragraph", "keep"];
 
@@ -36,6 +37,7 @@ pub fn load(dir: Option<&Path>) -> Result<LoadedLexicon, LexiconError> {
         read("disambiguation.csv", DISAMBIGUATION),
         read("mention_rules.csv", MENTION_RULES),
         read("name_words.csv", NAME_WORDS),
+        read("place_model.csv", PLACE_MODEL),
     ]
     .into_iter()
     .collect();
@@ -111,7 +113,8 @@ fn word_types<T: Copy>(
 }
 
 fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> {
-    let [countries_file, actors_file, roles_file, rules_file, mention_rules_file, name_words_file] = files else {
+    let [countries_file, actors_file, roles_file, rules_file, mention_rules_file, name_words_file, place_file] = files
+    else {
         problems.push(Problem { file: "actors".into(), line: 0, message: "missing lexicon files".into() });
         return None;
     };
@@ -385,6 +388,7 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
         mention_rules,
         kind_rules,
         ids,
+        places: super::place::PlaceModel::parse(place_file, problems),
         aliases,
         patterns: pattern_info,
         matcher,
@@ -409,6 +413,7 @@ mod tests {
             f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
             f("mention_rules.csv", rules),
             f("name_words.csv", "word,type\nmr,title\njr,suffix\nmonday,not_name\n"),
+            f("place_model.csv", "feature,weight\n"),
         ];
         let l = build(&files, &mut problems);
         match l {
@@ -496,6 +501,7 @@ mod tests {
             f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
             f("mention_rules.csv", "rule,applies_to,before,after,sentence,paragraph,keep\n"),
             f("name_words.csv", "word,type\nmr,title\nMrs,title\ndr.,title\njr,nickname\nmr,suffix\nmay,not_name\n"),
+            f("place_model.csv", "feature,weight\n"),
         ];
         assert!(build(&files, &mut problems).is_some());
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();

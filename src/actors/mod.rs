@@ -9,6 +9,7 @@
 
 mod find;
 mod load;
+pub mod place;
 mod rules;
 
 pub use find::{ActorRef, DocActors, Mention, Via};
@@ -196,6 +197,8 @@ pub struct Lexicon {
     kind_rules: [Vec<u16>; 6],
     /// Actor id → row.
     ids: FxHashMap<String, u32>,
+    /// Which place mentions count as coverage of their country (`place_model.csv`).
+    places: place::PlaceModel,
     aliases: Vec<Alias>,
     /// Per pattern of the matcher (an alias, or an alias capitalised), its alias and what
     /// matching needs of it and of its actor, in twelve bytes: read for every match, where the

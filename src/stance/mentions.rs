@@ -127,10 +127,72 @@ fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
     Ok(out)
 }
 
+/// `places.csv`: the keys of `mentions.csv`, then `actor_a, actor_b, actor_status` (no sentiment).
+fn read_place_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
+    let file = path.display().to_string();
+    let err = |line: u64, message: String| LabelError { file: file.clone(), line, message };
+    let text = std::fs::read_to_string(path).map_err(|e| err(0, e.to_string()))?;
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() != 12 {
+            return Err(err(line, format!("expected 12 fields, found {}", rec.len())));
+        }
+        let num = |i: usize| -> Result<usize, LabelError> {
+            rec[i].parse().map_err(|_| err(line, format!("`{}` is not a number", &rec[i])))
+        };
+        let split = Split::parse(&rec[6]).ok_or_else(|| err(line, format!("split `{}`", &rec[6])))?;
+        if rec[10].is_empty() && (split != Split::Train || rec[9] != rec[11]) {
+            return Err(err(
+                line,
+                format!("a {} place labelled once must be train, its agreed label the first", split.name()),
+            ));
+        }
+        let actor_status = match &rec[11] {
+            "uncertain" => None,
+            s @ ("right" | "other_entity" | "wrong_country") => Some(s.to_string()),
+            s => return Err(err(line, format!("actor status `{s}`"))),
+        };
+        out.push(Row {
+            doc_id: rec[0].to_string(),
+            paragraph: num(1)? as u32,
+            sentence: num(2)? as u32,
+            start: num(3)?,
+            end: num(4)?,
+            hash: rec[5].to_string(),
+            split,
+            actor: rec[7].to_string(),
+            country: rec[8].to_string(),
+            sentiment: None,
+            actor_status,
+        });
+    }
+    Ok(out)
+}
+
 /// Reads `DIR/mentions.csv` and matches every mention to the corpus; returns the matched
 /// mentions (in file order) and the number whose sentence was missing or changed.
 pub fn load(engines: &Engines, dir: &Path, inputs: &[InputFile]) -> Result<(Vec<RealMention>, usize), LabelError> {
-    let rows = read_rows(&dir.join("mentions.csv"))?;
+    match_rows(engines, read_rows(&dir.join("mentions.csv"))?, inputs)
+}
+
+/// Reads `DIR/places.csv` (`labels/places/`: place mentions judged only for whether they are the
+/// country, no sentiment) and matches every mention to the corpus, as [`load`] does.
+pub fn load_places(
+    engines: &Engines,
+    dir: &Path,
+    inputs: &[InputFile],
+) -> Result<(Vec<RealMention>, usize), LabelError> {
+    match_rows(engines, read_place_rows(&dir.join("places.csv"))?, inputs)
+}
+
+fn match_rows(
+    engines: &Engines,
+    rows: Vec<Row>,
+    inputs: &[InputFile],
+) -> Result<(Vec<RealMention>, usize), LabelError> {
     let wanted: HashSet<&str> = rows.iter().map(|r| r.doc_id.as_str()).collect();
     let mut docs = HashMap::new();
     for input in inputs {
@@ -174,11 +236,13 @@ pub fn load(engines: &Engines, dir: &Path, inputs: &[InputFile]) -> Result<(Vec<
             .filter(|o| *o != (r.start..r.end))
             .collect();
         let span = sent.start + r.start..sent.start + r.end;
+        // A place mention the place model reads as only a city is not written as coverage: for
+        // the actor judgement it is dropped.
         let overlapping: Vec<&str> = a
             .actors
             .mentions
             .iter()
-            .filter(|m| m.span.start < span.end && span.start < m.span.end)
+            .filter(|m| m.coverage && m.span.start < span.end && span.start < m.span.end)
             .map(|m| a.actors.actor(&engines.lexicon, m.actor).id.as_str())
             .collect();
         let found = if overlapping.contains(&r.actor.as_str()) {
@@ -452,6 +516,27 @@ pub fn train_params() -> TrainParams {
         bias_shift: [-0.1, 0.0, 0.0],
         ..TrainParams::default()
     }
+}
+
+/// The labelled mentions of `split` whose actor is a place (a capital or city standing for its
+/// country) and whose readers agree whether it is the actor, as place-model examples
+/// ([`crate::actors::place`]): `other_entity` and `wrong_country` are cities.
+pub fn place_examples(
+    lexicon: &crate::actors::Lexicon,
+    mentions: &[RealMention],
+    split: Split,
+) -> Vec<crate::actors::place::Example> {
+    let places: HashSet<&str> =
+        lexicon.actors().iter().filter(|a| a.kind == crate::actors::Kind::Place).map(|a| a.id.as_str()).collect();
+    mentions
+        .iter()
+        .filter(|m| m.split == split && places.contains(m.actor.as_str()))
+        .filter_map(|m| {
+            let status = m.actor_status.as_deref()?;
+            let e = &m.example;
+            Some(crate::actors::place::Example::new(&e.sentence, e.target.clone(), &m.actor, status != "right"))
+        })
+        .collect()
 }
 
 /// The real mentions of the train split whose two labellers agree on the sentiment, as training
