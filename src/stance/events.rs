@@ -244,11 +244,15 @@ fn words_between(lexicon: &Lexicon, text: &str, range: Range<usize>, skip_roles:
     Some(n)
 }
 
-fn word_count(text: &str, range: Range<usize>) -> usize {
+/// The number of words in `text[range]`, counted up to `cap`: `min(words, cap)`. The rules only
+/// ask whether a gap holds at most a few words, and the gaps they ask about can run to the
+/// start of a long clause; counting stops once the answer is known (the whole count tokenized
+/// every gap to its end, a fifth of the stage's instructions).
+fn words_up_to(text: &str, range: Range<usize>, cap: usize) -> usize {
     if range.start >= range.end {
         return 0;
     }
-    text::tokens(text, range).filter(|t| t.is_word()).count()
+    text::tokens(text, range).filter(|t| t.is_word()).take(cap).count()
 }
 
 fn last_word(text: &str, range: Range<usize>) -> Option<&str> {
@@ -327,7 +331,11 @@ fn speaker(
         }
         // "he said" / "she added".
         let before = text[sent.start..c.span.start].trim_end();
-        if let (Some(w), Some(person)) = (last_word(text, sent.start..c.span.start), last_person) {
+        // The last word is only looked for when it can be "he" or "she" (both end in "he"), as
+        // it takes tokenizing the sentence up to the verb.
+        let pronoun_end = before.ends_with("he") || before.ends_with("He");
+        let last = if pronoun_end && last_person.is_some() { last_word(text, sent.start..c.span.start) } else { None };
+        if let (Some(w), Some(person)) = (last, last_person) {
             if matches!(w, "he" | "she" | "He" | "She") && before.ends_with(w) {
                 let (content, content_is_clause) = if before.len() > w.len() + 2 {
                     (sent.start..c.span.start, true)
@@ -537,14 +545,14 @@ impl Ctx<'_> {
             // The objects of a cue run to the next cue, unless that one follows at once
             // ("brushed aside criticism from the EU").
             let scope_end = match stance_cues.get(ci + 1) {
-                Some(n) if word_count(text, c.span.end..n.span.start) > 1 => n.span.start.min(clause.end),
+                Some(n) if words_up_to(text, c.span.end..n.span.start, 2) > 1 => n.span.start.min(clause.end),
                 _ => clause.end,
             };
             // "accused Y of shelling": the shelling is the accusation's content, not an event.
             if let Some(prev_end) = previous_negative_end {
                 let gap = &text[prev_end..c.span.start];
-                if word_count(text, prev_end..c.span.start) <= 5
-                    && (gap.trim_end().ends_with(" of") || gap.trim_end().ends_with(" for"))
+                if (gap.trim_end().ends_with(" of") || gap.trim_end().ends_with(" for"))
+                    && words_up_to(text, prev_end..c.span.start, 6) <= 5
                 {
                     continue;
                 }
@@ -602,11 +610,14 @@ impl Ctx<'_> {
                 let adjacent = before.last().filter(|(_, p)| {
                     words_between(self.lexicon, text, p.span.end..c.span.start, true).is_some_and(|n| n <= 2)
                 });
-                let prev_word = last_word(
-                    text,
-                    clause.start.max(before.last().map_or(clause.start, |(_, p)| p.span.end))..c.span.start,
-                );
-                let continues = prev_word.is_some_and(|w| COORDINATORS.contains(&w)) && !previous_sources.is_empty();
+                // The word before the cue is only read when there are sources to continue (it
+                // takes tokenizing from the clause's start).
+                let continues = !previous_sources.is_empty()
+                    && last_word(
+                        text,
+                        clause.start.max(before.last().map_or(clause.start, |(_, p)| p.span.end))..c.span.start,
+                    )
+                    .is_some_and(|w| COORDINATORS.contains(&w));
                 if let Some(&(ia, p)) = adjacent {
                     sources.push(p.actor);
                     rule = SourceRule::Adjacent;
@@ -706,12 +717,23 @@ impl Ctx<'_> {
             if m.span.end > c.span.start || m.span.start < clause.start {
                 continue;
             }
-            let gap = word_count(self.text, m.span.end..c.span.start);
-            match self.cues.cue(m.cue).kind {
-                CueKind::Negator if gap <= 1 => negated = true,
-                CueKind::Booster if gap == 0 => factor *= 1.25,
-                CueKind::Reverser if gap <= 4 => factor *= -1.0,
-                _ => {}
+            // Only modifiers count, each within a few words: the kind is read first, and the
+            // gap is counted no further than the kind's limit (most cues before `c` are other
+            // stance or speech cues, often far away).
+            let kind = self.cues.cue(m.cue).kind;
+            let limit = match kind {
+                CueKind::Negator => 1,
+                CueKind::Booster => 0,
+                CueKind::Reverser => 4,
+                _ => continue,
+            };
+            if words_up_to(self.text, m.span.end..c.span.start, limit + 1) > limit {
+                continue;
+            }
+            match kind {
+                CueKind::Negator => negated = true,
+                CueKind::Booster => factor *= 1.25,
+                _ => factor *= -1.0,
             }
         }
         if negated {
@@ -824,4 +846,66 @@ fn coordinated_run(text: &str, list: &[(usize, &Participant)], forward: bool) ->
 /// Canberra", not "the UN General Assembly, Chilean President ...".
 fn comma_link(text: &str, gap: Range<usize>) -> bool {
     gap.start <= gap.end && text[gap].trim() == ","
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word count of `text[range]` the rules used before [`words_up_to`].
+    fn all_words(text: &str, range: Range<usize>) -> usize {
+        if range.start >= range.end {
+            return 0;
+        }
+        text::tokens(text, range).filter(|t| t.is_word()).count()
+    }
+
+    #[test]
+    fn words_up_to_is_the_count_capped() {
+        let texts = [
+            "Russia did not condemn the strike, officials said; “we’re deeply worried,” he added.",
+            "  ,, - ... U.S.-led talks ended (again) – Kyiv's envoy left.",
+            "Zoë Müller—“the worst”—resigned 3 times.",
+            "",
+        ];
+        for text in texts {
+            for a in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                for b in (0..=text.len() + 2).filter(|&i| i > text.len() || text.is_char_boundary(i)) {
+                    let full = all_words(text, a..b);
+                    for cap in 0..8 {
+                        assert_eq!(words_up_to(text, a..b, cap), full.min(cap), "{text:?} {a}..{b} cap {cap}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rule events of `text` (one paragraph) as `source>target score` in the lexicon's
+    /// country codes.
+    fn rule_events(text: &str) -> Vec<String> {
+        let lexicon = crate::actors::load(None).unwrap().lexicon;
+        let cues = Cues::load(None).unwrap().0;
+        let paragraphs = crate::segment::segment(text);
+        let actors = lexicon.find(text, &paragraphs, None);
+        let country = |r: ActorRef| actors.actor(&lexicon, r).country.clone();
+        events(&cues, &lexicon, text, &paragraphs, &actors)
+            .iter()
+            .map(|e| format!("{}>{} {:.4}", country(e.source), country(e.target), e.score))
+            .collect()
+    }
+
+    #[test]
+    fn modifiers_count_only_within_their_reach() {
+        // A negator right before a hostile cue cancels it; two words away it does not.
+        assert_eq!(rule_events("Russia did not condemn Ukraine."), Vec::<String>::new());
+        let far = rule_events("Russia did not quite so loudly condemn Ukraine.");
+        let near = rule_events("Russia condemned Ukraine.");
+        assert_eq!(far.len(), near.len(), "{far:?} {near:?}");
+        // A booster only right before the cue; a reverser up to four words before it.
+        let boosted = rule_events("France strongly condemned Germany.");
+        let plain = rule_events("France condemned Germany.");
+        assert_eq!((boosted.len(), plain.len()), (1, 1), "{boosted:?} {plain:?}");
+        let score = |v: &[String]| v[0].rsplit(' ').next().unwrap().parse::<f64>().unwrap();
+        assert!(score(&boosted) <= score(&plain), "{boosted:?} {plain:?}");
+    }
 }

@@ -380,34 +380,97 @@ impl Seen for [u64; 64] {
     }
 }
 
-/// Exact membership for [`pair`]: the `[u64; 64]` filter, backed by one bit per id of the whole
-/// hashed space instead of a scan of the ids so far (a pair's features repeat often: each
-/// mention's kind, the same word in two sentences). The bits live in [`PairScratch`] across a
-/// document's pairs; [`pair`] clears those it set.
+/// Exact membership for [`pair`]: the ids so far in a small open-addressing table (linear
+/// probing, at most half full, grown when needed), instead of a scan of the ids (a pair's
+/// features repeat often: each mention's kind, the same word in two sentences). The table lives
+/// in [`PairScratch`] across a document's pairs and [`IdSet::clear`] empties it after each: at
+/// its usual 1,024 slots (4 KB) it stays in the first-level cache, where the one bit per id of
+/// the whole hashed space it replaced (128 KB, set and then cleared for every id of every pair)
+/// missed it.
 struct IdSet<'s> {
-    filter: [u64; 64],
-    all: &'s mut [u64],
+    /// Ids, or [`IdSet::EMPTY`]; the length is a power of two.
+    slots: &'s mut Vec<u32>,
+    len: usize,
 }
 
-/// Words of [`IdSet::all`]: one bit per id of 2^[`BITS`].
-const ID_WORDS: usize = 1 << (BITS - 6);
+impl IdSet<'_> {
+    /// No id: ids have [`BITS`] bits.
+    const EMPTY: u32 = u32::MAX;
+    /// Slots of an empty set; pairs with more than half as many ids grow it.
+    const SLOTS: usize = 1024;
+
+    fn new(slots: &mut Vec<u32>) -> IdSet<'_> {
+        if slots.len() < Self::SLOTS || !slots.len().is_power_of_two() {
+            slots.clear();
+            slots.resize(Self::SLOTS, Self::EMPTY);
+        }
+        IdSet { slots, len: 0 }
+    }
+
+    /// Inserts `id` (not [`IdSet::EMPTY`]): true when it was not in the set.
+    #[inline]
+    fn insert_id(&mut self, id: u32) -> bool {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        // Ids are the top bits of a mixed hash: their low bits are as good as any.
+        let mut i = id as usize & mask;
+        loop {
+            match self.slots[i] {
+                Self::EMPTY => {
+                    self.slots[i] = id;
+                    self.len += 1;
+                    return true;
+                }
+                x if x == id => return false,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let old = std::mem::replace(self.slots, vec![Self::EMPTY; 2 * self.slots.len()]);
+        self.len = 0;
+        for id in old.into_iter().filter(|&id| id != Self::EMPTY) {
+            self.insert_id(id);
+        }
+    }
+
+    /// Empties the set for the next pair; `ids` are its ids in the order they were inserted (the
+    /// [`Feats::out`] the set served). Each id is taken out in the reverse order, which finds it
+    /// where it was put: the slots its probe passed were held by ids inserted before it, still
+    /// there. That writes a few slots where refilling the table wrote all 1,024. A set that grew
+    /// (its ids moved) is refilled, at [`IdSet::SLOTS`] slots again.
+    fn clear(self, ids: &[u32]) {
+        if self.slots.len() != Self::SLOTS {
+            self.slots.truncate(Self::SLOTS);
+            self.slots.fill(Self::EMPTY);
+            return;
+        }
+        let mask = Self::SLOTS - 1;
+        for &id in ids.iter().rev() {
+            let mut i = id as usize & mask;
+            loop {
+                match self.slots[i] {
+                    x if x == id => {
+                        self.slots[i] = Self::EMPTY;
+                        break;
+                    }
+                    // Not reached for the ids of this set.
+                    Self::EMPTY => break,
+                    _ => i = (i + 1) & mask,
+                }
+            }
+        }
+    }
+}
 
 impl Seen for IdSet<'_> {
     #[inline]
     fn insert(&mut self, id: u32, _out: &[u32]) -> bool {
-        let (word, bit) = ((id as usize >> 6) & 63, 1u64 << (id & 63));
-        let Some(all) = self.all.get_mut(id as usize >> 6) else {
-            // Not reached (ids have BITS bits); the filter alone would then be inexact.
-            self.filter[word] |= bit;
-            return true;
-        };
-        if self.filter[word] & bit == 0 || *all & bit == 0 {
-            self.filter[word] |= bit;
-            *all |= bit;
-            true
-        } else {
-            false
-        }
+        self.insert_id(id)
     }
 }
 
@@ -688,7 +751,7 @@ pub fn candidates(d: &DocInput, explain: bool) -> Vec<Candidate> {
 
 thread_local! {
     /// [`PairScratch::ids`] between documents.
-    static PAIR_IDS: std::cell::Cell<Vec<u64>> = const { std::cell::Cell::new(Vec::new()) };
+    static PAIR_IDS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// One paragraph's share of a document, as the candidates of the paragraph read it.
@@ -841,8 +904,8 @@ struct PairScratch {
     /// Words between the two mentions, spans in the document.
     between: Vec<Piece>,
     lbuf: String,
-    /// [`IdSet::all`]: all clear between pairs.
-    ids: Vec<u64>,
+    /// [`IdSet::slots`]: empty between pairs.
+    ids: Vec<u32>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -860,17 +923,9 @@ fn pair(
     let (p, range) = (within.p, within.range.clone());
     let ms = &d.actors.mentions;
     let PairScratch { s_idx, t_idx, in_s, in_t, between: pieces, lbuf, ids } = scratch;
-    if ids.is_empty() {
-        ids.resize(ID_WORDS, 0);
-    }
     let mut features = Vec::with_capacity(256);
     let mut names = Vec::new();
-    let mut f = Feats {
-        out: &mut features,
-        names: explain.then_some(&mut names),
-        h0: H0,
-        seen: IdSet { filter: [0; 64], all: ids },
-    };
+    let mut f = Feats { out: &mut features, names: explain.then_some(&mut names), h0: H0, seen: IdSet::new(ids) };
     f.add_parts(&[p!("bias")]);
     let kind = |k: usize| match view.kind[k] {
         Kind::State => p!("state"),
@@ -1044,11 +1099,7 @@ fn pair(
         context_features(sent_text, sent.start, a, b, &words.words[sw], &mut f);
         links.push((si, a.clone(), b.clone()));
     }
-    for &id in &features {
-        if let Some(w) = ids.get_mut(id as usize >> 6) {
-            *w = 0;
-        }
-    }
+    f.seen.clear(&features);
     let sentence = evidence.or(best_both).or(first_t).unwrap_or(0);
     // The most specific actor of each code in the evidence sentence, else its first mention.
     let pick = |idx: &[usize]| -> ActorRef {
@@ -1624,8 +1675,7 @@ mod tests {
     }
 
     /// Compile-time part hashes are the runtime ones, and the exact id set keeps the ids (and
-    /// names) the scanning filter keeps, in the same order, and is left clear by `pair`'s
-    /// clean-up.
+    /// names) the scanning filter keeps, in the same order, and is left empty by its clear.
     #[test]
     fn const_hashes_and_the_exact_id_set_match_the_runtime_path() {
         for s in ["", "bias", "s<t", "btw_cameo_dir", "4+", "Ärger", "x"] {
@@ -1641,19 +1691,44 @@ mod tests {
         for w in &parts {
             a.add(&["sw", w]);
         }
-        let mut all = vec![0u64; ID_WORDS];
-        let mut b =
-            Feats { out: &mut by_set, names: Some(&mut n_set), h0, seen: IdSet { filter: [0; 64], all: &mut all } };
+        let mut slots = Vec::new();
+        let mut b = Feats { out: &mut by_set, names: Some(&mut n_set), h0, seen: IdSet::new(&mut slots) };
         for w in &parts {
             b.add_parts(&[p!("sw"), Part::new(w)]);
         }
+        // 1,500 ids grew the table past its 1,024 slots; clearing takes it back.
+        b.seen.clear(&by_set);
         assert_eq!(by_scan.len(), 1500);
         assert_eq!(by_scan, by_set);
         assert_eq!(n_scan, n_set);
-        for &id in &by_set {
-            all[id as usize >> 6] = 0;
+        assert_eq!(slots.len(), IdSet::SLOTS);
+        assert!(slots.iter().all(|&w| w == IdSet::EMPTY));
+    }
+
+    /// The id set answers as a set does, for ids that collide in its slots (equal modulo its
+    /// size, so they probe past each other and wrap around the end), and is left empty by its
+    /// clear, with and without growing.
+    #[test]
+    fn id_set_is_exact_across_collisions_growth_and_clears() {
+        let mut slots = Vec::new();
+        for (round, n) in [400u32, 3000, 511, 200, 2000].into_iter().enumerate() {
+            let mut set = IdSet::new(&mut slots);
+            let mut reference = std::collections::HashSet::new();
+            let mut order = Vec::new();
+            for k in 0..n {
+                // Many ids share their low ten bits, some sit at the table's last slots.
+                let id = ((k * 7 + round as u32) % 1900) * 1024 + [0, 1, 1023, 1022][(k % 4) as usize];
+                let id = id % (1 << BITS);
+                let new = set.insert_id(id);
+                assert_eq!(new, reference.insert(id), "round {round} id {id}");
+                if new {
+                    order.push(id);
+                }
+            }
+            assert_eq!(set.len, reference.len());
+            set.clear(&order);
+            assert!(slots.len() == IdSet::SLOTS && slots.iter().all(|&w| w == IdSet::EMPTY), "round {round}");
         }
-        assert!(all.iter().all(|&w| w == 0));
     }
 
     #[test]
