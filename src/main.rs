@@ -79,6 +79,20 @@ struct ReaderRun {
     seed: u64,
 }
 
+/// Where the place model's judged mentions are: the place labels, the mention labels (whose place
+/// mentions count too) and the corpus both point into.
+#[derive(Args, Clone)]
+struct PlaceLabels {
+    /// The place labels folder (places.csv).
+    #[arg(default_value = "labels/places")]
+    labels: PathBuf,
+    /// The mention labels folder (mentions.csv).
+    #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
+    mentions: PathBuf,
+    #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
+    corpus: PathBuf,
+}
+
 #[derive(Args, Clone)]
 struct LexiconArg {
     /// Folder of lexicon files replacing the built-in ones file by file (actors.csv,
@@ -270,14 +284,8 @@ enum EvalCommand {
     /// (labels/places and the place mentions of labels/mentions): how many it keeps as the
     /// country and how many it reads as only a city, against the readers.
     Places {
-        /// The place labels folder (places.csv).
-        #[arg(default_value = "labels/places")]
-        labels: PathBuf,
-        /// The mention labels folder (mentions.csv), whose place mentions count too.
-        #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
-        mentions: PathBuf,
-        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
-        corpus: PathBuf,
+        #[command(flatten)]
+        data: PlaceLabels,
         /// train, dev or test.
         #[arg(long, default_value = "test")]
         split: String,
@@ -357,14 +365,8 @@ enum TrainCommand {
     /// one of lowest log-loss on dev; writes OUT (a mention reads as a city at P ≥ 0.5). The same
     /// inputs give byte-identical weights.
     Places {
-        /// The place labels folder (places.csv).
-        #[arg(default_value = "labels/places")]
-        labels: PathBuf,
-        /// The mention labels folder (mentions.csv), whose place mentions count too.
-        #[arg(long, value_name = "DIR", default_value = "labels/mentions")]
-        mentions: PathBuf,
-        #[arg(long, value_name = "FILE", default_value = "../shared/corpus/news.jsonl.gz")]
-        corpus: PathBuf,
+        #[command(flatten)]
+        data: PlaceLabels,
         #[arg(long, value_name = "PATH", default_value = "lexicons/place_model.csv")]
         out: PathBuf,
         /// The prior's weight instead of the one chosen on dev.
@@ -615,18 +617,16 @@ fn write_gz(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// mentions of labels/mentions).
 fn place_examples(
     engines: &newsstance::pipeline::Engines,
-    places: &Path,
-    mentions: &Path,
-    corpus: &Path,
+    data: &PlaceLabels,
     splits: &[newsstance::labels::Split],
 ) -> anyhow::Result<Vec<Vec<newsstance::actors::place::Example>>> {
     use newsstance::stance::mentions as m;
-    let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&corpus.to_path_buf()));
+    let (files, errors) = newsstance::corpus::discover(std::slice::from_ref(&data.corpus));
     if let Some(e) = errors.first() {
         anyhow::bail!("{}: {}", e.input, e.error);
     }
-    let (mut all, lost) = m::load(engines, mentions, &files)?;
-    let (more, lost_places) = m::load_places(engines, places, &files)?;
+    let (mut all, lost) = m::load(engines, &data.mentions, &files)?;
+    let (more, lost_places) = m::load_places(engines, &data.labels, &files)?;
     all.extend(more);
     eprintln!("newsstance: {} labelled mentions matched, {} missing or changed", all.len(), lost + lost_places);
     Ok(splits.iter().map(|&s| m::place_examples(&engines.lexicon, &all, s)).collect())
@@ -984,19 +984,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             ))?;
             Ok(exit::OK)
         }
-        Command::Eval(EvalCommand::Places { labels, mentions, corpus, split, lexicons }) => {
+        Command::Eval(EvalCommand::Places { data, split, lexicons }) => {
             let split = newsstance::labels::Split::parse(&split).context("--split must be train, dev or test")?;
             let engines = load_engines(&lexicons)?;
-            let examples = place_examples(&engines, &labels, &mentions, &corpus, &[split])?.remove(0);
+            let examples = place_examples(&engines, &data, &[split])?.remove(0);
             let r = newsstance::actors::place::evaluate(engines.lexicon.places(), &examples);
             out(&format!("== {} ({} judged place mentions)\n{r}", split.name(), examples.len()))?;
             Ok(exit::OK)
         }
-        Command::Train(TrainCommand::Places { labels, mentions, corpus, out: path, l2, lexicons }) => {
+        Command::Train(TrainCommand::Places { data, out: path, l2, lexicons }) => {
             use newsstance::actors::place;
             use newsstance::labels::Split;
             let engines = load_engines(&lexicons)?;
-            let mut ex = place_examples(&engines, &labels, &mentions, &corpus, &[Split::Train, Split::Dev])?;
+            let mut ex = place_examples(&engines, &data, &[Split::Train, Split::Dev])?;
             let (dev, train) = (ex.pop().unwrap_or_default(), ex.pop().unwrap_or_default());
             eprintln!("newsstance: {} train and {} dev place mentions", train.len(), dev.len());
             let grid = l2.map_or_else(|| vec![0.001, 0.003, 0.01, 0.03, 0.1], |x| vec![x]);

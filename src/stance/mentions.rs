@@ -70,7 +70,14 @@ struct Row {
     actor_status: Option<String>,
 }
 
-fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
+/// Reads a label file of `fields` columns whose first nine are a mention's keys (`doc_id,
+/// paragraph, sentence, start, end, hash, split, actor, country`); `labels` reads the rest of a
+/// record into the agreed sentiment and actor status, or says what is wrong with it.
+fn read_label_rows(
+    path: &Path,
+    fields: usize,
+    labels: impl Fn(&csv::StringRecord, Split) -> Result<(Option<Label>, Option<String>), String>,
+) -> Result<Vec<Row>, LabelError> {
     let file = path.display().to_string();
     let err = |line: u64, message: String| LabelError { file: file.clone(), line, message };
     let text = std::fs::read_to_string(path).map_err(|e| err(0, e.to_string()))?;
@@ -79,37 +86,14 @@ fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
     for rec in r.records() {
         let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line());
-        if rec.len() != 15 {
-            return Err(err(line, format!("expected 15 fields, found {}", rec.len())));
+        if rec.len() != fields {
+            return Err(err(line, format!("expected {fields} fields, found {}", rec.len())));
         }
         let num = |i: usize| -> Result<usize, LabelError> {
             rec[i].parse().map_err(|_| err(line, format!("`{}` is not a number", &rec[i])))
         };
         let split = Split::parse(&rec[6]).ok_or_else(|| err(line, format!("split `{}`", &rec[6])))?;
-        // Train mentions may be labelled once (the second labeller's columns empty); dev and
-        // test are always labelled twice, and a single label is its own agreed label.
-        let single = rec[10].is_empty() || rec[13].is_empty();
-        if single {
-            if split != Split::Train {
-                return Err(err(line, format!("a {} mention needs both labellers' labels", split.name())));
-            }
-            if !(rec[10].is_empty() && rec[13].is_empty()) || rec[9] != rec[11] || rec[12] != rec[14] {
-                return Err(err(
-                    line,
-                    "a mention labelled once has both second labels empty and its agreed labels equal to the first"
-                        .into(),
-                ));
-            }
-        }
-        let sentiment = match &rec[11] {
-            "uncertain" => None,
-            s => Some(Label::parse(s).ok_or_else(|| err(line, format!("sentiment `{s}`")))?),
-        };
-        let actor_status = match &rec[14] {
-            "uncertain" => None,
-            s @ ("right" | "other_entity" | "wrong_country") => Some(s.to_string()),
-            s => return Err(err(line, format!("actor status `{s}`"))),
-        };
+        let (sentiment, actor_status) = labels(&rec, split).map_err(|m| err(line, m))?;
         out.push(Row {
             doc_id: rec[0].to_string(),
             paragraph: num(1)? as u32,
@@ -127,49 +111,49 @@ fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
     Ok(out)
 }
 
-/// `places.csv`: the keys of `mentions.csv`, then `actor_a, actor_b, actor_status` (no sentiment).
-fn read_place_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
-    let file = path.display().to_string();
-    let err = |line: u64, message: String| LabelError { file: file.clone(), line, message };
-    let text = std::fs::read_to_string(path).map_err(|e| err(0, e.to_string()))?;
-    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-    let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        if rec.len() != 12 {
-            return Err(err(line, format!("expected 12 fields, found {}", rec.len())));
-        }
-        let num = |i: usize| -> Result<usize, LabelError> {
-            rec[i].parse().map_err(|_| err(line, format!("`{}` is not a number", &rec[i])))
-        };
-        let split = Split::parse(&rec[6]).ok_or_else(|| err(line, format!("split `{}`", &rec[6])))?;
-        if rec[10].is_empty() && (split != Split::Train || rec[9] != rec[11]) {
-            return Err(err(
-                line,
-                format!("a {} place labelled once must be train, its agreed label the first", split.name()),
-            ));
-        }
-        let actor_status = match &rec[11] {
-            "uncertain" => None,
-            s @ ("right" | "other_entity" | "wrong_country") => Some(s.to_string()),
-            s => return Err(err(line, format!("actor status `{s}`"))),
-        };
-        out.push(Row {
-            doc_id: rec[0].to_string(),
-            paragraph: num(1)? as u32,
-            sentence: num(2)? as u32,
-            start: num(3)?,
-            end: num(4)?,
-            hash: rec[5].to_string(),
-            split,
-            actor: rec[7].to_string(),
-            country: rec[8].to_string(),
-            sentiment: None,
-            actor_status,
-        });
+/// An agreed actor judgement: `uncertain` is none.
+fn actor_status(s: &str) -> Result<Option<String>, String> {
+    match s {
+        "uncertain" => Ok(None),
+        "right" | "other_entity" | "wrong_country" => Ok(Some(s.to_string())),
+        s => Err(format!("actor status `{s}`")),
     }
-    Ok(out)
+}
+
+/// `mentions.csv`: the keys, then `sentiment_a, sentiment_b, sentiment, actor_a, actor_b,
+/// actor_status`.
+fn read_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
+    read_label_rows(path, 15, |rec, split| {
+        // Train mentions may be labelled once (the second labeller's columns empty); dev and
+        // test are always labelled twice, and a single label is its own agreed label.
+        let single = rec[10].is_empty() || rec[13].is_empty();
+        if single {
+            if split != Split::Train {
+                return Err(format!("a {} mention needs both labellers' labels", split.name()));
+            }
+            if !(rec[10].is_empty() && rec[13].is_empty()) || rec[9] != rec[11] || rec[12] != rec[14] {
+                return Err(
+                    "a mention labelled once has both second labels empty and its agreed labels equal to the first"
+                        .into(),
+                );
+            }
+        }
+        let sentiment = match &rec[11] {
+            "uncertain" => None,
+            s => Some(Label::parse(s).ok_or_else(|| format!("sentiment `{s}`"))?),
+        };
+        Ok((sentiment, actor_status(&rec[14])?))
+    })
+}
+
+/// `places.csv`: the keys, then `actor_a, actor_b, actor_status` (no sentiment).
+fn read_place_rows(path: &Path) -> Result<Vec<Row>, LabelError> {
+    read_label_rows(path, 12, |rec, split| {
+        if rec[10].is_empty() && (split != Split::Train || rec[9] != rec[11]) {
+            return Err(format!("a {} place labelled once must be train, its agreed label the first", split.name()));
+        }
+        Ok((None, actor_status(&rec[11])?))
+    })
 }
 
 /// Reads `DIR/mentions.csv` and matches every mention to the corpus; returns the matched
@@ -556,6 +540,27 @@ mod tests {
         let path = dir.path().join("mentions.csv");
         std::fs::write(&path, format!("{HEADER}{body}")).unwrap();
         read_rows(&path)
+    }
+
+    #[test]
+    fn place_labels_are_checked_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("places.csv");
+        let header = "doc_id,paragraph,sentence,start,end,hash,split,actor,country,actor_a,actor_b,actor_status\n";
+        let ok = "a:1,2,1,0,5,00,train,fra-paris,FRA,other_entity,,other_entity\nb:1,2,1,0,5,00,dev,fra-paris,FRA,right,other_entity,uncertain\n";
+        std::fs::write(&path, format!("{header}{ok}")).unwrap();
+        let rows = read_place_rows(&path).unwrap();
+        assert_eq!(rows[0].actor_status.as_deref(), Some("other_entity"));
+        assert_eq!((rows[1].actor_status.as_deref(), rows[1].sentiment), (None, None));
+        for (bad, what) in [
+            ("c:1,2,1,0,5,00,dev,fra-paris,FRA,right,,right\n", "place labelled once"),
+            ("c:1,2,1,0,5,00,train,fra-paris,FRA,city,,city\n", "actor status `city`"),
+            ("c:1,2,1,0,5,00,train,fra-paris,FRA,right,right\n", "fields"),
+        ] {
+            std::fs::write(&path, format!("{header}{ok}{bad}")).unwrap();
+            let e = read_place_rows(&path).unwrap_err().to_string();
+            assert!(e.contains(what) && e.contains(":4"), "{e}");
+        }
     }
 
     #[test]
