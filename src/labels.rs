@@ -153,13 +153,18 @@ pub struct MentionCandidate {
     pub actor: String,
     pub country: String,
     pub name: String,
+    /// Whether `score` writes it as coverage (false: a place read as only a city).
+    pub coverage: bool,
     /// For the labelling files only: the paragraph and the sentence.
     pub paragraph_text: String,
     pub sentence_text: String,
     pub order: u64,
 }
 
-/// Every actor mention of the corpus outside the reserved articles, in seeded random order.
+/// Every actor mention of the corpus outside the reserved articles, in seeded random order:
+/// every mention the lexicon finds, whether or not it counts as coverage (a place the place model
+/// reads as only a city is drawn too, with `coverage` false), so that the draw's population and
+/// seeded order stay those of earlier rounds and the place model's misses can be judged.
 pub fn mention_candidates(
     engines: &Engines,
     inputs: &[InputFile],
@@ -168,32 +173,44 @@ pub fn mention_candidates(
 ) -> Vec<MentionCandidate> {
     let mut out = Vec::new();
     for doc in documents(inputs, reserved) {
-        let a = pipeline::analyse(engines, &doc);
-        let result = pipeline::process(engines, &doc);
-        let split = split_of(&doc.id);
-        for (m, row) in a.actors.mentions.iter().zip(&result.mentions) {
+        out.extend(document_mentions(engines, &doc, seed));
+    }
+    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.doc_id.cmp(&b.doc_id)));
+    out
+}
+
+/// The mentions of one document as labelling candidates.
+fn document_mentions(engines: &Engines, doc: &crate::document::Document, seed: &str) -> Vec<MentionCandidate> {
+    let a = pipeline::analyse(engines, doc);
+    let numbers = pipeline::paragraph_numbers(&a);
+    let split = split_of(&doc.id);
+    a.actors
+        .mentions
+        .iter()
+        .map(|m| {
             let para = &a.paragraphs[m.paragraph as usize];
             let sent = para.sentences[m.sentence as usize].clone();
-            let key = format!("{}#{}#{}#{}", doc.id, row.paragraph, row.sentence, m.span.start - sent.start);
-            out.push(MentionCandidate {
+            let actor = a.actors.actor(&engines.lexicon, m.actor);
+            let (paragraph, sentence) = (numbers[m.paragraph as usize], m.sentence + 1);
+            let key = format!("{}#{}#{}#{}", doc.id, paragraph, sentence, m.span.start - sent.start);
+            MentionCandidate {
                 doc_id: doc.id.clone(),
-                paragraph: row.paragraph,
-                sentence: row.sentence,
+                paragraph,
+                sentence,
                 start: m.span.start - sent.start,
                 end: m.span.end - sent.start,
                 hash: text_hash(&doc.text[sent.clone()]),
                 split,
-                actor: row.actor.id.to_string(),
-                country: row.actor.country.to_string(),
-                name: row.actor.name.to_string(),
+                actor: actor.id.clone(),
+                country: actor.country.clone(),
+                name: actor.name.clone(),
+                coverage: m.coverage,
                 paragraph_text: doc.text[para.span.clone()].to_string(),
                 sentence_text: doc.text[sent].to_string(),
                 order: hash_u64(seed, &key),
-            });
-        }
-    }
-    out.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.doc_id.cmp(&b.doc_id)));
-    out
+            }
+        })
+        .collect()
 }
 
 /// Reads a list of article ids, one per line (blank lines and `#` comments skipped).

@@ -857,7 +857,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 let line = serde_json::json!({
                     "doc_id": c.doc_id, "paragraph": c.paragraph, "sentence": c.sentence,
                     "start": c.start, "end": c.end, "hash": c.hash, "split": c.split.name(),
-                    "actor": c.actor, "country": c.country, "name": c.name,
+                    "actor": c.actor, "country": c.country, "name": c.name, "coverage": c.coverage,
                     "paragraph_text": c.paragraph_text, "sentence_text": c.sentence_text,
                 });
                 writeln!(w, "{line}")?;

@@ -53,3 +53,53 @@ fn train_places_reproduces_the_shipped_weights() {
     let shipped = std::fs::read(root.join("lexicons/place_model.csv")).unwrap();
     assert!(std::fs::read(&out).unwrap() == shipped, "train places no longer gives the shipped weights");
 }
+
+/// `sample mentions` draws every mention the lexicon finds, cities included (with `coverage`
+/// false), each with its own actor and offsets: a city left out of the reports must not shift
+/// the rows of the mentions after it.
+#[test]
+fn sample_mentions_keeps_cities_and_each_mention_its_own_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let doc = serde_json::json!({"id": "d1", "text": "Washington (CNN) -- Senate Republicans unveiled their health plan on Monday.\n\nMoscow said it would answer the sanctions Washington imposed."});
+    std::fs::write(&input, format!("{doc}\n")).unwrap();
+    let reserved = dir.path().join("reserved.txt");
+    std::fs::write(&reserved, "").unwrap();
+    let out = dir.path().join("draw");
+    let o = common::bin()
+        .args(["sample", "mentions", "--count", "100", "--reserved"])
+        .arg(&reserved)
+        .arg("--out")
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(out.join("mentions.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen: Vec<(String, String, bool, u64)> = rows
+        .iter()
+        .map(|r| {
+            let s = r["sentence_text"].as_str().unwrap();
+            let (a, b) = (r["start"].as_u64().unwrap() as usize, r["end"].as_u64().unwrap() as usize);
+            (
+                s[a..b].to_string(),
+                r["actor"].as_str().unwrap().to_string(),
+                r["coverage"].as_bool().unwrap(),
+                r["paragraph"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("Moscow".to_string(), "rus-moscow".to_string(), true, 2),
+            ("Washington".to_string(), "usa-washington".to_string(), false, 1),
+            ("Washington".to_string(), "usa-washington".to_string(), true, 2),
+        ]
+    );
+}
