@@ -154,6 +154,16 @@ fn words(sentence: &str, out: &mut Vec<Range<usize>>) {
     }
 }
 
+/// The character next to a mention as a feature value: `w` for a letter or digit, the mark itself
+/// otherwise, `edge` at the sentence's edge.
+fn mark<'b>(c: Option<char>, edge: &'static str, buf: &'b mut [u8; 4]) -> &'b str {
+    match c {
+        None => edge,
+        Some(c) if c.is_alphanumeric() => "w",
+        Some(c) => c.encode_utf8(buf),
+    }
+}
+
 /// Adds the feature `prefix` + `parts` (lowercased) to `s`.
 fn add(s: &mut Scratch, parts: &[&str]) {
     s.buf.clear();
@@ -186,8 +196,8 @@ pub fn features(sentence: &str, span: Range<usize>, actor: &str, s: &mut Scratch
     let mut ws = std::mem::take(&mut s.words);
     words(sentence, &mut ws);
     add(s, &["a:", actor]);
-    let before: Vec<&str> =
-        ws.iter().filter(|w| w.end <= span.start).rev().take(2).map(|w| &sentence[w.clone()]).collect();
+    let mut before = ws.iter().filter(|w| w.end <= span.start).rev().map(|w| &sentence[w.clone()]);
+    let (p1, p2) = (before.next().unwrap_or("^"), before.next().unwrap_or("^"));
     // The possessive and glued suffixes belong to the mention's own word run.
     let tail = &sentence[span.end..];
     let glued = if tail.starts_with("'s") || tail.starts_with("’s") {
@@ -200,16 +210,8 @@ pub fn features(sentence: &str, span: Range<usize>, actor: &str, s: &mut Scratch
     // Words after it, past a glued "-based" (its own word run) and the possessive (inside the
     // mention's run).
     let skip = if glued.is_empty() || glued == "'s" { None } else { Some(span.end + 1) };
-    let after: Vec<&str> = ws
-        .iter()
-        .filter(|w| w.start >= span.end && Some(w.start) != skip)
-        .take(2)
-        .map(|w| &sentence[w.clone()])
-        .collect();
-    let p1 = before.first().copied().unwrap_or("^");
-    let p2 = before.get(1).copied().unwrap_or("^");
-    let n1 = after.first().copied().unwrap_or("$");
-    let n2 = after.get(1).copied().unwrap_or("$");
+    let mut after = ws.iter().filter(|w| w.start >= span.end && Some(w.start) != skip).map(|w| &sentence[w.clone()]);
+    let (n1, n2) = (after.next().unwrap_or("$"), after.next().unwrap_or("$"));
     add(s, &["p1:", p1]);
     add(s, &["p2:", p2, " ", p1]);
     add(s, &["n1:", n1]);
@@ -221,24 +223,11 @@ pub fn features(sentence: &str, span: Range<usize>, actor: &str, s: &mut Scratch
             add(s, &["g:-"]);
         }
     }
-    let pc = sentence[..span.start].trim_end().chars().last().map_or("^".to_string(), |c| {
-        if c.is_alphanumeric() {
-            "w".to_string()
-        } else {
-            c.to_string()
-        }
-    });
-    add(s, &["pc:", &pc]);
+    let mut buf = [0u8; 4];
+    add(s, &["pc:", mark(sentence[..span.start].trim_end().chars().last(), "^", &mut buf)]);
     let rest = tail.strip_prefix("'s").or_else(|| tail.strip_prefix("’s")).unwrap_or(tail);
-    let nc = rest.trim_start().chars().next().map_or("$".to_string(), |c| {
-        if c.is_alphanumeric() {
-            "w".to_string()
-        } else {
-            c.to_string()
-        }
-    });
-    add(s, &["nc:", &nc]);
-    if after.first().is_some_and(|w| w.chars().next().is_some_and(char::is_uppercase)) {
+    add(s, &["nc:", mark(rest.trim_start().chars().next(), "$", &mut buf)]);
+    if n1.chars().next().is_some_and(char::is_uppercase) {
         add(s, &["ncap"]);
     }
     let m = &sentence[span.clone()];
