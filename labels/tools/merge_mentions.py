@@ -16,7 +16,9 @@ label (`uncertain` where the two differ; the single label where there is one), f
 for whether the mention is the actor. Prints the counts and, over the mentions labelled twice in
 this run, the agreement.
 """
-import csv, glob, json, os, sys
+import os, sys
+
+from merge_common import add, batches, load_rows, save
 
 work, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -25,51 +27,12 @@ HEADER = ["doc_id", "paragraph", "sentence", "start", "end", "hash", "split", "a
 SENT = {"negative", "neutral", "positive"}
 ACTOR = {"right", "other_entity", "wrong_country"}
 
-
-def key(r):
-    return (r[0], int(r[1]), int(r[2]), int(r[3]))
-
-
 path = os.path.join(out, "mentions.csv")
-rows = {}
-if os.path.exists(path):
-    with open(path, newline="") as f:
-        r = csv.reader(f)
-        if next(r) != HEADER:
-            raise SystemExit(f"{path}: unexpected header")
-        for row in r:
-            rows[key(row)] = row
+rows = load_rows(path, HEADER)
 kept = len(rows)
-
-
-def read_labels(p):
-    labels = [json.loads(l) for l in open(p) if l.strip()]
-    for v in labels:
-        if v.get("sentiment") not in SENT or v.get("actor") not in ACTOR:
-            raise SystemExit(f"{p} {v.get('id')}: bad label {v}")
-    return labels
-
-
-n_single = n_double = same_s = same_a = partial = 0
-for keys_path in sorted(glob.glob(os.path.join(work, "mjobs", "*.keys.jsonl"))):
-    name = os.path.basename(keys_path).split(".")[0]
-    keys = [json.loads(l) for l in open(keys_path)]
-    a_path = os.path.join(work, "mjobs", f"{name}_A", "labels.jsonl")
-    b_path = os.path.join(work, "mjobs", f"{name}_B", "labels.jsonl")
-    if not os.path.exists(a_path):
-        print(f"{name}: not labelled, skipped")
-        continue
-    a = read_labels(a_path)
-    b = read_labels(b_path) if os.path.exists(b_path) else None
-    done = min(len(a), len(b)) if b is not None else len(a)
-    if len(a) > len(keys) or (b is not None and len(b) > len(keys)):
-        raise SystemExit(f"{name}: more labels than mentions")
-    for labels in (a, b) if b is not None else (a,):
-        if [x["id"] for x in labels[:done]] != [k["id"] for k in keys[:done]]:
-            raise SystemExit(f"{name}: ids or order differ")
-    if done < len(keys):
-        partial += 1
-        print(f"{name}: {done} of {len(keys)} labelled")
+n_single = n_double = same_s = same_a = 0
+check = lambda v: v.get("sentiment") in SENT and v.get("actor") in ACTOR
+for name, keys, a, b, done in batches(work, "mjobs", check):
     for i in range(done):
         k, x = keys[i], a[i]
         if b is None:
@@ -85,20 +48,11 @@ for keys_path in sorted(glob.glob(os.path.join(work, "mjobs", "*.keys.jsonl"))):
             n_double += 1
             same_s += x["sentiment"] == y["sentiment"]
             same_a += x["actor"] == y["actor"]
-        row = [k["doc_id"], k["paragraph"], k["sentence"], k["start"], k["end"], k["hash"], k["split"],
-               k["actor"], k["country"], x["sentiment"], y["sentiment"], agreed_s, x["actor"], y["actor"], agreed_a]
-        row = [str(v) for v in row]
-        if key(row) in rows:
-            raise SystemExit(f"{name} {k['id']}: mention already labelled")
-        rows[key(row)] = row
-
-ordered = sorted(rows.values(), key=lambda r: (r[6], r[0], int(r[1]), int(r[2]), int(r[3])))
-tmp = path + ".tmp"
-with open(tmp, "w", newline="") as f:
-    w = csv.writer(f, lineterminator="\n")
-    w.writerow(HEADER)
-    w.writerows(ordered)
-os.replace(tmp, path)
-print(f"kept {kept}; added {n_single} labelled once and {n_double} labelled twice ({partial} batches in part)")
+        row = [str(v) for v in (k["doc_id"], k["paragraph"], k["sentence"], k["start"], k["end"], k["hash"],
+                                k["split"], k["actor"], k["country"], x["sentiment"], y["sentiment"], agreed_s,
+                                x["actor"], y["actor"], agreed_a)]
+        add(rows, name, k, row)
+save(path, HEADER, rows)
+print(f"kept {kept}; added {n_single} labelled once and {n_double} labelled twice")
 if n_double:
     print(f"agreement over the new doubly labelled: sentiment {same_s / n_double:.3f}, actor {same_a / n_double:.3f}")
