@@ -454,12 +454,14 @@ pub fn mention_sentiments(
 
 /// The coverage reader on the mentions the target model is unsure of ([`CoverageReader::reads`])
 /// and that count as coverage ([`crate::actors::Mention::coverage`]):
-/// replaces their `sentiments` by the combined scores and returns, per mention, the two models'
-/// probabilities where it read. Mentions are sorted by span, so those of one sentence are
+/// replaces their `sentiments` by the combined scores, labels every mention by the reader's
+/// decision rule ([`Shift::label`]), and returns, per mention, the two models' probabilities
+/// where it read. Mentions are sorted by span, so those of one sentence are
 /// consecutive; the others of a mention are the rest of its sentence's mentions, as the target
 /// model's.
 ///
 /// [`CoverageReader::reads`]: stance::coverage::CoverageReader::reads
+/// [`Shift::label`]: stance::coverage::Shift::label
 pub fn read_mentions(
     reader: &stance::coverage::CoverageReader,
     text: &str,
@@ -502,6 +504,12 @@ pub fn read_mentions(
             }
         }
         i += n.max(1);
+    }
+    // The mentions the reader did not read take its decision rule too (read ones have it).
+    for (s, read) in sentiments.iter_mut().zip(&out) {
+        if read.is_none() {
+            *s = reader.decide(*s);
+        }
     }
     out
 }

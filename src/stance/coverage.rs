@@ -14,7 +14,8 @@
 //! mentions) it keeps the real-mention gain at about 1 µs a mention on average.
 //!
 //! [`CoverageReader::score`] is what every user of mention sentiment calls: the linear score
-//! where the linear model is sure or the sentence has no token, else the combined one.
+//! where the linear model is sure or the sentence has no token, else the combined one; either
+//! labelled by the decision rule ([`Shift`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -125,36 +126,87 @@ pub struct CoverageReader {
     pub gate: f64,
     /// The combined probabilities are `p^(1/temperature)`, renormalised (1: as combined).
     pub temperature: f64,
+    /// Added to the log-probabilities of negative and positive (neutral's is 0) when the label
+    /// is chosen, for every mention: the decision rule, not the probabilities. Both models
+    /// under-call the rare classes (macro-F1 weighs each class alike), so a shift chosen on real
+    /// dev moves close calls toward them; `sentiment` (P(positive) − P(negative)) and the
+    /// probabilities are unchanged.
+    pub shift: Shift,
+}
+
+/// The decision shifts of negative and positive (see [`CoverageReader::shift`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Shift {
+    pub negative: f64,
+    pub positive: f64,
+}
+
+impl Shift {
+    /// The label of probabilities `p`: arg-max of `p` times the shifts' factors (neutral's 1),
+    /// ties to the earlier label, so no shift gives the plain arg-max of both models.
+    pub fn label(&self, p: &[f64; 3]) -> Label {
+        let v = [p[0] * self.negative.exp(), p[1], p[2] * self.positive.exp()];
+        let mut best = 0;
+        for k in 1..3 {
+            if v[k] > v[best] {
+                best = k;
+            }
+        }
+        Label::ALL[best]
+    }
 }
 
 impl CoverageReader {
     pub fn new(vectors: Arc<Vectors>, weights: Weights, gate: f64, temperature: f64) -> CoverageReader {
-        CoverageReader { net: Pcnn::new(&SPEC, vectors, weights), gate, temperature }
+        CoverageReader { net: Pcnn::new(&SPEC, vectors, weights), gate, temperature, shift: Shift::default() }
     }
 
-    /// The file's text: `# ` header lines, `setting<TAB>gate<TAB>value` and
-    /// `setting<TAB>temperature<TAB>value`, then the weights ([`pcnn::Weights::write`]).
+    /// The file's text: `# ` header lines, `setting<TAB>name<TAB>value` for the gate, the
+    /// temperature and the two shifts, then the weights ([`pcnn::Weights::write`]).
     pub fn write(&self, header: &[String]) -> String {
         let mut s = self.net.weights.write(&SPEC, header);
         let at = s.lines().take_while(|l| l.starts_with('#')).map(|l| l.len() + 1).sum::<usize>();
-        s.insert_str(at, &format!("setting\tgate\t{}\nsetting\ttemperature\t{}\n", self.gate, self.temperature));
+        s.insert_str(
+            at,
+            &format!(
+                "setting\tgate\t{}\nsetting\ttemperature\t{}\nsetting\tshift_negative\t{}\nsetting\tshift_positive\t{}\n",
+                self.gate, self.temperature, self.shift.negative, self.shift.positive
+            ),
+        );
         s
+    }
+
+    /// `score` with its label chosen by the decision rule ([`Shift::label`]).
+    pub fn decide(&self, score: TargetScore) -> TargetScore {
+        TargetScore { label: self.shift.label(&score.probs), ..score }
     }
 
     /// Reads what [`CoverageReader::write`] wrote. Errors: 1-based line and message.
     pub fn read(vectors: Arc<Vectors>, text: &str) -> Result<CoverageReader, (usize, String)> {
         let (mut gate, mut temperature) = (None, None);
+        let mut shift = Shift::default();
         let mut rest = String::with_capacity(text.len());
         for (i, line) in text.lines().enumerate() {
             if let Some(setting) = line.strip_prefix("setting\t") {
                 let (name, value) = setting.split_once('\t').unwrap_or((setting, ""));
+                let signed = name.starts_with("shift_");
                 let v: f64 = value
                     .parse()
                     .ok()
-                    .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                    .ok_or_else(|| (i + 1, format!("setting {name}: `{value}` is not a number ≥ 0")))?;
+                    .filter(|v: &f64| v.is_finite() && (signed || *v >= 0.0) && v.abs() <= 10.0)
+                    .ok_or_else(|| {
+                        (
+                            i + 1,
+                            format!(
+                                "setting {name}: `{value}` is not a number {}",
+                                if signed { "in [-10, 10]" } else { "≥ 0" }
+                            ),
+                        )
+                    })?;
                 match name {
                     "gate" => gate = Some(v),
+                    "shift_negative" => shift.negative = v,
+                    "shift_positive" => shift.positive = v,
                     "temperature" if v > 0.0 => temperature = Some(v),
                     _ => return Err((i + 1, format!("unknown setting `{name}` or a zero temperature"))),
                 }
@@ -169,7 +221,7 @@ impl CoverageReader {
         let (Some(gate), Some(temperature)) = (gate, temperature) else {
             return Err((1, "the settings gate and temperature are both needed".into()));
         };
-        Ok(CoverageReader::new(vectors, w, gate, temperature))
+        Ok(CoverageReader { shift, ..CoverageReader::new(vectors, w, gate, temperature) })
     }
 
     /// Loads `reader/coverage.txt.gz` from `dir` (the embedded copy when absent) over the
@@ -203,8 +255,8 @@ impl CoverageReader {
     }
 
     /// The combined score: the geometric mean of the two models' probabilities, renormalised,
-    /// then sharpened or flattened by the temperature; label by arg-max (ties to the earlier
-    /// label, as the linear model).
+    /// then sharpened or flattened by the temperature; labelled by the decision rule
+    /// ([`Shift::label`]).
     pub fn combine(&self, linear: &[f64; 3], reader: [f32; 3]) -> TargetScore {
         let inv = 1.0 / self.temperature;
         let lg: [f64; 3] =
@@ -213,18 +265,12 @@ impl CoverageReader {
         let e = lg.map(|l| (l - m).exp());
         let sum = e[0] + e[1] + e[2];
         let p = e.map(|x| x / sum);
-        let mut best = 0;
-        for k in 1..3 {
-            if p[k] > p[best] {
-                best = k;
-            }
-        }
-        TargetScore { label: Label::ALL[best], probs: p, score: (p[2] - p[0]).clamp(-1.0, 1.0) }
+        TargetScore { label: self.shift.label(&p), probs: p, score: (p[2] - p[0]).clamp(-1.0, 1.0) }
     }
 
     /// The mention's final score from the linear model's `linear`: the combined one when the
     /// gate lets the reader read it (and the sentence has a token), with the reader's
-    /// probabilities; else `linear` unchanged.
+    /// probabilities; else `linear` relabelled by the decision rule ([`Shift::label`]).
     pub fn score(
         &self,
         linear: TargetScore,
@@ -234,11 +280,11 @@ impl CoverageReader {
         s: &mut Scratch,
     ) -> (TargetScore, Option<[f32; 3]>) {
         if !self.reads(&linear) {
-            return (linear, None);
+            return (self.decide(linear), None);
         }
         match self.probs(sentence, target, others, s) {
             Some(r) => (self.combine(&linear.probs, r), Some(r)),
-            None => (linear, None),
+            None => (self.decide(linear), None),
         }
     }
 }
@@ -294,7 +340,7 @@ pub fn figures(
                 f.read += 1;
                 reader.combine(&l.probs, *r)
             }
-            _ => *l,
+            _ => reader.decide(*l),
         };
         f.report.add(*g, s.label);
         f.nll -= s.probs[g.index()].max(1e-12).ln();
@@ -314,6 +360,42 @@ pub fn figures(
         }
     }
     f
+}
+
+/// Predicted minus gold share of each label in `report`, in [-1, 1].
+pub fn share_gaps(report: &crate::eval::EvalReport) -> [f64; 3] {
+    let c = &report.confusion;
+    let n = report.total().max(1) as f64;
+    std::array::from_fn(|k| ((0..3).map(|g| c[g][k]).sum::<u64>() as f64 - c[k].iter().sum::<u64>() as f64) / n)
+}
+
+/// The decision shifts, on a grid of −0.5 to 0.5 in steps of 0.1 for each of negative and
+/// positive, that give the best macro-F1 of `reader` (its gate and temperature) on the
+/// mentions given, among those keeping every predicted label share within `max_gap` of gold's
+/// (the coverage issue asks 5 points); a tie goes to the smaller shifts, so no shift at all
+/// wins unless a shift does better. Sets `reader.shift` to it and returns its macro-F1.
+pub fn choose_shift(
+    reader: &mut CoverageReader,
+    linear: &[TargetScore],
+    read: &[Option<[f32; 3]>],
+    gold: &[Label],
+    max_gap: f64,
+) -> f64 {
+    let steps: Vec<f64> = (-5..=5).map(|k| k as f64 / 10.0).collect();
+    let mut grid: Vec<Shift> =
+        steps.iter().flat_map(|&n| steps.iter().map(move |&p| Shift { negative: n, positive: p })).collect();
+    grid.sort_by(|a, b| (a.negative.abs() + a.positive.abs()).total_cmp(&(b.negative.abs() + b.positive.abs())));
+    let mut best = (Shift::default(), f64::NEG_INFINITY);
+    for shift in grid {
+        reader.shift = shift;
+        let f = figures(reader, linear, read, gold);
+        let fits = share_gaps(&f.report).iter().all(|g| g.abs() <= max_gap);
+        if fits && f.report.macro_f1() > best.1 + 1e-9 {
+            best = (shift, f.report.macro_f1());
+        }
+    }
+    reader.shift = best.0;
+    best.1
 }
 
 #[cfg(test)]
@@ -436,5 +518,68 @@ mod tests {
         assert!(CoverageReader::read(v.clone(), &text.replace("temperature\t1.25", "temperature\t0")).is_err());
         assert!(CoverageReader::read(v.clone(), &text.replace("setting\tgate\t0.55\n", "")).is_err());
         assert!(CoverageReader::read(v, "").is_err());
+    }
+
+    #[test]
+    fn the_shifts_round_trip_default_to_none_and_are_bounded() {
+        let v = vectors();
+        let mut r = CoverageReader::new(v.clone(), Weights::init(&SPEC, &mut Rng(1)), 0.55, 1.25);
+        r.shift = Shift { negative: -0.1, positive: 0.3 };
+        let text = r.write(&["a header".into()]);
+        assert!(text.contains("setting\tshift_negative\t-0.1\nsetting\tshift_positive\t0.3\n"), "{}", &text[..200]);
+        assert_eq!(CoverageReader::read(v.clone(), &text).unwrap().shift, r.shift);
+        // A file from before the shifts: the plain arg-max.
+        let old = text.replace("setting\tshift_negative\t-0.1\n", "").replace("setting\tshift_positive\t0.3\n", "");
+        assert_eq!(CoverageReader::read(v.clone(), &old).unwrap().shift, Shift::default());
+        let bad = text.replace("shift_positive\t0.3", "shift_positive\t11");
+        assert_eq!(CoverageReader::read(v, &bad).unwrap_err().0, 5);
+    }
+
+    #[test]
+    fn a_shift_moves_only_close_calls_and_none_is_the_arg_max() {
+        let none = Shift::default();
+        let pos = Shift { negative: 0.0, positive: 0.3 };
+        // Close: positive times e^0.3 (0.54) passes neutral's 0.5.
+        assert_eq!(none.label(&[0.1, 0.5, 0.4]), Label::Neutral);
+        assert_eq!(pos.label(&[0.1, 0.5, 0.4]), Label::Positive);
+        // Far: no shift of this size turns a sure neutral.
+        assert_eq!(pos.label(&[0.1, 0.8, 0.1]), Label::Neutral);
+        // Ties go to the earlier label, as the models' own arg-max.
+        assert_eq!(none.label(&[0.4, 0.4, 0.2]), Label::Negative);
+        let v = vectors();
+        let mut r = CoverageReader::new(v, Weights::init(&SPEC, &mut Rng(1)), 0.0, 1.0);
+        r.shift = pos;
+        let close = TargetScore { label: Label::Neutral, probs: [0.1, 0.5, 0.4], score: 0.3 };
+        let mut s = Scratch::default();
+        // Not read (gate 0): the linear probabilities, relabelled; the sentiment value is kept.
+        let (got, read) = r.score(close, "Russia slammed Ukraine.", &(15..22), &[0..6], &mut s);
+        assert_eq!((got.label, got.probs, got.score, read), (Label::Positive, close.probs, close.score, None));
+        // The combination is labelled by the same rule.
+        assert_eq!(r.combine(&[0.1, 0.5, 0.4], [0.1, 0.5, 0.4]).label, Label::Positive);
+    }
+
+    #[test]
+    fn the_shift_chosen_is_the_smallest_best_one_within_the_share_limit() {
+        let v = vectors();
+        let mut r = CoverageReader::new(v, Weights::init(&SPEC, &mut Rng(1)), 0.0, 1.0);
+        let score = |p: [f64; 3]| TargetScore { label: Label::Neutral, probs: p, score: p[2] - p[0] };
+        let mut linear = vec![score([0.1, 0.5, 0.4]); 2];
+        let mut gold = vec![Label::Positive; 2];
+        linear.extend(vec![score([0.1, 0.8, 0.1]); 8]);
+        gold.extend(vec![Label::Neutral; 8]);
+        let read = vec![None; linear.len()];
+        // Positive by 0.3 finds both positives; 0.2 (×1.22) does not, so 0.3 is the smallest.
+        let f1 = choose_shift(&mut r, &linear, &read, &gold, 0.05);
+        assert_eq!(r.shift, Shift { negative: 0.0, positive: 0.3 });
+        assert!((f1 - 2.0 / 3.0).abs() < 1e-9, "{f1}");
+        // A neutral as close as the positives: the shift now over-calls positive by 1/11 of
+        // the shares, allowed at 0.1 and not at 0.05.
+        linear.push(score([0.1, 0.5, 0.4]));
+        gold.push(Label::Neutral);
+        let read = vec![None; linear.len()];
+        choose_shift(&mut r, &linear, &read, &gold, 0.05);
+        assert_eq!(r.shift, Shift::default());
+        choose_shift(&mut r, &linear, &read, &gold, 0.1);
+        assert_eq!(r.shift, Shift { negative: 0.0, positive: 0.3 });
     }
 }
