@@ -105,6 +105,15 @@ pub fn explain_document(engines: &Engines, doc: &Document) -> String {
                         format!("not combined (top probability ≥ {})", cov.gate)
                     }
                 );
+                // The label is the decision rule's: say so where it is not the likeliest label.
+                let likeliest = crate::stance::coverage::Shift::default().label(&score.probs);
+                if likeliest != score.label {
+                    let _ = writeln!(
+                        out,
+                        "    label {} by the decision shifts (negative {:+}, positive {:+} on the log-probabilities, chosen on real dev for macro-F1), not the likeliest {}",
+                        score.label, cov.shift.negative, cov.shift.positive, likeliest
+                    );
+                }
             }
             if let Some((_, tree)) = a.trees.iter().find(|(k, _)| *k == (p as u32, s as u32)) {
                 // word/UPOS, its relation and the number of its head (0 = root).

@@ -117,3 +117,27 @@ fn train_coverage_reader_reproduces_the_shipped_file() {
     let written = std::fs::read(dir.path().join("reader/coverage.txt.gz")).unwrap();
     assert!(written == shipped, "train coverage-reader no longer gives the shipped file");
 }
+
+/// `explain` says when a mention's label is the decision shifts' and not its likeliest label
+/// (here the combined probabilities are 0.41 negative / 0.25 neutral / 0.34 positive, and
+/// positive × e^0.3 wins), and says nothing of it when the likeliest label stands.
+#[test]
+fn explain_says_when_the_decision_shift_chose_the_label() {
+    let run = |text: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_newsstance"))
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .args(["explain", text])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let close = run("Donald Trump comes in here and gets stuff done.");
+    assert!(close.contains("sentiment toward it:") && close.contains("(positive)"), "{close}");
+    assert!(
+        close.contains("label positive by the decision shifts") && close.contains("not the likeliest negative"),
+        "{close}"
+    );
+    let plain = run("Israel's prime minister hailed the US move as historic.");
+    assert!(plain.contains("sentiment toward it:") && !plain.contains("by the decision shifts"), "{plain}");
+}
