@@ -40,14 +40,16 @@ def batches(work, jobs, check):
     for keys_path in sorted(glob.glob(os.path.join(work, jobs, "*.keys.jsonl"))):
         name = os.path.basename(keys_path).split(".")[0]
         keys = [json.loads(l) for l in open(keys_path)]
-        a_path, b_path = (os.path.join(work, jobs, f"{name}_{x}", "labels.jsonl") for x in "AB")
-        if not os.path.exists(a_path):
-            a_path, b_path = b_path, a_path
-        if not os.path.exists(a_path):
+        # One folder NAME_<letter> per labeller (any letters: a batch labelled once may be any
+        # labeller's), in letter order.
+        found = sorted(glob.glob(os.path.join(work, jobs, f"{name}_?", "labels.jsonl")))
+        if not found:
             print(f"{name}: not labelled, skipped")
             continue
-        a = read_labels(a_path, check)
-        b = read_labels(b_path, check) if os.path.exists(b_path) else None
+        if len(found) > 2:
+            raise SystemExit(f"{name}: labelled more than twice")
+        a = read_labels(found[0], check)
+        b = read_labels(found[1], check) if len(found) == 2 else None
         if len(a) > len(keys) or (b is not None and len(b) > len(keys)):
             raise SystemExit(f"{name}: more labels than mentions")
         done = min(len(a), len(b)) if b is not None else len(a)

@@ -5,9 +5,9 @@
 
 WORKDIR holds `mjobs/NAME.keys.jsonl` (written when the batches were cut from
 `newsstance sample mentions`: doc_id, paragraph, sentence, mention byte offsets in the sentence,
-sentence hash, split, actor) and `mjobs/NAME_A/labels.jsonl`, with `mjobs/NAME_B/labels.jsonl`
+sentence hash, split, actor) and one `mjobs/NAME_<letter>/labels.jsonl` per labeller: two
 when the batch was labelled twice, independently (dev and test always are; train may be labelled
-once). Labels must follow the keys' order; a batch labelled only in part (the labellers' time ran
+once, by any labeller). Labels must follow the keys' order; a batch labelled only in part (the labellers' time ran
 out) contributes the prefix every one of its labellers finished.
 
 Rows already in OUT/mentions.csv are kept (earlier rounds' work folders need not exist any more);

@@ -4,9 +4,9 @@
     python3 labels/tools/merge_places.py WORKDIR labels/places
 
 WORKDIR holds `pjobs/NAME.keys.jsonl` (cut from `newsstance sample mentions`: doc_id, paragraph,
-sentence, mention byte offsets in the sentence, sentence hash, split, actor, country) and
-`pjobs/NAME_A/labels.jsonl`, with `pjobs/NAME_B/labels.jsonl` when the batch was labelled twice,
-independently (dev and test always are; train may be labelled once). Each label line is
+sentence, mention byte offsets in the sentence, sentence hash, split, actor, country) and one
+`pjobs/NAME_<letter>/labels.jsonl` per labeller: two when the batch was labelled twice,
+independently (dev and test always are; train may be labelled once, by any labeller). Each label line is
 `{"id": ..., "actor": "right" | "other_entity" | "wrong_country"}`, in the keys' order.
 
 Rows already in OUT/places.csv are kept; a new batch's rows are added. Writes OUT/places.csv:
