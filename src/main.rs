@@ -1004,7 +1004,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let mut ex = place_examples(&engines, &data, &[Split::Train, Split::Dev])?;
             let (dev, train) = (ex.pop().unwrap_or_default(), ex.pop().unwrap_or_default());
             eprintln!("newsstance: {} train and {} dev place mentions", train.len(), dev.len());
-            let grid = l2.map_or_else(|| vec![0.001, 0.003, 0.01, 0.03, 0.1], |x| vec![x]);
+            let grid = l2.map_or_else(|| vec![0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1], |x| vec![x]);
             let t = place::train_on_dev(&train, &dev, &grid, |l2, r, n| {
                 eprintln!("l2 {l2}: dev log-loss {:.4}, {n} features", r.log_loss);
             })
