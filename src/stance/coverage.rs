@@ -193,7 +193,7 @@ impl CoverageReader {
                 let v: f64 = value
                     .parse()
                     .ok()
-                    .filter(|v: &f64| v.is_finite() && (signed || *v >= 0.0) && v.abs() <= 10.0)
+                    .filter(|v: &f64| v.is_finite() && if signed { v.abs() <= 10.0 } else { *v >= 0.0 })
                     .ok_or_else(|| {
                         (
                             i + 1,
@@ -373,7 +373,8 @@ pub fn share_gaps(report: &crate::eval::EvalReport) -> [f64; 3] {
 /// positive, that give the best macro-F1 of `reader` (its gate and temperature) on the
 /// mentions given, among those keeping every predicted label share within `max_gap` of gold's
 /// (the coverage issue asks 5 points); a tie goes to the smaller shifts, so no shift at all
-/// wins unless a shift does better. Sets `reader.shift` to it and returns its macro-F1.
+/// wins unless a shift does better (and when none keeps the shares, no shift is taken). Sets
+/// `reader.shift` to it and returns its macro-F1 (−∞ when none kept the shares).
 pub fn choose_shift(
     reader: &mut CoverageReader,
     linear: &[TargetScore],
@@ -517,7 +518,12 @@ mod tests {
         assert_eq!(CoverageReader::read(v.clone(), &text.replace("\t0.55\n", "\tx\n")).unwrap_err().0, 2);
         assert!(CoverageReader::read(v.clone(), &text.replace("temperature\t1.25", "temperature\t0")).is_err());
         assert!(CoverageReader::read(v.clone(), &text.replace("setting\tgate\t0.55\n", "")).is_err());
-        assert!(CoverageReader::read(v, "").is_err());
+        assert!(CoverageReader::read(v.clone(), "").is_err());
+        // Only the shifts are bounded: a large temperature is still a temperature.
+        assert_eq!(
+            CoverageReader::read(v, &text.replace("temperature\t1.25", "temperature\t20")).unwrap().temperature,
+            20.0
+        );
     }
 
     #[test]
