@@ -141,3 +141,28 @@ fn explain_says_when_the_decision_shift_chose_the_label() {
     let plain = run("Israel's prime minister hailed the US move as historic.");
     assert!(plain.contains("sentiment toward it:") && !plain.contains("by the decision shifts"), "{plain}");
 }
+
+/// In `score`, every mention's label is the coverage reader's decision rule, including the
+/// mentions the reader does not read: with the gate at 0 (it reads none) and a large positive
+/// shift, the labels `read_mentions` leaves are those of the rule on the target model's own
+/// probabilities, not their plain arg-max.
+#[test]
+fn mentions_the_reader_does_not_read_take_the_decision_rule_too() {
+    use newsstance::stance::coverage::{CoverageReader, Shift};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engines = newsstance::pipeline::Engines::load(Some(&root.join("lexicons"))).unwrap();
+    let text = std::fs::read_to_string(root.join("seeds/000_ce661559d7daa382.txt")).unwrap();
+    let doc = newsstance::document::Document { text: text.clone(), ..Default::default() };
+    let a = newsstance::pipeline::analyse(&engines, &doc);
+    let mut sentiments = newsstance::pipeline::mention_sentiments(&engines, &text, &a.paragraphs, &a.tones, &a.actors);
+    let vectors = std::sync::Arc::clone(&engines.pair.reader.vectors);
+    let (mut reader, _) = CoverageReader::load(Some(&root.join("lexicons")), vectors).unwrap();
+    reader.gate = 0.0;
+    reader.shift = Shift { negative: 0.0, positive: 3.0 };
+    let plain: Vec<_> = sentiments.iter().map(|s| s.label).collect();
+    let read = newsstance::pipeline::read_mentions(&reader, &text, &a.paragraphs, &a.actors, &mut sentiments);
+    assert!(read.iter().all(Option::is_none), "gate 0 reads nothing");
+    assert!(sentiments.iter().all(|s| s.label == reader.shift.label(&s.probs)));
+    let moved = sentiments.iter().zip(&plain).filter(|(s, p)| s.label != **p).count();
+    assert!(moved > 0, "a shift of 3 moves some of the seed's {} mentions", sentiments.len());
+}
