@@ -39,6 +39,17 @@ fn devtest_mt_macro_f1_at_least_62() {
     check("devtest_mt.jsonl");
 }
 
+/// The shared corpus the real labels point into; `None` (and a line saying the test is skipped)
+/// on a machine without it.
+fn shared_corpus() -> Option<std::path::PathBuf> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/news.jsonl.gz");
+    if !corpus.exists() {
+        eprintln!("skipped: no {}", corpus.display());
+        return None;
+    }
+    Some(corpus)
+}
+
 /// The shipped weights are exactly what the documented command produces from `train.jsonl`
 /// and the train split of the real labelled mentions (`newsstance train newsmtsc
 /// tests/data/newsmtsc/train.jsonl --real labels/mentions`), so nobody can hand-edit them or
@@ -46,11 +57,7 @@ fn devtest_mt_macro_f1_at_least_62() {
 #[test]
 fn embedded_model_is_reproducible_from_its_training_data() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = root.join("../shared/corpus/news.jsonl.gz");
-    if !corpus.exists() {
-        eprintln!("skipped: no {}", corpus.display());
-        return;
-    }
+    let Some(corpus) = shared_corpus() else { return };
     let engines = newsstance::pipeline::Engines::load(Some(&root.join("lexicons"))).unwrap();
     let (files, _) = newsstance::corpus::discover(&[corpus]);
     let (mentions, lost) = newsstance::stance::mentions::load(&engines, &root.join("labels/mentions"), &files).unwrap();
@@ -96,11 +103,7 @@ fn the_coverage_reader_lifts_both_devtests() {
 #[test]
 fn train_coverage_reader_reproduces_the_shipped_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = root.join("../shared/corpus/news.jsonl.gz");
-    if !corpus.exists() {
-        eprintln!("skipped: no {}", corpus.display());
-        return;
-    }
+    let Some(corpus) = shared_corpus() else { return };
     let dir = tempfile::tempdir().unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_newsstance"))
         .current_dir(root)
