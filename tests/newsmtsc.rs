@@ -73,16 +73,16 @@ fn embedded_model_is_reproducible_from_its_training_data() {
     assert_eq!(model, TargetModel::embedded());
 }
 
-/// The shipped coverage reader beside the target model (as `score` and `eval newsmtsc` use it)
-/// lifts both devtests by more than a point over the target model alone (measured at the
-/// shipped gate 0.55: devtest_rw 66.3 -> 68.1, devtest_mt 64.8 -> 65.0 with the plain arg-max;
-/// with the decision shifts chosen on real dev, 68.2 and 67.4; README, "Sentiment toward a
-/// mention"). NewsMTSC's devtests are never read in training or tuning.
+/// The shipped coverage reader beside the target model (as `score` and `eval newsmtsc` use it),
+/// with its decision shifts, lifts both devtests by a point and a half over the target model
+/// alone (measured at the shipped gate 0.55 with the shifts chosen on real dev: devtest_rw
+/// 67.0 -> 70.1, devtest_mt 65.0 -> 67.3; README, "Sentiment toward a mention"). NewsMTSC's
+/// devtests are never read in training or tuning.
 #[test]
 fn the_coverage_reader_lifts_both_devtests() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let engines = newsstance::pipeline::Engines::load(Some(&root.join("lexicons"))).unwrap();
-    for (file, lift) in [("devtest_rw.jsonl", 0.015), ("devtest_mt.jsonl", 0.02)] {
+    for (file, lift) in [("devtest_rw.jsonl", 0.015), ("devtest_mt.jsonl", 0.015)] {
         let examples = load_newsmtsc(&root.join("tests/data/newsmtsc").join(file)).unwrap();
         let alone = evaluate(&engines.target, &engines.vader, None, &examples, None).unwrap();
         let cov = Some(&engines.pair.coverage);
@@ -115,15 +115,15 @@ fn train_coverage_reader_reproduces_the_shipped_file() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = String::from_utf8_lossy(&o.stdout);
-    assert!(table.contains("decision shifts negative 0 positive 0.3 (chosen on real dev)"), "{table}");
+    assert!(table.contains("decision shifts negative 0.1 positive 0.2 (chosen on real dev)"), "{table}");
     let shipped = std::fs::read(root.join("lexicons/reader/coverage.txt.gz")).unwrap();
     let written = std::fs::read(dir.path().join("reader/coverage.txt.gz")).unwrap();
     assert!(written == shipped, "train coverage-reader no longer gives the shipped file");
 }
 
 /// `explain` says when a mention's label is the decision shifts' and not its likeliest label
-/// (here the combined probabilities are 0.41 negative / 0.25 neutral / 0.34 positive, and
-/// positive × e^0.3 wins), and says nothing of it when the likeliest label stands.
+/// (here the combined probabilities are 0.19 negative / 0.43 neutral / 0.38 positive, and
+/// positive × e^0.2 wins), and says nothing of it when the likeliest label stands.
 #[test]
 fn explain_says_when_the_decision_shift_chose_the_label() {
     let run = |text: &str| {
@@ -135,10 +135,10 @@ fn explain_says_when_the_decision_shift_chose_the_label() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    let close = run("Donald Trump comes in here and gets stuff done.");
+    let close = run("Trump's rally drew a big crowd on Saturday.");
     assert!(close.contains("sentiment toward it:") && close.contains("(positive)"), "{close}");
     assert!(
-        close.contains("label positive by the decision shifts") && close.contains("not the likeliest negative"),
+        close.contains("label positive by the decision shifts") && close.contains("not the likeliest neutral"),
         "{close}"
     );
     let plain = run("Israel's prime minister hailed the US move as historic.");

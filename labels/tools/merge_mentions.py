@@ -13,7 +13,8 @@ out) contributes the prefix every one of its labellers finished.
 Rows already in OUT/mentions.csv are kept (earlier rounds' work folders need not exist any more);
 a new batch's rows are added. Writes OUT/mentions.csv: both labels of each mention and the agreed
 label (`uncertain` where the two differ; the single label where there is one), for sentiment and
-for whether the mention is the actor. Prints the counts and, over the mentions labelled twice in
+for whether the mention is the actor, and how it was drawn (`drawn`: the keys' `drawn`, `model`
+for the batches `select_mentions.py` cuts, else `random`). Prints the counts and, over the mentions labelled twice in
 this run, the agreement.
 """
 import os, sys
@@ -23,7 +24,8 @@ from merge_common import add, batches, load_rows, save
 work, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 HEADER = ["doc_id", "paragraph", "sentence", "start", "end", "hash", "split", "actor", "country",
-          "sentiment_a", "sentiment_b", "sentiment", "actor_a", "actor_b", "actor_status"]
+          "sentiment_a", "sentiment_b", "sentiment", "actor_a", "actor_b", "actor_status", "drawn"]
+DRAWN = {"random", "model"}
 SENT = {"negative", "neutral", "positive"}
 ACTOR = {"right", "other_entity", "wrong_country"}
 
@@ -35,6 +37,9 @@ check = lambda v: v.get("sentiment") in SENT and v.get("actor") in ACTOR
 for name, keys, a, b, done in batches(work, "mjobs", check):
     for i in range(done):
         k, x = keys[i], a[i]
+        drawn = k.get("drawn", "random")
+        if drawn not in DRAWN or (drawn == "model" and k["split"] != "train"):
+            raise SystemExit(f"{name} {k['id']}: drawn `{drawn}`")
         if b is None:
             if k["split"] != "train":
                 raise SystemExit(f"{name}: {k['split']} mentions must be labelled twice")
@@ -50,7 +55,7 @@ for name, keys, a, b, done in batches(work, "mjobs", check):
             same_a += x["actor"] == y["actor"]
         row = [str(v) for v in (k["doc_id"], k["paragraph"], k["sentence"], k["start"], k["end"], k["hash"],
                                 k["split"], k["actor"], k["country"], x["sentiment"], y["sentiment"], agreed_s,
-                                x["actor"], y["actor"], agreed_a)]
+                                x["actor"], y["actor"], agreed_a, drawn)]
         add(rows, name, k, row)
 save(path, HEADER, rows)
 print(f"kept {kept}; added {n_single} labelled once and {n_double} labelled twice")
