@@ -4,7 +4,7 @@
     newsstance sample mentions ../shared/corpus/news.jsonl.gz \\
         --reserved ../shared/corpus/reserved_ids.txt --count 500000 -o DRAW
     newsstance score ../shared/corpus/news.jsonl.gz -o SCORE        # at the model being improved
-    python3 labels/tools/select_mentions.py SCORE DRAW/mentions.jsonl WORKDIR/mjobs [FIRST]
+    python3 labels/tools/select_mentions.py SCORE DRAW/mentions.jsonl WORKDIR/mjobs [FIRST [P,N,U]]
 
 Random draws give few mentions that are not neutral (5 % positive), and macro-F1 weighs the rare
 classes alike; so this round labels train mentions the shipped model (at 0654ebd) calls positive
@@ -16,13 +16,16 @@ mentions in the sentence (sentences where the two disagree on the count are skip
 keep the draw's order (so each holds a mix) in files of 200: `eNN.jsonl` for the labellers
 (paragraph, sentence, mention, actor; never the model's label) and `eNN.keys.jsonl` for
 `merge_mentions.py` (with `"drawn": "model"`, which it writes to the label file). Dev and test stay random draws, so the figures measure the stream.
-FIRST (default 1) numbers the first batch, so that a later round's batches do not collide.
+FIRST (default 1) numbers the first batch, so that a later round's batches do not collide; P,N,U
+(default 4000,2500,1500) are the counts of predicted positive, negative and unsure mentions.
 """
 import collections, csv, json, re, sys
 
 score_dir, draw, out = sys.argv[1], sys.argv[2], sys.argv[3]
 first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 WANT = {"positive": 4000, "negative": 2500, "unsure": 1500}
+if len(sys.argv) > 5:
+    WANT = dict(zip(("positive", "negative", "unsure"), map(int, sys.argv[5].split(","))))
 BATCH = 200
 
 
