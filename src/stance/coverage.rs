@@ -564,15 +564,25 @@ mod tests {
         assert_eq!(r.combine(&[0.1, 0.5, 0.4], [0.1, 0.5, 0.4]).label, Label::Positive);
     }
 
+    /// A neutral target-model score with these probabilities.
+    fn neutral(p: [f64; 3]) -> TargetScore {
+        TargetScore { label: Label::Neutral, probs: p, score: p[2] - p[0] }
+    }
+
+    /// A reader that reads nothing (gate 0), and `n` gold positives the target model scores
+    /// `close` followed by `m` gold neutrals it is sure of, as `choose_shift` takes them.
+    fn shift_case(close: [f64; 3], n: usize, m: usize) -> (CoverageReader, Vec<TargetScore>, Vec<Label>) {
+        let r = CoverageReader::new(vectors(), Weights::init(&SPEC, &mut Rng(1)), 0.0, 1.0);
+        let mut linear = vec![neutral(close); n];
+        linear.extend(vec![neutral([0.1, 0.8, 0.1]); m]);
+        let mut gold = vec![Label::Positive; n];
+        gold.extend(vec![Label::Neutral; m]);
+        (r, linear, gold)
+    }
+
     #[test]
     fn the_shift_chosen_is_the_smallest_best_one_within_the_share_limit() {
-        let v = vectors();
-        let mut r = CoverageReader::new(v, Weights::init(&SPEC, &mut Rng(1)), 0.0, 1.0);
-        let score = |p: [f64; 3]| TargetScore { label: Label::Neutral, probs: p, score: p[2] - p[0] };
-        let mut linear = vec![score([0.1, 0.5, 0.4]); 2];
-        let mut gold = vec![Label::Positive; 2];
-        linear.extend(vec![score([0.1, 0.8, 0.1]); 8]);
-        gold.extend(vec![Label::Neutral; 8]);
+        let (mut r, mut linear, mut gold) = shift_case([0.1, 0.5, 0.4], 2, 8);
         let read = vec![None; linear.len()];
         // Positive by 0.3 finds both positives; 0.2 (×1.22) does not, so 0.3 is the smallest.
         let f1 = choose_shift(&mut r, &linear, &read, &gold, 0.05);
@@ -580,7 +590,7 @@ mod tests {
         assert!((f1 - 2.0 / 3.0).abs() < 1e-9, "{f1}");
         // A neutral as close as the positives: the shift now over-calls positive by 1/11 of
         // the shares, allowed at 0.1 and not at 0.05.
-        linear.push(score([0.1, 0.5, 0.4]));
+        linear.push(neutral([0.1, 0.5, 0.4]));
         gold.push(Label::Neutral);
         let read = vec![None; linear.len()];
         choose_shift(&mut r, &linear, &read, &gold, 0.05);
@@ -593,15 +603,8 @@ mod tests {
     fn the_shift_grid_reaches_past_half() {
         // Positives at half neutral's probability need e^s > 2, s > 0.69: a model trained on
         // mentions chosen for their predicted sentiment can under-call that far.
-        let v = vectors();
-        let mut r = CoverageReader::new(v, Weights::init(&SPEC, &mut Rng(1)), 0.0, 1.0);
-        let score = |p: [f64; 3]| TargetScore { label: Label::Neutral, probs: p, score: p[2] - p[0] };
-        let mut linear = vec![score([0.1, 0.6, 0.3]); 2];
-        let mut gold = vec![Label::Positive; 2];
-        linear.extend(vec![score([0.1, 0.8, 0.1]); 18]);
-        gold.extend(vec![Label::Neutral; 18]);
-        let read = vec![None; linear.len()];
-        choose_shift(&mut r, &linear, &read, &gold, 0.05);
+        let (mut r, linear, gold) = shift_case([0.1, 0.6, 0.3], 2, 18);
+        choose_shift(&mut r, &linear, &vec![None; linear.len()], &gold, 0.05);
         assert_eq!(r.shift, Shift { negative: 0.0, positive: 0.7 });
     }
 }
