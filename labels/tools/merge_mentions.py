@@ -14,8 +14,8 @@ Rows already in OUT/mentions.csv are kept (earlier rounds' work folders need not
 a new batch's rows are added. Writes OUT/mentions.csv: both labels of each mention and the agreed
 label (`uncertain` where the two differ; the single label where there is one), for sentiment and
 for whether the mention is the actor, and how it was drawn (`drawn`: the keys' `drawn`, `model`
-for the batches `select_mentions.py` cuts, else `random`). Prints the counts and, over the mentions labelled twice in
-this run, the agreement.
+for the batches `select_mentions.py` cuts, else `random`). Prints the counts and, over the
+mentions labelled twice in this run, the agreement.
 """
 import os, sys
 

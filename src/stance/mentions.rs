@@ -612,6 +612,33 @@ mod tests {
     }
 
     #[test]
+    fn the_place_model_learns_only_from_mentions_drawn_at_random() {
+        let engines = Engines::load(None).unwrap();
+        let mention = |drawn: Drawn, status: &str| RealMention {
+            split: Split::Train,
+            drawn,
+            sentiment: Some(Label::Neutral),
+            actor_status: Some(status.to_string()),
+            doc_id: "a:1".into(),
+            paragraph: 1,
+            sentence: 1,
+            actor: "rus-moscow".into(),
+            country: "RUS".into(),
+            found: Found::Same,
+            example: Example {
+                gid: "a:1#1#1#0".into(),
+                sentence: "Moscow said the talks would go on.".into(),
+                target: 0..6,
+                others: vec![],
+                gold: Label::Neutral,
+            },
+        };
+        let all = [mention(Drawn::Random, "other_entity"), mention(Drawn::Model, "right")];
+        let examples = place_examples(&engines.lexicon, &all, Split::Train);
+        assert_eq!(examples.iter().map(|e| e.city).collect::<Vec<_>>(), [true]);
+    }
+
+    #[test]
     fn only_train_mentions_may_be_chosen_by_the_model() {
         let chosen = "a:1,2,1,0,5,00,train,usa,USA,positive,,positive,right,,right,model\n";
         assert_eq!(rows_of(chosen).unwrap()[0].drawn, Drawn::Model);
