@@ -1,9 +1,11 @@
-"""What the label merge scripts share: the label file's rows by mention key, the work folder's
-batches (keys and one or two labellings, checked for order), and the sorted, atomic write.
+"""What the label scripts share: the label file's rows by mention key, the work folder's
+batches (keys and one or two labellings, checked for order), the sorted, atomic write, and the
+cutting of mention batches for the labellers.
 
-Used by `merge_mentions.py` and `merge_places.py`; not a command of its own.
+Used by `merge_mentions.py`, `merge_places.py`, `select_mentions.py` and `cut_mentions.py`; not a
+command of its own.
 """
-import csv, glob, json, os
+import csv, glob, json, os, re
 
 
 def key(r):
@@ -77,3 +79,39 @@ def save(path, header, rows):
         w.writerow(header)
         w.writerows(ordered)
     os.replace(tmp, path)
+
+
+def describe(r, cname, actors):
+    """The actor as every round's batches name it to the labellers."""
+    c = cname.get(r["country"], r["country"])
+    a = actors.get(r["actor"])
+    if a is None:
+        return f"{r['name']} (a person named with an official role in the text; acts for {c})"
+    if a["kind"] == "state":
+        return f"{r['name']} (the state / country {c})"
+    if a["kind"] == "person":
+        role = re.sub("_", " ", a["role"] or "office-holder")
+        return f"{r['name']} (person, {role}; acts for {c})"
+    return f"{r['name']} ({a['kind']}; stands for {c})"
+
+
+def write_batches(sel, out, prefix, first, size, drawn):
+    """Writes the draw rows `sel` in files of `size`: `PREFIXNN.jsonl` for the labellers (paragraph,
+    sentence, mention, actor; nothing the system decided about them) and `PREFIXNN.keys.jsonl` for
+    `merge_mentions.py` (the keys, and how the mentions were `drawn`). Numbering starts at
+    `first`; a last partial batch is not written."""
+    cname = {r["code"]: r["name"] for r in csv.DictReader(open("lexicons/countries.csv"))}
+    actors = {r["id"]: r for r in csv.DictReader(open("lexicons/actors.csv"))}
+    for b in range(len(sel) // size):
+        name = f"{prefix}{b + first:02d}"
+        with open(f"{out}/{name}.jsonl", "w") as f, open(f"{out}/{name}.keys.jsonl", "w") as g:
+            for j, r in enumerate(sel[b * size:(b + 1) * size]):
+                id_ = f"{name}-{j + 1:04d}"
+                sent = r["sentence_text"]
+                item = {"id": id_, "paragraph": r["paragraph_text"], "sentence": sent,
+                        "mention": sent.encode()[r["start"]:r["end"]].decode(),
+                        "mention_start_byte": r["start"], "actor": describe(r, cname, actors)}
+                f.write(json.dumps(item, ensure_ascii=False) + "\n")
+                keys = {k: r[k] for k in ("doc_id", "paragraph", "sentence", "start", "end", "hash", "split",
+                                          "actor", "country")}
+                g.write(json.dumps({"id": id_, **keys, "drawn": drawn}) + "\n")

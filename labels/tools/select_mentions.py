@@ -19,7 +19,9 @@ keep the draw's order (so each holds a mix) in files of 200: `eNN.jsonl` for the
 FIRST (default 1) numbers the first batch, so that a later round's batches do not collide; P,N,U
 (default 4000,2500,1500) are the counts of predicted positive, negative and unsure mentions.
 """
-import collections, csv, json, re, sys
+import collections, csv, json, sys
+
+from merge_common import write_batches
 
 score_dir, draw, out = sys.argv[1], sys.argv[2], sys.argv[3]
 first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
@@ -72,33 +74,4 @@ for i, r in enumerate(rows):
 print("unmatched", unmatched, {k: len(v) for k, v in got.items()})
 sel = [r for _, r in sorted(x for v in got.values() for x in v)]
 
-cname = {r["code"]: r["name"] for r in csv.DictReader(open("lexicons/countries.csv"))}
-actors = {r["id"]: r for r in csv.DictReader(open("lexicons/actors.csv"))}
-
-
-def describe(r):
-    """The actor as the earlier rounds' batches named it."""
-    c = cname.get(r["country"], r["country"])
-    a = actors.get(r["actor"])
-    if a is None:
-        return f"{r['name']} (a person named with an official role in the text; acts for {c})"
-    if a["kind"] == "state":
-        return f"{r['name']} (the state / country {c})"
-    if a["kind"] == "person":
-        role = re.sub("_", " ", a["role"] or "office-holder")
-        return f"{r['name']} (person, {role}; acts for {c})"
-    return f"{r['name']} ({a['kind']}; stands for {c})"
-
-
-for b in range(len(sel) // BATCH):
-    name = f"e{b + first:02d}"
-    with open(f"{out}/{name}.jsonl", "w") as f, open(f"{out}/{name}.keys.jsonl", "w") as g:
-        for j, r in enumerate(sel[b * BATCH:(b + 1) * BATCH]):
-            id_ = f"{name}-{j + 1:04d}"
-            sent = r["sentence_text"]
-            item = {"id": id_, "paragraph": r["paragraph_text"], "sentence": sent,
-                    "mention": sent.encode()[r["start"]:r["end"]].decode(),
-                    "mention_start_byte": r["start"], "actor": describe(r)}
-            f.write(json.dumps(item, ensure_ascii=False) + "\n")
-            keys = {k: r[k] for k in ("doc_id", "paragraph", "sentence", "start", "end", "hash", "split", "actor", "country")}
-            g.write(json.dumps({"id": id_, **keys, "drawn": "model"}) + "\n")
+write_batches(sel, out, "e", first, BATCH, "model")

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Cuts batches of randomly drawn mentions of one split: the next ones in the draw's seeded order.
+
+    newsstance sample mentions ../shared/corpus/news.jsonl.gz \\
+        --reserved ../shared/corpus/reserved_ids.txt --count 500000 -o DRAW
+    python3 labels/tools/cut_mentions.py DRAW/mentions.jsonl WORKDIR/mjobs SPLIT COUNT PREFIX [FIRST]
+
+Takes the first COUNT mentions of SPLIT (train, dev or test) in the draw's order that are in no
+label file yet (`labels/mentions/mentions.csv`, `labels/places/places.csv`), every mention as
+the draw gives it (as the random rounds did: counting as coverage or not), and writes them in
+batches of 200 named PREFIXNN (NN from FIRST, default 1), `drawn` `random`. Dev and test
+batches must be labelled twice, independently. Rerunning it on the same draw and label files
+rewrites the batches byte for byte.
+"""
+import csv, json, sys
+
+from merge_common import write_batches
+
+draw, out, split, count, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+first = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+BATCH = 200
+if split not in ("train", "dev", "test") or count % BATCH:
+    raise SystemExit(f"split must be train, dev or test and COUNT a multiple of {BATCH}")
+
+
+def key(r):
+    return (r["doc_id"], int(r["paragraph"]), int(r["sentence"]), int(r["start"]), int(r["end"]))
+
+
+labelled = set()
+for f in ["labels/mentions/mentions.csv", "labels/places/places.csv"]:
+    for r in csv.DictReader(open(f)):
+        labelled.add(key(r))
+sel = []
+for line in open(draw):
+    r = json.loads(line)
+    if r["split"] == split and key(r) not in labelled:
+        sel.append(r)
+        if len(sel) == count:
+            break
+print(f"{len(sel)} {split} mentions")
+write_batches(sel, out, prefix, first, BATCH, "random")
