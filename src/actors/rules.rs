@@ -12,6 +12,10 @@
 //!   (the possessive "'s national team"); `<punct>` stands
 //!   for a comma, period, closing bracket or quote, colon, semicolon, `!`, `?` or the end of the
 //!   sentence ("(in Spanish)");
+//! - `<name>`, at the start of a `before` phrase or the end of an `after` phrase, stands for a
+//!   capitalised word that is not a function word ("The", "Of", ...) and, before the mention,
+//!   not the sentence's first word: the mention is then inside an organisation's name
+//!   ("Numbers USA", "Concerned Veterans for America", "Americans for Prosperity");
 //! - `sentence`, `paragraph`: one of the phrases is in the mention's sentence / paragraph
 //!   (case-sensitive, whole words);
 //!
@@ -30,6 +34,10 @@ pub(crate) struct MentionRule {
     /// mention.
     after_glued: Vec<bool>,
     after_punct: bool,
+    /// `before` phrases led by `<name>` (the rest of the phrase, maybe empty) and `after`
+    /// phrases ended by it (the phrase before it).
+    before_name: Vec<String>,
+    after_name: Vec<String>,
     /// The last byte of each `before` phrase and the first of each `after` phrase, both ASCII
     /// cases: most mentions are rejected on one byte, before any phrase is compared.
     before_ends: Bytes,
@@ -62,6 +70,45 @@ impl Bytes {
 
 /// The `after` token that stands for punctuation or the end of the sentence.
 pub(crate) const PUNCT: &str = "<punct>";
+/// The token that stands for a capitalised word of a name ([`name_word_before`]).
+pub(crate) const NAME: &str = "<name>";
+
+/// Capitalised words that start sentences, titles and headlines without being part of a name.
+const FUNCTION_WORDS: &[&str] = &[
+    "A", "An", "And", "Are", "As", "At", "But", "By", "For", "From", "His", "Her", "I", "If", "In", "Is", "Its", "My",
+    "No", "Not", "Of", "On", "Or", "Our", "So", "Than", "That", "The", "Their", "These", "This", "Those", "To", "Was",
+    "We", "Were", "With", "Your",
+];
+
+/// Whether `word` is capitalised and not a function word.
+fn is_name_word(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase) && !FUNCTION_WORDS.contains(&word)
+}
+
+/// Whether `trimmed` (text before a phrase, its trailing whitespace already trimmed, which the
+/// caller checked was there) ends with a name word that is not the first word of the text.
+fn name_word_before(trimmed: &str) -> bool {
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_alphanumeric() || matches!(c, '&' | '\'' | '’' | '.' | '-'))
+        .last()
+        .map_or(trimmed.len(), |(i, _)| i);
+    let word = trimmed[start..].trim_end_matches('.');
+    is_name_word(word) && !trimmed[..start].trim_end().is_empty()
+}
+
+/// Whether `rest` (text after a phrase) starts, after whitespace, with a name word (an article
+/// between them allowed: "Americans for a Strong Defense").
+fn name_word_after(rest: &str) -> bool {
+    let t = rest.trim_start();
+    if t.len() == rest.len() {
+        return false;
+    }
+    let t = ["a ", "an ", "the "].iter().find_map(|a| t.strip_prefix(a)).map_or(t, str::trim_start);
+    let end = t.find(|c: char| !(c.is_alphanumeric() || matches!(c, '&' | '\'' | '’'))).unwrap_or(t.len());
+    is_name_word(&t[..end])
+}
 
 impl MentionRule {
     /// Builds a rule from its lists (each already split on `|`); `Err` names what is wrong.
@@ -75,7 +122,18 @@ impl MentionRule {
         if before.is_empty() && after.is_empty() && sentence.is_empty() && paragraph.is_empty() {
             return Err("a rule needs before, after, sentence or paragraph phrases".into());
         }
-        for p in before.iter().chain(after.iter().filter(|p| *p != PUNCT)) {
+        let (before_name, before): (Vec<String>, Vec<String>) = before
+            .into_iter()
+            .partition(|p| p.strip_prefix(NAME).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')));
+        let before_name: Vec<String> = before_name.iter().map(|p| p[NAME.len()..].trim().to_string()).collect();
+        let (after_name, after): (Vec<String>, Vec<String>) = after
+            .into_iter()
+            .partition(|p| p.strip_suffix(NAME).is_some_and(|rest| rest.ends_with(' ') && rest.trim() != ""));
+        let after_name: Vec<String> = after_name.iter().map(|p| p[..p.len() - NAME.len()].trim().to_string()).collect();
+        for p in before.iter().chain(&before_name).chain(&after_name).chain(after.iter().filter(|p| *p != PUNCT)) {
+            if p.contains(['<', '>']) {
+                return Err(format!("phrase `{p}`: `{NAME}` leads a before phrase or ends an after one"));
+            }
             if p.chars().any(|c| c.is_ascii_uppercase()) {
                 return Err(format!("before/after phrase `{p}` must be lowercase (they match in any ASCII case)"));
             }
@@ -96,6 +154,8 @@ impl MentionRule {
             before,
             after,
             after_punct,
+            before_name,
+            after_name,
             sentence: phrases(sentence)?,
             paragraph: phrases(paragraph)?,
             keep: phrases(keep)?,
@@ -121,7 +181,7 @@ impl MentionRule {
     /// The `before` and `after` conditions, the cheap ones, on the mention at `span` of
     /// `text`, whose sentence is `sent`.
     pub(crate) fn drops(&self, text: &str, sent: Range<usize>, span: Range<usize>) -> bool {
-        if !self.before.is_empty() {
+        if !self.before.is_empty() || !self.before_name.is_empty() {
             let before = &text[sent.start..span.start];
             // Trimmed once for all the rule's phrases (up to thirty), not once per phrase; no
             // phrase matches without whitespace before the mention.
@@ -131,16 +191,31 @@ impl MentionRule {
             // lowercased last byte can match: one byte compare skips the others' case-folding
             // comparison.
             let last_lower = last.map(|b| b.to_ascii_lowercase());
-            if trimmed.len() == before.len()
-                || !last.is_some_and(|b| self.before_ends.has(b))
-                || !self.before.iter().any(|p| {
+            let plain = last.is_some_and(|b| self.before_ends.has(b))
+                && self.before.iter().any(|p| {
                     p.as_bytes().last().is_none_or(|b| Some(*b) == last_lower) && trimmed_ends_with_phrase(trimmed, p)
-                })
-            {
+                });
+            if trimmed.len() == before.len() || !(plain || self.name_before_holds(trimmed)) {
                 return false;
             }
         }
-        (!self.after_punct && self.after.is_empty()) || self.after_holds(&text[span.end..sent.end])
+        (!self.after_punct && self.after.is_empty() && self.after_name.is_empty())
+            || self.after_holds(&text[span.end..sent.end])
+    }
+
+    /// A `<name>` phrase of `before` ends `trimmed`: its words, and a name word before them.
+    fn name_before_holds(&self, trimmed: &str) -> bool {
+        self.before_name.iter().any(|p| {
+            if p.is_empty() {
+                return name_word_before(trimmed);
+            }
+            if !trimmed_ends_with_phrase(trimmed, p) {
+                return false;
+            }
+            let head = &trimmed[..trimmed.len() - p.len()];
+            let head_trimmed = head.trim_end();
+            head_trimmed.len() < head.len() && name_word_before(head_trimmed)
+        })
     }
 
     /// The sentence and `keep` conditions (after [`MentionRule::drops`] and the paragraph's):
@@ -155,6 +230,15 @@ impl MentionRule {
 
     fn after_holds(&self, rest: &str) -> bool {
         let trimmed = rest.trim_start();
+        if trimmed.len() < rest.len()
+            && self.after_name.iter().any(|p| {
+                starts_with_phrase(trimmed, p)
+                    && trimmed.is_char_boundary(p.len())
+                    && name_word_after(&trimmed[p.len()..])
+            })
+        {
+            return true;
+        }
         let first = |s: &str| s.bytes().next().is_some_and(|b| self.after_starts.has(b));
         if !self.after_punct && !first(rest) && !first(trimmed) {
             return false;
@@ -254,6 +338,35 @@ mod tests {
         assert!(!check("He spoke inSpanish.", "Spanish"));
         assert!(check("He spoke IN \t Spanish.", "Spanish"));
         assert!(!check("Spain sent troops in Spanish.", "Spanish"));
+    }
+
+    /// `<name>`: a capitalised word of a name next to the mention and its phrase, never a
+    /// function word or the sentence's first word.
+    #[test]
+    fn name_tokens_find_organisations_named_after_a_country() {
+        let usa = MentionRule::new(list("<name>"), vec![], vec![], vec![], vec![]).unwrap();
+        let of = MentionRule::new(list("<name> for|<name> of"), vec![], vec![], vec![], vec![]).unwrap();
+        let by = MentionRule::new(vec![], list("for <name>"), vec![], vec![], vec![]).unwrap();
+        let drops = |r: &MentionRule, t: &str, m: &str| {
+            let at = t.rfind(m).unwrap();
+            r.drops(t, 0..t.len(), at..at + m.len())
+        };
+        assert!(drops(&usa, "Roy Beck, president of Numbers USA, said so.", "USA"));
+        assert!(drops(&usa, "said Jacob of Thin Blue Line USA.", "USA"));
+        assert!(!drops(&usa, "“The USA is watching,” he said.", "USA"));
+        assert!(!drops(&usa, "Trump praised the USA again.", "USA"));
+        assert!(!drops(&usa, "Visit USA now.", "USA"));
+        assert!(drops(&of, "Hegseth helms Concerned Veterans for America, a group.", "America"));
+        assert!(drops(&of, "the Communications Workers of America union", "America"));
+        assert!(!drops(&of, "They will fight for America.", "America"));
+        assert!(!drops(&of, "the people of America", "America"));
+        assert!(!drops(&of, "Made in America", "America"));
+        assert!(drops(&by, "Americans for Prosperity ran ads.", "Americans"));
+        assert!(drops(&by, "Americans for a Strong Defense put out a spot.", "Americans"));
+        assert!(!drops(&by, "Americans for decades have paid.", "Americans"));
+        assert!(!drops(&by, "Americans for The first time", "Americans"));
+        assert!(MentionRule::new(list("in <name>"), vec![], vec![], vec![], vec![]).is_err());
+        assert!(MentionRule::new(vec![], list("<name> for"), vec![], vec![], vec![]).is_err());
     }
 
     #[test]
