@@ -1388,6 +1388,33 @@ mod tests {
         assert_eq!(found("Chinese television reported the call.", None), pairs(&[("Chinese", "CHN")]));
     }
 
+    /// `org-name-*` rows of `mention_rules.csv` (the `<name>` token): organisations named after
+    /// the country, none of them an `ignore` row; and their near misses.
+    #[test]
+    fn organisations_named_after_the_country_by_the_name_rules() {
+        assert_eq!(found("Roy Beck, head of Numbers USA, backed the bill.", None), pairs(&[]));
+        assert_eq!(found("The founder of Heartland Rescue USA spoke.", None), pairs(&[]));
+        assert_eq!(found("The ads came from Concerned Parents for America last week.", None), pairs(&[]));
+        assert_eq!(found("Members of the Steel Workers of America voted.", None), pairs(&[]));
+        assert_eq!(found("Americans for Fair Trade paid for the billboard.", None), pairs(&[]));
+        // Near misses: the country, after a function word, lowercase words or at the start.
+        assert_eq!(found("The USA is watching, the envoy said.", None), pairs(&[("USA", "USA")]));
+        assert_eq!(found("They promised to fight for America.", None), pairs(&[("America", "USA")]));
+        assert_eq!(found("Americans for decades paid more.", None), pairs(&[("Americans", "USA")]));
+    }
+
+    /// `disambiguation.csv`: the Ohio congressman Jim Jordan and Washington's baseball team.
+    #[test]
+    fn a_congressman_and_a_team_are_not_the_state() {
+        assert_eq!(found("Jordan, who chairs the Freedom Caucus, wants the gavel.", None), pairs(&[]));
+        assert_eq!(found("The Nationals lost again, and Washington fell to third.", None), pairs(&[]));
+        // Near miss: the kingdom, in a paragraph about the region.
+        assert_eq!(
+            found("Jordan hosts many Syrian refugees, the GOP senator said.", None),
+            pairs(&[("Jordan", "JOR"), ("Syrian", "SYR")])
+        );
+    }
+
     #[test]
     fn context_rules_drop_aliases() {
         assert_eq!(found("Washington said no. It rains in Seattle.", None), pairs(&[]));
