@@ -16,6 +16,11 @@ label (`uncertain` where the two differ; the single label where there is one), f
 for whether the mention is the actor, and how it was drawn (`drawn`: the keys' `drawn`, `model`
 for the batches `select_mentions.py` cuts, else `random`). Prints the counts and, over the
 mentions labelled twice in this run, the agreement.
+
+It also prints, per split, the sentiment shares of this run's random mentions (every labelling)
+beside those of the random mentions already in the file: readers can agree with each other and
+still read the definition differently from earlier rounds (session 20: 28 % negative against
+17-19 % on the same draw), and only the shares of the same random draw show it.
 """
 import os, sys
 
@@ -32,7 +37,9 @@ ACTOR = {"right", "other_entity", "wrong_country"}
 path = os.path.join(out, "mentions.csv")
 rows = load_rows(path, HEADER)
 kept = len(rows)
+kept_keys = set(rows)
 n_single = n_double = same_s = same_a = 0
+new_shares = {}
 check = lambda v: v.get("sentiment") in SENT and v.get("actor") in ACTOR
 for name, keys, a, b, done in batches(work, "mjobs", check):
     for i in range(done):
@@ -57,7 +64,30 @@ for name, keys, a, b, done in batches(work, "mjobs", check):
                                 k["split"], k["actor"], k["country"], x["sentiment"], y["sentiment"], agreed_s,
                                 x["actor"], y["actor"], agreed_a, drawn)]
         add(rows, name, k, row)
+        if drawn == "random":
+            c = new_shares.setdefault(k["split"], {})
+            for v in (x, y):
+                if v["sentiment"]:
+                    c[v["sentiment"]] = c.get(v["sentiment"], 0) + 1
+old_shares = {}
+for key_, r in rows.items():
+    if r[15] == "random" and key_ in kept_keys:
+        c = old_shares.setdefault(r[6], {})
+        for v in (r[9], r[10]):
+            if v:
+                c[v] = c.get(v, 0) + 1
 save(path, HEADER, rows)
 print(f"kept {kept}; added {n_single} labelled once and {n_double} labelled twice")
 if n_double:
     print(f"agreement over the new doubly labelled: sentiment {same_s / n_double:.3f}, actor {same_a / n_double:.3f}")
+
+
+def shares(c):
+    n = sum(c.values()) or 1
+    return " / ".join(f"{100 * c.get(k, 0) / n:.1f}" for k in ("negative", "neutral", "positive"))
+
+
+for split, c in sorted(new_shares.items()):
+    ref = old_shares.get(split)
+    print(f"{split}: this run's random labels {shares(c)} % negative / neutral / positive"
+          + (f"; earlier random labels of the split {shares(ref)}" if ref else ""))
