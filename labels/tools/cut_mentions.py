@@ -14,7 +14,7 @@ rewrites the batches byte for byte.
 """
 import csv, json, sys
 
-from merge_common import write_batches
+from merge_common import labelled_mentions, mention_key as key, write_batches
 
 draw, out, split, count, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 first = int(sys.argv[6]) if len(sys.argv) > 6 else 1
@@ -23,14 +23,7 @@ if split not in ("train", "dev", "test") or count % BATCH:
     raise SystemExit(f"split must be train, dev or test and COUNT a multiple of {BATCH}")
 
 
-def key(r):
-    return (r["doc_id"], int(r["paragraph"]), int(r["sentence"]), int(r["start"]), int(r["end"]))
-
-
-labelled = set()
-for f in ["labels/mentions/mentions.csv", "labels/places/places.csv"]:
-    for r in csv.DictReader(open(f)):
-        labelled.add(key(r))
+labelled = labelled_mentions()
 sel = []
 for line in open(draw):
     r = json.loads(line)

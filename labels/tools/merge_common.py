@@ -115,3 +115,18 @@ def write_batches(sel, out, prefix, first, size, drawn):
                 keys = {k: r[k] for k in ("doc_id", "paragraph", "sentence", "start", "end", "hash", "split",
                                           "actor", "country")}
                 g.write(json.dumps({"id": id_, **keys, "drawn": drawn}) + "\n")
+
+
+def mention_key(r):
+    """A draw or label row's mention: article, paragraph, sentence, start and end byte."""
+    return (r["doc_id"], int(r["paragraph"]), int(r["sentence"]), int(r["start"]), int(r["end"]))
+
+
+def labelled_mentions():
+    """The mentions already in a label file (`labels/mentions/`, `labels/places/`), by
+    [`mention_key`]: a new batch never takes one of them again."""
+    keys = set()
+    for f in ["labels/mentions/mentions.csv", "labels/places/places.csv"]:
+        with open(f, newline="") as fh:
+            keys.update(mention_key(r) for r in csv.DictReader(fh))
+    return keys

@@ -21,7 +21,7 @@ FIRST (default 1) numbers the first batch, so that a later round's batches do no
 """
 import collections, csv, json, sys
 
-from merge_common import write_batches
+from merge_common import labelled_mentions, mention_key as key, write_batches
 
 score_dir, draw, out = sys.argv[1], sys.argv[2], sys.argv[3]
 first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
@@ -31,14 +31,7 @@ if len(sys.argv) > 5:
 BATCH = 200
 
 
-def key(r):
-    return (r["doc_id"], int(r["paragraph"]), int(r["sentence"]), int(r["start"]), int(r["end"]))
-
-
-labelled = set()
-for f in ["labels/mentions/mentions.csv", "labels/places/places.csv"]:
-    for r in csv.DictReader(open(f)):
-        labelled.add(key(r))
+labelled = labelled_mentions()
 pred = collections.defaultdict(list)
 for r in csv.DictReader(open(f"{score_dir}/mentions.csv")):
     g = (r["doc_id"], int(r["paragraph"]), int(r["sentence"]), r["actor"])
