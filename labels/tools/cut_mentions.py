@@ -12,7 +12,7 @@ batches of 200 named PREFIXNN (NN from FIRST, default 1), `drawn` `random`. Dev 
 batches must be labelled twice, independently. Rerunning it on the same draw and label files
 rewrites the batches byte for byte.
 """
-import csv, json, sys
+import json, sys
 
 from merge_common import labelled_mentions, mention_key as key, write_batches
 
