@@ -76,7 +76,7 @@ fn embedded_model_is_reproducible_from_its_training_data() {
 /// The shipped coverage reader beside the target model (as `score` and `eval newsmtsc` use it),
 /// with its decision shifts, lifts both devtests by a point and a half over the target model
 /// alone (measured at the shipped gate 0.55 with the shifts chosen on real dev: devtest_rw
-/// 67.0 -> 69.8, devtest_mt 65.0 -> 66.8; README, "Sentiment toward a mention"). NewsMTSC's
+/// 67.1 -> 69.8, devtest_mt 64.8 -> 66.7; README, "Sentiment toward a mention"). NewsMTSC's
 /// devtests are never read in training or tuning.
 #[test]
 fn the_coverage_reader_lifts_both_devtests() {
@@ -115,15 +115,15 @@ fn train_coverage_reader_reproduces_the_shipped_file() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = String::from_utf8_lossy(&o.stdout);
-    assert!(table.contains("decision shifts negative 0.3 positive 0.2 (chosen on real dev)"), "{table}");
+    assert!(table.contains("decision shifts negative 0.2 positive 0.1 (chosen on real dev)"), "{table}");
     let shipped = std::fs::read(root.join("lexicons/reader/coverage.txt.gz")).unwrap();
     let written = std::fs::read(dir.path().join("reader/coverage.txt.gz")).unwrap();
     assert!(written == shipped, "train coverage-reader no longer gives the shipped file");
 }
 
 /// `explain` says when a mention's label is the decision shifts' and not its likeliest label
-/// (here the combined probabilities are 0.21 negative / 0.43 neutral / 0.36 positive, and
-/// positive × e^0.2 wins), and says nothing of it when the likeliest label stands.
+/// (here the combined probabilities are 0.18 negative / 0.42 neutral / 0.41 positive, and
+/// positive × e^0.1 wins), and says nothing of it when the likeliest label stands.
 #[test]
 fn explain_says_when_the_decision_shift_chose_the_label() {
     let run = |text: &str| {

@@ -14,7 +14,8 @@ Rows already in OUT/mentions.csv are kept (earlier rounds' work folders need not
 a new batch's rows are added. Writes OUT/mentions.csv: both labels of each mention and the agreed
 label (`uncertain` where the two differ; the single label where there is one), for sentiment and
 for whether the mention is the actor, and how it was drawn (`drawn`: the keys' `drawn`, `model`
-for the batches `select_mentions.py` cuts, else `random`). Prints the counts and, over the
+for the batches `select_mentions.py` cuts, `residual` for those `cut_mentions.py` cuts from a
+split the model-chosen rounds took from, else `random`). Prints the counts and, over the
 mentions labelled twice in this run, the agreement.
 
 It also prints, per split, the sentiment shares of this run's random mentions (every labelling)
@@ -30,7 +31,7 @@ work, out = sys.argv[1], sys.argv[2]
 os.makedirs(out, exist_ok=True)
 HEADER = ["doc_id", "paragraph", "sentence", "start", "end", "hash", "split", "actor", "country",
           "sentiment_a", "sentiment_b", "sentiment", "actor_a", "actor_b", "actor_status", "drawn"]
-DRAWN = {"random", "model"}
+DRAWN = {"random", "model", "residual"}
 SENT = {"negative", "neutral", "positive"}
 ACTOR = {"right", "other_entity", "wrong_country"}
 
@@ -45,7 +46,7 @@ for name, keys, a, b, done in batches(work, "mjobs", check):
     for i in range(done):
         k, x = keys[i], a[i]
         drawn = k.get("drawn", "random")
-        if drawn not in DRAWN or (drawn == "model" and k["split"] != "train"):
+        if drawn not in DRAWN or (drawn != "random" and k["split"] != "train"):
             raise SystemExit(f"{name} {k['id']}: drawn `{drawn}`")
         if b is None:
             if k["split"] != "train":
