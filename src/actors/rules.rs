@@ -231,11 +231,8 @@ impl MentionRule {
     fn after_holds(&self, rest: &str) -> bool {
         let trimmed = rest.trim_start();
         if trimmed.len() < rest.len()
-            && self.after_name.iter().any(|p| {
-                starts_with_phrase(trimmed, p)
-                    && trimmed.is_char_boundary(p.len())
-                    && name_word_after(&trimmed[p.len()..])
-            })
+            // `starts_with_phrase` checked that `p.len()` is a char boundary.
+            && self.after_name.iter().any(|p| starts_with_phrase(trimmed, p) && name_word_after(&trimmed[p.len()..]))
         {
             return true;
         }
