@@ -556,6 +556,12 @@ mod tests {
                 "usa-washington",
             ),
             ("A London judge this week upheld her dismissal.", "London", "gbr-london"),
+            // The place of talks between others: "a capital or city used only as the location
+            // of an event" (labels/briefs/mentions.md). Session 17's model kept it as Austria;
+            // the place readers of session 21, given that brief's words, read such places as
+            // cities, and so does the model trained on their labels.
+            ("Talks between Iran and world powers resumed in Vienna on Tuesday.", "Vienna", "aut-vienna"),
+            ("The summit in Hanoi ended without a deal.", "Hanoi", "vnm-hanoi"),
         ] {
             let (coverage, p) = judge(sentence, at, actor);
             assert!(!coverage, "{sentence}: P(city) {p}");
@@ -563,8 +569,9 @@ mod tests {
         for (sentence, at, actor) in [
             ("Washington imposed new sanctions on Moscow on Friday.", "Washington", "usa-washington"),
             ("Washington imposed new sanctions on Moscow on Friday.", "Moscow", "rus-moscow"),
-            ("Talks between Iran and world powers resumed in Vienna on Tuesday.", "Vienna", "aut-vienna"),
             ("The Kremlin said Moscow would respond in kind.", "Moscow", "rus-moscow"),
+            ("The United States stepped up pressure on Tehran.", "Tehran", "irn-tehran"),
+            ("Relations between Beijing and Tokyo have soured.", "Tokyo", "jpn-tokyo"),
         ] {
             let (coverage, p) = judge(sentence, at, actor);
             assert!(coverage, "{sentence} ({at}): P(city) {p}");

@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Cuts batches of place mentions of one split for the place model's labels: the next ones in the
+draw's seeded order.
+
+    newsstance sample mentions ../shared/corpus/news.jsonl.gz \\
+        --reserved ../shared/corpus/reserved_ids.txt --count 500000 -o DRAW
+    python3 labels/tools/cut_places.py DRAW/mentions.jsonl WORKDIR/pjobs SPLIT COUNT PREFIX [FIRST]
+
+Takes the first COUNT mentions of SPLIT whose actor is a place in `lexicons/actors.csv` (a
+capital, seat or city counted as standing for its country) in the draw's order, that are in no
+label file yet (`labels/mentions/mentions.csv`, `labels/places/places.csv`), and writes them in
+batches of 200 named PREFIXNN (NN from FIRST, default 1) for `merge_places.py`. The earlier
+rounds took the place mentions in the same order (session 18: the first 5,357 train place mentions
+of the 500,000 draw are all labelled). Dev and test batches must be labelled twice,
+independently. Rerunning it on the same draw and label files rewrites the batches byte for byte.
+The labellers' brief is `labels/briefs/places.md`.
+"""
+import csv, json, sys
+
+from merge_common import labelled_mentions, mention_key as key, write_batches
+
+draw, out, split, count, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+first = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+BATCH = 200
+if split not in ("train", "dev", "test") or count % BATCH:
+    raise SystemExit(f"split must be train, dev or test and COUNT a multiple of {BATCH}")
+
+with open("lexicons/actors.csv", newline="") as fh:
+    places = {r["id"] for r in csv.DictReader(fh) if r["kind"] == "place"}
+labelled = labelled_mentions()
+sel = []
+for line in open(draw):
+    r = json.loads(line)
+    if r["split"] == split and r["actor"] in places and key(r) not in labelled:
+        sel.append(r)
+        if len(sel) == count:
+            break
+print(f"{len(sel)} {split} place mentions")
+write_batches(sel, out, prefix, first, BATCH, "random")
