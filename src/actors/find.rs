@@ -1713,6 +1713,21 @@ mod tests {
         assert_eq!(found("Pressure from Nairobi grew.", None), pairs(&[("Nairobi", "KEN")]));
     }
 
+    /// Headline abbreviations of the two Koreas: "N. Korea" is the North, not "Korea" (the
+    /// South's short name) after an initial.
+    #[test]
+    fn abbreviated_koreas_are_the_north_and_the_south() {
+        assert_eq!(
+            found_segmented("Japan on alert after N. Korea threats"),
+            pairs(&[("Japan", "JPN"), ("N. Korea", "PRK")])
+        );
+        assert_eq!(
+            found_segmented("S. Koreans vote as N. Korean missiles fly."),
+            pairs(&[("S. Koreans", "KOR"), ("N. Korean", "PRK")])
+        );
+        assert_eq!(found_segmented("Korea watchers say Seoul will act."), pairs(&[("Korea", "KOR"), ("Seoul", "KOR")]));
+    }
+
     #[test]
     fn the_role_in_the_text_wins_over_the_lexicon() {
         let got = found("Ukrainian spokesman Dmitry Peskov said so. Peskov left.", None);
