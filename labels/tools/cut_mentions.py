@@ -17,9 +17,9 @@ byte.
 from the same draw, so the rest is no longer a random sample of the stream (train after the
 fourth round: readers found 8 % of the residual mentions negative, 17 % of random ones).
 """
-import csv, json, sys
+import csv, sys
 
-from merge_common import labelled_mentions, mention_key as key, write_batches
+from merge_common import next_unlabelled, write_batches
 
 draw, out, split, count, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 first = int(sys.argv[6]) if len(sys.argv) > 6 else 1
@@ -28,15 +28,8 @@ if split not in ("train", "dev", "test") or count % BATCH:
     raise SystemExit(f"split must be train, dev or test and COUNT a multiple of {BATCH}")
 
 
-labelled = labelled_mentions()
 with open("labels/mentions/mentions.csv", newline="") as fh:
     chosen = any(r["split"] == split and r["drawn"] == "model" for r in csv.DictReader(fh))
-sel = []
-for line in open(draw):
-    r = json.loads(line)
-    if r["split"] == split and key(r) not in labelled:
-        sel.append(r)
-        if len(sel) == count:
-            break
+sel = next_unlabelled(draw, split, count)
 print(f"{len(sel)} {split} mentions")
 write_batches(sel, out, prefix, first, BATCH, "residual" if chosen else "random")

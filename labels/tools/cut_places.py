@@ -15,9 +15,9 @@ of the 500,000 draw are all labelled). Dev and test batches must be labelled twi
 independently. Rerunning it on the same draw and label files rewrites the batches byte for byte.
 The labellers' brief is `labels/briefs/places.md`.
 """
-import csv, json, sys
+import csv, sys
 
-from merge_common import labelled_mentions, mention_key as key, write_batches
+from merge_common import next_unlabelled, write_batches
 
 draw, out, split, count, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 first = int(sys.argv[6]) if len(sys.argv) > 6 else 1
@@ -27,13 +27,6 @@ if split not in ("train", "dev", "test") or count % BATCH:
 
 with open("lexicons/actors.csv", newline="") as fh:
     places = {r["id"] for r in csv.DictReader(fh) if r["kind"] == "place"}
-labelled = labelled_mentions()
-sel = []
-for line in open(draw):
-    r = json.loads(line)
-    if r["split"] == split and r["actor"] in places and key(r) not in labelled:
-        sel.append(r)
-        if len(sel) == count:
-            break
+sel = next_unlabelled(draw, split, count, lambda r: r["actor"] in places)
 print(f"{len(sel)} {split} place mentions")
 write_batches(sel, out, prefix, first, BATCH, "random")

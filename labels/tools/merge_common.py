@@ -2,7 +2,8 @@
 batches (keys and one or two labellings, checked for order), the sorted, atomic write, and the
 cutting of mention batches for the labellers.
 
-Used by `merge_mentions.py`, `merge_places.py`, `select_mentions.py` and `cut_mentions.py`; not a
+Used by `merge_mentions.py`, `merge_places.py`, `select_mentions.py`, `cut_mentions.py` and
+`cut_places.py`; not a
 command of its own.
 """
 import csv, glob, json, os, re
@@ -130,3 +131,18 @@ def labelled_mentions():
         with open(f, newline="") as fh:
             keys.update(mention_key(r) for r in csv.DictReader(fh))
     return keys
+
+
+def next_unlabelled(draw, split, count, keep=lambda r: True):
+    """The first `count` mentions of `split` in the draw's seeded order (DRAW/mentions.jsonl) that
+    `keep` accepts and no label file holds yet ([`labelled_mentions`]): what every round cuts."""
+    labelled = labelled_mentions()
+    sel = []
+    with open(draw) as fh:
+        for line in fh:
+            r = json.loads(line)
+            if r["split"] == split and keep(r) and mention_key(r) not in labelled:
+                sel.append(r)
+                if len(sel) == count:
+                    break
+    return sel
