@@ -19,14 +19,9 @@ fourth round: readers found 8 % of the residual mentions negative, 17 % of rando
 """
 import csv, sys
 
-from merge_common import next_unlabelled, write_batches
+from merge_common import BATCH, cut_args, next_unlabelled, write_batches
 
-draw, out, split, count, prefix = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-first = int(sys.argv[6]) if len(sys.argv) > 6 else 1
-BATCH = 200
-if split not in ("train", "dev", "test") or count % BATCH:
-    raise SystemExit(f"split must be train, dev or test and COUNT a multiple of {BATCH}")
-
+draw, out, split, count, prefix, first = cut_args(sys.argv)
 
 with open("labels/mentions/mentions.csv", newline="") as fh:
     chosen = any(r["split"] == split and r["drawn"] == "model" for r in csv.DictReader(fh))

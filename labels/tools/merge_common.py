@@ -146,3 +146,18 @@ def next_unlabelled(draw, split, count, keep=lambda r: True):
                 if len(sel) == count:
                     break
     return sel
+
+
+BATCH = 200
+
+
+def cut_args(argv):
+    """`DRAW/mentions.jsonl WORKDIR/JOBS SPLIT COUNT PREFIX [FIRST]`, checked, for the cut
+    scripts: (draw, out, split, count, prefix, first)."""
+    if len(argv) < 6:
+        raise SystemExit("usage: DRAW/mentions.jsonl WORKDIR/JOBS SPLIT COUNT PREFIX [FIRST]")
+    draw, out, split, count, prefix = argv[1], argv[2], argv[3], int(argv[4]), argv[5]
+    first = int(argv[6]) if len(argv) > 6 else 1
+    if split not in ("train", "dev", "test") or count % BATCH:
+        raise SystemExit(f"split must be train, dev or test and COUNT a multiple of {BATCH}")
+    return draw, out, split, count, prefix, first
