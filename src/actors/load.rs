@@ -16,7 +16,8 @@ const MENTION_RULES: &str = include_str!("../../lexicons/mention_rules.csv");
 const NAME_WORDS: &str = include_str!("../../lexicons/name_words.csv");
 const PLACE_MODEL: &str = include_str!("../../lexicons/place_model.csv");
 
-const MENTION_RULES_HEADER: &[&str] = &["rule", "applies_to", "before", "after", "sentence", "paragraph", "keep"];
+const MENTION_RULES_HEADER: &[&str] =
+    &["rule", "applies_to", "before", "after", "sentence", "paragraph", "keep", "document", "document_min"];
 
 const ACTORS_HEADER: &[&str] = &["id", "name", "country", "kind", "aliases", "valid_from", "valid_to", "role"];
 
@@ -335,7 +336,20 @@ fn build(files: &[LexiconFile], problems: &mut Vec<Problem>) -> Option<Lexicon> 
         let paragraph = list(&r[5]);
         let next_slot = paragraph_slots.len() as u16;
         let slot = *paragraph_slots.entry(MentionRule::paragraph_key(&paragraph)).or_insert(next_slot);
-        match MentionRule::new(list(&r[2]), list(&r[3]), list(&r[4]), paragraph, list(&r[6])) {
+        let document_min = match r[8].trim() {
+            "" => 0,
+            n => match n.parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    problems.push(
+                        mention_rules_file.problem(line, format!("document_min `{n}` is not a whole number above 0")),
+                    );
+                    continue;
+                }
+            },
+        };
+        match MentionRule::new(list(&r[2]), list(&r[3]), list(&r[4]), paragraph, list(&r[6]), list(&r[7]), document_min)
+        {
             Ok(mut rule) => {
                 rule.paragraph_slot = slot;
                 for a in listed {
@@ -400,7 +414,11 @@ mod tests {
     use super::*;
 
     fn lex(countries: &str, actors: &str) -> Result<Lexicon, Vec<Problem>> {
-        lex_with_rules(countries, actors, "rule,applies_to,before,after,sentence,paragraph,keep\n")
+        lex_with_rules(
+            countries,
+            actors,
+            "rule,applies_to,before,after,sentence,paragraph,keep,document,document_min\n",
+        )
     }
 
     fn lex_with_rules(countries: &str, actors: &str, rules: &str) -> Result<Lexicon, Vec<Problem>> {
@@ -462,13 +480,16 @@ mod tests {
     #[test]
     fn mention_rules_are_checked_with_their_line() {
         let actors = format!("{H}rus,Russia,RUS,state,Russia|Russian,,,\n");
-        let rules = "rule,applies_to,before,after,sentence,paragraph,keep\n\
-                     language,Russian,in,<punct>,,,\n\
-                     sports,kind:state,,,,rugby,government\n\
-                     bad-kind,kind:alien,in,,,,\n\
-                     bad-alias,Russkiy,in,,,,\n\
-                     no-condition,Russian,,,,,troops\n\
-                     upper,Russian,In,,,,\n";
+        let rules = "rule,applies_to,before,after,sentence,paragraph,keep,document,document_min\n\
+                     language,Russian,in,<punct>,,,,,\n\
+                     sports,kind:state,,,,rugby,government,,\n\
+                     bad-kind,kind:alien,in,,,,,,\n\
+                     bad-alias,Russkiy,in,,,,,,\n\
+                     no-condition,Russian,,,,,troops,,\n\
+                     upper,Russian,In,,,,,,\n\
+                     no-min,Russian,,,,,,rugby|scrum,\n\
+                     min-too-big,Russian,,,,,,rugby|scrum,3\n\
+                     min-not-a-number,Russian,,,,,,rugby,two\n";
         let problems = lex_with_rules(C, &actors, rules).err().unwrap();
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -478,8 +499,11 @@ mod tests {
                 "mention_rules.csv:4: applies_to names no kind and no alias",
                 "mention_rules.csv:5: `Russkiy` is not an alias in actors.csv",
                 "mention_rules.csv:5: applies_to names no kind and no alias",
-                "mention_rules.csv:6: a rule needs before, after, sentence or paragraph phrases",
+                "mention_rules.csv:6: a rule needs before, after, sentence, paragraph or document phrases",
                 "mention_rules.csv:7: before/after phrase `In` must be lowercase (they match in any ASCII case)",
+                "mention_rules.csv:8: document phrases and document_min (at least 1) go together",
+                "mention_rules.csv:9: document_min 3 is more than the 2 document phrases",
+                "mention_rules.csv:10: document_min `two` is not a whole number above 0",
             ]
         );
         let l =
@@ -499,7 +523,7 @@ mod tests {
             // A final dot is allowed in roles ("sen."), not in name words.
             f("roles.csv", "word,type\nminister,head\nMinister,head\nsen.,head\nspy,villain\nminister,modifier\n"),
             f("disambiguation.csv", "alias,country,unless_context,keep_context\n"),
-            f("mention_rules.csv", "rule,applies_to,before,after,sentence,paragraph,keep\n"),
+            f("mention_rules.csv", "rule,applies_to,before,after,sentence,paragraph,keep,document,document_min\n"),
             f("name_words.csv", "word,type\nmr,title\nMrs,title\ndr.,title\njr,nickname\nmr,suffix\nmay,not_name\n"),
             f("place_model.csv", "feature,weight\n"),
         ];

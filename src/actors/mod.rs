@@ -159,6 +159,37 @@ impl Phrases {
         Ok(Phrases { words, others })
     }
 
+    /// How many different phrases `hay` contains as whole words.
+    pub(crate) fn distinct_in(&self, hay: &str) -> usize {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut pos = 0;
+        while let Some(m) = self.words.next(hay, pos, hay.len()) {
+            seen.insert(m.pattern().as_usize());
+            pos = m.end();
+        }
+        let others = self
+            .others
+            .iter()
+            .filter(|finder| {
+                let needle = finder.needle();
+                // Found as a whole phrase somewhere: the same test as `found_in`.
+                let mut from = 0;
+                while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
+                    let start = from + off;
+                    if find::is_boundary(hay, start, start + needle.len()) {
+                        return true;
+                    }
+                    from = start + 1;
+                    while !hay.is_char_boundary(from) {
+                        from += 1;
+                    }
+                }
+                false
+            })
+            .count();
+        seen.len() + others
+    }
+
     /// Whether `hay` contains one of the phrases as whole words (nothing alphanumeric just
     /// before or after it).
     pub(crate) fn found_in(&self, hay: &str) -> bool {

@@ -18,9 +18,16 @@
 //!   ("Numbers USA", "Concerned Veterans for America", "Americans for Prosperity");
 //! - `sentence`, `paragraph`: one of the phrases is in the mention's sentence / paragraph
 //!   (case-sensitive, whole words);
+//! - `document`, `document_min`: the mention's document holds at least `document_min` different
+//!   phrases of `document` (case-sensitive, whole words) for every 1,000 words it has (and at
+//!   least `document_min` when it is shorter): the document as a whole is, say, a match report,
+//!   though the mention's own sentence ("Ireland can indeed succeed") says nothing of sport. The
+//!   rate keeps long pieces that only touch on sport (a tribute naming rugby, FIFA and cricket
+//!   once each in 5,000 words) out;
 //!
 //! and no `keep` phrase is in the sentence ("Ireland's government" in a rugby report is still
-//! the state). Every rule needs at least one of `before`, `after`, `sentence`, `paragraph`.
+//! the state). Every rule needs at least one of `before`, `after`, `sentence`, `paragraph`,
+//! `document`.
 
 use super::Phrases;
 use std::ops::Range;
@@ -47,6 +54,9 @@ pub(crate) struct MentionRule {
     /// Rules with the same paragraph phrases share one answer per paragraph (the sports rules).
     pub paragraph_slot: u16,
     keep: Option<Phrases>,
+    document: Option<Phrases>,
+    /// How many different `document` phrases the document must hold (at least 1).
+    document_min: usize,
 }
 
 /// A set of bytes.
@@ -118,9 +128,17 @@ impl MentionRule {
         sentence: Vec<String>,
         paragraph: Vec<String>,
         keep: Vec<String>,
+        document: Vec<String>,
+        document_min: usize,
     ) -> Result<MentionRule, String> {
-        if before.is_empty() && after.is_empty() && sentence.is_empty() && paragraph.is_empty() {
-            return Err("a rule needs before, after, sentence or paragraph phrases".into());
+        if before.is_empty() && after.is_empty() && sentence.is_empty() && paragraph.is_empty() && document.is_empty() {
+            return Err("a rule needs before, after, sentence, paragraph or document phrases".into());
+        }
+        if document.is_empty() != (document_min == 0) {
+            return Err("document phrases and document_min (at least 1) go together".into());
+        }
+        if document_min > document.len() {
+            return Err(format!("document_min {document_min} is more than the {} document phrases", document.len()));
         }
         let (before_name, before): (Vec<String>, Vec<String>) = before
             .into_iter()
@@ -159,6 +177,22 @@ impl MentionRule {
             sentence: phrases(sentence)?,
             paragraph: phrases(paragraph)?,
             keep: phrases(keep)?,
+            document: phrases(document)?,
+            document_min,
+        })
+    }
+
+    /// Whether the rule has a document condition (the caller keeps its answer per document).
+    pub(crate) fn has_document(&self) -> bool {
+        self.document.is_some()
+    }
+
+    /// The document condition on `doc`: at least `document_min` different phrases in it per
+    /// 1,000 words, and at least `document_min`.
+    pub(crate) fn document_holds(&self, doc: &str) -> bool {
+        self.document.as_ref().is_none_or(|p| {
+            let thousands = doc.split_ascii_whitespace().count().div_ceil(1000).max(1);
+            p.distinct_in(doc) >= self.document_min * thousands
         })
     }
 
@@ -308,9 +342,16 @@ mod tests {
         assert!(starts_with_phrase("-speaking voters", "-speaking"));
         assert!(!starts_with_phrase("-speakingly", "-speaking"));
         // A possessive phrase is glued to the mention, like a hyphenated one.
-        let side =
-            MentionRule::new(vec![], list("national team|'s national team|’s national team"), vec![], vec![], vec![])
-                .unwrap();
+        let side = MentionRule::new(
+            vec![],
+            list("national team|'s national team|’s national team"),
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            0,
+        )
+        .unwrap();
         let drops = |t: &str, m: &str| {
             let at = t.find(m).unwrap();
             side.drops(t, 0..t.len(), at..at + m.len())
@@ -320,7 +361,7 @@ mod tests {
         assert!(drops("Iran’s national team qualified.", "Iran"));
         assert!(!drops("Iran 's national team qualified.", "Iran"));
         assert!(!drops("Iran's government and the national team.", "Iran"));
-        let r = MentionRule::new(list("in"), list("<punct>|after"), vec![], vec![], list("troops")).unwrap();
+        let r = MentionRule::new(list("in"), list("<punct>|after"), vec![], vec![], list("troops"), vec![], 0).unwrap();
         let check = |t: &str, m: &str| {
             let at = t.find(m).unwrap();
             r.drops(t, 0..t.len(), at..at + m.len()) && r.sentence_holds(t, 0..t.len())
@@ -341,9 +382,9 @@ mod tests {
     /// function word or the sentence's first word.
     #[test]
     fn name_tokens_find_organisations_named_after_a_country() {
-        let usa = MentionRule::new(list("<name>"), vec![], vec![], vec![], vec![]).unwrap();
-        let of = MentionRule::new(list("<name> for|<name> of"), vec![], vec![], vec![], vec![]).unwrap();
-        let by = MentionRule::new(vec![], list("for <name>"), vec![], vec![], vec![]).unwrap();
+        let usa = MentionRule::new(list("<name>"), vec![], vec![], vec![], vec![], vec![], 0).unwrap();
+        let of = MentionRule::new(list("<name> for|<name> of"), vec![], vec![], vec![], vec![], vec![], 0).unwrap();
+        let by = MentionRule::new(vec![], list("for <name>"), vec![], vec![], vec![], vec![], 0).unwrap();
         let drops = |r: &MentionRule, t: &str, m: &str| {
             let at = t.rfind(m).unwrap();
             r.drops(t, 0..t.len(), at..at + m.len())
@@ -362,13 +403,24 @@ mod tests {
         assert!(drops(&by, "Americans for a Strong Defense put out a spot.", "Americans"));
         assert!(!drops(&by, "Americans for decades have paid.", "Americans"));
         assert!(!drops(&by, "Americans for The first time", "Americans"));
-        assert!(MentionRule::new(list("in <name>"), vec![], vec![], vec![], vec![]).is_err());
-        assert!(MentionRule::new(vec![], list("<name> for"), vec![], vec![], vec![]).is_err());
+        assert!(MentionRule::new(list("in <name>"), vec![], vec![], vec![], vec![], vec![], 0).is_err());
+        assert!(MentionRule::new(vec![], list("<name> for"), vec![], vec![], vec![], vec![], 0).is_err());
     }
 
     #[test]
     fn a_rule_needs_a_condition_and_lowercase_phrases() {
-        assert!(MentionRule::new(vec![], vec![], vec![], vec![], list("x")).is_err());
-        assert!(MentionRule::new(list("In"), vec![], vec![], vec![], vec![]).is_err());
+        assert!(MentionRule::new(vec![], vec![], vec![], vec![], list("x"), vec![], 0).is_err());
+        assert!(MentionRule::new(list("In"), vec![], vec![], vec![], vec![], vec![], 0).is_err());
+        // A document condition alone is a rule; its phrases need a count, and the count its phrases.
+        let report = MentionRule::new(vec![], vec![], vec![], vec![], vec![], list("rugby|scrum|try"), 2).unwrap();
+        assert!(report.has_document());
+        assert!(report.document_holds("A scrum, then a try. The rugby was good."));
+        assert!(!report.document_holds("A scrum, a scrum, a scrum."));
+        // Two phrases per 1,000 words: 1,001 words need four.
+        let long = format!("{} rugby scrum try", "word ".repeat(998));
+        assert!(!report.document_holds(&long));
+        assert!(report.document_holds(&long.replace("word word", "word")));
+        assert!(MentionRule::new(vec![], vec![], vec![], vec![], vec![], list("rugby"), 0).is_err());
+        assert!(MentionRule::new(vec![], vec![], vec![], vec![], vec![], list("rugby"), 2).is_err());
     }
 }
