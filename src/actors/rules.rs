@@ -191,8 +191,10 @@ impl MentionRule {
     /// 1,000 words, and at least `document_min`.
     pub(crate) fn document_holds(&self, doc: &str) -> bool {
         self.document.as_ref().is_none_or(|p| {
-            let thousands = doc.split_ascii_whitespace().count().div_ceil(1000).max(1);
-            p.distinct_in(doc) >= self.document_min * thousands
+            // Most documents hold none of the phrases: the words are counted only for the rest.
+            let distinct = p.distinct_in(doc);
+            distinct >= self.document_min
+                && distinct >= self.document_min * doc.split_ascii_whitespace().count().div_ceil(1000).max(1)
         })
     }
 
