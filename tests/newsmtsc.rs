@@ -116,7 +116,7 @@ fn train_coverage_reader_reproduces_the_shipped_file() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = String::from_utf8_lossy(&o.stdout);
-    assert!(table.contains("decision shifts negative 0.1 positive 0 (chosen on real dev)"), "{table}");
+    assert!(table.contains("decision shifts negative 0.2 positive 0.1 (chosen on real dev)"), "{table}");
     let shipped = std::fs::read(root.join("lexicons/reader/coverage.txt.gz")).unwrap();
     let written = std::fs::read(dir.path().join("reader/coverage.txt.gz")).unwrap();
     assert!(written == shipped, "train coverage-reader no longer gives the shipped file");
@@ -124,9 +124,9 @@ fn train_coverage_reader_reproduces_the_shipped_file() {
 
 /// `explain` says when a mention's label is the decision shifts' and not its likeliest label
 /// (here neutral is the likeliest by a little, and with the shifts chosen in session 22,
-/// negative +0.1 and positive 0, negative wins; the example changes when the shifts are chosen
-/// again: session 21's was "Trump's rally drew a big crowd", positive by a little, neutral by its
-/// shifts), and says nothing of it when the likeliest label stands.
+/// negative +0.2 and positive +0.1, positive wins; the example moves when the shifts are chosen
+/// again: with session 21's, positive −0.1, the same sentence went from positive to neutral),
+/// and says nothing of it when the likeliest label stands.
 #[test]
 fn explain_says_when_the_decision_shift_chose_the_label() {
     let run = |text: &str| {
@@ -138,10 +138,10 @@ fn explain_says_when_the_decision_shift_chose_the_label() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
-    let close = run("Trump's tweet sparked a debate.");
-    assert!(close.contains("sentiment toward it:") && close.contains("(negative)"), "{close}");
+    let close = run("Trump's rally drew a big crowd on Saturday.");
+    assert!(close.contains("sentiment toward it:") && close.contains("(positive)"), "{close}");
     assert!(
-        close.contains("label negative by the decision shifts") && close.contains("not the likeliest neutral"),
+        close.contains("label positive by the decision shifts") && close.contains("not the likeliest neutral"),
         "{close}"
     );
     let plain = run("Israel's prime minister hailed the US move as historic.");

@@ -25,7 +25,11 @@
 //!    vowed" is no role), and an `accredited` head after a bloc ("UN Ambassador ...") names
 //!    no one of the bloc. A name holds no function word ("On Friday, the Iranian foreign
 //!    minister" names no "On"), ends with no party word, is no office word between two role
-//!    words ("chief Brexit negotiator") and, before ", the ACTOR role", reaches the comma.
+//!    words ("chief Brexit negotiator") and, before ", the ACTOR role", reaches the comma; there
+//!    it is no lexicon person's whole alias of another country ("President Obama, Israel's prime
+//!    minister have" is a list). A role opened by another actor is that one's ("Washington
+//!    Hungarian Prime Minister"). A glued particle ends a name ("Nouri al-Maliki", surname
+//!    "Maliki").
 //! 8. Mention rules (`mention_rules.csv`, see `rules.rs`): contexts where an alias of some kind
 //!    of actor, or a listed alias, is not the actor ("in Spanish", "Ireland" in a rugby report).
 
