@@ -1624,6 +1624,7 @@ mod tests {
         );
         assert_eq!(found("Members of the Syrian National Coalition met in Istanbul.", None), pairs(&[]));
         assert_eq!(found("Rep. John Lewis of Georgia died late Friday at the age of 80.", None), pairs(&[]));
+        assert_eq!(found("Visitors walked through Georgia's Chickamauga Battlefield in the fall.", None), pairs(&[]));
         // Near miss: the republic, with its own context.
         assert_eq!(
             found("Russia invaded neighbouring Georgia in 2008.", None),
