@@ -167,49 +167,31 @@ impl Phrases {
             seen.insert(m.pattern().as_usize());
             pos = m.end();
         }
-        let others = self
-            .others
-            .iter()
-            .filter(|finder| {
-                let needle = finder.needle();
-                // Found as a whole phrase somewhere: the same test as `found_in`.
-                let mut from = 0;
-                while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
-                    let start = from + off;
-                    if find::is_boundary(hay, start, start + needle.len()) {
-                        return true;
-                    }
-                    from = start + 1;
-                    while !hay.is_char_boundary(from) {
-                        from += 1;
-                    }
-                }
-                false
-            })
-            .count();
-        seen.len() + others
+        seen.len() + self.others.iter().filter(|finder| whole_phrase_in(hay, finder)).count()
     }
 
     /// Whether `hay` contains one of the phrases as whole words (nothing alphanumeric just
     /// before or after it).
     pub(crate) fn found_in(&self, hay: &str) -> bool {
-        self.words.next(hay, 0, hay.len()).is_some()
-            || self.others.iter().any(|finder| {
-                // Every occurrence, overlapping ones included: the first may fail the boundary test.
-                let mut from = 0;
-                while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
-                    let start = from + off;
-                    if find::is_boundary(hay, start, start + finder.needle().len()) {
-                        return true;
-                    }
-                    from = start + 1;
-                    while !hay.is_char_boundary(from) {
-                        from += 1;
-                    }
-                }
-                false
-            })
+        self.words.next(hay, 0, hay.len()).is_some() || self.others.iter().any(|finder| whole_phrase_in(hay, finder))
     }
+}
+
+/// Whether `finder`'s phrase is somewhere in `hay` as whole words. Every occurrence is tried,
+/// overlapping ones included: the first may fail the boundary test.
+fn whole_phrase_in(hay: &str, finder: &memchr::memmem::Finder<'_>) -> bool {
+    let mut from = 0;
+    while let Some(off) = hay.get(from..).and_then(|rest| finder.find(rest.as_bytes())) {
+        let start = from + off;
+        if find::is_boundary(hay, start, start + finder.needle().len()) {
+            return true;
+        }
+        from = start + 1;
+        while !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
 }
 
 /// The loaded, validated actor lexicon with its compiled matcher.
