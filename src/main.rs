@@ -397,9 +397,14 @@ enum TrainCommand {
         l2: f32,
         #[arg(long, default_value_t = 0.01)]
         rate: f32,
-        /// Precision the threshold must reach on dev.
+        /// Precision the thresholds must reach on dev, with --precision-z standard errors to
+        /// spare (the lower end of the Wilson interval of the dev precision).
         #[arg(long, default_value_t = 0.70)]
         min_precision: f64,
+        /// Standard errors of the dev precision's margin over --min-precision (1.645: one-sided
+        /// 95 %; 0: the plain dev precision, as before session 23).
+        #[arg(long, default_value_t = 1.645)]
+        precision_z: f64,
         /// The sentence reader (lexicons/reader) reads the candidates whose pair-model
         /// probability of a sign reaches this share of the threshold the pair model alone gets
         /// on dev, and the thresholds are chosen on the combined probabilities (0: no reader).
@@ -879,6 +884,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             l2,
             rate,
             min_precision,
+            precision_z,
             reader_share,
             lexicons,
         }) => {
@@ -890,7 +896,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             if reader_share > 0.0 {
                 st::read_all(&engines.pair.reader, &mut data);
             }
-            let params = st::Params { epochs, l2, rate, min_precision, reader_share };
+            let params = st::Params { epochs, l2, rate, min_precision, precision_z, reader_share };
             for fraction in [0.25, 0.5] {
                 let (m, r) = st::train(&data, &params, fraction);
                 eprintln!(
@@ -916,7 +922,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let train_n = data.iter().filter(|d| d.split == newsstance::labels::Split::Train).count();
             let header = vec![
                 format!("stance pair model trained by `newsstance train stance` on {train_n} labelled corpus paragraphs (labels/stance, train split)"),
-                format!("epochs {epochs}, l2 {l2}, rate {rate}; threshold chosen on dev for precision >= {min_precision}; reader share {reader_share}"),
+                format!("epochs {epochs}, l2 {l2}, rate {rate}; thresholds chosen on dev for precision >= {min_precision} at {precision_z} standard errors (Wilson lower bound); reader share {reader_share}"),
                 "features: see src/stance/model.rs; CAMEO/Phoenix dictionaries (MIT) in lexicons/eventdata".to_string(),
             ];
             let mut text = Vec::new();
@@ -978,13 +984,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 data.iter().filter(|d| d.split == newsstance::labels::Split::Dev).collect();
             let mut m = engines.pair.model.clone();
             m.reader_gate = None;
-            let (t0, r0) = st::choose_threshold(&m, &dev, 0.70);
+            let st::Params { min_precision, precision_z, .. } = st::Params::default();
+            let (t0, r0) = st::choose_threshold(&m, &dev, min_precision, precision_z);
             m.reader_gate = Some([0.2 * t0[0], 0.2 * t0[1]]);
-            let (t1, r1) = st::choose_threshold(&m, &dev, 0.70);
+            let (t1, r1) = st::choose_threshold(&m, &dev, min_precision, precision_z);
             m.reader_gate = Some([0.0, 0.0]);
-            let (t2, r2) = st::choose_threshold(&m, &dev, 0.70);
+            let (t2, r2) = st::choose_threshold(&m, &dev, min_precision, precision_z);
             out(&format!(
-                "== dev (loaded pair model, thresholds chosen on dev for P >= 0.70)\npair model alone: thresholds {t0:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader where the pair model reaches 0.2 of them: thresholds {t1:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader everywhere: thresholds {t2:?} P {:.3} R {:.3} F1 {:.3}\n",
+                "== dev (loaded pair model, thresholds chosen on dev for P >= {min_precision} at {precision_z} standard errors)\npair model alone: thresholds {t0:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader where the pair model reaches 0.2 of them: thresholds {t1:?} P {:.3} R {:.3} F1 {:.3}\nwith the reader everywhere: thresholds {t2:?} P {:.3} R {:.3} F1 {:.3}\n",
                 r0.precision(), r0.recall(), r0.f1(), r1.precision(), r1.recall(), r1.f1(), r2.precision(), r2.recall(), r2.f1()
             ))?;
             Ok(exit::OK)
