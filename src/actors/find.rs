@@ -97,6 +97,50 @@ enum Memo {
     Yes,
 }
 
+impl Memo {
+    /// The memo's answer, asking `holds` the first time.
+    fn get_or(&mut self, holds: impl FnOnce() -> bool) -> bool {
+        if *self == Memo::Unknown {
+            *self = if holds() { Memo::Yes } else { Memo::No };
+        }
+        *self == Memo::Yes
+    }
+}
+
+/// The answers of the mention rules' wider conditions ([`Lexicon::mention_rule_drops`]), each
+/// worked out once for the text it reads: many mentions ask the same rule of the same
+/// paragraph, sentence or document.
+struct RuleMemo {
+    /// Per paragraph slot (rules with the same paragraph phrases share one), for the current
+    /// paragraph.
+    paragraph: Vec<Memo>,
+    /// Per rule, its sentence and `keep` conditions on the current sentence.
+    sentence: Vec<Memo>,
+    /// Per rule, its document condition.
+    document: Vec<Memo>,
+}
+
+impl RuleMemo {
+    fn new(rules: usize) -> RuleMemo {
+        RuleMemo {
+            paragraph: vec![Memo::Unknown; rules],
+            sentence: vec![Memo::Unknown; rules],
+            document: vec![Memo::Unknown; rules],
+        }
+    }
+
+    /// Forgets the paragraph's answers (and the sentence's).
+    fn new_paragraph(&mut self) {
+        self.paragraph.fill(Memo::Unknown);
+        self.new_sentence();
+    }
+
+    /// Forgets the sentence's answers.
+    fn new_sentence(&mut self) {
+        self.sentence.fill(Memo::Unknown);
+    }
+}
+
 /// A person learned from a role phrase, before it becomes an [`Actor`].
 struct Learned {
     name: Range<usize>,
@@ -156,18 +200,14 @@ impl Lexicon {
     pub fn find(&self, text: &str, paragraphs: &[Paragraph], date: Option<Date>) -> DocActors {
         let mut doc = DocActors::default();
         let mut learned: Vec<Learned> = Vec::new();
-        // Per mention rule, its paragraph condition on the current paragraph (slots are at most
-        // one per rule), then its sentence and `keep` conditions on the current sentence, then
-        // its document condition: unknown, no, yes.
-        let rules = self.mention_rules.len();
-        let mut para_memo = vec![Memo::Unknown; 3 * rules];
+        let mut memo = RuleMemo::new(self.mention_rules.len());
         for (p, para) in paragraphs.iter().enumerate() {
-            para_memo[..rules].fill(Memo::Unknown);
+            memo.new_paragraph();
             for (s, sent) in para.sentences.iter().enumerate() {
-                para_memo[rules..2 * rules].fill(Memo::Unknown);
+                memo.new_sentence();
                 let first = doc.mentions.len();
                 let at = (p as u32, s as u32);
-                self.match_sentence(text, para, sent.clone(), date, at, &mut para_memo, &mut doc.mentions);
+                self.match_sentence(text, para, sent.clone(), date, at, &mut memo, &mut doc.mentions);
                 let end = doc.mentions.len();
                 for m in first..end {
                     self.learn_surname(text, m, &doc.mentions, &mut learned);
@@ -226,7 +266,7 @@ impl Lexicon {
         sent: Range<usize>,
         date: Option<Date>,
         at: (u32, u32),
-        para_memo: &mut [Memo],
+        memo: &mut RuleMemo,
         out: &mut Vec<Mention>,
     ) {
         // Computed on the first all-caps alias only: most sentences never need it.
@@ -299,7 +339,7 @@ impl Lexicon {
                     start..end,
                     kind,
                     &self.aliases[info.alias as usize].mention_rules,
-                    para_memo,
+                    memo,
                 )
             {
                 continue;
@@ -316,9 +356,8 @@ impl Lexicon {
     }
 
     /// Rule 8: whether a rule of `mention_rules.csv` for the alias's kind or for the alias
-    /// itself (`own`) drops the mention at `span`. `para_memo` holds one answer per paragraph
-    /// slot, then one per rule for the sentence-wide conditions of the current sentence, then
-    /// one per rule for the document's condition.
+    /// itself (`own`) drops the mention at `span`. `memo` keeps the answers of the paragraph,
+    /// sentence and document conditions for the mentions after it.
     #[allow(clippy::too_many_arguments)]
     fn mention_rule_drops(
         &self,
@@ -328,7 +367,7 @@ impl Lexicon {
         span: Range<usize>,
         kind: Kind,
         own: &[u16],
-        para_memo: &mut [Memo],
+        memo: &mut RuleMemo,
     ) -> bool {
         self.kind_rules[kind as usize].iter().chain(own).any(|&r| {
             let rule = &self.mention_rules[usize::from(r)];
@@ -338,30 +377,17 @@ impl Lexicon {
             if !rule.drops(text, sent.clone(), span.clone()) {
                 return false;
             }
-            if rule.has_document() {
-                let memo = &mut para_memo[2 * self.mention_rules.len() + usize::from(r)];
-                if *memo == Memo::Unknown {
-                    *memo = if rule.document_holds(text) { Memo::Yes } else { Memo::No };
-                }
-                if *memo == Memo::No {
-                    return false;
-                }
+            if rule.has_document() && !memo.document[usize::from(r)].get_or(|| rule.document_holds(text)) {
+                return false;
             }
-            if rule.has_paragraph() {
-                let memo = &mut para_memo[usize::from(rule.paragraph_slot)];
-                if *memo == Memo::Unknown {
-                    *memo = if rule.paragraph_holds(&text[para.span.clone()]) { Memo::Yes } else { Memo::No };
-                }
-                if *memo == Memo::No {
-                    return false;
-                }
+            if rule.has_paragraph()
+                && !memo.paragraph[usize::from(rule.paragraph_slot)]
+                    .get_or(|| rule.paragraph_holds(&text[para.span.clone()]))
+            {
+                return false;
             }
             // A sentence naming several states asks the sentence-wide rules once.
-            let memo = &mut para_memo[self.mention_rules.len() + usize::from(r)];
-            if *memo == Memo::Unknown {
-                *memo = if rule.sentence_holds(text, sent.clone()) { Memo::Yes } else { Memo::No };
-            }
-            *memo == Memo::Yes
+            memo.sentence[usize::from(r)].get_or(|| rule.sentence_holds(text, sent.clone()))
         })
     }
 
@@ -899,7 +925,7 @@ impl Lexicon {
         }
         let (mut full_hits, mut surname_hits) = (Vec::new(), Vec::new());
         let mut overlaps = Overlaps::new(&doc.mentions);
-        let mut para_memo = vec![Memo::Unknown; 3 * self.mention_rules.len()];
+        let mut memo = RuleMemo::new(self.mention_rules.len());
         for l in learned {
             occurrences(text, l, &mut full_hits, &mut surname_hits);
             let full_count = full_hits.len();
@@ -962,7 +988,7 @@ impl Lexicon {
                     if (other_named_last && (matches!(l.actor, ActorRef::Learned(_)) || date.is_none()))
                         || self.is_date(text, sent.start, start, end)
                         || (self.looks_like_name(text, end, sent.end) && !is_title_case(&text[sent.clone()]))
-                        || self.surname_rule_drops(text, paragraphs, sent.clone(), start..end, &mut para_memo)
+                        || self.surname_rule_drops(text, paragraphs, sent.clone(), start..end, &mut memo)
                     {
                         continue;
                     }
@@ -1097,7 +1123,7 @@ impl Lexicon {
         paragraphs: &[Paragraph],
         sent: Range<usize>,
         span: Range<usize>,
-        para_memo: &mut [Memo],
+        memo: &mut RuleMemo,
     ) -> bool {
         let own =
             self.matcher.at(text, span.start, span.end).filter(|m| m.end() == span.end).map_or(&[][..], |m| {
@@ -1111,8 +1137,8 @@ impl Lexicon {
         };
         // One surname at a time: the paragraph and sentence answers are not shared between hits
         // (the document's are).
-        para_memo[..2 * self.mention_rules.len()].fill(Memo::Unknown);
-        self.mention_rule_drops(text, &paragraphs[p as usize], sent, span, Kind::Person, own, para_memo)
+        memo.new_paragraph();
+        self.mention_rule_drops(text, &paragraphs[p as usize], sent, span, Kind::Person, own, memo)
     }
 }
 
