@@ -10,6 +10,10 @@ OUT/pairs.csv (one row per ordered pair a labeller gave): in dev and test a pair
 give with the same sign is `gold`, any other is `uncertain`; in train every pair is `single`.
 Codes outside lexicons/countries.csv are dropped and counted. The labellers' free-text `why` is
 not kept (it may quote the article).
+
+Rows already in OUT/paragraphs.csv and OUT/pairs.csv are kept (earlier rounds' work folders need
+not exist any more; since session 23) and the work folder's batches are added; a batch paragraph
+already in the file is an error. The agreement printed is that of this run's batches.
 """
 import csv, glob, json, os, sys
 
@@ -32,6 +36,18 @@ def load(path):
 
 os.makedirs(out, exist_ok=True)
 para_rows, pair_rows, dropped = [], [], 0
+PARA_HEADER = ["doc_id", "paragraph", "hash", "split", "labellers"]
+PAIR_HEADER = ["doc_id", "paragraph", "source", "target", "sign", "status"]
+for name, header, rows in [("paragraphs.csv", PARA_HEADER, para_rows), ("pairs.csv", PAIR_HEADER, pair_rows)]:
+    path = os.path.join(out, name)
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            r = csv.reader(f)
+            if next(r) != header:
+                raise SystemExit(f"{path}: unexpected header")
+            rows.extend(r)
+kept_paragraphs = {(r[0], r[1]) for r in para_rows}
+print(f"kept {len(para_rows)} paragraphs and {len(pair_rows)} pairs already in {out}")
 agree = {"gold": 0, "sign": 0, "one_sided": 0, "paragraphs": 0, "identical": 0}
 for keys_path in sorted(glob.glob(os.path.join(work, "stance", "batch_*.keys"))):
     name = os.path.basename(keys_path)[len("batch_"):-len(".keys")]
@@ -50,6 +66,8 @@ for keys_path in sorted(glob.glob(os.path.join(work, "stance", "batch_*.keys")))
         raise SystemExit(f"{name}: ids or order differ from the keys")
     split = "".join(c for c in name if c.isalpha())
     for idx, (rid, doc, para, h) in enumerate(keys):
+        if (doc, para) in kept_paragraphs:
+            raise SystemExit(f"{name} {rid}: {doc} paragraph {para} is already labelled")
         pa = a[idx][1]
         pb = b[idx][1] if b else None
         para_rows.append([doc, para, h, split, 2 if b else 1])
@@ -76,11 +94,11 @@ para_rows.sort(key=lambda r: (r[3], r[0], int(r[1])))
 pair_rows.sort(key=lambda r: (r[0], int(r[1]), r[2], r[3]))
 with open(os.path.join(out, "paragraphs.csv"), "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
-    w.writerow(["doc_id", "paragraph", "hash", "split", "labellers"])
+    w.writerow(PARA_HEADER)
     w.writerows(para_rows)
 with open(os.path.join(out, "pairs.csv"), "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
-    w.writerow(["doc_id", "paragraph", "source", "target", "sign", "status"])
+    w.writerow(PAIR_HEADER)
     w.writerows(pair_rows)
 g, s1, o = agree["gold"], agree["sign"], agree["one_sided"]
 print(f"paragraphs {len(para_rows)}, pairs {len(pair_rows)}, dropped (unknown code or self) {dropped}")
